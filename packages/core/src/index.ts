@@ -1,0 +1,6 @@
+export * from "./ids";
+export * from "./api-keys";
+export * from "./errors";
+export * from "./matrix";
+export * from "./approvers";
+export * from "./request-flow";

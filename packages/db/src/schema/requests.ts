@@ -1,0 +1,65 @@
+import type { Decision, RequestStatus, StageRule, StageStatus } from "@approvalmatrix/core";
+import { doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { matrices } from "./matrices";
+import { members } from "./members";
+import { tenants } from "./tenants";
+
+export const requests = pgTable(
+  "requests",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    submitterId: text("submitter_id").notNull().references(() => members.id),
+    requestType: text("request_type").notNull(),
+    title: text("title").notNull(),
+    amount: doublePrecision("amount"),
+    currency: text("currency"),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    matrixId: text("matrix_id").notNull().references(() => matrices.id),
+    /** Snapshot: later edits of the matrix never change a request in flight. */
+    matrixName: text("matrix_name").notNull(),
+    status: text("status").$type<RequestStatus>().notNull(),
+    currentStage: integer("current_stage"),
+    totalStages: integer("total_stages").notNull(),
+    cancelReason: text("cancel_reason"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("requests_tenant_created_idx").on(t.tenantId, t.createdAt.desc(), t.id.desc()),
+    index("requests_tenant_status_created_idx").on(t.tenantId, t.status, t.createdAt.desc(), t.id.desc()),
+    index("requests_tenant_submitter_created_idx").on(t.tenantId, t.submitterId, t.createdAt.desc()),
+  ],
+);
+
+/** The stages of one request, copied from its matrix with approvers resolved at submission. */
+export const requestStages = pgTable(
+  "request_stages",
+  {
+    requestId: text("request_id").notNull().references(() => requests.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    position: integer("position").notNull(),
+    name: text("name").notNull(),
+    rule: text("rule").$type<StageRule>().notNull(),
+    quorum: integer("quorum"),
+    approverIds: text("approver_ids").array().notNull(),
+    status: text("status").$type<StageStatus>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.requestId, t.position] }), index("request_stages_approvers_idx").using("gin", t.approverIds)],
+);
+
+export const decisions = pgTable(
+  "decisions",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    requestId: text("request_id").notNull().references(() => requests.id, { onDelete: "cascade" }),
+    stage: integer("stage").notNull(),
+    approverId: text("approver_id").notNull().references(() => members.id),
+    decision: text("decision").$type<Decision>().notNull(),
+    comment: text("comment"),
+    decidedAt: timestamp("decided_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  // The database itself refuses a second decision by one approver on one stage.
+  (t) => [uniqueIndex("decisions_one_per_approver_stage").on(t.requestId, t.stage, t.approverId)],
+);
