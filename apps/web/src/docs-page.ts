@@ -1,0 +1,30 @@
+import { createReadStream } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import type { ServerResponse } from "node:http";
+
+// Served from the installed package: the docs page works offline and pins the renderer's version.
+const scalarBundle = join(dirname(createRequire(import.meta.url).resolve("@scalar/api-reference")), "browser", "standalone.js");
+
+export const DOCS_HTML = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>ApprovalMatrix API reference</title>
+  </head>
+  <body>
+    <script id="api-reference" data-url="/v1/openapi.json"></script>
+    <script src="/docs/scalar.js"></script>
+  </body>
+</html>`;
+
+export function sendDocsPage(res: ServerResponse): void {
+  res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache" });
+  res.end(DOCS_HTML);
+}
+
+export function sendDocsBundle(res: ServerResponse): void {
+  res.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=86400" });
+  createReadStream(scalarBundle).pipe(res);
+}

@@ -1,0 +1,32 @@
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  HOST: z.string().default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** PostgreSQL connection string; when absent the embedded PGlite under DATA_DIR is used. */
+  DATABASE_URL: z.url().optional(),
+  /** Shared rate-limit store for several instances; PostgreSQL is used when absent. */
+  REDIS_URL: z.url().optional(),
+  DATA_DIR: z.string().default(`${REPO_ROOT}.data`),
+  API_KEY_HASH_SECRET: z.string().optional(),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(100_000),
+  SEED_DEMO: z.enum(["true", "false"]).default("true"),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+});
+
+export type ServerEnv = z.infer<typeof schema>;
+
+/** Validates the environment once, at start-up; nothing else reads process.env. */
+export function readEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ""));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
+    throw new Error(`Invalid configuration:\n${lines}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,24 @@
+import { readEnv } from "./env";
+import { databaseTarget } from "./runtime";
+import { describeStart, describeTarget, startApp } from "./start";
+
+async function main() {
+  const env = readEnv();
+  const app = await startApp(env);
+  console.log(describeStart(env, app, describeTarget(databaseTarget(env))));
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    console.log(`\n${signal}: shutting down…`);
+    await app.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

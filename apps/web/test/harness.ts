@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ApiDeps, createCaller, createTenant, findTenant } from "@approvalmatrix/api";
+import { randomBase62 } from "@approvalmatrix/core";
+import { createTestDatabase } from "@approvalmatrix/db/testing";
+import { readEnv } from "../src/env";
+import { type RunningApp, startApp } from "../src/start";
+
+export interface TestApp {
+  url: string;
+  /** The seeded demo tenant's all-scopes key. */
+  demoKey: string;
+  demoTenantId: string;
+  deps: ApiDeps;
+  /** Operator access to one tenant, as the CLI has: fixtures go through the real procedures. */
+  operator(tenantId: string): ReturnType<typeof createCaller>;
+  /** A second tenant with one member (EMP-1042, as in the demo) and a key with `scopes`. */
+  createOtherTenant(scopes?: ("requests:write" | "requests:read" | "decisions:write")[]): Promise<{ tenantId: string; key: string }>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real server on a random port over a fresh database of its own (PGlite, or a throwaway
+ * PostgreSQL database when TEST_DATABASE_URL is set), seeded with the demo tenant.
+ */
+export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), "apx-test-"));
+  const database = await createTestDatabase();
+  const env = readEnv({
+    NODE_ENV: "test",
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    API_KEY_HASH_SECRET: randomBase62(48),
+    REDIS_URL: process.env.REDIS_URL,
+    ...overrides,
+  });
+  let app: RunningApp;
+  try {
+    app = await startApp(env, { database });
+  } catch (error) {
+    await database.destroy();
+    throw error;
+  }
+  const demoTenant = await findTenant(app.deps.db, "acme");
+  const operator = (tenantId: string) =>
+    createCaller({ deps: app.deps, requestId: "test", authorization: null, credentialInQuery: false, response: { headers: {} }, actor: { kind: "operator", tenantId } });
+  return {
+    url: app.url,
+    demoKey: app.demoApiKey!,
+    demoTenantId: demoTenant!.id,
+    deps: app.deps,
+    operator,
+    async createOtherTenant(scopes = ["requests:write", "requests:read", "decisions:write"]) {
+      const tenant = await createTenant(app.deps.db, { name: "Globex", slug: `globex-${randomBase62(6).toLowerCase()}` });
+      const caller = operator(tenant.id);
+      await caller.admin.members.create({ name: "Other Person", externalRef: "EMP-1042", department: "Engineering" });
+      const key = await caller.admin.apiKeys.create({ name: "other", scopes });
+      return { tenantId: tenant.id, key: key.key };
+    },
+    async close() {
+      await app.close();
+      await database.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** fetch against the test server with a bearer key and a JSON body. */
+export function api(app: { url: string }, key: string | null) {
+  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${app.url}${path}`, {
+      method,
+      headers: {
+        ...(key ? { Authorization: `Bearer ${key}` } : {}),
+        ...(body !== undefined ? { "Content-Type": "application/json" } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json: any = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = text;
+    }
+    return { status: res.status, headers: res.headers, body: json };
+  };
+}
+
+export const SEED_SUBMISSION = {
+  submitterRef: "EMP-1042",
+  requestType: "purchase_order",
+  title: "Office Supplies Q3",
+  amount: 4500,
+};

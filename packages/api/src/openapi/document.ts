@@ -1,0 +1,119 @@
+import { API_ERRORS, type ApiErrorCode } from "@approvalmatrix/core";
+import { type OpenAPIObject, generateOpenApiDocument } from "trpc-to-openapi";
+import { appRouter } from "../root";
+import type { ProcedureMeta } from "../trpc";
+import { EXAMPLES } from "./examples";
+
+type Json = Record<string, unknown>;
+
+const ERROR_SCHEMA = {
+  type: "object",
+  required: ["error"],
+  additionalProperties: false,
+  properties: {
+    error: {
+      type: "object",
+      required: ["code", "message", "requestId"],
+      properties: {
+        code: { type: "string", enum: Object.keys(API_ERRORS), description: "Stable machine code: branch on this." },
+        message: { type: "string", description: "What went wrong, for people. May change." },
+        requestId: { type: "string", description: "Id of this HTTP call (also in the Request-Id header). Quote it to support." },
+        issues: {
+          type: "array",
+          description: "With invalid_request: one entry per offending field.",
+          items: {
+            type: "object",
+            required: ["field", "message"],
+            properties: { field: { type: "string", example: "amount" }, message: { type: "string" } },
+          },
+        },
+      },
+    },
+  },
+  example: { error: { code: "no_matching_matrix", message: 'No approval matrix matched requestType "purchase_order": "Engineering PO Matrix" (amount 50000 is not below its maximum 10000).', requestId: "rid_5Jq2mK8Lr3Xn9Tb0Wc4V" } },
+};
+
+const HEADER = (description: string, type = "string") => ({ description, schema: { type } });
+const RATE_LIMIT_HEADERS = {
+  "Request-Id": HEADER("Id of this HTTP call."),
+  "X-RateLimit-Limit": HEADER("Requests allowed per minute for this key.", "integer"),
+  "X-RateLimit-Remaining": HEADER("Requests left in the current window.", "integer"),
+  "X-RateLimit-Reset": HEADER("Unix time (seconds) at which the window resets.", "integer"),
+};
+
+/** Codes every key-protected endpoint can answer with, by whether it takes a JSON body. */
+function commonCodes(method: string, hasInput: boolean): ApiErrorCode[] {
+  const codes: ApiErrorCode[] = ["unauthorized", "forbidden", "rate_limited", "internal_error"];
+  if (hasInput) codes.push("invalid_request");
+  if (method === "post") codes.push("invalid_json", "payload_too_large", "unsupported_media_type");
+  return codes;
+}
+
+function metaByOperation(): Map<string, ProcedureMeta> {
+  const map = new Map<string, ProcedureMeta>();
+  for (const procedure of Object.values(appRouter._def.procedures) as unknown as { _def: { meta?: ProcedureMeta } }[]) {
+    const openapi = procedure._def.meta?.openapi;
+    if (openapi) map.set(`${openapi.method.toLowerCase()} ${openapi.path}`, procedure._def.meta!);
+  }
+  return map;
+}
+
+/**
+ * The OpenAPI 3 document of /v1: generated from the routers, then completed with what the
+ * generator cannot know: our error object, 201 on create, rate-limit headers and the examples.
+ */
+export function buildOpenApiDocument(opts: { baseUrl: string; version?: string }): OpenAPIObject {
+  const doc = generateOpenApiDocument(appRouter, {
+    title: "ApprovalMatrix REST API",
+    version: opts.version ?? "1.0.0",
+    baseUrl: opts.baseUrl,
+    description: [
+      "Route approvals through your organization's approval matrices from any system.",
+      "",
+      "**Authentication.** Send your key in every request as `Authorization: Bearer apx_live_…`. Keys in the query string are refused.",
+      "**Rate limits.** 60 requests per minute per key unless configured otherwise; every response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`, and a refusal is `429` with `Retry-After`.",
+      "**Errors.** Every error is `{ \"error\": { \"code\", \"message\", \"requestId\", \"issues\"? } }`; branch on `code`.",
+    ].join("\n"),
+    securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "apx_live_ + 32 characters", description: "An API key of your tenant." } },
+  });
+  const components = (doc.components ??= {}) as Json;
+  (components.schemas as Json | undefined) ?? (components.schemas = {});
+  (components.schemas as Json).Error = ERROR_SCHEMA;
+
+  const metas = metaByOperation();
+  for (const [path, item] of Object.entries(doc.paths ?? {}) as [string, Json][]) {
+    for (const [method, operation] of Object.entries(item) as [string, Json][]) {
+      const meta = metas.get(`${method} ${path}`);
+      if (!meta?.openapi) continue;
+      const responses = operation.responses as Json;
+      const hasInput = Boolean(operation.requestBody) || Boolean((operation.parameters as unknown[] | undefined)?.length);
+      for (const status of Object.keys(responses)) if (status !== "200") delete responses[status];
+
+      const success = responses["200"] as Json;
+      success.headers = RATE_LIMIT_HEADERS;
+      const example = EXAMPLES[`${method.toUpperCase()} ${path}`];
+      const successContent = (success.content as Json | undefined)?.["application/json"] as Json | undefined;
+      if (example && successContent) successContent.example = example.response;
+      if (example?.request) {
+        const body = ((operation.requestBody as Json | undefined)?.content as Json | undefined)?.["application/json"] as Json | undefined;
+        if (body) body.example = example.request;
+      }
+      if (meta.openapi.successDescription === "Created") {
+        responses["201"] = { ...success, description: "Created" };
+        delete responses["200"];
+      }
+
+      const codes = [...commonCodes(method, hasInput), ...(meta.errorCodes ?? [])];
+      const byStatus = new Map<number, ApiErrorCode[]>();
+      for (const code of codes) byStatus.set(API_ERRORS[code].status, [...(byStatus.get(API_ERRORS[code].status) ?? []), code]);
+      for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {
+        responses[String(status)] = {
+          description: list.map((code) => `\`${code}\`: ${API_ERRORS[code].description}`).join("\n\n"),
+          headers: status === 429 ? { ...RATE_LIMIT_HEADERS, "Retry-After": HEADER("Seconds to wait before retrying.", "integer") } : { "Request-Id": RATE_LIMIT_HEADERS["Request-Id"] },
+          content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+        };
+      }
+    }
+  }
+  return doc;
+}

@@ -1,0 +1,67 @@
+/** The REST reference's own examples, so the document shows what the product docs promise. */
+export const submitExample = {
+  submitterRef: "EMP-1042",
+  requestType: "purchase_order",
+  title: "Office Supplies Q3",
+  amount: 4500,
+  currency: "USD",
+  metadata: { department: "Engineering", poNumber: "PO-9871" },
+};
+
+export const createdExample = {
+  requestId: "req_abc123",
+  status: "pending",
+  matrixId: "mat_xyz789",
+  matrixName: "Engineering PO Matrix",
+  currentStage: 1,
+  totalStages: 2,
+  createdAt: "2025-01-15T10:30:00Z",
+};
+
+export const dryRunExample = {
+  requestId: null,
+  status: "pending",
+  matrixId: "mat_xyz789",
+  matrixName: "Engineering PO Matrix",
+  dryRun: true,
+  createdAt: null,
+  totalStages: 2,
+  stages: [
+    { stage: 1, name: "Manager approval", rule: "any", quorum: null, approvers: [{ ref: "EMP-2001", name: "Jane Smith" }] },
+    { stage: 2, name: "Finance approval", rule: "any", quorum: null, approvers: [{ ref: "EMP-3001", name: "Bob Lee" }] },
+  ],
+};
+
+export const statusExample = {
+  requestId: "req_abc123",
+  status: "approved",
+  title: "Office Supplies Q3",
+  submitterRef: "EMP-1042",
+  requestType: "purchase_order",
+  amount: 4500,
+  currency: "USD",
+  metadata: { department: "Engineering", poNumber: "PO-9871" },
+  matrixId: "mat_xyz789",
+  matrixName: "Engineering PO Matrix",
+  currentStage: null,
+  totalStages: 2,
+  decisions: [
+    { stage: 1, decidedBy: "Jane Smith", decidedByRef: "EMP-2001", decision: "approved", comment: null, decidedAt: "2025-01-15T11:00:00Z" },
+    { stage: 2, decidedBy: "Bob Lee", decidedByRef: "EMP-3001", decision: "approved", comment: "Within budget", decidedAt: "2025-01-15T14:22:00Z" },
+  ],
+  stages: [
+    { stage: 1, name: "Manager approval", rule: "any", quorum: null, status: "approved", approvers: [{ ref: "EMP-2001", name: "Jane Smith" }], pendingApprovers: [] },
+    { stage: 2, name: "Finance approval", rule: "any", quorum: null, status: "approved", approvers: [{ ref: "EMP-3001", name: "Bob Lee" }], pendingApprovers: [] },
+  ],
+  pendingApprovers: [],
+  cancelReason: null,
+  createdAt: "2025-01-15T10:30:00Z",
+  updatedAt: "2025-01-15T14:22:00Z",
+};
+
+/** Examples by operation: [request body, success body]. */
+export const EXAMPLES: Record<string, { request?: unknown; response: unknown }> = {
+  "POST /requests": { request: submitExample, response: createdExample },
+  "POST /requests/test": { request: submitExample, response: dryRunExample },
+  "GET /requests/{requestId}": { response: statusExample },
+};

@@ -1,0 +1,54 @@
+/**
+ * Fixed-window counters: each bucket allows `limit` hits per window. A store counts; the limiter
+ * turns counts into decisions and headers. Stores are shared by all instances (PostgreSQL,
+ * Redis) except the in-memory one, which is only for the single-process embedded mode.
+ */
+export interface RateLimitStore {
+  readonly name: string;
+  /** Adds one hit to `bucket` in the window starting at `windowStart` (ms) and returns the count. */
+  hit(bucket: string, windowStart: number, windowMs: number): Promise<number>;
+  close?(): Promise<void>;
+}
+
+export interface RateLimitOutcome {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Unix seconds at which the window resets. */
+  resetAt: number;
+  /** Whole seconds to wait when refused. */
+  retryAfter: number;
+}
+
+export const RATE_LIMIT_WINDOW_MS = 60_000;
+
+export class RateLimiter {
+  constructor(
+    readonly store: RateLimitStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async consume(bucket: string, limit: number, windowMs = RATE_LIMIT_WINDOW_MS): Promise<RateLimitOutcome> {
+    const now = this.now();
+    const windowStart = now - (now % windowMs);
+    const count = await this.store.hit(bucket, windowStart, windowMs);
+    const resetMs = windowStart + windowMs;
+    return {
+      allowed: count <= limit,
+      limit,
+      remaining: Math.max(0, limit - count),
+      resetAt: Math.ceil(resetMs / 1000),
+      retryAfter: Math.max(1, Math.ceil((resetMs - now) / 1000)),
+    };
+  }
+}
+
+export function rateLimitHeaders(outcome: RateLimitOutcome): Record<string, string> {
+  const headers: Record<string, string> = {
+    "X-RateLimit-Limit": String(outcome.limit),
+    "X-RateLimit-Remaining": String(outcome.remaining),
+    "X-RateLimit-Reset": String(outcome.resetAt),
+  };
+  if (!outcome.allowed) headers["Retry-After"] = String(outcome.retryAfter);
+  return headers;
+}

@@ -1,0 +1,58 @@
+import { type Database, rowsOf, sql } from "@approvalmatrix/db";
+import { Redis } from "ioredis";
+import type { RateLimitStore } from "./rate-limiter";
+
+/** Single-process only: the embedded mode. Old windows are swept as buckets roll over. */
+export class MemoryRateLimitStore implements RateLimitStore {
+  readonly name = "memory";
+  private readonly counts = new Map<string, { windowStart: number; count: number }>();
+  private lastSweep = 0;
+
+  async hit(bucket: string, windowStart: number): Promise<number> {
+    if (windowStart !== this.lastSweep) {
+      for (const [key, entry] of this.counts) if (entry.windowStart < windowStart) this.counts.delete(key);
+      this.lastSweep = windowStart;
+    }
+    const entry = this.counts.get(bucket);
+    if (entry && entry.windowStart === windowStart) return ++entry.count;
+    this.counts.set(bucket, { windowStart, count: 1 });
+    return 1;
+  }
+}
+
+/** One upsert per hit; the row is reset when a new window starts. */
+export class PostgresRateLimitStore implements RateLimitStore {
+  readonly name = "postgres";
+  constructor(private readonly db: Database) {}
+
+  async hit(bucket: string, windowStart: number): Promise<number> {
+    const result = await this.db.execute(sql`
+      insert into rate_limit_counters (bucket, window_start, count) values (${bucket}, ${windowStart}, 1)
+      on conflict (bucket) do update set
+        count = case when rate_limit_counters.window_start = excluded.window_start then rate_limit_counters.count + 1 else 1 end,
+        window_start = excluded.window_start
+      returning count`);
+    return Number(rowsOf<{ count: number }>(result)[0]?.count ?? 1);
+  }
+}
+
+/** INCR and PEXPIRE in one round trip; the key dies with its window. */
+export class RedisRateLimitStore implements RateLimitStore {
+  readonly name = "redis";
+  private readonly redis: Redis;
+  constructor(url: string) {
+    this.redis = new Redis(url, { maxRetriesPerRequest: 2, enableAutoPipelining: true, lazyConnect: false });
+  }
+
+  async hit(bucket: string, windowStart: number, windowMs: number): Promise<number> {
+    const key = `apx:rl:${bucket}:${windowStart}`;
+    const results = await this.redis.multi().incr(key).pexpire(key, windowMs + 1000).exec();
+    const [error, count] = results?.[0] ?? [new Error("Redis returned no result"), 0];
+    if (error) throw error;
+    return Number(count);
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit();
+  }
+}

@@ -1,0 +1,11 @@
+import { adminRouter } from "./routers/admin/index";
+import { requestsRouter } from "./routers/requests/index";
+import { createCallerFactory, router } from "./trpc";
+
+export const appRouter = router({
+  requests: requestsRouter,
+  admin: adminRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,24 @@
+import { apiKeyProcedure } from "../../procedures";
+import { submitRequest } from "../../services/submit-request";
+import { createdRequestOutput, submitRequestInput } from "./schemas";
+
+export const create = apiKeyProcedure("requests:write")
+  .meta({
+    openapi: {
+      method: "POST",
+      path: "/requests",
+      summary: "Submit a new approval request",
+      description:
+        "Resolves the matching approval matrix (request type, amount band, currency, metadata conditions; highest priority wins) and opens its first stage. Answers 201 Created.",
+      tags: ["Requests"],
+      protect: true,
+      successDescription: "Created",
+    },
+  })
+  .input(submitRequestInput)
+  .output(createdRequestOutput)
+  .mutation(async ({ ctx, input }) => {
+    const created = await submitRequest(ctx.deps.db, ctx.actor, input);
+    ctx.response.status = 201;
+    return created;
+  });

@@ -1,0 +1,37 @@
+import { apiKeyProcedure } from "../../procedures";
+import { planSubmission } from "../../services/submission";
+import { dryRunOutput, submitRequestInput } from "./schemas";
+
+export const dryRun = apiKeyProcedure("requests:write")
+  .meta({
+    openapi: {
+      method: "POST",
+      path: "/requests/test",
+      summary: "Dry-run: validate a request without creating it",
+      description:
+        "Accepts the same payload as POST /v1/requests, validates it and resolves the matching matrix and each stage's approvers, without creating anything or notifying anyone.",
+      tags: ["Requests"],
+      protect: true,
+    },
+  })
+  .input(submitRequestInput)
+  .output(dryRunOutput)
+  .mutation(async ({ ctx, input }) => {
+    const plan = await planSubmission(ctx.deps.db, ctx.tenantId, input);
+    return {
+      requestId: null,
+      status: "pending" as const,
+      matrixId: plan.matrix.id,
+      matrixName: plan.matrix.name,
+      dryRun: true as const,
+      createdAt: null,
+      totalStages: plan.stages.length,
+      stages: plan.stages.map((stage) => ({
+        stage: stage.position,
+        name: stage.name,
+        rule: stage.rule,
+        quorum: stage.quorum,
+        approvers: stage.eligible.map((m) => ({ ref: m.externalRef, name: m.name })),
+      })),
+    };
+  });

@@ -1,0 +1,147 @@
+import {
+  type DirectoryMember,
+  DomainError,
+  type MemberDirectory,
+  type StageDefinition,
+  directoryNeeds,
+  resolveMatrix,
+  resolveStageApprovers,
+} from "@approvalmatrix/core";
+import { type Queryable, and, asc, eq, inArray, matrices, matrixStages, members, tenants } from "@approvalmatrix/db";
+
+export interface SubmissionInput {
+  submitterRef: string;
+  requestType: string;
+  title: string;
+  amount?: number | null;
+  currency?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+export interface PlannedStage extends StageDefinition {
+  approvers: StageDefinition["approvers"];
+  eligible: DirectoryMember[];
+}
+
+export interface SubmissionPlan {
+  submitter: DirectoryMember;
+  matrix: typeof matrices.$inferSelect;
+  stages: PlannedStage[];
+  amount: number | null;
+  currency: string | null;
+  metadata: Record<string, unknown>;
+}
+
+const directoryColumns = {
+  id: members.id,
+  name: members.name,
+  externalRef: members.externalRef,
+  department: members.department,
+  managerId: members.managerId,
+  active: members.active,
+};
+
+/**
+ * Everything a submission needs, resolved without writing: the submitter, the matching matrix
+ * and each stage's eligible approvers. Create and dry-run share it, so they never disagree.
+ */
+export async function planSubmission(db: Queryable, tenantId: string, input: SubmissionInput): Promise<SubmissionPlan> {
+  const [submitterRow] = await db
+    .select({ ...directoryColumns, defaultCurrency: tenants.defaultCurrency })
+    .from(members)
+    .innerJoin(tenants, eq(tenants.id, members.tenantId))
+    .where(and(eq(members.tenantId, tenantId), eq(members.externalRef, input.submitterRef)))
+    .limit(1);
+  if (!submitterRow || !submitterRow.active) {
+    throw new DomainError("unknown_submitter", `No active member has externalRef "${input.submitterRef}". Map the employee as a member first.`, [
+      { field: "submitterRef", message: "unknown externalRef" },
+    ]);
+  }
+  const { defaultCurrency, ...submitter } = submitterRow;
+  const amount = input.amount ?? null;
+  const currency = input.currency ? input.currency.toUpperCase() : amount !== null ? defaultCurrency : null;
+  const metadata = input.metadata ?? {};
+
+  const candidates = await db
+    .select()
+    .from(matrices)
+    .where(and(eq(matrices.tenantId, tenantId), eq(matrices.requestType, input.requestType), eq(matrices.active, true)));
+  const resolution = resolveMatrix(candidates, {
+    requestType: input.requestType,
+    amount,
+    currency,
+    attributes: { department: submitter.department ?? undefined, ...metadata },
+  });
+  if (!resolution.matched) throw new DomainError("no_matching_matrix", resolution.message);
+  const matrix = resolution.matrix;
+
+  const stageRows = await db
+    .select()
+    .from(matrixStages)
+    .where(and(eq(matrixStages.tenantId, tenantId), eq(matrixStages.matrixId, matrix.id)))
+    .orderBy(asc(matrixStages.position));
+  if (stageRows.length === 0) throw new DomainError("no_eligible_approver", `Matrix "${matrix.name}" has no stages.`);
+
+  const directory = await loadDirectory(db, tenantId, submitter, stageRows);
+  const stages: PlannedStage[] = [];
+  for (const stage of stageRows) {
+    const resolved = resolveStageApprovers(stage, submitter, directory);
+    if (!resolved.ok) {
+      throw new DomainError("no_eligible_approver", `Matrix "${matrix.name}" cannot route this request: ${resolved.reason}.`);
+    }
+    stages.push({ ...stage, eligible: resolved.approvers });
+  }
+  return { submitter, matrix, stages, amount, currency, metadata };
+}
+
+/** Loads just the members the stages refer to: named ones, departments, the manager chain. */
+async function loadDirectory(db: Queryable, tenantId: string, submitter: DirectoryMember, stages: StageDefinition[]): Promise<MemberDirectory> {
+  const needs = directoryNeeds(stages);
+  const byId = new Map<string, DirectoryMember>([[submitter.id, submitter]]);
+  const byDepartment = new Map<string, DirectoryMember[]>();
+  const [named, departmentMembers] = await Promise.all([
+    needs.memberIds.length
+      ? db.select(directoryColumns).from(members).where(and(eq(members.tenantId, tenantId), inArray(members.id, needs.memberIds)))
+      : Promise.resolve([]),
+    needs.departments.length
+      ? db
+          .select(directoryColumns)
+          .from(members)
+          .where(and(eq(members.tenantId, tenantId), inArray(members.department, needs.departments), eq(members.active, true)))
+      : Promise.resolve([]),
+  ]);
+  for (const member of [...named, ...departmentMembers]) byId.set(member.id, member);
+  for (const member of departmentMembers) {
+    const list = byDepartment.get(member.department ?? "") ?? [];
+    list.push(member);
+    byDepartment.set(member.department ?? "", list);
+  }
+  const directory: MemberDirectory = {
+    byId: (id) => byId.get(id),
+    inDepartment: (department) => byDepartment.get(department) ?? [],
+  };
+  if (needs.needsManagerChain) {
+    // Walk up one manager at a time until findManager settles (it stops at the first active one).
+    for (let depth = 0; depth < 32; depth++) {
+      const missing = nextMissingManager(submitter, byId);
+      if (!missing) break;
+      const [row] = await db.select(directoryColumns).from(members).where(and(eq(members.tenantId, tenantId), eq(members.id, missing))).limit(1);
+      if (!row) break;
+      byId.set(row.id, row);
+    }
+  }
+  return directory;
+}
+
+function nextMissingManager(submitter: DirectoryMember, byId: Map<string, DirectoryMember>): string | null {
+  const seen = new Set<string>([submitter.id]);
+  let nextId = submitter.managerId;
+  while (nextId && !seen.has(nextId)) {
+    const member = byId.get(nextId);
+    if (!member) return nextId;
+    if (member.active) return null;
+    seen.add(nextId);
+    nextId = member.managerId;
+  }
+  return null;
+}

@@ -1,0 +1,46 @@
+import { type ApiErrorCode, DomainError } from "@approvalmatrix/core";
+import { initTRPC } from "@trpc/server";
+import type { OpenApiMeta } from "trpc-to-openapi";
+import type { ApiContext } from "./context";
+import { describeError, fromDomainError } from "./errors";
+
+/** `errorCodes`: the endpoint-specific error codes the OpenAPI document lists for it. */
+export type ProcedureMeta = OpenApiMeta<{ errorCodes?: ApiErrorCode[] }>;
+
+const t = initTRPC
+  .context<ApiContext>()
+  .meta<ProcedureMeta>()
+  .create({
+    // One error shape for tRPC clients and (rewritten by the REST handler) for /v1. Never a stack.
+    errorFormatter({ shape, error, ctx }) {
+      const described = describeError(error);
+      if (described.code === "internal_error") {
+        console.error(`[${ctx?.requestId ?? "-"}] internal error`, error.cause ?? error);
+      }
+      return {
+        message: described.message,
+        code: shape.code,
+        data: {
+          code: shape.data.code,
+          httpStatus: shape.data.httpStatus,
+          path: shape.data.path,
+          apiCode: described.code,
+          issues: described.issues,
+          requestId: ctx?.requestId,
+        },
+      };
+    },
+  });
+
+export const router = t.router;
+export const middleware = t.middleware;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Domain refusals thrown anywhere below become the right tRPC/HTTP error. */
+const translateDomainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof DomainError) throw fromDomainError(result.error.cause);
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(translateDomainErrors);
