@@ -1,0 +1,171 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { type Actor, createCaller, createTenant, findTenant, listTenants, seedDemoTenant } from "@approvalmatrix/api";
+import { API_KEY_SCOPES, type ApiKeyScope } from "@approvalmatrix/core";
+import { readEnv } from "./env";
+import { openRuntime } from "./runtime";
+
+const USAGE = `ApprovalMatrix operator CLI (talks to the database directly; refuses to open the embedded
+database while the server runs — use DATABASE_URL, or stop the server).
+
+Usage: pnpm cli <area> <command> [options]   (add --json for machine-readable output)
+
+  tenants create   --name "Globex" --slug globex [--currency EUR]
+  tenants list
+  members create   --tenant globex --ref EMP-1 --name "Ann Lee" [--email a@x.io] [--department Sales] [--manager EMP-0]
+  members list     --tenant globex [--search ann]
+  matrices create  --tenant globex --file matrix.json     (fields: see README "Matrices")
+  matrices list    --tenant globex
+  keys create      --tenant globex --name "ERP" --scopes requests:write,requests:read [--rate-limit 120] [--expires 2027-01-01T00:00:00Z]
+  keys list        --tenant globex
+  keys revoke      --tenant globex --id key_…
+  demo seed        (creates the demo tenant "acme" and prints its key)
+`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    tenant: { type: "string" },
+    name: { type: "string" },
+    slug: { type: "string" },
+    currency: { type: "string" },
+    ref: { type: "string" },
+    email: { type: "string" },
+    department: { type: "string" },
+    manager: { type: "string" },
+    search: { type: "string" },
+    file: { type: "string" },
+    scopes: { type: "string" },
+    "rate-limit": { type: "string" },
+    expires: { type: "string" },
+    id: { type: "string" },
+    json: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+
+class UsageError extends Error {}
+
+function required(name: keyof typeof values): string {
+  const value = values[name];
+  if (typeof value !== "string" || value.trim() === "") throw new UsageError(`--${name} is required.`);
+  return value;
+}
+
+function print(data: unknown, table?: Record<string, unknown>[]): void {
+  if (values.json || !table) return console.log(JSON.stringify(data, null, 2));
+  if (table.length === 0) return console.log("(none)");
+  const columns = Object.keys(table[0]!);
+  const widths = columns.map((c) => Math.max(c.length, ...table.map((row) => String(row[c] ?? "").length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ");
+  console.log(line(columns));
+  console.log(line(widths.map((w) => "─".repeat(w))));
+  for (const row of table) console.log(line(columns.map((c) => String(row[c] ?? ""))));
+}
+
+async function main(): Promise<number> {
+  const [area, command] = positionals;
+  if (values.help || !area) {
+    console.log(USAGE);
+    return area ? 0 : 1;
+  }
+  const runtime = await openRuntime(readEnv(), "the ApprovalMatrix CLI");
+  try {
+    const { deps } = runtime;
+    const tenantCaller = async () => {
+      const tenant = await findTenant(deps.db, required("tenant"));
+      if (!tenant) throw new UsageError(`No tenant "${values.tenant}". See: pnpm cli tenants list`);
+      const actor: Actor = { kind: "operator", tenantId: tenant.id };
+      return createCaller({ deps, requestId: "cli", authorization: null, credentialInQuery: false, response: { headers: {} }, actor });
+    };
+
+    switch (`${area} ${command ?? ""}`.trim()) {
+      case "tenants create": {
+        const tenant = await createTenant(deps.db, { name: required("name"), slug: required("slug"), defaultCurrency: values.currency });
+        print(tenant, [{ id: tenant.id, slug: tenant.slug, name: tenant.name, currency: tenant.defaultCurrency }]);
+        return 0;
+      }
+      case "tenants list": {
+        const tenants = await listTenants(deps.db);
+        print(tenants, tenants.map((t) => ({ id: t.id, slug: t.slug, name: t.name, currency: t.defaultCurrency })));
+        return 0;
+      }
+      case "members create": {
+        const member = await (await tenantCaller()).admin.members.create({
+          name: required("name"),
+          externalRef: required("ref"),
+          email: values.email,
+          department: values.department,
+          managerRef: values.manager,
+        });
+        print(member, [member]);
+        return 0;
+      }
+      case "members list": {
+        const page = await (await tenantCaller()).admin.members.list({ search: values.search, limit: 200 });
+        print(page, page.members.map(({ id, externalRef, name, department, active }) => ({ id, externalRef, name, department, active })));
+        return 0;
+      }
+      case "matrices create": {
+        const definition: unknown = JSON.parse(readFileSync(required("file"), "utf8"));
+        const created = await (await tenantCaller()).admin.matrices.create(definition as never);
+        print(created, [created]);
+        return 0;
+      }
+      case "matrices list": {
+        const list = await (await tenantCaller()).admin.matrices.list();
+        print(
+          list,
+          list.map((m) => ({ id: m.id, name: m.name, requestType: m.requestType, band: `${m.minAmount ?? "-"}..${m.maxAmount ?? "-"} ${m.currency ?? ""}`, priority: m.priority, stages: m.stages.length, active: m.active })),
+        );
+        return 0;
+      }
+      case "keys create": {
+        const scopes = required("scopes").split(",").map((s) => s.trim());
+        const unknown = scopes.filter((s) => !API_KEY_SCOPES.includes(s as ApiKeyScope));
+        if (unknown.length) throw new UsageError(`Unknown scope(s): ${unknown.join(", ")}. Known: ${API_KEY_SCOPES.join(", ")}.`);
+        const created = await (await tenantCaller()).admin.apiKeys.create({
+          name: required("name"),
+          scopes: scopes as ApiKeyScope[],
+          rateLimitPerMinute: values["rate-limit"] ? Number(values["rate-limit"]) : undefined,
+          expiresAt: values.expires,
+        });
+        if (values.json) return print(created), 0;
+        console.log(`Created ${created.id} (${created.scopes.join(", ")}, ${created.rateLimitPerMinute}/min).`);
+        console.log(`\n  ${created.key}\n`);
+        console.log("This is the only time the full key is shown. Store it in a secrets manager now.");
+        return 0;
+      }
+      case "keys list": {
+        const keys = await (await tenantCaller()).admin.apiKeys.list();
+        print(keys, keys.map((k) => ({ id: k.id, name: k.name, start: `${k.start}…`, scopes: k.scopes.join(","), status: k.status, lastUsed: k.lastUsedAt ?? "never" })));
+        return 0;
+      }
+      case "keys revoke": {
+        const revoked = await (await tenantCaller()).admin.apiKeys.revoke({ id: required("id") });
+        print(revoked, [{ id: revoked.id, name: revoked.name, status: revoked.status, revokedAt: revoked.revokedAt }]);
+        return 0;
+      }
+      case "demo seed": {
+        if (await findTenant(deps.db, "acme")) throw new UsageError('The demo tenant "acme" exists already.');
+        const seeded = await seedDemoTenant(deps);
+        print(seeded, [{ tenant: "acme", tenantId: seeded.tenantId, apiKey: seeded.apiKey }]);
+        return 0;
+      }
+      default:
+        throw new UsageError(`Unknown command "${area} ${command ?? ""}".`);
+    }
+  } finally {
+    await runtime.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError) console.error(`${error.message}\n\n${USAGE}`);
+    else if (error && typeof error === "object" && "message" in error) console.error(`Error: ${String(error.message)}`);
+    else console.error(error);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);
