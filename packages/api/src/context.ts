@@ -31,6 +31,8 @@ export interface ApiContext {
    */
   response: { headers: Record<string, string>; status?: number };
   actor: Actor | null;
+  /** Long operations (a members CSV import) report how far they are; the admin app streams it. */
+  onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }
 
 export function actorAudit(actor: Actor): { actorType: "api_key" | "operator" | "user"; actorId: string } {
