@@ -1,7 +1,15 @@
 /**
  * The approval request state machine. Pure: given the request's stages (with their eligible
  * approvers, fixed when the request was submitted) and a decision or a cancellation, it returns
- * the next state or a DomainError. Adapters persist the result under a row lock.
+ * the next state and the events that led there, or throws a DomainError. Adapters persist the
+ * result under a row lock and write one audit row per event.
+ *
+ *   pending ──decision──▶ in_progress ──last stage approved──▶ approved
+ *      │                      │  └──────any rejection────────▶ rejected
+ *      └──────cancel──────────┴───────────────────────────────▶ cancelled
+ *
+ * A rejection or the last stage's approval may come with the very first decision, so pending can
+ * also go straight to approved or rejected. Terminal states never change again.
  */
 import { approvalsNeeded, type StageRule } from "./approvers";
 import { DomainError } from "./errors";
@@ -9,11 +17,15 @@ import { DomainError } from "./errors";
 export const REQUEST_STATUSES = ["pending", "in_progress", "approved", "rejected", "cancelled"] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly RequestStatus[] = ["approved", "rejected", "cancelled"];
+/** Statuses in which a request still waits on someone. */
+export const OPEN_STATUSES: readonly RequestStatus[] = ["pending", "in_progress"];
 
 export const DECISIONS = ["approved", "rejected"] as const;
 export type Decision = (typeof DECISIONS)[number];
 
-export type StageStatus = "waiting" | "open" | "approved" | "rejected";
+/** `cancelled`: the stage that was open when its request was cancelled. */
+export const STAGE_STATUSES = ["waiting", "open", "approved", "rejected", "cancelled"] as const;
+export type StageStatus = (typeof STAGE_STATUSES)[number];
 
 export interface FlowStage {
   position: number;
@@ -31,7 +43,7 @@ export interface FlowDecision {
 
 export interface FlowState {
   status: RequestStatus;
-  /** 1-based position of the open stage; null once the request is terminal. */
+  /** Position of the open stage; null once the request is terminal. */
   currentStage: number | null;
   stages: FlowStage[];
   decisions: FlowDecision[];
@@ -54,19 +66,21 @@ export function openRequest(stages: Omit<FlowStage, "status">[]): FlowState {
 
 /** Approvers of the open stage who have not decided yet. */
 export function pendingApprovers(state: FlowState): string[] {
-  if (state.currentStage === null) return [];
+  if (state.currentStage === null || isTerminal(state.status)) return [];
   const stage = state.stages.find((s) => s.position === state.currentStage);
   if (!stage) return [];
   const decided = new Set(state.decisions.filter((d) => d.stage === stage.position).map((d) => d.approverId));
   return stage.approverIds.filter((id) => !decided.has(id));
 }
 
+/** What happened, in order; the adapter writes one audit row for each. */
 export type FlowEvent =
   | { type: "decision_recorded"; stage: number; approverId: string; decision: Decision }
   | { type: "stage_approved"; stage: number }
   | { type: "stage_rejected"; stage: number }
   | { type: "stage_opened"; stage: number }
-  | { type: "request_finished"; status: "approved" | "rejected" };
+  | { type: "stage_cancelled"; stage: number }
+  | { type: "status_changed"; from: RequestStatus; to: RequestStatus };
 
 export interface Transition {
   state: FlowState;
@@ -77,13 +91,30 @@ function closedError(status: RequestStatus): DomainError {
   return new DomainError("request_closed", `The request is already ${status} and can no longer change.`);
 }
 
+function withStatus(previous: RequestStatus, next: FlowState, events: FlowEvent[]): Transition {
+  if (next.status !== previous) events.push({ type: "status_changed", from: previous, to: next.status });
+  return { state: next, events };
+}
+
+/**
+ * Records `approverId`'s decision on the open stage. Refuses, in this order: a closed request
+ * (request_closed), someone who is not an approver of the open stage (not_an_approver), and a
+ * second decision by the same approver on the same stage (already_decided).
+ */
 export function decide(state: FlowState, approverId: string, decision: Decision): Transition {
   if (isTerminal(state.status) || state.currentStage === null) throw closedError(state.status);
   const stageIndex = state.stages.findIndex((s) => s.position === state.currentStage);
   const stage = state.stages[stageIndex];
   if (!stage) throw closedError(state.status);
   if (!stage.approverIds.includes(approverId)) {
-    throw new DomainError("not_an_approver", `This member is not an eligible approver of stage ${stage.position}.`);
+    const decidedBefore = state.decisions.find((d) => d.approverId === approverId && d.stage < stage.position);
+    const later = state.stages.find((s) => s.position > stage.position && s.approverIds.includes(approverId));
+    const why = decidedBefore
+      ? ` (they decided stage ${decidedBefore.stage}, which is complete)`
+      : later
+        ? ` (they approve stage ${later.position}, which is not open yet)`
+        : "";
+    throw new DomainError("not_an_approver", `This member is not an eligible approver of the current stage ${stage.position}${why}.`);
   }
   if (state.decisions.some((d) => d.stage === stage.position && d.approverId === approverId)) {
     throw new DomainError("already_decided", `This approver already decided on stage ${stage.position}.`);
@@ -92,31 +123,36 @@ export function decide(state: FlowState, approverId: string, decision: Decision)
   const decisions = [...state.decisions, { stage: stage.position, approverId, decision }];
   const events: FlowEvent[] = [{ type: "decision_recorded", stage: stage.position, approverId, decision }];
   const stages = state.stages.map((s) => ({ ...s }));
+  const current = stages[stageIndex]!;
 
   if (decision === "rejected") {
-    stages[stageIndex]!.status = "rejected";
-    events.push({ type: "stage_rejected", stage: stage.position }, { type: "request_finished", status: "rejected" });
-    return { state: { status: "rejected", currentStage: null, stages, decisions }, events };
+    current.status = "rejected";
+    events.push({ type: "stage_rejected", stage: stage.position });
+    return withStatus(state.status, { status: "rejected", currentStage: null, stages, decisions }, events);
   }
 
   const approvals = decisions.filter((d) => d.stage === stage.position && d.decision === "approved").length;
   if (approvals < approvalsNeeded(stage, stage.approverIds.length)) {
-    return { state: { status: "in_progress", currentStage: stage.position, stages, decisions }, events };
+    return withStatus(state.status, { status: "in_progress", currentStage: stage.position, stages, decisions }, events);
   }
 
-  stages[stageIndex]!.status = "approved";
+  current.status = "approved";
   events.push({ type: "stage_approved", stage: stage.position });
   const next = stages[stageIndex + 1];
-  if (!next) {
-    events.push({ type: "request_finished", status: "approved" });
-    return { state: { status: "approved", currentStage: null, stages, decisions }, events };
-  }
+  if (!next) return withStatus(state.status, { status: "approved", currentStage: null, stages, decisions }, events);
   next.status = "open";
   events.push({ type: "stage_opened", stage: next.position });
-  return { state: { status: "in_progress", currentStage: next.position, stages, decisions }, events };
+  return withStatus(state.status, { status: "in_progress", currentStage: next.position, stages, decisions }, events);
 }
 
-export function cancel(state: FlowState): FlowState {
+/** Cancels a pending or in-progress request; its open stage is marked cancelled. */
+export function cancel(state: FlowState): Transition {
   if (isTerminal(state.status)) throw closedError(state.status);
-  return { ...state, status: "cancelled", currentStage: null };
+  const events: FlowEvent[] = [];
+  const stages = state.stages.map((s) => {
+    if (s.status !== "open") return { ...s };
+    events.push({ type: "stage_cancelled", stage: s.position });
+    return { ...s, status: "cancelled" as const };
+  });
+  return withStatus(state.status, { ...state, status: "cancelled", currentStage: null, stages }, events);
 }
