@@ -1,4 +1,5 @@
 import type { Decision, RequestStatus, StageRule, StageStatus } from "@approvalmatrix/core";
+import { sql } from "drizzle-orm";
 import { doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { matrices } from "./matrices";
 import { members } from "./members";
@@ -28,7 +29,10 @@ export const requests = pgTable(
   (t) => [
     index("requests_tenant_created_idx").on(t.tenantId, t.createdAt.desc(), t.id.desc()),
     index("requests_tenant_status_created_idx").on(t.tenantId, t.status, t.createdAt.desc(), t.id.desc()),
-    index("requests_tenant_submitter_created_idx").on(t.tenantId, t.submitterId, t.createdAt.desc()),
+    // One index per list filter, each ending in the keyset (created_at desc, id desc): a page is
+    // an index range scan whatever the filter and however deep the cursor.
+    index("requests_tenant_submitter_created_idx").on(t.tenantId, t.submitterId, t.createdAt.desc(), t.id.desc()),
+    index("requests_tenant_type_created_idx").on(t.tenantId, t.requestType, t.createdAt.desc(), t.id.desc()),
   ],
 );
 
@@ -45,7 +49,11 @@ export const requestStages = pgTable(
     approverIds: text("approver_ids").array().notNull(),
     status: text("status").$type<StageStatus>().notNull(),
   },
-  (t) => [primaryKey({ columns: [t.requestId, t.position] }), index("request_stages_approvers_idx").using("gin", t.approverIds)],
+  (t) => [
+    primaryKey({ columns: [t.requestId, t.position] }),
+    // The inbox: open stages waiting on a member, without wading through every closed stage.
+    index("request_stages_open_approvers_idx").using("gin", t.approverIds).where(sql`${t.status} = 'open'`),
+  ],
 );
 
 export const decisions = pgTable(
