@@ -1,10 +1,11 @@
 import { readEnv } from "./env";
 import { databaseTarget } from "./runtime";
 import { describeStart, describeTarget, startApp } from "./start";
+import { createWebHandler } from "./web-handler";
 
 async function main() {
   const env = readEnv();
-  const app = await startApp(env);
+  const app = await startApp(env, { createWebHandler: (deps) => createWebHandler(deps, { secureCookies: env.NODE_ENV === "production" }) });
   console.log(describeStart(env, app, describeTarget(databaseTarget(env))));
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -4,34 +4,51 @@ import { type ApiDeps, DEMO_TENANT_SLUG, hasAnyTenant, seedDemoTenant } from "@a
 import { type DatabaseHandle, describeTarget } from "@approvalmatrix/db";
 import type { ServerEnv } from "./env";
 import { openRuntime } from "./runtime";
-import { type AppServerOptions, createAppServer, listen } from "./server";
+import { type AppServerOptions, type RequestHandler, createAppServer, listen } from "./server";
 
 export interface RunningApp {
   url: string;
   deps: ApiDeps;
   demoApiKey: string | null;
+  /** Admin-app sign-ins of the demo tenant (owner first), when known. */
+  demoLogins: { email: string; password: string; role: string }[];
   close(): Promise<void>;
 }
 
 /** Starts the whole product: database, migrations, demo seed on an empty database, HTTP server. */
-export async function startApp(env: ServerEnv, options: AppServerOptions & { database?: DatabaseHandle } = {}): Promise<RunningApp> {
+export interface StartOptions extends AppServerOptions {
+  database?: DatabaseHandle;
+  /** Builds the admin app's handler once the database is open (it needs the deps). */
+  createWebHandler?: (deps: ApiDeps) => Promise<RequestHandler>;
+}
+
+export async function startApp(env: ServerEnv, options: StartOptions = {}): Promise<RunningApp> {
   const runtime = await openRuntime(env, "the ApprovalMatrix server", options.database);
   let demoApiKey: string | null = null;
+  let demoLogins: RunningApp["demoLogins"] = [];
   const demoKeyFile = join(env.DATA_DIR, "demo-api-key");
+  const demoLoginsFile = join(env.DATA_DIR, "demo-logins.json");
   if (env.SEED_DEMO === "true" && !(await hasAnyTenant(runtime.deps.db))) {
     const seeded = await seedDemoTenant(runtime.deps);
     demoApiKey = seeded.apiKey;
+    demoLogins = [{ ...seeded.admin, role: "owner" }, ...seeded.approvers.map((a) => ({ email: a.email, password: a.password, role: `approver, ${a.memberRef}` }))];
     // Development convenience: the demo key is shown again on later starts (never in production).
-    if (env.NODE_ENV !== "production" && !options.database) writeFileSync(demoKeyFile, `${seeded.apiKey}\n`, { mode: 0o600 });
+    if (env.NODE_ENV !== "production" && !options.database) {
+      writeFileSync(demoKeyFile, `${seeded.apiKey}\n`, { mode: 0o600 });
+      writeFileSync(demoLoginsFile, `${JSON.stringify(demoLogins, null, 2)}\n`, { mode: 0o600 });
+    }
   } else if (env.NODE_ENV !== "production" && existsSync(demoKeyFile)) {
     demoApiKey = readFileSync(demoKeyFile, "utf8").trim();
+    if (existsSync(demoLoginsFile)) demoLogins = JSON.parse(readFileSync(demoLoginsFile, "utf8")) as RunningApp["demoLogins"];
   }
-  const server = createAppServer(runtime.deps, options);
+  const webHandler = options.webHandler ?? (options.createWebHandler ? await options.createWebHandler(runtime.deps) : undefined);
+  const server = createAppServer(runtime.deps, { ...options, ...(webHandler ? { webHandler } : {}) });
   const url = await listen(server, env.PORT, env.HOST);
   return {
     url,
     deps: runtime.deps,
     demoApiKey,
+    demoLogins,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -54,6 +71,9 @@ export function describeStart(env: ServerEnv, app: RunningApp, target: string): 
     `  OpenAPI       ${app.url}/v1/openapi.json`,
     `  Demo tenant   ${DEMO_TENANT_SLUG}`,
     `  Demo API key  ${app.demoApiKey ?? "(not available: create one with `pnpm cli keys create`)"}`,
+    ...(app.demoLogins.length
+      ? ["", "  Sign in to the admin app:", ...app.demoLogins.map((l) => `    ${l.email.padEnd(26)} ${l.password}   (${l.role})`)]
+      : []),
     "",
     "  Try it:",
     `    curl -X POST ${app.url}/v1/requests/test \\`,

@@ -19,7 +19,12 @@ const DEMO_MEMBERS = [
 export interface DemoSeed {
   tenantId: string;
   apiKey: string;
+  /** Sign-in for the admin app: the owner, and the approvers linked to Jane Smith and Bob Lee. */
+  admin: { email: string; password: string };
+  approvers: { email: string; password: string; memberRef: string }[];
 }
+
+export const DEMO_OWNER_EMAIL = "admin@acme.example";
 
 /** Creates the demo tenant through the same procedures the admin app uses. */
 export async function seedDemoTenant(deps: ApiDeps): Promise<DemoSeed> {
@@ -59,7 +64,15 @@ export async function seedDemoTenant(deps: ApiDeps): Promise<DemoSeed> {
   });
 
   const key = await caller.admin.apiKeys.create({ name: "Demo key", scopes: ["requests:write", "requests:read", "decisions:write"] });
-  return { tenantId: tenant.id, apiKey: key.key };
+
+  // Generated passwords (shown by the start command): a demo never ships a guessable one.
+  const owner = await caller.admin.users.create({ email: DEMO_OWNER_EMAIL, name: "Acme Admin", role: "owner" });
+  const approvers: DemoSeed["approvers"] = [];
+  for (const person of DEMO_MEMBERS.filter((m) => m.externalRef === "EMP-2001" || m.externalRef === "EMP-3001")) {
+    const user = await caller.admin.users.create({ email: person.email, name: person.name, role: "approver", memberRef: person.externalRef });
+    approvers.push({ email: user.email, password: user.initialPassword!, memberRef: person.externalRef });
+  }
+  return { tenantId: tenant.id, apiKey: key.key, admin: { email: owner.email, password: owner.initialPassword! }, approvers };
 }
 
 export async function hasAnyTenant(db: Database): Promise<boolean> {

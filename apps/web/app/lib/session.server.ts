@@ -1,0 +1,35 @@
+import type { SignedInUser } from "@approvalmatrix/auth";
+import { type AppLoadContext, data, redirect } from "@remix-run/node";
+import type { ApiCaller } from "../load-context";
+
+export type Role = SignedInUser["role"];
+const RANK: Record<Role, number> = { approver: 0, admin: 1, owner: 2 };
+
+/** The signed-in user and their caller, or a redirect to sign-in (back here afterwards). */
+export function requireUser(request: Request, context: AppLoadContext, minRole: Role = "approver"): { user: SignedInUser; api: ApiCaller } {
+  const session = context.session;
+  if (!session || !context.api) {
+    const url = new URL(request.url);
+    const back = url.pathname + url.search;
+    throw redirect(back === "/" ? "/sign-in" : `/sign-in?redirectTo=${encodeURIComponent(back)}`);
+  }
+  if (RANK[session.user.role] < RANK[minRole]) {
+    throw data("This page is for tenant admins. Your role is approver: your inbox has what waits on you.", { status: 403 });
+  }
+  return { user: session.user, api: context.api };
+}
+
+export function isAdmin(user: SignedInUser): boolean {
+  return RANK[user.role] >= RANK.admin;
+}
+
+/** Where a signed-in user lands. */
+export function homeFor(user: SignedInUser): string {
+  return user.role === "approver" ? "/inbox" : "/requests";
+}
+
+/** Only same-site paths: never redirect to another host after sign-in. */
+export function safeRedirect(to: FormDataEntryValue | string | null, fallback: string): string {
+  if (typeof to !== "string" || !to.startsWith("/") || to.startsWith("//") || to.startsWith("/\\")) return fallback;
+  return to;
+}

@@ -1,0 +1,26 @@
+import type { createCaller } from "@approvalmatrix/api";
+import type { AdminAuth, SignedInUser } from "@approvalmatrix/auth";
+
+/** The tRPC routers, called in-process as the signed-in user. */
+export type ApiCaller = ReturnType<typeof createCaller>;
+
+/**
+ * What the Node server hands every loader and action (src/web-handler.ts builds it). Types only
+ * cross into the Remix bundle: the database, the routers and lucia stay in the server process.
+ */
+export interface WebContext {
+  requestId: string;
+  clientIp: string;
+  session: { sessionId: string; user: SignedInUser } | null;
+  /** Null when nobody is signed in. */
+  api: ApiCaller | null;
+  /** The same caller, reporting progress of long operations (CSV import). */
+  apiWithProgress(onProgress: (p: { phase: string; done: number; total: number }) => void): ApiCaller | null;
+  auth: AdminAuth;
+  /** API base URL shown in the UI (e.g. the curl example on the keys page). */
+  origin: string;
+}
+
+declare module "@remix-run/server-runtime" {
+  interface AppLoadContext extends WebContext {}
+}

@@ -1,0 +1,242 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { useEffect, useRef, useState } from "react";
+import { attempt, formFailure } from "../lib/api-errors.server";
+import { requireUser } from "../lib/session.server";
+import { Alert, ConfirmAction, EmptyState, Field, PageHead, StatusBadge, formatDate } from "../components/ui";
+
+export const meta: MetaFunction = () => [{ title: "API keys · ApprovalMatrix" }];
+
+const SCOPES = [
+  { value: "requests:write", label: "requests:write", hint: "Submit and dry-run requests" },
+  { value: "requests:read", label: "requests:read", hint: "Read request status" },
+  { value: "decisions:write", label: "decisions:write", hint: "Approve, reject and cancel" },
+] as const;
+type Scope = (typeof SCOPES)[number]["value"];
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { api } = requireUser(request, context, "admin");
+  const keys = await api.admin.apiKeys.list();
+  const url = new URL(request.url);
+  return { keys, origin: context.origin, rotate: url.searchParams.get("rotate") };
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const { api } = requireUser(request, context, "admin");
+  const form = await request.formData();
+  const intent = form.get("intent");
+  if (intent === "revoke") {
+    const result = await attempt(() => api.admin.apiKeys.revoke({ id: String(form.get("id")) }));
+    if (!result.ok) return result.failure;
+    return { ok: true as const, revoked: result.value.start, created: null };
+  }
+  if (intent !== "create") return formFailure("Unknown action.");
+  const name = String(form.get("name") ?? "").trim();
+  const scopes = form.getAll("scopes").map(String) as Scope[];
+  const expires = String(form.get("expiresAt") ?? "");
+  const rate = String(form.get("rateLimitPerMinute") ?? "").trim();
+  const fieldErrors: Record<string, string> = {};
+  if (!name) fieldErrors.name = "Give the key a name, e.g. the system that will use it.";
+  if (scopes.length === 0) fieldErrors.scopes = "Pick at least one scope.";
+  const expiresAt = expires ? new Date(`${expires}T23:59:59Z`) : null;
+  if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now())) fieldErrors.expiresAt = "Pick a date in the future.";
+  const rateLimitPerMinute = rate ? Number(rate) : undefined;
+  if (rateLimitPerMinute !== undefined && (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 1 || rateLimitPerMinute > 1_000_000)) {
+    fieldErrors.rateLimitPerMinute = "A whole number from 1 to 1 000 000.";
+  }
+  if (Object.keys(fieldErrors).length) return formFailure("Please fix the highlighted fields.", fieldErrors);
+  const result = await attempt(() =>
+    api.admin.apiKeys.create({ name, scopes, ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}), ...(rateLimitPerMinute ? { rateLimitPerMinute } : {}) }),
+  );
+  if (!result.ok) return result.failure;
+  return { ok: true as const, created: { key: result.value.key, name: result.value.name, id: result.value.id }, revoked: null };
+}
+
+function CopyButton({ text }: { text: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <button
+      type="button"
+      className="btn btn-sm"
+      onClick={async () => {
+        try {
+          await navigator.clipboard.writeText(text);
+        } catch {
+          // Clipboard API unavailable (plain http on another host): select the text instead.
+          const range = document.createRange();
+          const node = document.getElementById("new-key");
+          if (node) {
+            range.selectNodeContents(node);
+            window.getSelection()?.removeAllRanges();
+            window.getSelection()?.addRange(range);
+          }
+        }
+        setCopied(true);
+      }}
+    >
+      {copied ? "Copied" : "Copy"}
+    </button>
+  );
+}
+
+export default function ApiKeys() {
+  const { keys, origin, rotate } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const navigation = useNavigation();
+  const formRef = useRef<HTMLFormElement>(null);
+  const failure = result && !result.ok ? result : null;
+  const created = result && result.ok ? result.created : null;
+  const revoked = result && result.ok ? result.revoked : null;
+  const rotating = rotate ? keys.find((k) => k.id === rotate) : undefined;
+  const busy = navigation.state === "submitting" && navigation.formData?.get("intent") === "create";
+
+  useEffect(() => {
+    if (created) formRef.current?.reset();
+  }, [created]);
+
+  return (
+    <>
+      <PageHead title="API keys" description="Keys let your systems submit requests and read their status over the REST API. Each key belongs to this tenant and carries only the scopes you give it." />
+
+      {created ? (
+        <div className="card" style={{ marginBottom: 16, borderColor: "#a5b4fc" }}>
+          <div className="card-body stack">
+            <div>
+              <h2>Your new key “{created.name}”</h2>
+              <p className="muted">Copy it now and store it in your secrets manager. For your security it will not be shown again.</p>
+            </div>
+            <div className="secret">
+              <code id="new-key" data-testid="new-key">{created.key}</code>
+              <CopyButton text={created.key} />
+            </div>
+            <details>
+              <summary className="small muted" style={{ cursor: "pointer" }}>Try it with curl</summary>
+              <pre className="secret small" style={{ whiteSpace: "pre-wrap", marginTop: 8 }}>{`curl -X POST ${origin}/v1/requests/test \\
+  -H "Authorization: Bearer ${created.key}" \\
+  -H "Content-Type: application/json" \\
+  -d '{"submitterRef":"EMP-1042","requestType":"purchase_order","title":"Test","amount":100}'`}</pre>
+            </details>
+            {rotating ? (
+              <Alert kind="info" title="Rotation: step 2 of 2">
+                Deploy the new key, then revoke “{rotating.name}” ({rotating.start}…) below.
+              </Alert>
+            ) : null}
+          </div>
+        </div>
+      ) : null}
+      {revoked ? (
+        <div style={{ marginBottom: 16 }}>
+          <Alert kind="ok">Key {revoked}… was revoked. Calls with it are refused from now on.</Alert>
+        </div>
+      ) : null}
+
+      <div className="grid-main-side">
+        <div className="card">
+          <div className="card-head">
+            <h2>Keys</h2>
+            <span className="muted small">{keys.filter((k) => k.status === "active").length} active</span>
+          </div>
+          {keys.length === 0 ? (
+            <EmptyState icon="🔑" title="No API keys yet">
+              Create a key for each system that submits requests; you can revoke any of them at any time.
+            </EmptyState>
+          ) : (
+            <div className="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th>Name</th>
+                    <th>Key</th>
+                    <th className="hide-sm">Scopes</th>
+                    <th className="hide-sm">Created by</th>
+                    <th>Last used</th>
+                    <th className="hide-sm">Expires</th>
+                    <th>Status</th>
+                    <th><span className="sr-only">Actions</span></th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {keys.map((key) => (
+                    <tr key={key.id} data-key-id={key.id}>
+                      <td>
+                        <strong>{key.name}</strong>
+                        <div className="faint small">{key.rateLimitPerMinute}/min</div>
+                      </td>
+                      <td><code>{key.start}…</code></td>
+                      <td className="hide-sm">{key.scopes.map((s) => <span className="tag" key={s}>{s}</span>)}</td>
+                      <td className="hide-sm small">{key.createdBy.replace(/^user:/, "").replace(/^operator:cli$/, "setup")}</td>
+                      <td className="small">{key.lastUsedAt ? formatDate(key.lastUsedAt) : <span className="faint">Never</span>}</td>
+                      <td className="hide-sm small">{key.expiresAt ? formatDate(key.expiresAt) : <span className="faint">Never</span>}</td>
+                      <td><StatusBadge status={key.status} /></td>
+                      <td className="actions">
+                        {key.status === "active" ? (
+                          <div className="row" style={{ justifyContent: "flex-end", flexWrap: "nowrap" }}>
+                            <a className="btn btn-sm" href={`/keys?rotate=${key.id}#create`} title="Create a replacement, then revoke this one">Rotate</a>
+                            <ConfirmAction
+                              small
+                              label="Revoke"
+                              title={`Revoke “${key.name}”?`}
+                              body={<>Every call made with {key.start}… will be refused with 401 immediately. This cannot be undone.</>}
+                              confirmLabel="Revoke key"
+                              intent="revoke"
+                              fields={{ id: key.id }}
+                            />
+                          </div>
+                        ) : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </div>
+
+        <div className="card" id="create">
+          <div className="card-head">
+            <h2>{rotating ? `Rotate “${rotating.name}”` : "Create a key"}</h2>
+          </div>
+          <div className="card-body">
+            {rotating ? (
+              <div style={{ marginBottom: 14 }}>
+                <Alert kind="info" title="Rotation: step 1 of 2">Create the replacement with the same scopes. The old key keeps working until you revoke it.</Alert>
+              </div>
+            ) : null}
+            {failure ? (
+              <div style={{ marginBottom: 14 }}>
+                <Alert kind="error">{failure.formError}</Alert>
+              </div>
+            ) : null}
+            <Form method="post" ref={formRef} noValidate>
+              <Field label="Name" name="name" required placeholder="e.g. ERP production" defaultValue={rotating ? `${rotating.name} (rotated)` : ""} error={failure?.fieldErrors.name} />
+              <fieldset className="field" style={{ border: 0, padding: 0, margin: "0 0 14px" }}>
+                <legend className="label" style={{ marginBottom: 6 }}>Scopes</legend>
+                <div className="checks">
+                  {SCOPES.map((scope) => (
+                    <label className="check" key={scope.value} title={scope.hint}>
+                      <input type="checkbox" name="scopes" value={scope.value} defaultChecked={rotating ? rotating.scopes.includes(scope.value) : scope.value !== "decisions:write"} />
+                      <span>
+                        <code>{scope.label}</code>
+                        <span className="faint small" style={{ display: "block" }}>{scope.hint}</span>
+                      </span>
+                    </label>
+                  ))}
+                </div>
+                {failure?.fieldErrors.scopes ? <span className="error" role="alert">{failure.fieldErrors.scopes}</span> : null}
+              </fieldset>
+              <div className="form-row">
+                <Field label="Expires on (optional)" name="expiresAt" type="date" error={failure?.fieldErrors.expiresAt} hint="Leave empty for no expiry." />
+                <Field label="Rate limit per minute" name="rateLimitPerMinute" type="number" min={1} placeholder="60" defaultValue={rotating ? String(rotating.rateLimitPerMinute) : ""} error={failure?.fieldErrors.rateLimitPerMinute} hint="Default 60." />
+              </div>
+              <div className="form-actions">
+                <button className="btn btn-primary" type="submit" name="intent" value="create" disabled={busy}>
+                  {busy ? "Creating…" : "Create key"}
+                </button>
+              </div>
+            </Form>
+          </div>
+        </div>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,74 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { Form, NavLink, Outlet, isRouteErrorResponse, useLoaderData, useRouteError } from "@remix-run/react";
+import { isAdmin, requireUser } from "../lib/session.server";
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { user, api } = requireUser(request, context);
+  const inbox = await api.admin.requests.inbox();
+  return { user: { name: user.name, email: user.email, role: user.role, tenantName: user.tenantName }, admin: isAdmin(user), inboxCount: inbox.requests.length };
+}
+
+export default function AppLayout() {
+  const { user, admin, inboxCount } = useLoaderData<typeof loader>();
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">Skip to content</a>
+      <aside className="sidebar">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true">A</span> ApprovalMatrix
+        </div>
+        <nav className="nav" aria-label="Main">
+          <div className="nav-section">Work</div>
+          <NavLink to="/inbox">
+            Inbox {inboxCount > 0 ? <span className="count" aria-label={`${inboxCount} waiting`}>{inboxCount}</span> : null}
+          </NavLink>
+          <NavLink to="/requests">Requests</NavLink>
+          {admin ? (
+            <>
+              <div className="nav-section">Setup</div>
+              <NavLink to="/matrices">Matrices</NavLink>
+              <NavLink to="/members">Members</NavLink>
+              <NavLink to="/keys">API keys</NavLink>
+              <NavLink to="/users">Users</NavLink>
+              <NavLink to="/audit">Audit log</NavLink>
+            </>
+          ) : null}
+        </nav>
+        <div className="sidebar-foot">
+          <div className="who">{user.name}</div>
+          <div className="tenant">
+            {user.tenantName} · {user.role}
+          </div>
+          <div className="row" style={{ gap: 12, marginTop: 8 }}>
+            <NavLink to="/account">Account</NavLink>
+            <Form method="post" action="/sign-out" style={{ margin: 0 }}>
+              <button type="submit">Sign out</button>
+            </Form>
+          </div>
+        </div>
+      </aside>
+      <main className="main" id="main">
+        <Outlet />
+      </main>
+    </div>
+  );
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError();
+  const status = isRouteErrorResponse(error) ? error.status : 500;
+  const message = isRouteErrorResponse(error) ? String(error.data) : "Something went wrong on our side. Try again, or reload the page.";
+  return (
+    <div className="auth-page">
+      <div className="card auth-card">
+        <div className="card-body">
+          <h1>{status === 403 ? "No access" : status === 404 ? "Not found" : "Something went wrong"}</h1>
+          <p className="muted" style={{ marginTop: 8 }}>{message}</p>
+          <p style={{ marginTop: 16 }}>
+            <a className="btn" href="/">Go to my start page</a>
+          </p>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,155 @@
+import { newId } from "@approvalmatrix/core";
+import { type Queryable, and, eq, inArray, members, sql } from "@approvalmatrix/db";
+import { z } from "zod";
+import type { Actor } from "../../context";
+import { writeAudit } from "../../services/audit";
+import { parseCsv } from "./csv";
+
+export const MEMBER_CSV_COLUMNS = ["externalRef", "name", "email", "department", "managerRef", "active"] as const;
+const REQUIRED_COLUMNS = ["externalRef", "name"] as const;
+export const MAX_IMPORT_ROWS = 200_000;
+const MAX_REPORTED_ERRORS = 200;
+const BATCH = 1000;
+
+export interface ImportRowError {
+  /** 1-based line in the file (the header is line 1). */
+  line: number;
+  field: string;
+  message: string;
+}
+
+export type MemberImportResult =
+  | { ok: true; rows: number; created: number; updated: number }
+  | { ok: false; rows: number; errorCount: number; errors: ImportRowError[] };
+
+interface ImportRow {
+  line: number;
+  externalRef: string;
+  name: string;
+  email: string | null;
+  department: string | null;
+  managerRef: string | null;
+  active: boolean;
+}
+
+const emailSchema = z.email();
+type Progress = (p: { phase: string; done: number; total: number }) => void;
+
+/** Reads and checks every row; nothing is written unless the whole file is valid. */
+function validateRows(csv: string, existingRefs: (refs: string[]) => Promise<Set<string>>): Promise<{ rows: ImportRow[]; errors: ImportRowError[]; errorCount: number }> {
+  return (async () => {
+    const table = parseCsv(csv);
+    const errors: ImportRowError[] = [];
+    let errorCount = 0;
+    const fail = (line: number, field: string, message: string) => {
+      errorCount++;
+      if (errors.length < MAX_REPORTED_ERRORS) errors.push({ line, field, message });
+    };
+    const header = (table[0] ?? []).map((h) => h.trim());
+    const missing = REQUIRED_COLUMNS.filter((c) => !header.includes(c));
+    if (missing.length) {
+      fail(1, missing.join(", "), `Missing column(s): ${missing.join(", ")}. Expected a header like: ${MEMBER_CSV_COLUMNS.join(",")}`);
+      return { rows: [], errors, errorCount };
+    }
+    if (table.length - 1 > MAX_IMPORT_ROWS) {
+      fail(1, "(file)", `The file has ${table.length - 1} rows; import at most ${MAX_IMPORT_ROWS} at a time.`);
+      return { rows: [], errors, errorCount };
+    }
+    const col = (name: string) => header.indexOf(name);
+    const at = { ref: col("externalRef"), name: col("name"), email: col("email"), dept: col("department"), mgr: col("managerRef"), active: col("active") };
+    const rows: ImportRow[] = [];
+    const seen = new Map<string, number>();
+    for (let i = 1; i < table.length; i++) {
+      const cells = table[i]!;
+      const line = i + 1;
+      const get = (index: number) => (index >= 0 ? (cells[index] ?? "").trim() : "");
+      const externalRef = get(at.ref);
+      const name = get(at.name);
+      const email = get(at.email);
+      const activeText = get(at.active).toLowerCase();
+      let ok = true;
+      if (!externalRef) (ok = false), fail(line, "externalRef", "is required");
+      else if (externalRef.length > 200) (ok = false), fail(line, "externalRef", "is longer than 200 characters");
+      else if (seen.has(externalRef)) (ok = false), fail(line, "externalRef", `"${externalRef}" appears again (first on line ${seen.get(externalRef)})`);
+      if (!name) (ok = false), fail(line, "name", "is required");
+      else if (name.length > 200) (ok = false), fail(line, "name", "is longer than 200 characters");
+      if (email && !emailSchema.safeParse(email).success) (ok = false), fail(line, "email", `"${email}" is not an email address`);
+      if (activeText && !["true", "false", "yes", "no", "1", "0"].includes(activeText)) (ok = false), fail(line, "active", "must be true or false");
+      if (get(at.dept).length > 200) (ok = false), fail(line, "department", "is longer than 200 characters");
+      if (externalRef) seen.set(externalRef, line);
+      if (ok) {
+        rows.push({
+          line,
+          externalRef,
+          name,
+          email: email || null,
+          department: get(at.dept) || null,
+          managerRef: get(at.mgr) || null,
+          active: !["false", "no", "0"].includes(activeText),
+        });
+      }
+    }
+    // Managers may be in the file or already members of the tenant.
+    const outside = [...new Set(rows.map((r) => r.managerRef).filter((m): m is string => !!m && !seen.has(m)))];
+    const known = outside.length ? await existingRefs(outside) : new Set<string>();
+    for (const row of rows) {
+      if (row.managerRef === row.externalRef) fail(row.line, "managerRef", "a member cannot be their own manager");
+      else if (row.managerRef && !seen.has(row.managerRef) && !known.has(row.managerRef)) fail(row.line, "managerRef", `no member "${row.managerRef}" in the file or the tenant`);
+    }
+    return { rows, errors, errorCount };
+  })();
+}
+
+/**
+ * Upserts members by externalRef from a CSV file: every row is validated first, then all rows
+ * are written in one transaction (with the audit row), so a file imports whole or not at all.
+ */
+export async function importMembersCsv(db: Queryable, actor: Actor, csv: string, onProgress?: Progress): Promise<MemberImportResult> {
+  const tenantId = actor.tenantId;
+  onProgress?.({ phase: "validating", done: 0, total: 1 });
+  const { rows, errors, errorCount } = await validateRows(csv, async (refs) => {
+    const found = new Set<string>();
+    for (let i = 0; i < refs.length; i += BATCH) {
+      const slice = refs.slice(i, i + BATCH);
+      const hit = await db.select({ ref: members.externalRef }).from(members).where(and(eq(members.tenantId, tenantId), inArray(members.externalRef, slice)));
+      for (const h of hit) found.add(h.ref);
+    }
+    return found;
+  });
+  if (errorCount > 0) return { ok: false, rows: rows.length + errorCount, errorCount, errors };
+  if (rows.length === 0) return { ok: false, rows: 0, errorCount: 1, errors: [{ line: 2, field: "(file)", message: "The file has a header but no rows." }] };
+
+  const total = rows.length * 2;
+  let created = 0;
+  return db.transaction(async (tx) => {
+    for (let i = 0; i < rows.length; i += BATCH) {
+      const slice = rows.slice(i, i + BATCH);
+      const result = await tx
+        .insert(members)
+        .values(slice.map((r) => ({ id: newId("member"), tenantId, name: r.name, email: r.email, externalRef: r.externalRef, department: r.department, active: r.active })))
+        .onConflictDoUpdate({
+          target: [members.tenantId, members.externalRef],
+          set: { name: sql`excluded.name`, email: sql`excluded.email`, department: sql`excluded.department`, active: sql`excluded.active`, updatedAt: sql`now()` },
+        })
+        .returning({ inserted: sql<boolean>`(xmax = 0)` });
+      created += result.filter((r) => r.inserted).length;
+      onProgress?.({ phase: "writing", done: i + slice.length, total });
+    }
+    // Second pass: managers, now that every member of the file exists.
+    for (let i = 0; i < rows.length; i += BATCH) {
+      const slice = rows.slice(i, i + BATCH);
+      const values = sql.join(
+        slice.map((r) => sql`(${r.externalRef}::text, ${r.managerRef}::text)`),
+        sql`, `,
+      );
+      await tx.execute(sql`
+        update members m set manager_id = (select g.id from members g where g.tenant_id = m.tenant_id and g.external_ref = v.manager_ref)
+        from (values ${values}) as v(ref, manager_ref)
+        where m.tenant_id = ${tenantId} and m.external_ref = v.ref`);
+      onProgress?.({ phase: "writing", done: rows.length + i + slice.length, total });
+    }
+    const updated = rows.length - created;
+    await writeAudit(tx, actor, { action: "member.imported", targetType: "member", targetId: "csv", data: { rows: rows.length, created, updated } });
+    return { ok: true as const, rows: rows.length, created, updated };
+  });
+}
