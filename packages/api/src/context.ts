@@ -31,6 +31,11 @@ export interface ApiContext {
    */
   response: { headers: Record<string, string>; status?: number };
   actor: Actor | null;
+  /**
+   * The Idempotency-Key header of this call, if any: mutations replay their first response for it
+   * (services/idempotency.ts). Absent for in-process callers.
+   */
+  idempotencyKey?: string | null;
   /** Long operations (a members CSV import) report how far they are; the admin app streams it. */
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }

@@ -4,6 +4,7 @@ import { apiKeys, type Database, eq, sql } from "@approvalmatrix/db";
 import type { Actor } from "./context";
 import { apiError } from "./errors";
 import { rateLimitHeaders } from "./rate-limit/rate-limiter";
+import { idempotent } from "./services/idempotency";
 import { middleware, publicProcedure } from "./trpc";
 
 export { publicProcedure };
@@ -77,14 +78,20 @@ function touchLastUsed(db: Database, keyId: string, lastUsedAt: Date | null): vo
     );
 }
 
-/** For external callers: a valid key with `scope`. Auth and rate limiting run before input parsing. */
+/**
+ * For external callers: a valid key with `scope`. Auth and rate limiting run before input parsing;
+ * so does the Idempotency-Key check, which every mutation gets here (services/idempotency.ts).
+ */
 export function apiKeyProcedure(scope: ApiKeyScope) {
-  return publicProcedure.use(authenticateApiKey).use(({ ctx, next }) => {
-    if (!ctx.actor.scopes.includes(scope)) {
-      throw apiError("forbidden", `This API key lacks the ${scope} scope.`);
-    }
-    return next({ ctx: { actor: ctx.actor, tenantId: ctx.actor.tenantId } });
-  });
+  return publicProcedure
+    .use(authenticateApiKey)
+    .use(({ ctx, next }) => {
+      if (!ctx.actor.scopes.includes(scope)) {
+        throw apiError("forbidden", `This API key lacks the ${scope} scope.`);
+      }
+      return next({ ctx: { actor: ctx.actor, tenantId: ctx.actor.tenantId } });
+    })
+    .use(idempotent);
 }
 
 export type TenantRole = "owner" | "admin" | "approver";

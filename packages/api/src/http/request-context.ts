@@ -13,12 +13,19 @@ export function hasCredentialInQuery(url: string): boolean {
   return false;
 }
 
+/** One header's value; a repeated header arrives as an array and is joined, so it cannot match by accident. */
+function headerValue(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
 export function contextFromHttp(req: IncomingMessage, deps: ApiDeps, requestId: string): ApiContext {
   return {
     deps,
     requestId,
     authorization: req.headers.authorization ?? null,
     credentialInQuery: hasCredentialInQuery(req.url ?? ""),
+    idempotencyKey: headerValue(req.headers["idempotency-key"]),
     response: { headers: {} },
     actor: null,
   };

@@ -45,9 +45,21 @@ const RATE_LIMIT_HEADERS = {
 function commonCodes(method: string, hasInput: boolean): ApiErrorCode[] {
   const codes: ApiErrorCode[] = ["unauthorized", "forbidden", "rate_limited", "internal_error"];
   if (hasInput) codes.push("invalid_request");
-  if (method === "post") codes.push("invalid_json", "payload_too_large", "unsupported_media_type");
+  if (method === "post") codes.push("invalid_json", "payload_too_large", "unsupported_media_type", "idempotency_conflict");
   return codes;
 }
+
+/** Every POST takes an Idempotency-Key (services/idempotency.ts). */
+const IDEMPOTENCY_KEY_PARAMETER = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  description:
+    "Makes a retry safe: a repeat of this POST with the same key and the same body, within 24 hours, does not run again but answers with the first response (status and body, with `Idempotent-Replayed: true`). The same key with a different body answers 409 `idempotency_conflict`. A duplicate sent while the first is still running waits for it, then replays its response. Only successful responses are stored: after an error the key is free and a retry runs again. 1 to 255 visible ASCII characters; a UUID per operation is ideal.",
+  schema: { type: "string", minLength: 1, maxLength: 255 },
+  example: "3f0c1a52-8d7e-4c1b-9f7e-2a9b6c0d4e11",
+};
+const REPLAYED_HEADER = { "Idempotent-Replayed": HEADER("`true` when this response is the replay of an earlier call with the same Idempotency-Key.", "boolean") };
 
 function metaByOperation(): Map<string, ProcedureMeta> {
   const map = new Map<string, ProcedureMeta>();
@@ -90,7 +102,8 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version?: string }
       for (const status of Object.keys(responses)) if (status !== "200") delete responses[status];
 
       const success = responses["200"] as Json;
-      success.headers = RATE_LIMIT_HEADERS;
+      success.headers = method === "post" ? { ...RATE_LIMIT_HEADERS, ...REPLAYED_HEADER } : RATE_LIMIT_HEADERS;
+      if (method === "post") operation.parameters = [...((operation.parameters as unknown[] | undefined) ?? []), IDEMPOTENCY_KEY_PARAMETER];
       const example = EXAMPLES[`${method.toUpperCase()} ${path}`];
       const successContent = (success.content as Json | undefined)?.["application/json"] as Json | undefined;
       if (example && successContent) successContent.example = example.response;

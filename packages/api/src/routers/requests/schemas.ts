@@ -1,4 +1,4 @@
-import { DECISIONS, REQUEST_STATUSES } from "@approvalmatrix/core";
+import { DECISIONS, REQUEST_STATUSES, STAGE_STATUSES } from "@approvalmatrix/core";
 import { z } from "zod";
 
 const ref = z.string().trim().min(1).max(200);
@@ -64,7 +64,7 @@ export const decisionView = z.object({
 });
 
 export const stageView = plannedStage.extend({
-  status: z.enum(["waiting", "open", "approved", "rejected"]),
+  status: z.enum(STAGE_STATUSES).describe("`cancelled`: the stage that was open when the request was cancelled."),
   pendingApprovers: z.array(memberRef),
 });
 
@@ -93,3 +93,70 @@ export type RequestView = z.infer<typeof requestView>;
 export const requestIdInput = z.object({
   requestId: z.string().min(1).max(100).describe("The id returned when the request was created, e.g. req_abc123"),
 });
+
+const requestIdParam = requestIdInput.shape.requestId;
+
+export const decideInput = z.strictObject({
+  requestId: requestIdParam,
+  approverRef: ref.describe("The deciding member's externalRef; they must be an approver of the current stage."),
+  decision: z.enum(DECISIONS),
+  comment: z.string().trim().max(2000).nullish().describe("Shown with the decision; up to 2000 characters."),
+});
+export type DecideInput = z.infer<typeof decideInput>;
+
+export const cancelInput = z.strictObject({
+  requestId: requestIdParam,
+  reason: z.string().trim().min(1).max(1000).describe("Why the request is withdrawn; shown as cancelReason."),
+});
+
+/** One request in a list: the status fields, without stages and decisions (GET one for those). */
+export const requestSummary = z.object({
+  requestId: z.string(),
+  status: requestStatus,
+  title: z.string(),
+  submitterRef: z.string(),
+  requestType: z.string(),
+  amount: z.number().nullable(),
+  currency: z.string().nullable(),
+  matrixId: z.string(),
+  matrixName: z.string(),
+  currentStage: z.number().int().nullable(),
+  totalStages: z.number().int(),
+  createdAt: isoDateTime,
+  updatedAt: isoDateTime,
+});
+export type RequestSummary = z.infer<typeof requestSummary>;
+
+const pageFields = {
+  // The REST bridge coerces query-string numbers itself; tRPC callers send a number.
+  limit: z.number().int().min(1).max(100).default(20).describe("Page size, 1 to 100 (default 20)."),
+  startingAfter: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe("A requestId from the previous page (its nextCursor): the page starts right after it."),
+};
+
+export const listRequestsInput = z.strictObject({
+  status: requestStatus.optional(),
+  requestType: z.string().trim().min(1).max(100).optional(),
+  submitterRef: ref.optional().describe("Only requests submitted by this member (externalRef)."),
+  createdAfter: isoDateTime.optional().describe("Only requests created at or after this instant (inclusive)."),
+  createdBefore: isoDateTime.optional().describe("Only requests created before this instant (exclusive)."),
+  ...pageFields,
+});
+export type ListRequestsInput = z.infer<typeof listRequestsInput>;
+
+export const inboxInput = z.strictObject({
+  approverRef: ref.describe("The member whose inbox to read (externalRef)."),
+  ...pageFields,
+});
+export type InboxInput = z.infer<typeof inboxInput>;
+
+export const requestPage = z.object({
+  data: z.array(requestSummary).describe("Newest first."),
+  hasMore: z.boolean().describe("True when another page follows."),
+  nextCursor: z.string().optional().describe("Pass as startingAfter to get the next page; present when hasMore."),
+});
+export type RequestPage = z.infer<typeof requestPage>;

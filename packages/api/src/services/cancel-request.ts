@@ -1,0 +1,26 @@
+import { cancel } from "@approvalmatrix/core";
+import type { Database } from "@approvalmatrix/db";
+import type { Actor } from "../context";
+import type { RequestView } from "../routers/requests/schemas";
+import { loadRequestView } from "./request-view";
+import { lockRequest, saveTransition } from "./request-transition";
+
+/**
+ * Cancels a pending or in-progress request under its row lock, so a decision racing it either
+ * lands before (and the cancel sees it) or is refused after (request_closed). Refusals: not_found,
+ * request_closed. Returns the request as GET /v1/requests/{id} shows it afterwards.
+ */
+export async function cancelRequest(db: Database, actor: Actor, input: { requestId: string; reason: string }): Promise<RequestView> {
+  const tenantId = actor.tenantId;
+  const reason = input.reason.trim();
+  return db.transaction(async (tx) => {
+    const locked = await lockRequest(tx, tenantId, input.requestId);
+    const transition = cancel(locked.state);
+    await saveTransition(tx, actor, locked, transition, {
+      now: new Date(),
+      cancelReason: reason,
+      eventData: (event) => (event.type === "status_changed" ? { reason } : {}),
+    });
+    return (await loadRequestView(tx, tenantId, input.requestId))!;
+  });
+}

@@ -1,0 +1,77 @@
+import { type Decision, DomainError, decide, newId } from "@approvalmatrix/core";
+import { type Database, and, decisions, eq, members } from "@approvalmatrix/db";
+import type { Actor } from "../context";
+import type { RequestView } from "../routers/requests/schemas";
+import { loadRequestView } from "./request-view";
+import { lockRequest, saveTransition } from "./request-transition";
+
+export interface DecideRequestInput {
+  requestId: string;
+  /** Who decides: by externalRef (REST, tRPC) or by member id (the admin app's signed-in approver). */
+  approver: { ref: string } | { memberId: string };
+  decision: Decision;
+  comment?: string | null;
+}
+
+/** True when `error` (or what it wraps) is PostgreSQL's unique violation on `constraint`. */
+function isUniqueViolation(error: unknown, constraint: string): boolean {
+  // drizzle wraps the driver's error in `cause`; PGlite names the constraint `constraint`, postgres.js `constraint_name`.
+  let e: unknown = error;
+  for (let depth = 0; depth < 4 && e && typeof e === "object"; depth++, e = (e as { cause?: unknown }).cause) {
+    const { code, constraint: pgliteName, constraint_name: postgresName } = e as Record<string, unknown>;
+    if (code === "23505" && (pgliteName === constraint || postgresName === constraint)) return true;
+  }
+  return false;
+}
+
+/**
+ * Records one approver's decision and advances the request, in one transaction under the
+ * request's row lock: the decision row, the stage and request statuses and the audit rows commit
+ * together. Refusals, in order: not_found, unknown_approver, request_closed, not_an_approver,
+ * already_decided. Returns the request as GET /v1/requests/{id} shows it after the decision.
+ */
+export async function decideRequest(db: Database, actor: Actor, input: DecideRequestInput): Promise<RequestView> {
+  const tenantId = actor.tenantId;
+  return db.transaction(async (tx) => {
+    const locked = await lockRequest(tx, tenantId, input.requestId);
+
+    const [approver] = await tx
+      .select({ id: members.id, ref: members.externalRef, active: members.active })
+      .from(members)
+      .where(and(eq(members.tenantId, tenantId), "ref" in input.approver ? eq(members.externalRef, input.approver.ref) : eq(members.id, input.approver.memberId)))
+      .limit(1);
+    if (!approver || !approver.active) {
+      const who = "ref" in input.approver ? `externalRef "${input.approver.ref}"` : `id ${input.approver.memberId}`;
+      throw new DomainError("unknown_approver", `No active member has ${who}.`, [{ field: "approverRef", message: "unknown externalRef" }]);
+    }
+
+    const transition = decide(locked.state, approver.id, input.decision);
+    const now = new Date();
+    const comment = input.comment?.trim() || null;
+    const stage = locked.state.currentStage!;
+    try {
+      await tx.insert(decisions).values({
+        id: newId("decision"),
+        tenantId,
+        requestId: input.requestId,
+        stage,
+        approverId: approver.id,
+        decision: input.decision,
+        comment,
+        decidedAt: now,
+      });
+    } catch (error) {
+      // The row lock makes this unreachable; the unique index is the last line of defence.
+      if (isUniqueViolation(error, "decisions_one_per_approver_stage")) {
+        throw new DomainError("already_decided", `This approver already decided on stage ${stage}.`);
+      }
+      throw error;
+    }
+    await saveTransition(tx, actor, locked, transition, {
+      now,
+      eventData: (event) =>
+        event.type === "decision_recorded" ? { approverId: approver.id, approverRef: approver.ref, ...(comment ? { comment } : {}) } : {},
+    });
+    return (await loadRequestView(tx, tenantId, input.requestId))!;
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * The adapter around the pure state machine (core/request-flow.ts): lock one request, rebuild its
+ * flow state from the database, and after a transition write back exactly what changed, with one
+ * audit row per event, in the caller's transaction. Decide and cancel both go through here, so two
+ * writers on one request are serialized by its row lock and the second sees the first's outcome.
+ */
+import { DomainError, type FlowEvent, type FlowState, type Transition } from "@approvalmatrix/core";
+import { type Queryable, and, asc, decisions, eq, requestStages, requests } from "@approvalmatrix/db";
+import type { Actor } from "../context";
+import { type AuditEntry, writeAudit } from "./audit";
+
+export interface LockedRequest {
+  request: typeof requests.$inferSelect;
+  state: FlowState;
+}
+
+/** Answers like GET /v1/requests/{id}: another tenant's id and a missing one look the same. */
+export function requestNotFound(requestId: string): DomainError {
+  return new DomainError("not_found", `No request ${requestId}.`);
+}
+
+/**
+ * SELECT … FOR UPDATE on the request row, then its stages and decisions. Must run inside a
+ * transaction: the lock is held until it ends, so concurrent deciders and cancellers queue here.
+ */
+export async function lockRequest(tx: Queryable, tenantId: string, requestId: string): Promise<LockedRequest> {
+  const [request] = await tx
+    .select()
+    .from(requests)
+    .where(and(eq(requests.tenantId, tenantId), eq(requests.id, requestId)))
+    .for("update");
+  if (!request) throw requestNotFound(requestId);
+  const stages = await tx
+    .select()
+    .from(requestStages)
+    .where(and(eq(requestStages.tenantId, tenantId), eq(requestStages.requestId, requestId)))
+    .orderBy(asc(requestStages.position));
+  const decided = await tx
+    .select({ stage: decisions.stage, approverId: decisions.approverId, decision: decisions.decision })
+    .from(decisions)
+    .where(and(eq(decisions.tenantId, tenantId), eq(decisions.requestId, requestId)));
+  return {
+    request,
+    state: {
+      status: request.status,
+      currentStage: request.currentStage,
+      stages: stages.map(({ position, rule, quorum, approverIds, status }) => ({ position, rule, quorum, approverIds, status })),
+      decisions: decided,
+    },
+  };
+}
+
+/** Audit action names: `request.stage_approved`, `request.status_changed`, … */
+function auditEntry(requestId: string, event: FlowEvent, extra: Record<string, unknown>): AuditEntry {
+  const { type, ...data } = event;
+  return { action: `request.${type}`, targetType: "request", targetId: requestId, data: { ...data, ...extra } };
+}
+
+/**
+ * Writes a transition: the stages whose status changed, the request row, and an audit row per
+ * event. `eventData` adds fields to an event's audit row (the approver's ref, a comment, a reason).
+ */
+export async function saveTransition(
+  tx: Queryable,
+  actor: Actor,
+  locked: LockedRequest,
+  transition: Transition,
+  opts: { now: Date; cancelReason?: string; eventData?: (event: FlowEvent) => Record<string, unknown> },
+): Promise<void> {
+  const { request, state: before } = locked;
+  const { state: after, events } = transition;
+  for (const stage of after.stages) {
+    const previous = before.stages.find((s) => s.position === stage.position);
+    if (previous?.status === stage.status) continue;
+    await tx
+      .update(requestStages)
+      .set({ status: stage.status })
+      .where(and(eq(requestStages.tenantId, request.tenantId), eq(requestStages.requestId, request.id), eq(requestStages.position, stage.position)));
+  }
+  await tx
+    .update(requests)
+    .set({
+      status: after.status,
+      currentStage: after.currentStage,
+      updatedAt: opts.now,
+      ...(opts.cancelReason !== undefined ? { cancelReason: opts.cancelReason } : {}),
+    })
+    .where(and(eq(requests.tenantId, request.tenantId), eq(requests.id, request.id)));
+  await writeAudit(
+    tx,
+    actor,
+    events.map((event) => auditEntry(request.id, event, opts.eventData?.(event) ?? {})),
+  );
+}
