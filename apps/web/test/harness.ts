@@ -96,3 +96,13 @@ export const SEED_SUBMISSION = {
   title: "Office Supplies Q3",
   amount: 4500,
 };
+
+/** A demo-tenant key with every scope and a rate limit no test reaches: for files that make many calls. */
+export async function unlimitedKey(app: TestApp, name = "test key"): Promise<string> {
+  const key = await app.operator(app.demoTenantId).admin.apiKeys.create({
+    name,
+    scopes: ["requests:write", "requests:read", "decisions:write"],
+    rateLimitPerMinute: 1_000_000,
+  });
+  return key.key;
+}
