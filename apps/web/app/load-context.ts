@@ -23,4 +23,8 @@ export interface WebContext {
 
 declare module "@remix-run/server-runtime" {
   interface AppLoadContext extends WebContext {}
+  // Single fetch types: loaders/actions return plain data (or data() with a status).
+  interface Future {
+    v3_singleFetch: true;
+  }
 }

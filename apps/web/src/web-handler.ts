@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { type ApiContext, type ApiDeps, createCaller } from "@approvalmatrix/api";
 import { createAdminAuth } from "@approvalmatrix/auth";
 import { newId } from "@approvalmatrix/core";
-import { type ServerBuild, createRequestHandler } from "@remix-run/node";
+import { type AppLoadContext, type ServerBuild, createRequestHandler } from "@remix-run/node";
 import type { WebContext } from "../app/load-context";
 import type { RequestHandler } from "./server";
 
@@ -89,7 +89,7 @@ export async function createWebHandler(deps: ApiDeps, options: WebHandlerOptions
       origin,
     };
 
-    const response = await handleRemix(toFetchRequest(req, url), context);
+    const response = await handleRemix(toFetchRequest(req, url), context as unknown as AppLoadContext);
     const headers: Record<string, string | string[]> = { ...SECURITY_HEADERS };
     response.headers.forEach((value, key) => {
       if (key !== "set-cookie") headers[key] = value;

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Actor } from "../../context";
 import { apiError } from "../../errors";
 import { tenantProcedure } from "../../procedures";
+import { decideRequest } from "../../services/decide-request";
 import { loadRequestView } from "../../services/request-view";
 import { router } from "../../trpc";
 import { requestView } from "../requests/schemas";
@@ -137,5 +138,15 @@ export const adminRequestsRouter = router({
         .orderBy(requests.createdAt)
         .limit(200);
       return { requests: rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() })), linkedMember: true };
+    }),
+
+  /** The signed-in approver decides as their own member: the approver never comes from input. */
+  decide: tenantProcedure("approver")
+    .input(z.object({ requestId: z.string().min(1), decision: z.enum(["approved", "rejected"]), comment: z.string().trim().max(2000).nullish() }))
+    .output(requestView)
+    .mutation(({ ctx, input }) => {
+      const memberId = ctx.actor.kind === "user" ? ctx.actor.memberId : null;
+      if (!memberId) throw apiError("forbidden", "Your sign-in is not linked to a member, so you cannot decide. Ask an admin to link you on the Members page.");
+      return decideRequest(ctx.deps.db, ctx.actor, { requestId: input.requestId, approver: { memberId }, decision: input.decision, comment: input.comment ?? null });
     }),
 });

@@ -1,0 +1,53 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
+import { MatrixEditor, matrixToDraft } from "../components/matrix-editor";
+import { Alert, PageHead, StatusBadge } from "../components/ui";
+import { attempt, load } from "../lib/api-errors.server";
+import { saveMatrixAction } from "../lib/matrix-form.server";
+import { requireUser } from "../lib/session.server";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.matrix.name ?? "Matrix"} · ApprovalMatrix` }];
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const { api } = requireUser(request, context, "admin");
+  return { matrix: await load(() => api.admin.matrices.get({ id: params.matrixId! })) };
+}
+
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const { api } = requireUser(request, context, "admin");
+  const form = await request.formData();
+  const id = params.matrixId!;
+  const intent = form.get("intent");
+  if (intent === "activate" || intent === "deactivate") {
+    const result = await attempt(() => api.admin.matrices.setActive({ id, active: intent === "activate" }));
+    if (!result.ok) return result.failure;
+    return { ok: true as const, message: intent === "activate" ? "Matrix activated: new requests can route through it." : "Matrix deactivated: new requests no longer route through it." };
+  }
+  const outcome = await saveMatrixAction(form, (matrix) => api.admin.matrices.update({ id, matrix }), "matrix.");
+  if (!outcome.ok) return outcome.failure;
+  return { ok: true as const, message: "Matrix saved. Requests already in flight keep the stages they were submitted with." };
+}
+
+export default function EditMatrix() {
+  const { matrix } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const [params] = useSearchParams();
+  const failure = result && !result.ok ? result : null;
+  const message = result?.ok ? result.message : params.get("saved") ? "Matrix created." : null;
+  return (
+    <>
+      <PageHead
+        title={matrix.name}
+        crumbs={<Link to="/matrices">Matrices</Link>}
+        description={<><StatusBadge status={matrix.active ? "active" : "inactive"} /> <code>{matrix.id}</code></>}
+        actions={
+          <Form method="post">
+            <button className="btn" name="intent" value={matrix.active ? "deactivate" : "activate"}>{matrix.active ? "Deactivate" : "Activate"}</button>
+          </Form>
+        }
+      />
+      {message ? <div style={{ marginBottom: 16 }}><Alert kind="ok">{message}</Alert></div> : null}
+      <MatrixEditor key={JSON.stringify(matrix)} initial={matrixToDraft(matrix)} matrixId={matrix.id} failure={failure} submitLabel="Save matrix" />
+    </>
+  );
+}

@@ -1,0 +1,60 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
+import { MemberForm, readMemberForm } from "../components/member-form";
+import { Alert, ConfirmAction, PageHead, StatusBadge } from "../components/ui";
+import { attempt, formFailure, load } from "../lib/api-errors.server";
+import { requireUser } from "../lib/session.server";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.member.name ?? "Member"} · ApprovalMatrix` }];
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const { api } = requireUser(request, context, "admin");
+  const [member, users] = await Promise.all([load(() => api.admin.members.get({ id: params.memberId! })), api.admin.users.list()]);
+  return { member, users: users.map(({ id, email, name }) => ({ id, email, name })) };
+}
+
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const { api } = requireUser(request, context, "admin");
+  const form = await request.formData();
+  const intent = form.get("intent");
+  const id = params.memberId!;
+  if (intent === "deactivate" || intent === "reactivate") {
+    const result = await attempt(() => api.admin.members.setActive({ id, active: intent === "reactivate" }));
+    if (!result.ok) return result.failure;
+    return { ok: true as const, message: intent === "deactivate" ? "Member deactivated: they can no longer submit or be routed to." : "Member reactivated." };
+  }
+  if (intent !== "save") return formFailure("Unknown action.");
+  const result = await attempt(() => api.admin.members.update({ id, ...readMemberForm(form) }));
+  if (!result.ok) return result.failure;
+  return { ok: true as const, message: "Changes saved." };
+}
+
+export default function EditMember() {
+  const { member, users } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const [params] = useSearchParams();
+  const failure = result && !result.ok ? result : null;
+  const message = result?.ok ? result.message : params.get("created") ? "Member added." : null;
+  return (
+    <>
+      <PageHead
+        title={member.name}
+        crumbs={<Link to="/members">Members</Link>}
+        description={<><code>{member.externalRef}</code> · <StatusBadge status={member.active ? "active" : "inactive"} /></>}
+        actions={
+          member.active ? (
+            <ConfirmAction label="Deactivate" title={`Deactivate ${member.name}?`} body="They can no longer submit requests and are skipped as an approver of new requests. Requests in flight are unchanged." confirmLabel="Deactivate" intent="deactivate" fields={{ id: member.id }} />
+          ) : (
+            <Form method="post"><button className="btn" name="intent" value="reactivate">Reactivate</button></Form>
+          )
+        }
+      />
+      {message ? <div style={{ marginBottom: 16 }}><Alert kind="ok">{message}</Alert></div> : null}
+      <div className="card" style={{ maxWidth: 760 }}>
+        <div className="card-body">
+          <MemberForm key={JSON.stringify(member)} values={member} failure={failure} users={users} submitLabel="Save changes" />
+        </div>
+      </div>
+    </>
+  );
+}

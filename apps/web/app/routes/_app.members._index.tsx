@@ -1,0 +1,125 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, Link, useLoaderData, useNavigation, useSearchParams, useSubmit } from "@remix-run/react";
+import { useRef } from "react";
+import { EmptyState, PageHead, StatusBadge } from "../components/ui";
+import { attempt } from "../lib/api-errors.server";
+import { requireUser } from "../lib/session.server";
+
+export const meta: MetaFunction = () => [{ title: "Members · ApprovalMatrix" }];
+
+const PAGE_SIZE = 50;
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { api } = requireUser(request, context, "admin");
+  const url = new URL(request.url);
+  const q = url.searchParams.get("q")?.trim() ?? "";
+  const statusParam = url.searchParams.get("status");
+  const status = statusParam === "active" || statusParam === "inactive" ? statusParam : "all";
+  const after = url.searchParams.get("after") ?? undefined;
+  const page = await api.admin.members.search({ search: q || undefined, status, limit: PAGE_SIZE, ...(after ? { after } : {}) });
+  return { ...page, q, status, after: after ?? null };
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const { api } = requireUser(request, context, "admin");
+  const form = await request.formData();
+  const result = await attempt(() => api.admin.members.setActive({ id: String(form.get("id")), active: form.get("intent") === "reactivate" }));
+  if (!result.ok) return result.failure;
+  return { ok: true as const };
+}
+
+export default function Members() {
+  const { members, nextCursor, total, q, status, after } = useLoaderData<typeof loader>();
+  const [params] = useSearchParams();
+  const submit = useSubmit();
+  const navigation = useNavigation();
+  const timer = useRef<ReturnType<typeof setTimeout>>();
+  const searching = navigation.state === "loading" && navigation.location.pathname === "/members";
+  const nextParams = new URLSearchParams(params);
+  if (nextCursor) nextParams.set("after", nextCursor);
+
+  return (
+    <>
+      <PageHead
+        title="Members"
+        description="The people of your organisation, known to your systems by their externalRef (employee id). Requests name their submitter and matrices their approvers by it."
+        actions={
+          <>
+            <a className="btn" href="/members/export.csv" download>Export CSV</a>
+            <Link className="btn" to="/members/import">Import CSV</Link>
+            <Link className="btn btn-primary" to="/members/new">Add member</Link>
+          </>
+        }
+      />
+      <div className="card">
+        <Form method="get" className="toolbar" role="search" onChange={(e) => {
+          const form = e.currentTarget;
+          clearTimeout(timer.current);
+          timer.current = setTimeout(() => submit(form, { replace: true }), 250);
+        }}>
+          <div className="field" style={{ flex: "1 1 260px" }}>
+            <label htmlFor="q">Search</label>
+            <input id="q" type="search" name="q" defaultValue={q} placeholder="Name, externalRef, email or department" />
+          </div>
+          <div className="field">
+            <label htmlFor="status">Status</label>
+            <select id="status" name="status" defaultValue={status}>
+              <option value="all">All</option>
+              <option value="active">Active</option>
+              <option value="inactive">Deactivated</option>
+            </select>
+          </div>
+          <button className="btn" type="submit">Search</button>
+        </Form>
+        {members.length === 0 ? (
+          q || status !== "all" ? (
+            <EmptyState icon="🔍" title="No members match">Try another name or externalRef, or clear the filters.</EmptyState>
+          ) : (
+            <EmptyState icon="👥" title="No members yet" action={<Link className="btn btn-primary" to="/members/import">Import a CSV</Link>}>
+              Add the people who submit and approve requests, one by one or from a CSV export of your HR system.
+            </EmptyState>
+          )
+        ) : (
+          <div className="table-wrap" style={{ opacity: searching ? 0.6 : 1 }}>
+            <table>
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>externalRef</th>
+                  <th className="hide-sm">Department</th>
+                  <th className="hide-sm">Manager</th>
+                  <th className="hide-sm">Sign-in</th>
+                  <th>Status</th>
+                  <th><span className="sr-only">Actions</span></th>
+                </tr>
+              </thead>
+              <tbody>
+                {members.map((m) => (
+                  <tr key={m.id}>
+                    <td>
+                      <Link to={`/members/${m.id}`}><strong>{m.name}</strong></Link>
+                      {m.email ? <div className="faint small">{m.email}</div> : null}
+                    </td>
+                    <td><code>{m.externalRef}</code></td>
+                    <td className="hide-sm">{m.department ?? <span className="faint">—</span>}</td>
+                    <td className="hide-sm">{m.managerName ? <>{m.managerName} <span className="faint small">{m.managerRef}</span></> : <span className="faint">—</span>}</td>
+                    <td className="hide-sm small">{m.userEmail ?? <span className="faint">—</span>}</td>
+                    <td><StatusBadge status={m.active ? "active" : "inactive"} /></td>
+                    <td className="actions"><Link className="btn btn-sm" to={`/members/${m.id}`}>Edit</Link></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <div className="pager">
+          <span>{total.toLocaleString("en-US")} member{total === 1 ? "" : "s"}{q ? ` matching “${q}”` : ""}</span>
+          <span className="row">
+            {after ? <Link className="btn btn-sm" to={`/members?${new URLSearchParams({ q, status }).toString()}`}>First page</Link> : null}
+            {nextCursor ? <Link className="btn btn-sm" to={`/members?${nextParams.toString()}`}>Next page →</Link> : null}
+          </span>
+        </div>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,129 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Fragment } from "react";
+import { Alert, PageHead, StatusBadge, formatAmount, formatDate } from "../components/ui";
+import { attempt, formFailure, load } from "../lib/api-errors.server";
+import { requireUser } from "../lib/session.server";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.request.title ?? "Request"} · ApprovalMatrix` }];
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const { api } = requireUser(request, context);
+  return { request: await load(() => api.admin.requests.get({ requestId: params.requestId! })) };
+}
+
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const { api } = requireUser(request, context);
+  const form = await request.formData();
+  const decision = form.get("decision");
+  if (decision !== "approved" && decision !== "rejected") return formFailure("Choose approve or reject.");
+  const comment = String(form.get("comment") ?? "").trim();
+  if (decision === "rejected" && !comment) return formFailure("Say why you reject it: the submitter will see your comment.", { comment: "A comment is required to reject." });
+  const result = await attempt(() => api.admin.requests.decide({ requestId: params.requestId!, decision, comment: comment || null }));
+  if (!result.ok) return result.failure;
+  return { ok: true as const, decision };
+}
+
+export function DecisionForm({ failure }: { failure: { formError: string; fieldErrors: Record<string, string> } | null }) {
+  const navigation = useNavigation();
+  const busy = navigation.state === "submitting";
+  return (
+    <Form method="post" className="stack">
+      {failure ? <Alert kind="error">{failure.formError}</Alert> : null}
+      <div className="field" style={{ margin: 0 }}>
+        <label htmlFor="comment">Comment</label>
+        <textarea id="comment" name="comment" rows={3} placeholder="Optional when approving; required when rejecting." aria-invalid={failure?.fieldErrors.comment ? true : undefined} />
+        {failure?.fieldErrors.comment ? <span className="error" role="alert">{failure.fieldErrors.comment}</span> : null}
+      </div>
+      <div className="row">
+        <button className="btn btn-ok" name="decision" value="approved" disabled={busy}>Approve</button>
+        <button className="btn btn-danger" name="decision" value="rejected" disabled={busy}>Reject</button>
+      </div>
+    </Form>
+  );
+}
+
+export default function RequestPage() {
+  const { request: r } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const failure = result && !result.ok ? result : null;
+  const closed = r.status === "approved" || r.status === "rejected" || r.status === "cancelled";
+
+  type Event = { key: string; kind: "ok" | "danger" | "brand" | ""; title: string; when: string | null; comment?: string | null };
+  const events: Event[] = [{ key: "submitted", kind: "brand", title: `Submitted by ${r.submitterName} (${r.submitterRef}), routed by “${r.matrixName}”`, when: r.createdAt }];
+  for (const d of r.decisions) {
+    const stage = r.stages.find((s) => s.stage === d.stage);
+    events.push({ key: `${d.stage}-${d.decidedByRef}`, kind: d.decision === "approved" ? "ok" : "danger", title: `${d.decidedBy} ${d.decision} stage ${d.stage}${stage ? ` · ${stage.name}` : ""}`, when: d.decidedAt, comment: d.comment });
+  }
+  if (closed) events.push({ key: "final", kind: r.status === "approved" ? "ok" : r.status === "rejected" ? "danger" : "", title: r.status === "cancelled" ? `Cancelled${r.cancelReason ? `: ${r.cancelReason}` : ""}` : `Request ${r.status}`, when: r.updatedAt });
+
+  return (
+    <>
+      <PageHead title={r.title} crumbs={<Link to="/requests">Requests</Link>} description={<><StatusBadge status={r.status} /> <code>{r.requestId}</code></>} />
+      {result?.ok ? <div style={{ marginBottom: 16 }}><Alert kind="ok">Your decision ({result.decision}) was recorded.</Alert></div> : null}
+      <div className="card" style={{ marginBottom: 16 }}>
+        <div className="card-head"><h2>Progress</h2><span className="muted small">{closed ? "Finished" : r.currentStage ? `Waiting on stage ${r.currentStage} of ${r.totalStages}` : ""}</span></div>
+        <ol className="tracker" aria-label="Stages" data-testid="stage-tracker" style={{ listStyle: "none", margin: 0 }}>
+          <li className="tracker-step done">
+            <div className="tracker-dot" aria-hidden="true">✓</div>
+            <div className="tracker-label">Submitted</div>
+            <div className="tracker-sub">{formatDate(r.createdAt)}</div>
+          </li>
+          {r.stages.map((s) => {
+            const cls = s.status === "approved" ? "done" : s.status === "rejected" ? "failed" : s.status === "open" ? "current" : "";
+            return (
+              <li key={s.stage} className={`tracker-step ${cls}`} aria-current={s.status === "open" ? "step" : undefined}>
+                <div className="tracker-dot" aria-hidden="true">{s.status === "approved" ? "✓" : s.status === "rejected" ? "✕" : s.stage}</div>
+                <div className="tracker-label">{s.name}</div>
+                <div className="tracker-sub">{s.status === "open" ? `waiting on ${s.pendingApprovers.map((a) => a.name).join(", ")}` : s.status}</div>
+                <div className="tracker-sub faint">{s.rule === "quorum" ? `quorum ${s.quorum}` : s.rule === "all" ? "all must approve" : "any one approves"}</div>
+              </li>
+            );
+          })}
+          <li className={`tracker-step ${r.status === "approved" ? "done" : r.status === "rejected" ? "failed" : ""}`}>
+            <div className="tracker-dot" aria-hidden="true">{r.status === "approved" ? "✓" : r.status === "rejected" ? "✕" : "•"}</div>
+            <div className="tracker-label">{closed ? r.status.charAt(0).toUpperCase() + r.status.slice(1) : "Outcome"}</div>
+            <div className="tracker-sub">{closed ? formatDate(r.updatedAt) : "pending"}</div>
+          </li>
+        </ol>
+      </div>
+      <div className="grid-main-side">
+        <div className="card">
+          <div className="card-head"><h2>Timeline</h2></div>
+          <ol className="timeline" data-testid="timeline" style={{ paddingTop: 16 }}>
+            {events.map((e) => (
+              <li key={e.key}>
+                <span className={`dot ${e.kind}`} />
+                <div>{e.title}</div>
+                <div className="when">{formatDate(e.when)}</div>
+                {e.comment ? <div className="comment">“{e.comment}”</div> : null}
+              </li>
+            ))}
+          </ol>
+        </div>
+        <div className="stack" style={{ marginTop: 0 }}>
+          {r.canDecide ? (
+            <div className="card">
+              <div className="card-head"><h2>Your decision</h2></div>
+              <div className="card-body"><DecisionForm failure={failure} /></div>
+            </div>
+          ) : null}
+          <div className="card">
+            <div className="card-head"><h2>Details</h2></div>
+            <div className="card-body">
+              <dl className="props">
+                <dt>Type</dt><dd><code>{r.requestType}</code></dd>
+                <dt>Amount</dt><dd>{formatAmount(r.amount, r.currency)}</dd>
+                <dt>Submitter</dt><dd>{r.submitterName} <span className="faint">{r.submitterRef}</span></dd>
+                <dt>Matrix</dt><dd>{r.matrixName}</dd>
+                {Object.entries(r.metadata).map(([k, v]) => (
+                  <Fragment key={k}><dt>{k}</dt><dd>{typeof v === "string" ? v : JSON.stringify(v)}</dd></Fragment>
+                ))}
+              </dl>
+            </div>
+          </div>
+        </div>
+      </div>
+    </>
+  );
+}
