@@ -62,8 +62,18 @@ export async function claimIdempotencyKey(tx: Queryable, claim: IdempotencyClaim
     .returning({ key: idempotencyKeys.key });
   if (inserted.length > 0) return { kind: "claimed" };
 
-  const [stored] = await tx.select().from(idempotencyKeys).where(where).limit(1);
-  if (!stored || stored.responseStatus === null) {
+  const [stored] = await tx
+    .select({
+      endpoint: idempotencyKeys.endpoint,
+      bodyHash: idempotencyKeys.bodyHash,
+      responseStatus: idempotencyKeys.responseStatus,
+      // The stored JSON text itself (see storeIdempotentResponse), not drizzle's parse of the jsonb.
+      responseText: sql<string | null>`${idempotencyKeys.responseBody} #>> '{}'`,
+    })
+    .from(idempotencyKeys)
+    .where(where)
+    .limit(1);
+  if (!stored || stored.responseStatus === null || stored.responseText === null) {
     // Only possible if the row vanished or was written outside this protocol: ask for a retry.
     throw apiError("idempotency_conflict", "Another request with this Idempotency-Key is in progress; retry shortly.");
   }
@@ -73,7 +83,7 @@ export async function claimIdempotencyKey(tx: Queryable, claim: IdempotencyClaim
   if (stored.bodyHash !== claim.bodyHash) {
     throw apiError("idempotency_conflict", "This Idempotency-Key was already used with a different request body. Use a new key for a different request.");
   }
-  return { kind: "replay", status: stored.responseStatus, body: JSON.parse(stored.responseBody as string) };
+  return { kind: "replay", status: stored.responseStatus, body: JSON.parse(stored.responseText) };
 }
 
 /** Stores the response of the call that claimed the key, in the same transaction. */
@@ -82,7 +92,7 @@ export async function storeIdempotentResponse(tx: Queryable, claim: IdempotencyC
     .update(idempotencyKeys)
     // The exact JSON text, kept as a jsonb string: a jsonb object would reorder the keys, and a
     // replay is meant to be the same bytes as the first response.
-    .set({ responseStatus: status, responseBody: JSON.stringify(body ?? null) })
+    .set({ responseStatus: status, responseBody: sql`to_jsonb(${JSON.stringify(body ?? null)}::text)` })
     .where(and(eq(idempotencyKeys.tenantId, claim.tenantId), eq(idempotencyKeys.key, claim.key)));
 }
 
