@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ApiDeps, createCaller, createTenant, findTenant } from "@approvalmatrix/api";
@@ -6,6 +7,38 @@ import { randomBase62 } from "@approvalmatrix/core";
 import { createTestDatabase } from "@approvalmatrix/db/testing";
 import { readEnv } from "../src/env";
 import { type RunningApp, startApp } from "../src/start";
+import { WEB_BUILD_DIR, createWebHandler } from "../src/web-handler";
+
+export interface TestAppOptions {
+  /** Serve the admin app too (built on first use when its sources changed). */
+  web?: boolean;
+}
+
+/** Builds the admin app unless build/ is newer than every source file; one build at a time. */
+export function ensureWebBuild(): void {
+  const root = join(WEB_BUILD_DIR, "..");
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((max, e) => Math.max(max, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
+  const sources = Math.max(newest(join(root, "app")), newest(join(root, "public")), statSync(join(root, "vite.config.ts")).mtimeMs);
+  const entry = join(WEB_BUILD_DIR, "server", "index.js");
+  const lock = join(root, ".web-build.lock");
+  for (;;) {
+    if (existsSync(entry) && statSync(entry).mtimeMs > sources) return;
+    try {
+      mkdirSync(lock);
+    } catch {
+      execFileSync("sleep", ["1"]);
+      continue;
+    }
+    try {
+      if (!(existsSync(entry) && statSync(entry).mtimeMs > sources)) {
+        execFileSync(join(root, "node_modules", ".bin", "remix"), ["vite:build"], { cwd: root, stdio: "pipe" });
+      }
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+}
 
 export interface TestApp {
   url: string;
@@ -24,7 +57,7 @@ export interface TestApp {
  * A real server on a random port over a fresh database of its own (PGlite, or a throwaway
  * PostgreSQL database when TEST_DATABASE_URL is set), seeded with the demo tenant.
  */
-export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(overrides: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), "apx-test-"));
   const database = await createTestDatabase();
   const env = readEnv({
@@ -38,7 +71,10 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
   });
   let app: RunningApp;
   try {
-    app = await startApp(env, { database });
+    app = await startApp(env, {
+      database,
+      ...(options.web ? { createWebHandler: async (deps) => (ensureWebBuild(), createWebHandler(deps, { secureCookies: false })) } : {}),
+    });
   } catch (error) {
     await database.destroy();
     throw error;
