@@ -173,6 +173,8 @@ export const membersRouter = router({
     .output(memberView)
     .mutation(async ({ ctx, input }) => {
       return ctx.deps.db.transaction(async (tx) => {
+        const [existing] = await tx.select({ id: members.id }).from(members).where(and(eq(members.tenantId, ctx.tenantId), eq(members.id, input.id)));
+        if (!existing) throw apiError("not_found", `No member ${input.id}.`);
         const managerId = input.managerRef ? await memberIdByRef(tx, ctx.tenantId, input.managerRef, "managerRef") : null;
         if (managerId === input.id) throw apiError("invalid_request", "A member cannot be their own manager.", [{ field: "managerRef", message: "cannot be the member" }]);
         if (input.userId) {
