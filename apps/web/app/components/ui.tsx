@@ -37,7 +37,7 @@ export function Field({
   const id = useId();
   return (
     <div className="field">
-      <label htmlFor={id}>{label}</label>
+      <label htmlFor={children ? name : id}>{label}</label>
       {children ?? <input id={id} name={name} aria-invalid={error ? true : undefined} aria-describedby={error ? `${id}-error` : undefined} {...input} />}
       {hint && !error ? <span className="hint">{hint}</span> : null}
       {error ? (
