@@ -204,7 +204,7 @@ export function MatrixEditor({
                 <ol className="timeline" style={{ padding: "4px 0 0" }}>
                   {result.stages.map((s) => (
                     <li key={s.position}>
-                      <span className="dot brand" />
+                      <span className="dot accent" />
                       <strong>{s.name}</strong> <span className="faint small">({s.rule === "quorum" ? `quorum of ${s.quorum}` : s.rule})</span>
                       <div className="small">{s.approvers.map((a) => `${a.name} (${a.ref})`).join(", ")}</div>
                     </li>

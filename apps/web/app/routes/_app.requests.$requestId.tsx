@@ -49,8 +49,8 @@ export default function RequestPage() {
   const failure = result && !result.ok ? result : null;
   const closed = r.status === "approved" || r.status === "rejected" || r.status === "cancelled";
 
-  type Event = { key: string; kind: "ok" | "danger" | "brand" | ""; title: string; when: string | null; comment?: string | null };
-  const events: Event[] = [{ key: "submitted", kind: "brand", title: `Submitted by ${r.submitterName} (${r.submitterRef}), routed by “${r.matrixName}”`, when: r.createdAt }];
+  type Event = { key: string; kind: "ok" | "danger" | "accent" | ""; title: string; when: string | null; comment?: string | null };
+  const events: Event[] = [{ key: "submitted", kind: "accent", title: `Submitted by ${r.submitterName} (${r.submitterRef}), routed by “${r.matrixName}”`, when: r.createdAt }];
   for (const d of r.decisions) {
     const stage = r.stages.find((s) => s.stage === d.stage);
     events.push({ key: `${d.stage}-${d.decidedByRef}`, kind: d.decision === "approved" ? "ok" : "danger", title: `${d.decidedBy} ${d.decision} stage ${d.stage}${stage ? ` · ${stage.name}` : ""}`, when: d.decidedAt, comment: d.comment });
