@@ -4,6 +4,7 @@ import { createdRequestOutput, submitRequestInput } from "./schemas";
 
 export const create = apiKeyProcedure("requests:write")
   .meta({
+    errorCodes: ["unknown_submitter", "no_matching_matrix", "no_eligible_approver"],
     openapi: {
       method: "POST",
       path: "/requests",

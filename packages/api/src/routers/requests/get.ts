@@ -5,6 +5,7 @@ import { requestIdInput, requestView } from "./schemas";
 
 export const get = apiKeyProcedure("requests:read")
   .meta({
+    errorCodes: ["not_found"],
     openapi: {
       method: "GET",
       path: "/requests/{requestId}",

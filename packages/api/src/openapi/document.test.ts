@@ -1,0 +1,67 @@
+import SwaggerParser from "@apidevtools/swagger-parser";
+import { describe, expect, it } from "vitest";
+import { createdRequestOutput, dryRunOutput, requestView, submitRequestInput } from "../routers/requests/schemas";
+import { buildOpenApiDocument } from "./document";
+import { EXAMPLES } from "./examples";
+
+type Json = Record<string, any>;
+const doc = buildOpenApiDocument({ baseUrl: "/v1" }) as Json;
+const op = (method: string, path: string): Json => doc.paths[path][method];
+
+describe("the OpenAPI document", () => {
+  it("is a valid OpenAPI 3 document", async () => {
+    await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeTruthy();
+    expect(doc.openapi).toMatch(/^3\./);
+  });
+
+  it("documents the three endpoints of the reference under /v1 with bearer security", () => {
+    expect(doc.servers).toEqual([{ url: "/v1" }]);
+    expect(Object.keys(doc.paths).sort()).toEqual(expect.arrayContaining(["/requests", "/requests/test", "/requests/{requestId}"]));
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
+    for (const [method, path] of [["post", "/requests"], ["post", "/requests/test"], ["get", "/requests/{requestId}"]] as const) {
+      expect(op(method, path).security).toEqual([{ bearerAuth: [] }]);
+    }
+  });
+
+  it("says 201 for create and 200 for the others", () => {
+    expect(Object.keys(op("post", "/requests").responses)).toContain("201");
+    expect(Object.keys(op("post", "/requests").responses)).not.toContain("200");
+    expect(Object.keys(op("post", "/requests/test").responses)).toContain("200");
+    expect(Object.keys(op("get", "/requests/{requestId}").responses)).toContain("200");
+  });
+
+  it("documents every error status each endpoint can answer, all with the one Error object", () => {
+    const expected: Record<string, string[]> = {
+      "post /requests": ["400", "401", "403", "413", "415", "422", "429", "500"],
+      "post /requests/test": ["400", "401", "403", "413", "415", "422", "429", "500"],
+      "get /requests/{requestId}": ["400", "401", "403", "404", "429", "500"],
+    };
+    for (const [key, statuses] of Object.entries(expected)) {
+      const [method, path] = key.split(" ") as [string, string];
+      const responses = op(method, path).responses;
+      const errors = Object.keys(responses).filter((s) => Number(s) >= 400);
+      expect(errors.sort(), key).toEqual(expect.arrayContaining(statuses));
+      for (const status of errors) {
+        expect(responses[status].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
+      }
+    }
+    expect(op("post", "/requests").responses["422"].description).toContain("no_matching_matrix");
+    expect(op("post", "/requests").responses["422"].description).toContain("unknown_submitter");
+    expect(op("post", "/requests").responses["429"].headers["Retry-After"]).toBeDefined();
+    expect(doc.components.schemas.Error.properties.error.required).toEqual(["code", "message", "requestId"]);
+  });
+
+  it("carries the reference's examples, and they satisfy the real schemas", () => {
+    const create = op("post", "/requests");
+    expect(create.requestBody.content["application/json"].example).toEqual(EXAMPLES["POST /requests"]!.request);
+    expect(submitRequestInput.safeParse(EXAMPLES["POST /requests"]!.request).success).toBe(true);
+    expect(createdRequestOutput.safeParse(create.responses["201"].content["application/json"].example).success).toBe(true);
+    expect(dryRunOutput.safeParse(op("post", "/requests/test").responses["200"].content["application/json"].example).success).toBe(true);
+    expect(requestView.safeParse(op("get", "/requests/{requestId}").responses["200"].content["application/json"].example).success).toBe(true);
+  });
+
+  it("describes the rate-limit headers on success responses", () => {
+    const headers = op("get", "/requests/{requestId}").responses["200"].headers;
+    expect(Object.keys(headers)).toEqual(expect.arrayContaining(["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Request-Id"]));
+  });
+});
