@@ -16,9 +16,14 @@ type Scope = (typeof SCOPES)[number]["value"];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { api } = requireUser(request, context, "admin");
-  const keys = await api.admin.apiKeys.list();
+  const [keys, users] = await Promise.all([api.admin.apiKeys.list(), api.admin.users.list()]);
+  const names = new Map(users.map((u) => [`user:${u.id}`, u.name]));
   const url = new URL(request.url);
-  return { keys, origin: context.origin, rotate: url.searchParams.get("rotate") };
+  return {
+    keys: keys.map((k) => ({ ...k, createdByName: names.get(k.createdBy) ?? (k.createdBy.startsWith("operator:") ? "Setup" : k.createdBy) })),
+    origin: context.origin,
+    rotate: url.searchParams.get("rotate"),
+  };
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -130,7 +135,7 @@ export default function ApiKeys() {
         </div>
       ) : null}
 
-      <div className="grid-main-side">
+      <div className="stack">
         <div className="card">
           <div className="card-head">
             <h2>Keys</h2>
@@ -164,7 +169,7 @@ export default function ApiKeys() {
                       </td>
                       <td><code>{key.start}…</code></td>
                       <td className="hide-sm">{key.scopes.map((s) => <span className="tag" key={s}>{s}</span>)}</td>
-                      <td className="hide-sm small">{key.createdBy.replace(/^user:/, "").replace(/^operator:cli$/, "setup")}</td>
+                      <td className="hide-sm small">{key.createdByName}</td>
                       <td className="small">{key.lastUsedAt ? formatDate(key.lastUsedAt) : <span className="faint">Never</span>}</td>
                       <td className="hide-sm small">{key.expiresAt ? formatDate(key.expiresAt) : <span className="faint">Never</span>}</td>
                       <td><StatusBadge status={key.status} /></td>
@@ -192,7 +197,7 @@ export default function ApiKeys() {
           )}
         </div>
 
-        <div className="card" id="create">
+        <div className="card" id="create" style={{ maxWidth: 720 }}>
           <div className="card-head">
             <h2>{rotating ? `Rotate “${rotating.name}”` : "Create a key"}</h2>
           </div>
