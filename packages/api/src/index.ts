@@ -7,3 +7,6 @@ export { RateLimiter, type RateLimitStore } from "./rate-limit/rate-limiter";
 export { MemoryRateLimitStore, PostgresRateLimitStore, RedisRateLimitStore } from "./rate-limit/stores";
 export { createTenant, findTenant, listTenants } from "./services/tenants";
 export { seedDemoTenant, hasAnyTenant, DEMO_TENANT_SLUG, type DemoSeed } from "./seed/demo";
+export { inboxQuery, listInbox, listRequests, listRequestsQuery } from "./services/list-requests";
+export { purgeExpiredIdempotencyKeys } from "./services/idempotency";
+export type { ListRequestsInput, RequestPage } from "./routers/requests/schemas";

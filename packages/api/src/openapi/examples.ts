@@ -59,9 +59,44 @@ export const statusExample = {
   updatedAt: "2025-01-15T14:22:00Z",
 };
 
+export const cancelledExample = {
+  ...statusExample,
+  status: "cancelled",
+  currentStage: null,
+  decisions: [statusExample.decisions[0]],
+  stages: [statusExample.stages[0], { ...statusExample.stages[1], status: "cancelled" }],
+  cancelReason: "Ordered through another supplier",
+  updatedAt: "2025-01-15T12:05:00Z",
+};
+
+export const listExample = {
+  data: [
+    {
+      requestId: "req_abc123",
+      status: "approved",
+      title: "Office Supplies Q3",
+      submitterRef: "EMP-1042",
+      requestType: "purchase_order",
+      amount: 4500,
+      currency: "USD",
+      matrixId: "mat_xyz789",
+      matrixName: "Engineering PO Matrix",
+      currentStage: null,
+      totalStages: 2,
+      createdAt: "2025-01-15T10:30:00Z",
+      updatedAt: "2025-01-15T14:22:00Z",
+    },
+  ],
+  hasMore: true,
+  nextCursor: "req_abc123",
+};
+
 /** Examples by operation: [request body, success body]. */
 export const EXAMPLES: Record<string, { request?: unknown; response: unknown }> = {
   "POST /requests": { request: submitExample, response: createdExample },
   "POST /requests/test": { request: submitExample, response: dryRunExample },
   "GET /requests/{requestId}": { response: statusExample },
+  "GET /requests": { response: listExample },
+  "POST /requests/{requestId}/decisions": { request: { approverRef: "EMP-3001", decision: "approved", comment: "Within budget" }, response: statusExample },
+  "POST /requests/{requestId}/cancel": { request: { reason: "Ordered through another supplier" }, response: cancelledExample },
 };

@@ -102,7 +102,6 @@ export const decideInput = z.strictObject({
   decision: z.enum(DECISIONS),
   comment: z.string().trim().max(2000).nullish().describe("Shown with the decision; up to 2000 characters."),
 });
-export type DecideInput = z.infer<typeof decideInput>;
 
 export const cancelInput = z.strictObject({
   requestId: requestIdParam,
@@ -125,7 +124,6 @@ export const requestSummary = z.object({
   createdAt: isoDateTime,
   updatedAt: isoDateTime,
 });
-export type RequestSummary = z.infer<typeof requestSummary>;
 
 const pageFields = {
   // The REST bridge coerces query-string numbers itself; tRPC callers send a number.
