@@ -79,6 +79,19 @@ describe("@approvalmatrix/client against a real server", () => {
     expect(await refusal(client.requests.inbox.query({ approverRef: "EMP-9999" }))).toBe("unknown_approver");
   });
 
+  it("keeps the inbox to the key's tenant and to keys with requests:read", async () => {
+    await client.requests.create.mutate({ ...SEED_SUBMISSION, title: "Waiting on Jane" });
+    const other = await app.createOtherTenant();
+    const otherClient = createApprovalMatrixClient({ baseUrl: app.url, apiKey: other.key });
+    // Globex has its own EMP-1042 and no Jane: nothing of Acme's shows through.
+    expect(await refusal(otherClient.requests.inbox.query({ approverRef: "EMP-2001" }))).toBe("unknown_approver");
+    expect(await otherClient.requests.inbox.query({ approverRef: "EMP-1042" })).toEqual({ data: [], hasMore: false });
+
+    const writeOnly = await app.operator(app.demoTenantId).admin.apiKeys.create({ name: "write only", scopes: ["requests:write", "decisions:write"] });
+    const writer = createApprovalMatrixClient({ baseUrl: app.url, apiKey: writeOnly.key });
+    expect(await refusal(writer.requests.inbox.query({ approverRef: "EMP-2001" }))).toBe("forbidden");
+  });
+
   it("surfaces the API's machine codes on errors", async () => {
     const created = await client.requests.create.mutate(SEED_SUBMISSION);
     await client.requests.decide.mutate({ requestId: created.requestId, approverRef: "EMP-2001", decision: "approved" });
