@@ -11,6 +11,8 @@ const schema = z.object({
   DATABASE_URL: z.url().optional(),
   /** Shared rate-limit store for several instances; PostgreSQL is used when absent. */
   REDIS_URL: z.url().optional(),
+  /** Prefix of every Redis key, so deployments sharing one Redis stay apart. */
+  REDIS_KEY_PREFIX: z.string().min(1).max(100).default("apx:"),
   DATA_DIR: z.string().default(`${REPO_ROOT}.data`),
   API_KEY_HASH_SECRET: z.string().optional(),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(100_000),

@@ -27,7 +27,7 @@ export async function openRuntime(env: ServerEnv, holder: string, database?: Dat
     if (!database) await migrateDatabase(handle);
     // In-memory counting is only right when one process owns the database (the embedded mode).
     const rateLimitStore: RateLimitStore = env.REDIS_URL
-      ? new RedisRateLimitStore(env.REDIS_URL)
+      ? new RedisRateLimitStore(env.REDIS_URL, env.REDIS_KEY_PREFIX)
       : target.kind === "postgres"
         ? new PostgresRateLimitStore(handle.db)
         : new MemoryRateLimitStore();

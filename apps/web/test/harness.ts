@@ -67,6 +67,8 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
     DATA_DIR: dataDir,
     API_KEY_HASH_SECRET: randomBase62(48),
     REDIS_URL: process.env.REDIS_URL,
+    // Counters of earlier runs in a shared Redis must not leak into this one.
+    REDIS_KEY_PREFIX: `apx-test-${randomBase62(10)}:`,
     ...overrides,
   });
   let app: RunningApp;

@@ -38,7 +38,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
       // Timestamps come back as Date via drizzle; keep postgres.js from parsing them twice.
       connection: { application_name: "approvalmatrix" },
     });
-    const db = drizzlePostgres(client, { schema }) as unknown as Database;
+    const db = drizzlePostgres(preferPreparedStatements(client), { schema }) as unknown as Database;
     return { db, target, close: () => client.end({ timeout: 5 }) };
   }
   if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
@@ -46,6 +46,30 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
   await client.waitReady;
   const db = drizzlePglite(client, { schema }) as unknown as Database;
   return { db, target, close: () => client.close() };
+}
+
+/**
+ * drizzle runs unnamed queries through `sql.unsafe(…, { prepare: false })`, so PostgreSQL parses and
+ * plans every one again. Our query texts are parameterised and few, so let postgres.js prepare and
+ * cache them per connection (as its tagged templates do), in transactions too. On the API hot path
+ * this moves the planning cost off the database, which is what bounds throughput.
+ */
+function preferPreparedStatements<T extends postgres.Sql>(sql: T): T {
+  return new Proxy(sql, {
+    get(target, property, receiver) {
+      if (property === "unsafe") {
+        return (query: string, params?: unknown[], options?: Record<string, unknown>) =>
+          target.unsafe(query, params as never, { ...options, prepare: true });
+      }
+      if (property === "begin") {
+        return (...args: unknown[]) => {
+          const callback = args.pop() as (tx: postgres.Sql) => unknown;
+          return (target.begin as (...a: unknown[]) => unknown)(...args, (tx: postgres.Sql) => callback(preferPreparedStatements(tx)));
+        };
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  });
 }
 
 /** Rows of a raw `db.execute(sql…)`: postgres.js returns an array, PGlite `{ rows }`. */

@@ -40,12 +40,16 @@ export class PostgresRateLimitStore implements RateLimitStore {
 export class RedisRateLimitStore implements RateLimitStore {
   readonly name = "redis";
   private readonly redis: Redis;
-  constructor(url: string) {
+  /** `keyPrefix` keeps deployments (or test runs) that share one Redis apart. */
+  constructor(
+    url: string,
+    private readonly keyPrefix = "apx:",
+  ) {
     this.redis = new Redis(url, { maxRetriesPerRequest: 2, enableAutoPipelining: true, lazyConnect: false });
   }
 
   async hit(bucket: string, windowStart: number, windowMs: number): Promise<number> {
-    const key = `apx:rl:${bucket}:${windowStart}`;
+    const key = `${this.keyPrefix}rl:${bucket}:${windowStart}`;
     const results = await this.redis.multi().incr(key).pexpire(key, windowMs + 1000).exec();
     const [error, count] = results?.[0] ?? [new Error("Redis returned no result"), 0];
     if (error) throw error;
