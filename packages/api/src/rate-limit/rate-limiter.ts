@@ -28,19 +28,35 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async consume(bucket: string, limit: number, windowMs = RATE_LIMIT_WINDOW_MS): Promise<RateLimitOutcome> {
+  /** Counts one hit on `bucket`; `decide` turns it into an outcome once the limit is known. */
+  async hit(bucket: string, windowMs = RATE_LIMIT_WINDOW_MS): Promise<RateLimitHit> {
     const now = this.now();
     const windowStart = now - (now % windowMs);
     const count = await this.store.hit(bucket, windowStart, windowMs);
-    const resetMs = windowStart + windowMs;
+    return { count, now, windowStart, windowMs };
+  }
+
+  decide(hit: RateLimitHit, limit: number): RateLimitOutcome {
+    const resetMs = hit.windowStart + hit.windowMs;
     return {
-      allowed: count <= limit,
+      allowed: hit.count <= limit,
       limit,
-      remaining: Math.max(0, limit - count),
+      remaining: Math.max(0, limit - hit.count),
       resetAt: Math.ceil(resetMs / 1000),
-      retryAfter: Math.max(1, Math.ceil((resetMs - now) / 1000)),
+      retryAfter: Math.max(1, Math.ceil((resetMs - hit.now) / 1000)),
     };
   }
+
+  async consume(bucket: string, limit: number, windowMs = RATE_LIMIT_WINDOW_MS): Promise<RateLimitOutcome> {
+    return this.decide(await this.hit(bucket, windowMs), limit);
+  }
+}
+
+export interface RateLimitHit {
+  count: number;
+  now: number;
+  windowStart: number;
+  windowMs: number;
 }
 
 export function rateLimitHeaders(outcome: RateLimitOutcome): Record<string, string> {

@@ -20,12 +20,23 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 }
 
-/** One upsert per hit; the row is reset when a new window starts. */
+/**
+ * One upsert per hit on an unlogged table; the row is reset when a new window starts. Buckets
+ * idle for a whole window are swept once per window and instance.
+ */
 export class PostgresRateLimitStore implements RateLimitStore {
   readonly name = "postgres";
+  private sweptWindow = 0;
   constructor(private readonly db: Database) {}
 
-  async hit(bucket: string, windowStart: number): Promise<number> {
+  async hit(bucket: string, windowStart: number, windowMs: number): Promise<number> {
+    if (windowStart !== this.sweptWindow) {
+      this.sweptWindow = windowStart;
+      this.db.execute(sql`delete from rate_limit_counters where window_start < ${windowStart - windowMs}`).then(
+        () => {},
+        (error: unknown) => console.warn("could not sweep old rate-limit counters:", error),
+      );
+    }
     const result = await this.db.execute(sql`
       insert into rate_limit_counters (bucket, window_start, count) values (${bucket}, ${windowStart}, 1)
       on conflict (bucket) do update set
