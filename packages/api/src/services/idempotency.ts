@@ -4,8 +4,9 @@
  * same key and the same body replays that status and body for 24 hours; the same key with another
  * body or on another endpoint is refused with 409 idempotency_conflict.
  *
- * The key is claimed with INSERT … ON CONFLICT DO NOTHING inside the same transaction as the
- * work itself, so the stored response and the writes it describes commit together or not at all.
+ * The key is claimed with INSERT … ON CONFLICT (an expired key is taken over, a live one is left
+ * alone) inside the same transaction as the work itself, so the stored response and the writes it
+ * describes commit together or not at all.
  * A concurrent duplicate blocks on that insert until the first call's transaction ends, then
  * replays its response (or, if the first call failed and rolled back, runs in its place): the
  * loser waits, it never runs twice. Errors are not stored: a failed call releases its key, and a
@@ -52,15 +53,18 @@ export type ClaimOutcome = { kind: "claimed" } | { kind: "replay"; status: numbe
 /** Claims `claim.key` for this transaction, or returns the response stored for it. */
 export async function claimIdempotencyKey(tx: Queryable, claim: IdempotencyClaim): Promise<ClaimOutcome> {
   const where = and(eq(idempotencyKeys.tenantId, claim.tenantId), eq(idempotencyKeys.key, claim.key));
-  // A key past its window is free again.
-  await tx.delete(idempotencyKeys).where(and(where, lt(idempotencyKeys.createdAt, sql`now() - make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS})`)));
-  // Blocks while another transaction holds an uncommitted claim on the same key.
-  const inserted = await tx
+  // A new key is inserted; a key past its window is taken over as if new; a live one is left
+  // alone. Blocks while another transaction holds an uncommitted claim on the same key.
+  const claimed = await tx
     .insert(idempotencyKeys)
     .values({ tenantId: claim.tenantId, key: claim.key, endpoint: claim.endpoint, bodyHash: claim.bodyHash })
-    .onConflictDoNothing()
+    .onConflictDoUpdate({
+      target: [idempotencyKeys.tenantId, idempotencyKeys.key],
+      set: { endpoint: claim.endpoint, bodyHash: claim.bodyHash, responseStatus: null, responseBody: null, createdAt: sql`now()` },
+      setWhere: lt(idempotencyKeys.createdAt, sql`now() - make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS})`),
+    })
     .returning({ key: idempotencyKeys.key });
-  if (inserted.length > 0) return { kind: "claimed" };
+  if (claimed.length > 0) return { kind: "claimed" };
 
   const [stored] = await tx
     .select({
