@@ -69,27 +69,9 @@ export const cancelledExample = {
   updatedAt: "2025-01-15T12:05:00Z",
 };
 
-export const listExample = {
-  data: [
-    {
-      requestId: "req_abc123",
-      status: "approved",
-      title: "Office Supplies Q3",
-      submitterRef: "EMP-1042",
-      requestType: "purchase_order",
-      amount: 4500,
-      currency: "USD",
-      matrixId: "mat_xyz789",
-      matrixName: "Engineering PO Matrix",
-      currentStage: null,
-      totalStages: 2,
-      createdAt: "2025-01-15T10:30:00Z",
-      updatedAt: "2025-01-15T14:22:00Z",
-    },
-  ],
-  hasMore: true,
-  nextCursor: "req_abc123",
-};
+const { metadata: _metadata, decisions: _decisions, stages: _stages, pendingApprovers: _pending, cancelReason: _reason, ...summaryExample } = statusExample;
+
+export const listExample = { data: [summaryExample], hasMore: true, nextCursor: "req_abc123" };
 
 /** Examples by operation: [request body, success body]. */
 export const EXAMPLES: Record<string, { request?: unknown; response: unknown }> = {

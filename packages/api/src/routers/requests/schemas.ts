@@ -109,20 +109,20 @@ export const cancelInput = z.strictObject({
 });
 
 /** One request in a list: the status fields, without stages and decisions (GET one for those). */
-export const requestSummary = z.object({
-  requestId: z.string(),
-  status: requestStatus,
-  title: z.string(),
-  submitterRef: z.string(),
-  requestType: z.string(),
-  amount: z.number().nullable(),
-  currency: z.string().nullable(),
-  matrixId: z.string(),
-  matrixName: z.string(),
-  currentStage: z.number().int().nullable(),
-  totalStages: z.number().int(),
-  createdAt: isoDateTime,
-  updatedAt: isoDateTime,
+export const requestSummary = requestView.pick({
+  requestId: true,
+  status: true,
+  title: true,
+  submitterRef: true,
+  requestType: true,
+  amount: true,
+  currency: true,
+  matrixId: true,
+  matrixName: true,
+  currentStage: true,
+  totalStages: true,
+  createdAt: true,
+  updatedAt: true,
 });
 
 const pageFields = {
