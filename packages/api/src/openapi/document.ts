@@ -81,11 +81,10 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version?: string }
     baseUrl: opts.baseUrl,
     description: [
       "Route approvals through your organization's approval matrices from any system.",
-      "",
       "**Authentication.** Send your key in every request as `Authorization: Bearer apx_live_…`. Keys in the query string are refused.",
       "**Rate limits.** 60 requests per minute per key unless configured otherwise; every response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`, and a refusal is `429` with `Retry-After`.",
       "**Errors.** Every error is `{ \"error\": { \"code\", \"message\", \"requestId\", \"issues\"? } }`; branch on `code`.",
-    ].join("\n"),
+    ].join("\n\n"),
     securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "apx_live_ + 32 characters", description: "An API key of your tenant." } },
   });
   const components = (doc.components ??= {}) as Json;
