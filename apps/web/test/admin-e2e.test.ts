@@ -71,7 +71,8 @@ describe("an admin sets up a tenant and routes a request to approval", () => {
     await row.getByRole("button", { name: "Revoke" }).click();
     await page.getByRole("button", { name: "Revoke key" }).click();
     await page.getByText("was revoked").waitFor();
-    await expect(row.textContent()).resolves.toContain("revoked");
+    // The banner and the row's status re-render separately: wait for the row itself.
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain("revoked");
     await shot(page, "03-key-revoked");
     const res = await api(app, key)("POST", "/v1/requests/test", { submitterRef: "EMP-1042", requestType: "purchase_order", title: "Check", amount: 10 });
     expect(res.status).toBe(401);
