@@ -33,9 +33,11 @@ async function authenticate(header: string | undefined): Promise<{ id: string; t
 const memberColumns = sql`members.id, members.name, members.external_ref as "externalRef", members.department, members.manager_id as "managerId", members.active`;
 
 async function create(tenantId: string, keyId: string, body: Record<string, unknown>) {
-  const [submitter] = await sql`select ${memberColumns}, t.default_currency from members join tenants t on t.id = members.tenant_id where members.tenant_id = ${tenantId} and external_ref = ${String(body.submitterRef)} limit 1`;
+  const [[submitter], matrices] = await Promise.all([
+    sql`select ${memberColumns}, t.default_currency from members join tenants t on t.id = members.tenant_id where members.tenant_id = ${tenantId} and external_ref = ${String(body.submitterRef)} limit 1`,
+    sql`select id, name, request_type as "requestType", min_amount as "minAmount", max_amount as "maxAmount", currency, conditions, priority, active, created_at as "createdAt" from matrices where tenant_id = ${tenantId} and request_type = ${String(body.requestType)} and active = true`,
+  ]);
   if (!submitter) return { status: 422, body: { error: "unknown_submitter" } };
-  const matrices = await sql`select id, name, request_type as "requestType", min_amount as "minAmount", max_amount as "maxAmount", currency, conditions, priority, active, created_at as "createdAt" from matrices where tenant_id = ${tenantId} and request_type = ${String(body.requestType)} and active = true`;
   const amount = (body.amount as number | undefined) ?? null;
   const currency = amount === null ? null : submitter.default_currency;
   const resolution = resolveMatrix(matrices as unknown as RoutableMatrix[], { requestType: String(body.requestType), amount, currency, attributes: { department: submitter.department } });
@@ -69,15 +71,14 @@ async function create(tenantId: string, keyId: string, body: Record<string, unkn
 async function status(tenantId: string, requestId: string) {
   const [[request], stages, decisions] = await Promise.all([
     sql`select r.*, m.external_ref from requests r join members m on m.id = r.submitter_id where r.tenant_id = ${tenantId} and r.id = ${requestId} limit 1`,
-    sql`select * from request_stages where tenant_id = ${tenantId} and request_id = ${requestId} order by position`,
+    sql`select s.*, coalesce((select json_agg(json_build_object('id', m.id, 'ref', m.external_ref, 'name', m.name)) from members m where m.tenant_id = s.tenant_id and m.id = any(s.approver_ids)), '[]'::json) as approvers
+      from request_stages s where s.tenant_id = ${tenantId} and s.request_id = ${requestId} order by s.position`,
     sql`select d.stage, d.approver_id, m.name, m.external_ref, d.decision, d.comment, d.decided_at from decisions d join members m on m.id = d.approver_id where d.tenant_id = ${tenantId} and d.request_id = ${requestId} order by d.decided_at, d.id`,
   ]);
   if (!request) return { status: 404, body: { error: "not_found" } };
-  const ids = [...new Set(stages.flatMap((s) => s.approver_ids as string[]))];
-  const approvers = ids.length ? await sql`select id, external_ref, name from members where tenant_id = ${tenantId} and id in ${sql(ids)}` : [];
   return {
     status: 200,
-    body: { requestId: request.id, status: request.status, title: request.title, submitterRef: request.external_ref, currentStage: request.current_stage, totalStages: request.total_stages, decisions, stages, approvers },
+    body: { requestId: request.id, status: request.status, title: request.title, submitterRef: request.external_ref, currentStage: request.current_stage, totalStages: request.total_stages, decisions, stages },
   };
 }
 

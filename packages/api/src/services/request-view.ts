@@ -1,47 +1,64 @@
-import { type Queryable, and, asc, decisions, eq, inArray, members, requestStages, requests } from "@approvalmatrix/db";
+import { type Queryable, and, asc, decisions, eq, executePrepared, members, requestStages, requests, sql } from "@approvalmatrix/db";
 import type { RequestView } from "../routers/requests/schemas";
+
+const onRequest = { tenantId: sql.placeholder("tenantId"), requestId: sql.placeholder("requestId") };
+
+const requestWithSubmitter = (db: Queryable) =>
+  db
+    .select({ request: requests, submitterRef: members.externalRef })
+    .from(requests)
+    .innerJoin(members, eq(members.id, requests.submitterId))
+    .where(and(eq(requests.tenantId, onRequest.tenantId), eq(requests.id, onRequest.requestId)))
+    .limit(1);
+
+/** Each stage with its approvers' refs and names, in the stage's order, in one query. */
+const stagesWithApprovers = (db: Queryable) =>
+  db
+    .select({
+      position: requestStages.position,
+      name: requestStages.name,
+      rule: requestStages.rule,
+      quorum: requestStages.quorum,
+      status: requestStages.status,
+      approverIds: requestStages.approverIds,
+      approvers: sql<{ id: string; ref: string; name: string }[]>`coalesce((
+        select json_agg(json_build_object('id', m.id, 'ref', m.external_ref, 'name', m.name))
+        from ${members} m where m.tenant_id = ${requestStages.tenantId} and m.id = any(${requestStages.approverIds})), '[]'::json)`,
+    })
+    .from(requestStages)
+    .where(and(eq(requestStages.tenantId, onRequest.tenantId), eq(requestStages.requestId, onRequest.requestId)))
+    .orderBy(asc(requestStages.position));
+
+const decisionsWithApprovers = (db: Queryable) =>
+  db
+    .select({
+      stage: decisions.stage,
+      approverId: decisions.approverId,
+      decidedBy: members.name,
+      decidedByRef: members.externalRef,
+      decision: decisions.decision,
+      comment: decisions.comment,
+      decidedAt: decisions.decidedAt,
+    })
+    .from(decisions)
+    .innerJoin(members, eq(members.id, decisions.approverId))
+    .where(and(eq(decisions.tenantId, onRequest.tenantId), eq(decisions.requestId, onRequest.requestId)))
+    .orderBy(asc(decisions.decidedAt), asc(decisions.id));
 
 /** The full public view of one request, or null when the tenant has no such request. */
 export async function loadRequestView(db: Queryable, tenantId: string, requestId: string): Promise<RequestView | null> {
+  const placeholders = { tenantId, requestId };
+  // Three independent reads side by side: one round trip of latency.
   const [rows, stages, decisionRows] = await Promise.all([
-    db
-      .select({ request: requests, submitterRef: members.externalRef })
-      .from(requests)
-      .innerJoin(members, eq(members.id, requests.submitterId))
-      .where(and(eq(requests.tenantId, tenantId), eq(requests.id, requestId)))
-      .limit(1),
-    db
-      .select()
-      .from(requestStages)
-      .where(and(eq(requestStages.tenantId, tenantId), eq(requestStages.requestId, requestId)))
-      .orderBy(asc(requestStages.position)),
-    db
-      .select({
-        stage: decisions.stage,
-        approverId: decisions.approverId,
-        decidedBy: members.name,
-        decidedByRef: members.externalRef,
-        decision: decisions.decision,
-        comment: decisions.comment,
-        decidedAt: decisions.decidedAt,
-      })
-      .from(decisions)
-      .innerJoin(members, eq(members.id, decisions.approverId))
-      .where(and(eq(decisions.tenantId, tenantId), eq(decisions.requestId, requestId)))
-      .orderBy(asc(decisions.decidedAt), asc(decisions.id)),
+    executePrepared(db, "request_view_request", requestWithSubmitter, placeholders),
+    executePrepared(db, "request_view_stages", stagesWithApprovers, placeholders),
+    executePrepared(db, "request_view_decisions", decisionsWithApprovers, placeholders),
   ]);
   const row = rows[0];
   if (!row) return null;
   const { request, submitterRef } = row;
 
-  const approverIds = [...new Set(stages.flatMap((s) => s.approverIds))];
-  const approverRows = approverIds.length
-    ? await db
-        .select({ id: members.id, ref: members.externalRef, name: members.name })
-        .from(members)
-        .where(and(eq(members.tenantId, tenantId), inArray(members.id, approverIds)))
-    : [];
-  const approverById = new Map(approverRows.map((m) => [m.id, { ref: m.ref, name: m.name }]));
+  const approverById = new Map(stages.flatMap((s) => s.approvers).map((m) => [m.id, { ref: m.ref, name: m.name }]));
   const refOf = (id: string) => approverById.get(id) ?? { ref: "(removed)", name: "(removed member)" };
 
   const stageViews = stages.map((stage) => {

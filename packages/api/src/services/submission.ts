@@ -7,7 +7,7 @@ import {
   resolveMatrix,
   resolveStageApprovers,
 } from "@approvalmatrix/core";
-import { type Queryable, and, asc, eq, inArray, matrices, matrixStages, members, tenants } from "@approvalmatrix/db";
+import { type Queryable, and, asc, eq, executePrepared, inArray, matrices, matrixStages, members, sql, tenants } from "@approvalmatrix/db";
 
 export interface SubmissionInput {
   submitterRef: string;
@@ -41,17 +41,44 @@ const directoryColumns = {
   active: members.active,
 };
 
+const submitterByRef = (db: Queryable) =>
+  db
+    .select({ ...directoryColumns, defaultCurrency: tenants.defaultCurrency })
+    .from(members)
+    .innerJoin(tenants, eq(tenants.id, members.tenantId))
+    .where(and(eq(members.tenantId, sql.placeholder("tenantId")), eq(members.externalRef, sql.placeholder("externalRef"))))
+    .limit(1);
+
+const activeMatricesOfType = (db: Queryable) =>
+  db
+    .select()
+    .from(matrices)
+    .where(and(eq(matrices.tenantId, sql.placeholder("tenantId")), eq(matrices.requestType, sql.placeholder("requestType")), eq(matrices.active, true)));
+
+const stagesOfMatrix = (db: Queryable) =>
+  db
+    .select()
+    .from(matrixStages)
+    .where(and(eq(matrixStages.tenantId, sql.placeholder("tenantId")), eq(matrixStages.matrixId, sql.placeholder("matrixId"))))
+    .orderBy(asc(matrixStages.position));
+
+const memberById = (db: Queryable) =>
+  db
+    .select(directoryColumns)
+    .from(members)
+    .where(and(eq(members.tenantId, sql.placeholder("tenantId")), eq(members.id, sql.placeholder("id"))))
+    .limit(1);
+
 /**
  * Everything a submission needs, resolved without writing: the submitter, the matching matrix
  * and each stage's eligible approvers. Create and dry-run share it, so they never disagree.
  */
 export async function planSubmission(db: Queryable, tenantId: string, input: SubmissionInput): Promise<SubmissionPlan> {
-  const [submitterRow] = await db
-    .select({ ...directoryColumns, defaultCurrency: tenants.defaultCurrency })
-    .from(members)
-    .innerJoin(tenants, eq(tenants.id, members.tenantId))
-    .where(and(eq(members.tenantId, tenantId), eq(members.externalRef, input.submitterRef)))
-    .limit(1);
+  // The submitter and the candidate matrices do not depend on each other: one round trip for both.
+  const [[submitterRow], candidates] = await Promise.all([
+    executePrepared(db, "submission_submitter", submitterByRef, { tenantId, externalRef: input.submitterRef }),
+    executePrepared(db, "submission_matrices", activeMatricesOfType, { tenantId, requestType: input.requestType }),
+  ]);
   if (!submitterRow || !submitterRow.active) {
     throw new DomainError("unknown_submitter", `No active member has externalRef "${input.submitterRef}". Map the employee as a member first.`, [
       { field: "submitterRef", message: "unknown externalRef" },
@@ -62,10 +89,6 @@ export async function planSubmission(db: Queryable, tenantId: string, input: Sub
   const currency = input.currency ? input.currency.toUpperCase() : amount !== null ? defaultCurrency : null;
   const metadata = input.metadata ?? {};
 
-  const candidates = await db
-    .select()
-    .from(matrices)
-    .where(and(eq(matrices.tenantId, tenantId), eq(matrices.requestType, input.requestType), eq(matrices.active, true)));
   const resolution = resolveMatrix(candidates, {
     requestType: input.requestType,
     amount,
@@ -75,11 +98,7 @@ export async function planSubmission(db: Queryable, tenantId: string, input: Sub
   if (!resolution.matched) throw new DomainError("no_matching_matrix", resolution.message);
   const matrix = resolution.matrix;
 
-  const stageRows = await db
-    .select()
-    .from(matrixStages)
-    .where(and(eq(matrixStages.tenantId, tenantId), eq(matrixStages.matrixId, matrix.id)))
-    .orderBy(asc(matrixStages.position));
+  const stageRows = await executePrepared(db, "submission_stages", stagesOfMatrix, { tenantId, matrixId: matrix.id });
   if (stageRows.length === 0) throw new DomainError("no_eligible_approver", `Matrix "${matrix.name}" has no stages.`);
 
   const directory = await loadDirectory(db, tenantId, submitter, stageRows);
@@ -125,7 +144,7 @@ async function loadDirectory(db: Queryable, tenantId: string, submitter: Directo
     for (let depth = 0; depth < 32; depth++) {
       const missing = nextMissingManager(submitter, byId);
       if (!missing) break;
-      const [row] = await db.select(directoryColumns).from(members).where(and(eq(members.tenantId, tenantId), eq(members.id, missing))).limit(1);
+      const [row] = await executePrepared(db, "submission_member", memberById, { tenantId, id: missing });
       if (!row) break;
       byId.set(row.id, row);
     }
