@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { ServerResponse } from "node:http";
 
-// Served from the installed package: the docs page works offline and pins the renderer's version.
+// Served from the installed package (no CDN; the hosted AI/telemetry extras are switched off): the docs page works offline and pins the renderer's version.
 const scalarBundle = join(dirname(createRequire(import.meta.url).resolve("@scalar/api-reference")), "browser", "standalone.js");
 
 export const DOCS_HTML = `<!doctype html>
@@ -14,7 +14,11 @@ export const DOCS_HTML = `<!doctype html>
     <title>ApprovalMatrix API reference</title>
   </head>
   <body>
-    <script id="api-reference" data-url="/v1/openapi.json"></script>
+    <script
+      id="api-reference"
+      data-url="/v1/openapi.json"
+      data-configuration='{"agent":{"disabled":true},"mcp":{"disabled":true},"showDeveloperTools":"never","telemetry":false,"hideClientButton":false}'
+    ></script>
     <script src="/docs/scalar.js"></script>
   </body>
 </html>`;
