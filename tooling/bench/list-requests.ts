@@ -29,7 +29,9 @@ const TENANT = "ten_bench";
 const OTHER_TENANT = "ten_bench_other";
 
 if (testDatabaseEngine() !== "postgres") {
-  console.error("bench:list needs PostgreSQL: set TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres); a throwaway database is created beside it and dropped afterwards.");
+  console.error(
+    "bench:list needs PostgreSQL: set TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres); a throwaway database is created beside it and dropped afterwards.",
+  );
   process.exit(1);
 }
 if (!Number.isInteger(ROWS) || ROWS < 10_000 || !Number.isInteger(RUNS) || RUNS < 10) {
@@ -44,18 +46,26 @@ const raw = postgres(database.target.url, { max: 1, onnotice: () => {} });
 
 function progress(label: string, done: number, total: number, started: number) {
   const pct = ((done / total) * 100).toFixed(0).padStart(3);
-  process.stdout.write(`\r  ${label}: ${done.toLocaleString("en-US")} / ${total.toLocaleString("en-US")} (${pct}%) ${((performance.now() - started) / 1000).toFixed(1)} s   `);
+  process.stdout.write(
+    `\r  ${label}: ${done.toLocaleString("en-US")} / ${total.toLocaleString("en-US")} (${pct}%) ${((performance.now() - started) / 1000).toFixed(1)} s   `,
+  );
   if (done === total) process.stdout.write("\n");
 }
 
 async function seed() {
-  console.log(`Seeding ${ROWS.toLocaleString("en-US")} requests for one tenant (${database.target.kind === "postgres" ? new URL(database.target.url).pathname.slice(1) : ""})`);
-  await db.execute(sql`insert into tenants (id, name, slug) values (${TENANT}, 'Bench Corp', 'bench'), (${OTHER_TENANT}, 'Other Corp', 'bench-other')`);
+  console.log(
+    `Seeding ${ROWS.toLocaleString("en-US")} requests for one tenant (${database.target.kind === "postgres" ? new URL(database.target.url).pathname.slice(1) : ""})`,
+  );
+  await db.execute(
+    sql`insert into tenants (id, name, slug) values (${TENANT}, 'Bench Corp', 'bench'), (${OTHER_TENANT}, 'Other Corp', 'bench-other')`,
+  );
   await db.execute(sql`
     insert into members (id, tenant_id, name, external_ref, department)
     select 'mem_b_' || lpad(m::text, 4, '0'), ${TENANT}, 'Member ' || m, 'EMP-B' || lpad(m::text, 4, '0'), 'Dept ' || (m % 20)
     from generate_series(1, ${MEMBERS}) m`);
-  await db.execute(sql`insert into members (id, tenant_id, name, external_ref) values ('mem_o_0001', ${OTHER_TENANT}, 'Other', 'EMP-B0001')`);
+  await db.execute(
+    sql`insert into members (id, tenant_id, name, external_ref) values ('mem_o_0001', ${OTHER_TENANT}, 'Other', 'EMP-B0001')`,
+  );
   await db.execute(sql`
     insert into matrices (id, tenant_id, name, request_type) values
       ('mat_bench', ${TENANT}, 'Bench matrix', 'purchase_order'), ('mat_other', ${OTHER_TENANT}, 'Other matrix', 'purchase_order')`);
@@ -98,7 +108,9 @@ async function seed() {
 /** The id at `offset` in a filtered newest-first list: a cursor for a deep page. */
 async function cursorAt(offset: number, where = sql`true`): Promise<string> {
   const rows = rowsOf<{ id: string }>(
-    await db.execute(sql`select id from requests where tenant_id = ${TENANT} and ${where} order by created_at desc nulls last, id desc nulls last offset ${offset} limit 1`),
+    await db.execute(
+      sql`select id from requests where tenant_id = ${TENANT} and ${where} order by created_at desc nulls last, id desc nulls last offset ${offset} limit 1`,
+    ),
   );
   if (!rows[0]) throw new Error(`no row at offset ${offset}`);
   return rows[0].id;
@@ -138,7 +150,9 @@ function describePlan(node: PlanNode): string[] {
 
 async function explain(query: Scenario["query"]) {
   const [row] = await raw.unsafe(`explain (analyze, buffers, format json) ${query.sql}`, query.params as never[]);
-  const plan = (row as unknown as { "QUERY PLAN": [{ Plan: PlanNode & { "Shared Hit Blocks": number; "Shared Read Blocks": number } }] })["QUERY PLAN"][0].Plan;
+  const plan = (row as unknown as { "QUERY PLAN": [{ Plan: PlanNode & { "Shared Hit Blocks": number; "Shared Read Blocks": number } }] })[
+    "QUERY PLAN"
+  ][0].Plan;
   const scans = describePlan(plan);
   return {
     scans: [...new Set(scans)].join(" + "),
@@ -177,7 +191,10 @@ try {
     listScenario(`deep page (after row ${deep.toLocaleString("en-US")})`, { startingAfter: await cursorAt(deep) }),
     listScenario("last page", { startingAfter: await cursorAt(ROWS - 10) }),
     listScenario("status=pending (5%)", { status: "pending" }),
-    listScenario(`status=pending, deep (after row ${pendingDeep.toLocaleString("en-US")})`, { status: "pending", startingAfter: await cursorAt(pendingDeep, sql`status = 'pending'`) }),
+    listScenario(`status=pending, deep (after row ${pendingDeep.toLocaleString("en-US")})`, {
+      status: "pending",
+      startingAfter: await cursorAt(pendingDeep, sql`status = 'pending'`),
+    }),
     listScenario("requestType=laptop (17%)", { requestType: "laptop" }),
     listScenario("submitterRef (0.1%)", { submitterRef: "EMP-B0042" }),
     listScenario("submitterRef, deeper (after its row 100)", {
@@ -196,8 +213,16 @@ try {
     },
   ];
   // For contrast, the same deep page by OFFSET: what keyset pagination avoids.
-  const offsetQuery = { sql: `select id from requests where tenant_id = $1 order by created_at desc nulls last, id desc nulls last offset ${deep} limit 21`, params: [TENANT] };
-  const offsetScenario: Scenario = { keyset: false, name: `(contrast) OFFSET ${deep.toLocaleString("en-US")}`, run: async () => ({ data: await raw.unsafe(offsetQuery.sql, offsetQuery.params) }), query: offsetQuery };
+  const offsetQuery = {
+    sql: `select id from requests where tenant_id = $1 order by created_at desc nulls last, id desc nulls last offset ${deep} limit 21`,
+    params: [TENANT],
+  };
+  const offsetScenario: Scenario = {
+    keyset: false,
+    name: `(contrast) OFFSET ${deep.toLocaleString("en-US")}`,
+    run: async () => ({ data: await raw.unsafe(offsetQuery.sql, offsetQuery.params) }),
+    query: offsetQuery,
+  };
 
   console.log(`\nTiming ${RUNS} runs of each (after 10 warm-up runs); plans from EXPLAIN (ANALYZE, BUFFERS)\n`);
   const header = `${"scenario".padEnd(44)} ${"rows".padStart(4)} ${"p50 ms".padStart(7)} ${"p99 ms".padStart(7)} ${"buffers".padStart(8)}  plan`;
@@ -212,7 +237,9 @@ try {
       `${scenario.name.padEnd(44)} ${String(timing.rows).padStart(4)} ${timing.p50.toFixed(2).padStart(7)} ${timing.p99.toFixed(2).padStart(7)} ${String(plan.buffers).padStart(8)}  ${plan.scans}${plan.indexed || !scenario.keyset ? "" : "  ← NOT a keyset index scan"}`,
     );
   }
-  console.log(`\n${allIndexed ? "Every listing scenario is one index range scan in keyset order: no sort, no sequential scan." : "Some scenario needs a sort or a sequential scan: see the plans above."}`);
+  console.log(
+    `\n${allIndexed ? "Every listing scenario is one index range scan in keyset order: no sort, no sequential scan." : "Some scenario needs a sort or a sequential scan: see the plans above."}`,
+  );
 } finally {
   await raw.end({ timeout: 5 });
   if (args.keep && database.target.kind === "postgres") {

@@ -24,13 +24,24 @@ const step = (message: string) => console.log(`[${new Date().toISOString().slice
 const dbName = `apx_bench_${Date.now()}`;
 const databaseUrl = Object.assign(new URL(ADMIN_URL), { pathname: `/${dbName}` }).toString();
 const secret = randomBase62(48);
-const env = { ...process.env, DATABASE_URL: databaseUrl, API_KEY_HASH_SECRET: secret, NODE_ENV: "production", DATABASE_POOL_SIZE: POOL, POOL };
+const env = {
+  ...process.env,
+  DATABASE_URL: databaseUrl,
+  API_KEY_HASH_SECRET: secret,
+  NODE_ENV: "production",
+  DATABASE_POOL_SIZE: POOL,
+  POOL,
+};
 delete (env as Record<string, string | undefined>).REDIS_URL;
 if (process.env.REDIS_URL && process.env.BENCH_REDIS === "1") env.REDIS_URL = process.env.REDIS_URL;
 
 function startProcess(name: string, args: string[], cwd: string, extra: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd, env: { ...env, ...extra }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+      cwd,
+      env: { ...env, ...extra },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
@@ -74,13 +85,40 @@ async function main() {
   const children: ChildProcess[] = [];
   try {
     step("starting the real server (migrates and seeds the demo tenant)");
-    children.push(await startProcess("server", ["src/main.ts"], `${ROOT}apps/web`, { PORT: String(BRIDGE_PORT), HOST: "127.0.0.1" }, /ApprovalMatrix is running/));
+    children.push(
+      await startProcess(
+        "server",
+        ["src/main.ts"],
+        `${ROOT}apps/web`,
+        { PORT: String(BRIDGE_PORT), HOST: "127.0.0.1" },
+        /ApprovalMatrix is running/,
+      ),
+    );
     step("creating a bench key with a high rate limit through the CLI");
-    const cli = spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", "keys", "create", "--tenant", "acme", "--name", "bench", "--scopes", "requests:write,requests:read", "--rate-limit", "1000000", "--json"], {
-      cwd: `${ROOT}apps/web`,
-      env,
-      encoding: "utf8",
-    });
+    const cli = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "src/cli.ts",
+        "keys",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "bench",
+        "--scopes",
+        "requests:write,requests:read",
+        "--rate-limit",
+        "1000000",
+        "--json",
+      ],
+      {
+        cwd: `${ROOT}apps/web`,
+        env,
+        encoding: "utf8",
+      },
+    );
     if (cli.status !== 0) throw new Error(cli.stderr);
     const key = (JSON.parse(cli.stdout) as { key: string }).key;
     step("starting the minimal handler");
@@ -90,11 +128,31 @@ async function main() {
     const bridge = `http://127.0.0.1:${BRIDGE_PORT}`;
     const minimal = `http://127.0.0.1:${(minimalProcess as ChildProcess & { readyOutput: string }).readyOutput.match(/listening (\d+)/)![1]}`;
     step("warming up both (3 s each)");
-    for (const url of [bridge, minimal]) await autocannon({ url, connections: 4, duration: 3, requests: [{ method: "POST", path: "/v1/requests", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ submitterRef: "EMP-1042", requestType: "purchase_order", title: "warm", amount: 10 }) }] });
+    for (const url of [bridge, minimal])
+      await autocannon({
+        url,
+        connections: 4,
+        duration: 3,
+        requests: [
+          {
+            method: "POST",
+            path: "/v1/requests",
+            headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+            body: JSON.stringify({ submitterRef: "EMP-1042", requestType: "purchase_order", title: "warm", amount: 10 }),
+          },
+        ],
+      });
 
-    const rows: { name: string; bridge: Awaited<ReturnType<typeof load>>; minimal: Awaited<ReturnType<typeof load>>; target: number }[] = [];
-    for (const [name, method, target] of [["create  POST /v1/requests", "POST", 0.7], ["status  GET /v1/requests/{id}", "GET", 0.8]] as const) {
-      const ids = method === "GET" ? (await postgres(databaseUrl, { max: 1 })`select id from requests order by random() limit 2000`).map((r) => r.id as string) : [];
+    const rows: { name: string; bridge: Awaited<ReturnType<typeof load>>; minimal: Awaited<ReturnType<typeof load>>; target: number }[] =
+      [];
+    for (const [name, method, target] of [
+      ["create  POST /v1/requests", "POST", 0.7],
+      ["status  GET /v1/requests/{id}", "GET", 0.8],
+    ] as const) {
+      const ids =
+        method === "GET"
+          ? (await postgres(databaseUrl, { max: 1 })`select id from requests order by random() limit 2000`).map((r) => r.id as string)
+          : [];
       step(`${name}: real server, ${SECONDS} s × ${CONNECTIONS} connections`);
       const b = await load(bridge, method, key, ids);
       step(`${name}: minimal handler, ${SECONDS} s × ${CONNECTIONS} connections`);

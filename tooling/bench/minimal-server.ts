@@ -2,7 +2,7 @@
 // that runs the same SQL as POST /v1/requests and GET /v1/requests/{id} (key lookup, rate-limit
 // upsert, routing reads, one insert transaction; the status reads) and nothing else: no tRPC, no
 // zod, no OpenAPI routing, no error formatting.
-import { createServer } from "node:http";
+import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
 import {
   type DirectoryMember,
   type RoutableMatrix,
@@ -22,7 +22,8 @@ const sql = postgres(DATABASE_URL!, { max: Number(POOL), onnotice: () => {} });
 async function authenticate(header: string | undefined): Promise<{ id: string; tenant_id: string } | null> {
   const key = parseBearer(header);
   if (!key) return null;
-  const [row] = await sql`select id, tenant_id, scopes, rate_limit_per_minute, expires_at, revoked_at, last_used_at from api_keys where key_hash = ${hashApiKey(API_KEY_HASH_SECRET, key)} limit 1`;
+  const [row] =
+    await sql`select id, tenant_id, scopes, rate_limit_per_minute, expires_at, revoked_at, last_used_at from api_keys where key_hash = ${hashApiKey(API_KEY_HASH_SECRET, key)} limit 1`;
   if (!row || row.revoked_at) return null;
   const windowStart = Date.now() - (Date.now() % 60_000);
   await sql`insert into rate_limit_counters (bucket, window_start, count) values (${`key:${row.id}`}, ${windowStart}, 1)
@@ -40,13 +41,21 @@ async function create(tenantId: string, keyId: string, body: Record<string, unkn
   if (!submitter) return { status: 422, body: { error: "unknown_submitter" } };
   const amount = (body.amount as number | undefined) ?? null;
   const currency = amount === null ? null : submitter.default_currency;
-  const resolution = resolveMatrix(matrices as unknown as RoutableMatrix[], { requestType: String(body.requestType), amount, currency, attributes: { department: submitter.department } });
+  const resolution = resolveMatrix(matrices as unknown as RoutableMatrix[], {
+    requestType: String(body.requestType),
+    amount,
+    currency,
+    attributes: { department: submitter.department },
+  });
   if (!resolution.matched) return { status: 422, body: { error: "no_matching_matrix" } };
   const matrix = resolution.matrix;
-  const stages = (await sql`select position, name, approvers, rule, quorum from matrix_stages where tenant_id = ${tenantId} and matrix_id = ${matrix.id} order by position`) as unknown as StageDefinition[];
+  const stages =
+    (await sql`select position, name, approvers, rule, quorum from matrix_stages where tenant_id = ${tenantId} and matrix_id = ${matrix.id} order by position`) as unknown as StageDefinition[];
   const byId = new Map<string, DirectoryMember>([[submitter.id, submitter as unknown as DirectoryMember]]);
   const named = stages.flatMap((s) => (s.approvers.type === "members" ? s.approvers.memberIds : []));
-  if (named.length) for (const m of await sql`select ${memberColumns} from members where tenant_id = ${tenantId} and id in ${sql(named)}`) byId.set(m.id, m as unknown as DirectoryMember);
+  if (named.length)
+    for (const m of await sql`select ${memberColumns} from members where tenant_id = ${tenantId} and id in ${sql(named)}`)
+      byId.set(m.id, m as unknown as DirectoryMember);
   if (submitter.managerId) {
     const [manager] = await sql`select ${memberColumns} from members where tenant_id = ${tenantId} and id = ${submitter.managerId} limit 1`;
     if (manager) byId.set(manager.id, manager as unknown as DirectoryMember);
@@ -65,7 +74,18 @@ async function create(tenantId: string, keyId: string, body: Record<string, unkn
     await tx`insert into request_stages ${tx(stages.map((s, i) => ({ request_id: id, tenant_id: tenantId, position: s.position, name: s.name, rule: s.rule, quorum: s.quorum, approver_ids: approverIds[i]!, status: i === 0 ? "open" : "waiting" })))}`;
     await tx`insert into audit_log (id, tenant_id, actor_type, actor_id, action, target_type, target_id, data) values (${newId("audit")}, ${tenantId}, 'api_key', ${keyId}, 'request.submitted', 'request', ${id}, ${sql.json({})})`;
   });
-  return { status: 201, body: { requestId: id, status: "pending", matrixId: matrix.id, matrixName: matrix.name, currentStage: 1, totalStages: stages.length, createdAt: now.toISOString() } };
+  return {
+    status: 201,
+    body: {
+      requestId: id,
+      status: "pending",
+      matrixId: matrix.id,
+      matrixName: matrix.name,
+      currentStage: 1,
+      totalStages: stages.length,
+      createdAt: now.toISOString(),
+    },
+  };
 }
 
 async function status(tenantId: string, requestId: string) {
@@ -78,7 +98,16 @@ async function status(tenantId: string, requestId: string) {
   if (!request) return { status: 404, body: { error: "not_found" } };
   return {
     status: 200,
-    body: { requestId: request.id, status: request.status, title: request.title, submitterRef: request.external_ref, currentStage: request.current_stage, totalStages: request.total_stages, decisions, stages },
+    body: {
+      requestId: request.id,
+      status: request.status,
+      title: request.title,
+      submitterRef: request.external_ref,
+      currentStage: request.current_stage,
+      totalStages: request.total_stages,
+      decisions,
+      stages,
+    },
   };
 }
 
@@ -89,14 +118,16 @@ const server = createServer((req, res) => {
   });
 });
 
-async function handle(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) {
+async function handle(req: IncomingMessage, res: ServerResponse) {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const key = await authenticate(req.headers.authorization);
   let result: { status: number; body: unknown };
   if (!key) result = { status: 401, body: { error: "unauthorized" } };
-  else if (req.method === "POST" && req.url === "/v1/requests") result = await create(key.tenant_id, key.id, JSON.parse(Buffer.concat(chunks).toString("utf8")));
-  else if (req.method === "GET" && req.url?.startsWith("/v1/requests/")) result = await status(key.tenant_id, req.url.slice("/v1/requests/".length));
+  else if (req.method === "POST" && req.url === "/v1/requests")
+    result = await create(key.tenant_id, key.id, JSON.parse(Buffer.concat(chunks).toString("utf8")));
+  else if (req.method === "GET" && req.url?.startsWith("/v1/requests/"))
+    result = await status(key.tenant_id, req.url.slice("/v1/requests/".length));
   else result = { status: 404, body: { error: "not_found" } };
   res.writeHead(result.status, { "Content-Type": "application/json" });
   res.end(JSON.stringify(result.body));

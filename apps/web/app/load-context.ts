@@ -22,6 +22,8 @@ export interface WebContext {
 }
 
 declare module "@remix-run/server-runtime" {
+  // Module augmentation: Remix's AppLoadContext gains our fields.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface AppLoadContext extends WebContext {}
   // Single fetch types: loaders/actions return plain data (or data() with a status).
   interface Future {

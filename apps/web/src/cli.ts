@@ -87,11 +87,16 @@ async function main(): Promise<number> {
       }
       case "tenants list": {
         const tenants = await listTenants(deps.db);
-        print(tenants, tenants.map((t) => ({ id: t.id, slug: t.slug, name: t.name, currency: t.defaultCurrency })));
+        print(
+          tenants,
+          tenants.map((t) => ({ id: t.id, slug: t.slug, name: t.name, currency: t.defaultCurrency })),
+        );
         return 0;
       }
       case "members create": {
-        const member = await (await tenantCaller()).admin.members.create({
+        const member = await (
+          await tenantCaller()
+        ).admin.members.create({
           name: required("name"),
           externalRef: required("ref"),
           email: values.email,
@@ -103,7 +108,10 @@ async function main(): Promise<number> {
       }
       case "members list": {
         const page = await (await tenantCaller()).admin.members.list({ search: values.search, limit: 200 });
-        print(page, page.members.map(({ id, externalRef, name, department, active }) => ({ id, externalRef, name, department, active })));
+        print(
+          page,
+          page.members.map(({ id, externalRef, name, department, active }) => ({ id, externalRef, name, department, active })),
+        );
         return 0;
       }
       case "matrices create": {
@@ -116,21 +124,33 @@ async function main(): Promise<number> {
         const list = await (await tenantCaller()).admin.matrices.list();
         print(
           list,
-          list.map((m) => ({ id: m.id, name: m.name, requestType: m.requestType, band: `${m.minAmount ?? "-"}..${m.maxAmount ?? "-"} ${m.currency ?? ""}`, priority: m.priority, stages: m.stages.length, active: m.active })),
+          list.map((m) => ({
+            id: m.id,
+            name: m.name,
+            requestType: m.requestType,
+            band: `${m.minAmount ?? "-"}..${m.maxAmount ?? "-"} ${m.currency ?? ""}`,
+            priority: m.priority,
+            stages: m.stages.length,
+            active: m.active,
+          })),
         );
         return 0;
       }
       case "keys create": {
-        const scopes = required("scopes").split(",").map((s) => s.trim());
+        const scopes = required("scopes")
+          .split(",")
+          .map((s) => s.trim());
         const unknown = scopes.filter((s) => !API_KEY_SCOPES.includes(s as ApiKeyScope));
         if (unknown.length) throw new UsageError(`Unknown scope(s): ${unknown.join(", ")}. Known: ${API_KEY_SCOPES.join(", ")}.`);
-        const created = await (await tenantCaller()).admin.apiKeys.create({
+        const created = await (
+          await tenantCaller()
+        ).admin.apiKeys.create({
           name: required("name"),
           scopes: scopes as ApiKeyScope[],
           rateLimitPerMinute: values["rate-limit"] ? Number(values["rate-limit"]) : undefined,
           expiresAt: values.expires,
         });
-        if (values.json) return print(created), 0;
+        if (values.json) return (print(created), 0);
         console.log(`Created ${created.id} (${created.scopes.join(", ")}, ${created.rateLimitPerMinute}/min).`);
         console.log(`\n  ${created.key}\n`);
         console.log("This is the only time the full key is shown. Store it in a secrets manager now.");
@@ -138,7 +158,17 @@ async function main(): Promise<number> {
       }
       case "keys list": {
         const keys = await (await tenantCaller()).admin.apiKeys.list();
-        print(keys, keys.map((k) => ({ id: k.id, name: k.name, start: `${k.start}…`, scopes: k.scopes.join(","), status: k.status, lastUsed: k.lastUsedAt ?? "never" })));
+        print(
+          keys,
+          keys.map((k) => ({
+            id: k.id,
+            name: k.name,
+            start: `${k.start}…`,
+            scopes: k.scopes.join(","),
+            status: k.status,
+            lastUsed: k.lastUsedAt ?? "never",
+          })),
+        );
         return 0;
       }
       case "keys revoke": {

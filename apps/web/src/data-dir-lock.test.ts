@@ -19,7 +19,9 @@ describe("the embedded database's lock", () => {
     const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"]);
     try {
       writeFileSync(join(dir, "embedded-db.lock"), `${other.pid}\nthe ApprovalMatrix server\n`);
-      expect(() => lockDataDir(dir, "the ApprovalMatrix CLI")).toThrow(/in use by the ApprovalMatrix server \(pid \d+\)[\s\S]*DATABASE_URL/);
+      expect(() => lockDataDir(dir, "the ApprovalMatrix CLI")).toThrow(
+        /in use by the ApprovalMatrix server \(pid \d+\)[\s\S]*DATABASE_URL/,
+      );
     } finally {
       other.kill();
     }

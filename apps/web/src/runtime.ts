@@ -1,5 +1,12 @@
 import { join } from "node:path";
-import { type ApiDeps, MemoryRateLimitStore, PostgresRateLimitStore, RateLimiter, type RateLimitStore, RedisRateLimitStore } from "@approvalmatrix/api";
+import {
+  type ApiDeps,
+  MemoryRateLimitStore,
+  PostgresRateLimitStore,
+  RateLimiter,
+  type RateLimitStore,
+  RedisRateLimitStore,
+} from "@approvalmatrix/api";
 import { type DatabaseHandle, type DatabaseTarget, migrateDatabase, openDatabase } from "@approvalmatrix/db";
 import { lockDataDir } from "./data-dir-lock";
 import type { ServerEnv } from "./env";

@@ -1,6 +1,14 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type ApiDeps, REST_PREFIX, TRPC_PREFIX, buildOpenApiDocument, createRestHandler, createTrpcHandler, sendRestError } from "@approvalmatrix/api";
+import {
+  type ApiDeps,
+  REST_PREFIX,
+  TRPC_PREFIX,
+  buildOpenApiDocument,
+  createRestHandler,
+  createTrpcHandler,
+  sendRestError,
+} from "@approvalmatrix/api";
 import { newId } from "@approvalmatrix/core";
 import { sendDocsBundle, sendDocsPage } from "./docs-page";
 
@@ -36,14 +44,17 @@ export function createAppServer(deps: ApiDeps, options: AppServerOptions = {}): 
     }
     if (options.webHandler) return options.webHandler(req, res);
     res.writeHead(path === "/" ? 200 : 404, { "Content-Type": "text/html; charset=utf-8" });
-    res.end(`<!doctype html><title>ApprovalMatrix</title><h1>ApprovalMatrix</h1><p>API reference: <a href="/docs">/docs</a> · OpenAPI: <a href="/v1/openapi.json">/v1/openapi.json</a></p>`);
+    res.end(
+      `<!doctype html><title>ApprovalMatrix</title><h1>ApprovalMatrix</h1><p>API reference: <a href="/docs">/docs</a> · OpenAPI: <a href="/v1/openapi.json">/v1/openapi.json</a></p>`,
+    );
   };
 
   return createServer((req, res) => {
     Promise.resolve(route(req, res)).catch((error: unknown) => {
       const requestId = newId("httpRequest");
       console.error(`[${requestId}] unhandled error on ${req.method} ${req.url?.split("?")[0]}`, error);
-      if (!res.headersSent) sendRestError(res, "internal_error", "An unexpected error occurred. Quote the requestId when you contact support.", requestId);
+      if (!res.headersSent)
+        sendRestError(res, "internal_error", "An unexpected error occurred. Quote the requestId when you contact support.", requestId);
       else res.end();
     });
   });

@@ -31,7 +31,10 @@ export async function startApp(env: ServerEnv, options: StartOptions = {}): Prom
   if (env.SEED_DEMO === "true" && !(await hasAnyTenant(runtime.deps.db))) {
     const seeded = await seedDemoTenant(runtime.deps);
     demoApiKey = seeded.apiKey;
-    demoLogins = [{ ...seeded.admin, role: "owner" }, ...seeded.approvers.map((a) => ({ email: a.email, password: a.password, role: `approver, ${a.memberRef}` }))];
+    demoLogins = [
+      { ...seeded.admin, role: "owner" },
+      ...seeded.approvers.map((a) => ({ email: a.email, password: a.password, role: `approver, ${a.memberRef}` })),
+    ];
     // Development convenience: the demo key is shown again on later starts (never in production).
     if (env.NODE_ENV !== "production" && !options.database) {
       writeFileSync(demoKeyFile, `${seeded.apiKey}\n`, { mode: 0o600 });

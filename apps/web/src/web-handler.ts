@@ -10,6 +10,7 @@ import { newId } from "@approvalmatrix/core";
 import { type AppLoadContext, type ServerBuild, createRequestHandler } from "@remix-run/node";
 import type { WebContext } from "../app/load-context";
 import type { RequestHandler } from "./server";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
 
 export const WEB_BUILD_DIR = fileURLToPath(new URL("../build/", import.meta.url));
 
@@ -43,7 +44,9 @@ export async function createWebHandler(deps: ApiDeps, options: WebHandlerOptions
   const buildDir = options.buildDir ?? WEB_BUILD_DIR;
   const serverEntry = join(buildDir, "server", "index.js");
   if (!existsSync(serverEntry)) {
-    throw new Error(`The admin app is not built (${serverEntry} is missing). Run \`pnpm --filter @approvalmatrix/web build\` (pnpm start does it for you).`);
+    throw new Error(
+      `The admin app is not built (${serverEntry} is missing). Run \`pnpm --filter @approvalmatrix/web build\` (pnpm start does it for you).`,
+    );
   }
   const build = (await import(pathToFileURL(serverEntry).href)) as ServerBuild;
   const clientDir = join(buildDir, "client");
@@ -71,7 +74,13 @@ export async function createWebHandler(deps: ApiDeps, options: WebHandlerOptions
             authorization: null,
             credentialInQuery: false,
             response: { headers: {} },
-            actor: { kind: "user", tenantId: validated.user.tenantId, userId: validated.user.id, role: validated.user.role, memberId: validated.user.memberId },
+            actor: {
+              kind: "user",
+              tenantId: validated.user.tenantId,
+              userId: validated.user.id,
+              role: validated.user.role,
+              memberId: validated.user.memberId,
+            },
             ...(onProgress ? { onProgress } : {}),
           }
         : null;
@@ -100,7 +109,7 @@ export async function createWebHandler(deps: ApiDeps, options: WebHandlerOptions
     if (cookies.length) headers["set-cookie"] = cookies;
     res.writeHead(response.status, headers);
     if (!response.body || req.method === "HEAD") return void res.end();
-    await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), res);
+    await pipeline(Readable.fromWeb(response.body as WebReadableStream), res);
   };
 }
 

@@ -14,7 +14,16 @@ beforeAll(async () => {
   app = await startTestApp({}, { web: true });
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 });
 afterAll(async () => {
@@ -59,7 +68,12 @@ describe("an admin sets up a tenant and routes a request to approval", () => {
     key = (await shown.textContent())!.trim();
     expect(key).toMatch(/^apx_live_[A-Za-z0-9]{32}$/);
     await shot(page, "02-key-created");
-    const res = await api(app, key)("POST", "/v1/requests/test", { submitterRef: "EMP-1042", requestType: "purchase_order", title: "Check", amount: 10 });
+    const res = await api(app, key)("POST", "/v1/requests/test", {
+      submitterRef: "EMP-1042",
+      requestType: "purchase_order",
+      title: "Check",
+      amount: 10,
+    });
     expect(res.status).toBe(200);
     await page.reload();
     expect(await page.getByTestId("new-key").count()).toBe(0); // never shown again
@@ -74,13 +88,19 @@ describe("an admin sets up a tenant and routes a request to approval", () => {
     // The banner and the row's status re-render separately: wait for the row itself.
     await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain("revoked");
     await shot(page, "03-key-revoked");
-    const res = await api(app, key)("POST", "/v1/requests/test", { submitterRef: "EMP-1042", requestType: "purchase_order", title: "Check", amount: 10 });
+    const res = await api(app, key)("POST", "/v1/requests/test", {
+      submitterRef: "EMP-1042",
+      requestType: "purchase_order",
+      title: "Check",
+      amount: 10,
+    });
     expect(res.status).toBe(401);
   });
 
   it("imports a members CSV: a bad file imports nothing, a good one upserts every row", async () => {
     await page.goto(`${app.url}/members/import`);
-    const bad = "externalRef,name,email,department,managerRef\nEMP-9001,Ok Person,ok@x.example,Ops,\n,No Ref,,Ops,\nEMP-9003,Bad Mail,not-an-email,Ops,\nEMP-9004,Lost Manager,,Ops,EMP-NOPE\n";
+    const bad =
+      "externalRef,name,email,department,managerRef\nEMP-9001,Ok Person,ok@x.example,Ops,\n,No Ref,,Ops,\nEMP-9003,Bad Mail,not-an-email,Ops,\nEMP-9004,Lost Manager,,Ops,EMP-NOPE\n";
     await page.setInputFiles("#csv-file", { name: "bad.csv", mimeType: "text/csv", buffer: Buffer.from(bad) });
     await page.getByRole("button", { name: "Import members" }).click();
     await page.getByTestId("import-result").waitFor();
@@ -91,8 +111,12 @@ describe("an admin sets up a tenant and routes a request to approval", () => {
     await shot(page, "04-import-errors");
     expect((await app.operator(app.demoTenantId).admin.members.search({ search: "EMP-9001" })).total).toBe(0);
 
-    const rows = ["externalRef,name,email,department,managerRef,active", "EMP-1042,Alex Kim (updated),alex.kim@acme.example,Engineering,EMP-2001,true"];
-    for (let i = 0; i < 3000; i++) rows.push(`EMP-9${String(i).padStart(4, "0")},Person ${i},p${i}@acme.example,Operations,${i ? "EMP-90000" : "EMP-3001"},true`);
+    const rows = [
+      "externalRef,name,email,department,managerRef,active",
+      "EMP-1042,Alex Kim (updated),alex.kim@acme.example,Engineering,EMP-2001,true",
+    ];
+    for (let i = 0; i < 3000; i++)
+      rows.push(`EMP-9${String(i).padStart(4, "0")},Person ${i},p${i}@acme.example,Operations,${i ? "EMP-90000" : "EMP-3001"},true`);
     await page.setInputFiles("#csv-file", { name: "members.csv", mimeType: "text/csv", buffer: Buffer.from(rows.join("\n")) });
     await page.getByRole("button", { name: "Import members" }).click();
     await page.getByText("Import complete").waitFor({ timeout: 60_000 });
@@ -129,11 +153,20 @@ describe("an admin sets up a tenant and routes a request to approval", () => {
   });
 
   it("routes a REST request through both approvers' inboxes to approved, and shows the timeline", async () => {
-    const submitted = await api(app, app.demoKey)("POST", "/v1/requests", { submitterRef: "EMP-1042", requestType: "equipment", title: "New laptop", amount: 2400, currency: "USD" });
+    const submitted = await api(app, app.demoKey)("POST", "/v1/requests", {
+      submitterRef: "EMP-1042",
+      requestType: "equipment",
+      title: "New laptop",
+      amount: 2400,
+      currency: "USD",
+    });
     expect(submitted.status).toBe(201);
     const requestId = submitted.body.requestId as string;
 
-    for (const [email, comment] of [["jane.smith@acme.example", "Needed for the new hire."], ["bob.lee@acme.example", "Within budget."]] as const) {
+    for (const [email, comment] of [
+      ["jane.smith@acme.example", "Needed for the new hire."],
+      ["bob.lee@acme.example", "Within budget."],
+    ] as const) {
       const approver = await signedIn(email);
       await approver.page.goto(`${app.url}/`);
       await approver.page.waitForURL(`${app.url}/inbox`);

@@ -13,10 +13,17 @@ export async function sessionCookie(app: TestApp, email: string): Promise<string
 }
 
 /** An owner user of another tenant, to prove tenants cannot see each other. */
-export async function createUserIn(app: TestApp, tenantId: string, role: "owner" | "admin" | "approver", memberRef?: string): Promise<string> {
+export async function createUserIn(
+  app: TestApp,
+  tenantId: string,
+  role: "owner" | "admin" | "approver",
+  memberRef?: string,
+): Promise<string> {
   const email = `${role}-${newId("user").slice(4, 12).toLowerCase()}@other.example`;
   const userId = newId("user");
-  await app.deps.db.insert(users).values({ id: userId, tenantId, email, name: `Other ${role}`, role, passwordHash: await hashPassword("correct horse battery") });
+  await app.deps.db
+    .insert(users)
+    .values({ id: userId, tenantId, email, name: `Other ${role}`, role, passwordHash: await hashPassword("correct horse battery") });
   if (memberRef) {
     const [m] = await app.deps.db.select({ id: members.id }).from(members).where(eq(members.externalRef, memberRef));
     if (m) await app.deps.db.update(members).set({ userId }).where(eq(members.id, m.id));
@@ -26,7 +33,10 @@ export async function createUserIn(app: TestApp, tenantId: string, role: "owner"
 
 /** fetch as a browser of the app would: same-origin, no redirect following. */
 export function browserFetch(app: { url: string }, cookie: string | null) {
-  return (path: string, init: { method?: string; form?: Record<string, string>; origin?: string | null; body?: string; headers?: Record<string, string> } = {}) => {
+  return (
+    path: string,
+    init: { method?: string; form?: Record<string, string>; origin?: string | null; body?: string; headers?: Record<string, string> } = {},
+  ) => {
     const headers: Record<string, string> = { ...(init.headers ?? {}) };
     if (cookie) headers.Cookie = cookie;
     const method = init.method ?? (init.form ? "POST" : "GET");

@@ -15,7 +15,17 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
-const ADMIN_PAGES = ["/keys", "/members", "/members/new", "/members/import", "/members/export.csv", "/matrices", "/matrices/new", "/users", "/audit"];
+const ADMIN_PAGES = [
+  "/keys",
+  "/members",
+  "/members/new",
+  "/members/import",
+  "/members/export.csv",
+  "/matrices",
+  "/matrices/new",
+  "/users",
+  "/audit",
+];
 const ANY_USER_PAGES = ["/inbox", "/requests", "/account"];
 
 describe("without a session", () => {
@@ -82,7 +92,9 @@ describe("sign-in", () => {
     const email = await createUserIn(app, app.demoTenantId, "admin");
     const other = await sessionCookie(app, email);
     const current = await sessionCookie(app, email);
-    const res = await browserFetch(app, current)("/account", { form: { currentPassword: "correct horse battery", newPassword: "a much better pass", confirmPassword: "a much better pass" } });
+    const res = await browserFetch(app, current)("/account", {
+      form: { currentPassword: "correct horse battery", newPassword: "a much better pass", confirmPassword: "a much better pass" },
+    });
     expect(res.status).toBe(200);
     const fresh = res.headers.get("set-cookie")!.split(";")[0]!;
     expect((await browserFetch(app, other)("/account")).status).toBe(302);
@@ -93,9 +105,15 @@ describe("sign-in", () => {
 
 describe("CSRF", () => {
   it("refuses a form post from another origin, and one without Origin or Referer", async () => {
-    const evil = await browserFetch(app, ownerCookie)("/keys", { form: { intent: "create", name: "csrf", scopes: "requests:read" }, origin: "https://evil.example" });
+    const evil = await browserFetch(app, ownerCookie)("/keys", {
+      form: { intent: "create", name: "csrf", scopes: "requests:read" },
+      origin: "https://evil.example",
+    });
     expect(evil.status).toBe(403);
-    const bare = await browserFetch(app, ownerCookie)("/keys", { form: { intent: "create", name: "csrf", scopes: "requests:read" }, origin: null });
+    const bare = await browserFetch(app, ownerCookie)("/keys", {
+      form: { intent: "create", name: "csrf", scopes: "requests:read" },
+      origin: null,
+    });
     expect(bare.status).toBe(403);
     const keys = await app.operator(app.demoTenantId).admin.apiKeys.list();
     expect(keys.map((k) => k.name)).not.toContain("csrf");
@@ -115,7 +133,9 @@ describe("roles", () => {
   });
 
   it("an approver cannot post admin actions", async () => {
-    const res = await browserFetch(app, approverCookie)("/keys", { form: { intent: "create", name: "by-approver", scopes: "requests:read" } });
+    const res = await browserFetch(app, approverCookie)("/keys", {
+      form: { intent: "create", name: "by-approver", scopes: "requests:read" },
+    });
     expect(res.status).toBe(403);
     const keys = await app.operator(app.demoTenantId).admin.apiKeys.list();
     expect(keys.map((k) => k.name)).not.toContain("by-approver");
@@ -125,7 +145,13 @@ describe("roles", () => {
     const submit = api(app, app.demoKey);
     // EMP-1042's manager is Jane (EMP-2001): Jane approves stage 1. EMP-3002's manager is Bob.
     const mine = await submit("POST", "/v1/requests", SEED_SUBMISSION);
-    const notMine = await submit("POST", "/v1/requests", { ...SEED_SUBMISSION, submitterRef: "EMP-3002", requestType: "time_off", title: "Holiday", amount: undefined });
+    const notMine = await submit("POST", "/v1/requests", {
+      ...SEED_SUBMISSION,
+      submitterRef: "EMP-3002",
+      requestType: "time_off",
+      title: "Holiday",
+      amount: undefined,
+    });
     expect(mine.status).toBe(201);
     expect(notMine.status).toBe(201);
     const inbox = await browserFetch(app, approverCookie)("/inbox");
@@ -142,7 +168,10 @@ describe("tenants", () => {
   it("another tenant's owner cannot open this tenant's members, matrices or requests", async () => {
     const other = await app.createOtherTenant();
     const otherOwner = await sessionCookie(app, await createUserIn(app, other.tenantId, "owner"));
-    const [member] = await app.deps.db.select({ id: members.id }).from(members).where(and(eq(members.tenantId, app.demoTenantId), eq(members.externalRef, "EMP-1042")));
+    const [member] = await app.deps.db
+      .select({ id: members.id })
+      .from(members)
+      .where(and(eq(members.tenantId, app.demoTenantId), eq(members.externalRef, "EMP-1042")));
     const matrices = await app.operator(app.demoTenantId).admin.matrices.list();
     const request = await api(app, app.demoKey)("POST", "/v1/requests", SEED_SUBMISSION);
     const get = browserFetch(app, otherOwner);

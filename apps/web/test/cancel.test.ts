@@ -16,8 +16,10 @@ async function submit(overrides: Record<string, unknown> = {}): Promise<string> 
   expect(res.status).toBe(201);
   return res.body.requestId;
 }
-const cancel = (id: string, body: unknown = { reason: "Ordered through another supplier" }) => call("POST", `/v1/requests/${id}/cancel`, body);
-const decide = (id: string, approverRef: string, decision: "approved" | "rejected") => call("POST", `/v1/requests/${id}/decisions`, { approverRef, decision });
+const cancel = (id: string, body: unknown = { reason: "Ordered through another supplier" }) =>
+  call("POST", `/v1/requests/${id}/cancel`, body);
+const decide = (id: string, approverRef: string, decision: "approved" | "rejected") =>
+  call("POST", `/v1/requests/${id}/decisions`, { approverRef, decision });
 
 function expectError(res: { status: number; body: any }, status: number, code: string) {
   expect(res.status).toBe(status);
@@ -29,7 +31,14 @@ describe("POST /v1/requests/{requestId}/cancel", () => {
     const id = await submit();
     const res = await cancel(id, { reason: "  Duplicate of PO-9870  " });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ requestId: id, status: "cancelled", currentStage: null, cancelReason: "Duplicate of PO-9870", pendingApprovers: [], decisions: [] });
+    expect(res.body).toMatchObject({
+      requestId: id,
+      status: "cancelled",
+      currentStage: null,
+      cancelReason: "Duplicate of PO-9870",
+      pendingApprovers: [],
+      decisions: [],
+    });
     expect(res.body.stages.map((s: { status: string }) => s.status)).toEqual(["cancelled", "waiting"]);
     expect((await call("GET", `/v1/requests/${id}`)).body).toEqual(res.body);
   });
@@ -39,7 +48,11 @@ describe("POST /v1/requests/{requestId}/cancel", () => {
     await decide(id, "EMP-2001", "approved");
     const res = await cancel(id);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: "cancelled", currentStage: null, decisions: [{ stage: 1, decidedBy: "Jane Smith", decision: "approved" }] });
+    expect(res.body).toMatchObject({
+      status: "cancelled",
+      currentStage: null,
+      decisions: [{ stage: 1, decidedBy: "Jane Smith", decision: "approved" }],
+    });
     expect(res.body.stages.map((s: { status: string }) => s.status)).toEqual(["approved", "cancelled"]);
   });
 
@@ -51,7 +64,11 @@ describe("POST /v1/requests/{requestId}/cancel", () => {
       .from(auditLog)
       .where(and(eq(auditLog.tenantId, app.demoTenantId), eq(auditLog.targetId, id)));
     expect(rows.map((r) => r.action).sort()).toEqual(["request.stage_cancelled", "request.status_changed", "request.submitted"]);
-    expect(rows.find((r) => r.action === "request.status_changed")?.data).toEqual({ from: "pending", to: "cancelled", reason: "Budget frozen" });
+    expect(rows.find((r) => r.action === "request.status_changed")?.data).toEqual({
+      from: "pending",
+      to: "cancelled",
+      reason: "Budget frozen",
+    });
   });
 
   describe("errors", () => {

@@ -41,7 +41,12 @@ describe("@approvalmatrix/client against a real server", () => {
 
   it("drives a request to rejected and to cancelled", async () => {
     const rejected = await client.requests.create.mutate(SEED_SUBMISSION);
-    const afterReject = await client.requests.decide.mutate({ requestId: rejected.requestId, approverRef: "EMP-2001", decision: "rejected", comment: "No" });
+    const afterReject = await client.requests.decide.mutate({
+      requestId: rejected.requestId,
+      approverRef: "EMP-2001",
+      decision: "rejected",
+      comment: "No",
+    });
     expect(afterReject).toMatchObject({ status: "rejected", currentStage: null });
 
     const cancelled = await client.requests.create.mutate(SEED_SUBMISSION);
@@ -87,7 +92,9 @@ describe("@approvalmatrix/client against a real server", () => {
     expect(await refusal(otherClient.requests.inbox.query({ approverRef: "EMP-2001" }))).toBe("unknown_approver");
     expect(await otherClient.requests.inbox.query({ approverRef: "EMP-1042" })).toEqual({ data: [], hasMore: false });
 
-    const writeOnly = await app.operator(app.demoTenantId).admin.apiKeys.create({ name: "write only", scopes: ["requests:write", "decisions:write"] });
+    const writeOnly = await app
+      .operator(app.demoTenantId)
+      .admin.apiKeys.create({ name: "write only", scopes: ["requests:write", "decisions:write"] });
     const writer = createApprovalMatrixClient({ baseUrl: app.url, apiKey: writeOnly.key });
     expect(await refusal(writer.requests.inbox.query({ approverRef: "EMP-2001" }))).toBe("forbidden");
   });
@@ -96,15 +103,21 @@ describe("@approvalmatrix/client against a real server", () => {
     const created = await client.requests.create.mutate(SEED_SUBMISSION);
     await client.requests.decide.mutate({ requestId: created.requestId, approverRef: "EMP-2001", decision: "approved" });
     await client.requests.decide.mutate({ requestId: created.requestId, approverRef: "EMP-3001", decision: "approved" });
-    expect(await refusal(client.requests.decide.mutate({ requestId: created.requestId, approverRef: "EMP-3001", decision: "approved" }))).toBe("request_closed");
-    expect(await refusal(client.requests.decide.mutate({ requestId: created.requestId, approverRef: "EMP-4001", decision: "approved" }))).toBe("request_closed");
+    expect(
+      await refusal(client.requests.decide.mutate({ requestId: created.requestId, approverRef: "EMP-3001", decision: "approved" })),
+    ).toBe("request_closed");
+    expect(
+      await refusal(client.requests.decide.mutate({ requestId: created.requestId, approverRef: "EMP-4001", decision: "approved" })),
+    ).toBe("request_closed");
     expect(await refusal(client.requests.get.query({ requestId: "req_doesnotexist000000" }))).toBe("not_found");
     expect(await refusal(client.requests.create.mutate({ ...SEED_SUBMISSION, submitterRef: "EMP-0000" }))).toBe("unknown_submitter");
 
     const wrongKey = createApprovalMatrixClient({ baseUrl: app.url, apiKey: `apx_live_${"A".repeat(32)}` });
     expect(await refusal(wrongKey.requests.list.query({}))).toBe("unauthorized");
     // @ts-expect-error: the decision is "approved" or "rejected", checked at compile time too.
-    expect(await refusal(client.requests.decide.mutate({ requestId: created.requestId, approverRef: "EMP-3001", decision: "maybe" }))).toBe("invalid_request");
+    expect(await refusal(client.requests.decide.mutate({ requestId: created.requestId, approverRef: "EMP-3001", decision: "maybe" }))).toBe(
+      "invalid_request",
+    );
   });
 
   it("sends an Idempotency-Key from the call's context: a retry returns the first result", async () => {
@@ -115,6 +128,8 @@ describe("@approvalmatrix/client against a real server", () => {
     expect(retry).toEqual(first);
     const page = await client.requests.list.query({ limit: 100 });
     expect(page.data.filter((r) => r.title === input.title)).toHaveLength(1);
-    expect(await refusal(client.requests.create.mutate({ ...input, amount: 1 }, { context: { idempotencyKey } }))).toBe("idempotency_conflict");
+    expect(await refusal(client.requests.create.mutate({ ...input, amount: 1 }, { context: { idempotencyKey } }))).toBe(
+      "idempotency_conflict",
+    );
   });
 });

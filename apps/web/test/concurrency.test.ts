@@ -23,7 +23,11 @@ beforeAll(async () => {
   app = await startTestApp();
   call = api(app, await unlimitedKey(app, "concurrency"));
   const operator = app.operator(app.demoTenantId);
-  for (const [refs, department] of [[BOARD, "Board"], [AUDIT, "Audit"], [OPS, "Ops"]] as const) {
+  for (const [refs, department] of [
+    [BOARD, "Board"],
+    [AUDIT, "Audit"],
+    [OPS, "Ops"],
+  ] as const) {
     for (const ref of refs) await operator.admin.members.create({ externalRef: ref, name: `Member ${ref}`, department });
   }
   await operator.admin.matrices.create({
@@ -73,7 +77,10 @@ async function checkInvariants(requestId: string) {
   const [request] = await db.select().from(requests).where(eq(requests.id, requestId));
   const stages = await db.select().from(requestStages).where(eq(requestStages.requestId, requestId)).orderBy(asc(requestStages.position));
   const decided = await db.select().from(decisions).where(eq(decisions.requestId, requestId));
-  const audit = await db.select().from(auditLog).where(and(eq(auditLog.tenantId, app.demoTenantId), eq(auditLog.targetId, requestId)));
+  const audit = await db
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.tenantId, app.demoTenantId), eq(auditLog.targetId, requestId)));
   expect(request).toBeDefined();
   const terminal = ["approved", "rejected", "cancelled"].includes(request!.status);
   const countAudit = (action: string, match: Record<string, unknown> = {}) =>
@@ -105,7 +112,9 @@ async function checkInvariants(requestId: string) {
   // No lost decision: every decision has its audit row, and nothing was audited that was not kept.
   expect(countAudit("request.decision_recorded")).toBe(decided.length);
   // One terminal transition at most, matching the status; nothing decided after it.
-  const finished = audit.filter((a) => a.action === "request.status_changed" && ["approved", "rejected", "cancelled"].includes(a.data.to as string));
+  const finished = audit.filter(
+    (a) => a.action === "request.status_changed" && ["approved", "rejected", "cancelled"].includes(a.data.to as string),
+  );
   expect(finished.map((a) => a.data.to)).toEqual(terminal ? [request!.status] : []);
   if (terminal) for (const d of decided) expect(d.decidedAt.getTime()).toBeLessThanOrEqual(request!.updatedAt.getTime());
   return { request: request!, stages, decided, audit };
@@ -117,7 +126,10 @@ describe("concurrent decisions", () => {
     const responses = await Promise.all(BOARD.map((ref) => decide(id, ref)));
     expect(tally(responses)).toEqual({ "200": BOARD_QUORUM, "422:not_an_approver": BOARD.length - BOARD_QUORUM });
     // Serialized, not lost: the winners saw one, two and three approvals, in some order.
-    const seen = responses.filter((r) => r.status === 200).map((r) => r.body.decisions.length).sort();
+    const seen = responses
+      .filter((r) => r.status === 200)
+      .map((r) => r.body.decisions.length)
+      .sort();
     expect(seen).toEqual([1, 2, 3]);
     const { request, decided } = await checkInvariants(id);
     expect(request).toMatchObject({ status: "in_progress", currentStage: 2 });
@@ -145,7 +157,11 @@ describe("concurrent decisions", () => {
       const id = await submitBoardVote();
       for (const ref of BOARD.slice(0, BOARD_QUORUM)) await decide(id, ref);
       await Promise.all(AUDIT.map((ref) => decide(id, ref)));
-      const responses = await Promise.all([decide(id, OPS[0]!, "approved"), decide(id, OPS[1]!, "rejected"), decide(id, OPS[2]!, "approved")]);
+      const responses = await Promise.all([
+        decide(id, OPS[0]!, "approved"),
+        decide(id, OPS[1]!, "rejected"),
+        decide(id, OPS[2]!, "approved"),
+      ]);
       expect(tally(responses)).toEqual({ "200": 1, "409:request_closed": 2 });
       const winner = responses.findIndex((r) => r.status === 200);
       const { request, decided } = await checkInvariants(id);
@@ -223,7 +239,9 @@ describe("concurrent duplicates with one Idempotency-Key", () => {
 
   it("different keys at once are independent: ten keys, ten requests", async () => {
     const title = `Distinct ${randomUUID()}`;
-    const responses = await Promise.all(Array.from({ length: 10 }, () => call("POST", "/v1/requests", { ...SEED_SUBMISSION, title }, { "Idempotency-Key": randomUUID() })));
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => call("POST", "/v1/requests", { ...SEED_SUBMISSION, title }, { "Idempotency-Key": randomUUID() })),
+    );
     expect(tally(responses)).toEqual({ "201": 10 });
     expect(await app.deps.db.$count(requests, eq(requests.title, title))).toBe(10);
   });

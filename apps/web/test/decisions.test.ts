@@ -10,7 +10,11 @@ beforeAll(async () => {
   call = api(app, await unlimitedKey(app));
   // A contract matrix with a quorum stage: two of the three Legal members must approve.
   const operator = app.operator(app.demoTenantId);
-  for (const [ref, name] of [["EMP-5001", "Lena Ortiz"], ["EMP-5002", "Omar Haddad"], ["EMP-5003", "Sara Novak"]] as const) {
+  for (const [ref, name] of [
+    ["EMP-5001", "Lena Ortiz"],
+    ["EMP-5002", "Omar Haddad"],
+    ["EMP-5003", "Sara Novak"],
+  ] as const) {
     await operator.admin.members.create({ externalRef: ref, name, department: "Legal" });
   }
   await operator.admin.matrices.create({
@@ -63,7 +67,11 @@ describe("POST /v1/requests/{requestId}/decisions", () => {
     expect(rows.map((r) => r.action).sort()).toEqual(
       ["request.submitted", "request.decision_recorded", "request.stage_approved", "request.stage_opened", "request.status_changed"].sort(),
     );
-    expect(rows.find((r) => r.action === "request.decision_recorded")?.data).toMatchObject({ stage: 1, approverRef: "EMP-2001", decision: "approved" });
+    expect(rows.find((r) => r.action === "request.decision_recorded")?.data).toMatchObject({
+      stage: 1,
+      approverRef: "EMP-2001",
+      decision: "approved",
+    });
     expect(rows.find((r) => r.action === "request.status_changed")?.data).toEqual({ from: "pending", to: "in_progress" });
     expect(new Set(rows.map((r) => r.actorType))).toEqual(new Set(["api_key"]));
   });
@@ -86,7 +94,11 @@ describe("POST /v1/requests/{requestId}/decisions", () => {
     expect(bob.body).toMatchObject({ status: "in_progress", currentStage: 2, pendingApprovers: [{ ref: "EMP-3002", name: "Chen Wei" }] });
     const chen = await decide(id, "EMP-3002", "approved");
     expect(chen.body).toMatchObject({ status: "approved", currentStage: null });
-    expect(chen.body.decisions.map((d: { decidedByRef: string; stage: number }) => `${d.stage}:${d.decidedByRef}`)).toEqual(["1:EMP-2001", "2:EMP-3001", "2:EMP-3002"]);
+    expect(chen.body.decisions.map((d: { decidedByRef: string; stage: number }) => `${d.stage}:${d.decidedByRef}`)).toEqual([
+      "1:EMP-2001",
+      "2:EMP-3001",
+      "2:EMP-3002",
+    ]);
   });
 
   it("completes a quorum stage at N approvals; a later approver finds the request closed", async () => {
@@ -183,7 +195,11 @@ describe("POST /v1/requests/{requestId}/decisions", () => {
     expect(operation.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual(
       expect.arrayContaining(["path:requestId", "header:Idempotency-Key"]),
     );
-    expect(Object.keys(operation.requestBody.content["application/json"].schema.properties).sort()).toEqual(["approverRef", "comment", "decision"]);
+    expect(Object.keys(operation.requestBody.content["application/json"].schema.properties).sort()).toEqual([
+      "approverRef",
+      "comment",
+      "decision",
+    ]);
   });
 });
 

@@ -18,7 +18,10 @@ export interface TestAppOptions {
 export function ensureWebBuild(): void {
   const root = join(WEB_BUILD_DIR, "..");
   const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((max, e) => Math.max(max, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
+    readdirSync(dir, { withFileTypes: true }).reduce(
+      (max, e) => Math.max(max, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs),
+      0,
+    );
   const sources = Math.max(newest(join(root, "app")), newest(join(root, "public")), statSync(join(root, "vite.config.ts")).mtimeMs);
   const entry = join(WEB_BUILD_DIR, "server", "index.js");
   const lock = join(root, ".web-build.lock");
@@ -83,7 +86,14 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
   }
   const demoTenant = await findTenant(app.deps.db, "acme");
   const operator = (tenantId: string) =>
-    createCaller({ deps: app.deps, requestId: "test", authorization: null, credentialInQuery: false, response: { headers: {} }, actor: { kind: "operator", tenantId } });
+    createCaller({
+      deps: app.deps,
+      requestId: "test",
+      authorization: null,
+      credentialInQuery: false,
+      response: { headers: {} },
+      actor: { kind: "operator", tenantId },
+    });
   return {
     url: app.url,
     demoKey: app.demoApiKey!,
@@ -118,7 +128,7 @@ export function api(app: { url: string }, key: string | null) {
       body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     });
     const text = await res.text();
-    let json: any = null;
+    let json: any;
     try {
       json = text ? JSON.parse(text) : null;
     } catch {

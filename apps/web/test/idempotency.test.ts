@@ -17,14 +17,19 @@ afterAll(() => app?.close());
 async function post(path: string, body: unknown, idempotencyKey: string | null, apiKey = key) {
   const res = await fetch(`${app.url}${path}`, {
     method: "POST",
-    headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json", ...(idempotencyKey !== null ? { "Idempotency-Key": idempotencyKey } : {}) },
+    headers: {
+      Authorization: `Bearer ${apiKey}`,
+      "Content-Type": "application/json",
+      ...(idempotencyKey !== null ? { "Idempotency-Key": idempotencyKey } : {}),
+    },
     body: JSON.stringify(body),
   });
   const text = await res.text();
   return { status: res.status, text, body: JSON.parse(text), replayed: res.headers.get("idempotent-replayed") };
 }
 
-const countTitled = (title: string) => app.deps.db.$count(requests, and(eq(requests.tenantId, app.demoTenantId), eq(requests.title, title)));
+const countTitled = (title: string) =>
+  app.deps.db.$count(requests, and(eq(requests.tenantId, app.demoTenantId), eq(requests.title, title)));
 
 async function submit(): Promise<string> {
   const res = await call("POST", "/v1/requests", SEED_SUBMISSION);
@@ -53,7 +58,13 @@ describe("Idempotency-Key", () => {
     const idem = randomUUID();
     const body = { ...SEED_SUBMISSION, title: `Order ${idem}`, metadata: { a: 1, b: { c: 2, d: 3 } } };
     const first = await post("/v1/requests", body, idem);
-    const reordered = { metadata: { b: { d: 3, c: 2 }, a: 1 }, title: body.title, amount: body.amount, requestType: body.requestType, submitterRef: body.submitterRef };
+    const reordered = {
+      metadata: { b: { d: 3, c: 2 }, a: 1 },
+      title: body.title,
+      amount: body.amount,
+      requestType: body.requestType,
+      submitterRef: body.submitterRef,
+    };
     const retry = await post("/v1/requests", reordered, idem);
     expect(retry.replayed).toBe("true");
     expect(retry.body.requestId).toBe(first.body.requestId);
@@ -98,7 +109,9 @@ describe("Idempotency-Key", () => {
     const refused = await post("/v1/requests", body, idem);
     expect(refused.status).toBe(422);
     expect(refused.body.error.code).toBe("unknown_submitter");
-    await app.operator(app.demoTenantId).admin.members.create({ externalRef: "EMP-7777", name: "New Hire", department: "Engineering", managerRef: "EMP-2001" });
+    await app
+      .operator(app.demoTenantId)
+      .admin.members.create({ externalRef: "EMP-7777", name: "New Hire", department: "Engineering", managerRef: "EMP-2001" });
     const retried = await post("/v1/requests", body, idem);
     expect(retried.status).toBe(201);
     expect(retried.replayed).toBeNull();

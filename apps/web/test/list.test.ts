@@ -20,7 +20,12 @@ beforeAll(async () => {
   for (const body of plan) {
     const res = await call("POST", "/v1/requests", body);
     expect(res.status).toBe(201);
-    created.push({ requestId: res.body.requestId, requestType: body.requestType, submitterRef: body.submitterRef, createdAt: res.body.createdAt });
+    created.push({
+      requestId: res.body.requestId,
+      requestType: body.requestType,
+      submitterRef: body.submitterRef,
+      createdAt: res.body.createdAt,
+    });
   }
   for (const index of [3, 14]) {
     const id = created[index]!.requestId;
@@ -63,9 +68,30 @@ describe("GET /v1/requests", () => {
     expect(res.body.nextCursor).toBe(newestFirst()[19]);
     const newest = res.body.data[0];
     expect(Object.keys(newest).sort()).toEqual(
-      ["amount", "createdAt", "currency", "currentStage", "matrixId", "matrixName", "requestId", "requestType", "status", "submitterRef", "title", "totalStages", "updatedAt"].sort(),
+      [
+        "amount",
+        "createdAt",
+        "currency",
+        "currentStage",
+        "matrixId",
+        "matrixName",
+        "requestId",
+        "requestType",
+        "status",
+        "submitterRef",
+        "title",
+        "totalStages",
+        "updatedAt",
+      ].sort(),
     );
-    expect(newest).toMatchObject({ submitterRef: "EMP-4001", title: "IT PO 4", status: "pending", currentStage: 1, totalStages: 2, matrixName: "Engineering PO Matrix" });
+    expect(newest).toMatchObject({
+      submitterRef: "EMP-4001",
+      title: "IT PO 4",
+      status: "pending",
+      currentStage: 1,
+      totalStages: 2,
+      matrixName: "Engineering PO Matrix",
+    });
 
     const rest = await list(`startingAfter=${res.body.nextCursor}`);
     expect(rest.body).toEqual({ data: expect.any(Array), hasMore: false });
@@ -90,7 +116,12 @@ describe("GET /v1/requests", () => {
     expect(leave.sizes).toEqual([3, 3, 2]);
 
     const it4001 = await list("submitterRef=EMP-4001");
-    expect(it4001.body.data.map((r: { requestId: string }) => r.requestId)).toEqual(created.slice(20).map((r) => r.requestId).reverse());
+    expect(it4001.body.data.map((r: { requestId: string }) => r.requestId)).toEqual(
+      created
+        .slice(20)
+        .map((r) => r.requestId)
+        .reverse(),
+    );
 
     const combined = await walk("requestType=purchase_order&submitterRef=EMP-1042&status=pending&limit=4");
     const expected = newestFirst().filter((id) => {
@@ -109,7 +140,10 @@ describe("GET /v1/requests", () => {
     const to = created[10]!.createdAt;
     const res = await list(`createdAfter=${from}&createdBefore=${to}`);
     expect(res.status).toBe(200);
-    const expected = created.filter((r) => r.createdAt >= from && r.createdAt < to).map((r) => r.requestId).reverse();
+    const expected = created
+      .filter((r) => r.createdAt >= from && r.createdAt < to)
+      .map((r) => r.requestId)
+      .reverse();
     expect(res.body.data.map((r: { requestId: string }) => r.requestId)).toEqual(expected);
     expect(expected).toContain(created[5]!.requestId);
     expect(expected).not.toContain(created[10]!.requestId);
@@ -169,7 +203,15 @@ describe("GET /v1/requests", () => {
     const doc = (await call("GET", "/v1/openapi.json")).body;
     const operation = doc.paths["/requests"].get;
     const params = Object.fromEntries(operation.parameters.map((p: { name: string; in: string; schema: unknown }) => [p.name, p]));
-    expect(Object.keys(params).sort()).toEqual(["createdAfter", "createdBefore", "limit", "requestType", "startingAfter", "status", "submitterRef"]);
+    expect(Object.keys(params).sort()).toEqual([
+      "createdAfter",
+      "createdBefore",
+      "limit",
+      "requestType",
+      "startingAfter",
+      "status",
+      "submitterRef",
+    ]);
     for (const param of Object.values(params) as { in: string }[]) expect(param.in).toBe("query");
     expect(params.limit.schema).toMatchObject({ minimum: 1, maximum: 100, default: 20 });
     expect(operation.parameters.some((p: { name: string }) => p.name === "Idempotency-Key")).toBe(false);

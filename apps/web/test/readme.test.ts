@@ -42,41 +42,45 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number):
 }
 
 describe("README: the start command", () => {
-  it("starts the product on the embedded database and prints the admin URL, the docs URL and a working demo key", async () => {
-    const [command] = bashBlocks("Two commands");
-    expect(command!.trim()).toBe("npx -y pnpm@10 install && npx -y pnpm@10 start");
-    const dataDir = mkdtempSync(join(tmpdir(), "apx-readme-"));
-    // The install half has already run (this test runs inside the installed workspace); running it
-    // again here could relink node_modules under the test files running beside this one.
-    const startCommand = command!.split("&&")[1]!.trim();
-    const child = spawn("bash", ["-c", startCommand], {
-      cwd: ROOT,
-      env: { ...process.env, PORT: "0", DATA_DIR: dataDir, DATABASE_URL: "", REDIS_URL: "", NODE_ENV: "development" },
-      detached: true,
-    });
-    try {
-      const output = await waitForOutput(child, /Demo API key\s+apx_live_\w{32}[\s\S]*Try it/, 180_000);
-      const admin = /Admin app\s+(http:\S+)/.exec(output)![1]!;
-      const docs = /API docs\s+(http:\S+)/.exec(output)![1]!;
-      const key = /Demo API key\s+(apx_live_\w{32})/.exec(output)![1]!;
-      expect(output).toContain("embedded PGlite");
-      expect(output).toMatch(/admin@acme\.example\s+\S+\s+\(owner\)/);
-      const docsPage = await fetch(docs);
-      expect(docsPage.status).toBe(200);
-      expect(await docsPage.text()).toContain("/v1/openapi.json");
-      expect((await fetch(admin, { redirect: "manual" })).status).toBeLessThan(400);
-      const dryRun = await fetch(docs.replace("/docs", "/v1/requests/test"), {
-        method: "POST",
-        headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
-        body: JSON.stringify({ submitterRef: "EMP-1042", requestType: "purchase_order", title: "Office Supplies Q3", amount: 4500 }),
+  it(
+    "starts the product on the embedded database and prints the admin URL, the docs URL and a working demo key",
+    { timeout: 240_000 },
+    async () => {
+      const [command] = bashBlocks("Two commands");
+      expect(command!.trim()).toBe("npx -y pnpm@10 install && npx -y pnpm@10 start");
+      const dataDir = mkdtempSync(join(tmpdir(), "apx-readme-"));
+      // The install half has already run (this test runs inside the installed workspace); running it
+      // again here could relink node_modules under the test files running beside this one.
+      const startCommand = command!.split("&&")[1]!.trim();
+      const child = spawn("bash", ["-c", startCommand], {
+        cwd: ROOT,
+        env: { ...process.env, PORT: "0", DATA_DIR: dataDir, DATABASE_URL: "", REDIS_URL: "", NODE_ENV: "development" },
+        detached: true,
       });
-      expect(await dryRun.json()).toMatchObject({ dryRun: true, matrixName: "Engineering PO Matrix" });
-    } finally {
-      if (child.pid) process.kill(-child.pid, "SIGTERM");
-      await new Promise((r) => setTimeout(r, 1500));
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
+      try {
+        const output = await waitForOutput(child, /Demo API key\s+apx_live_\w{32}[\s\S]*Try it/, 180_000);
+        const admin = /Admin app\s+(http:\S+)/.exec(output)![1]!;
+        const docs = /API docs\s+(http:\S+)/.exec(output)![1]!;
+        const key = /Demo API key\s+(apx_live_\w{32})/.exec(output)![1]!;
+        expect(output).toContain("embedded PGlite");
+        expect(output).toMatch(/admin@acme\.example\s+\S+\s+\(owner\)/);
+        const docsPage = await fetch(docs);
+        expect(docsPage.status).toBe(200);
+        expect(await docsPage.text()).toContain("/v1/openapi.json");
+        expect((await fetch(admin, { redirect: "manual" })).status).toBeLessThan(400);
+        const dryRun = await fetch(docs.replace("/docs", "/v1/requests/test"), {
+          method: "POST",
+          headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ submitterRef: "EMP-1042", requestType: "purchase_order", title: "Office Supplies Q3", amount: 4500 }),
+        });
+        expect(await dryRun.json()).toMatchObject({ dryRun: true, matrixName: "Engineering PO Matrix" });
+      } finally {
+        if (child.pid) process.kill(-child.pid, "SIGTERM");
+        await new Promise((r) => setTimeout(r, 1500));
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe("README: the curl walk-through", () => {
@@ -106,7 +110,7 @@ describe("README: the curl walk-through", () => {
 });
 
 describe("README: the operator CLI", () => {
-  it("runs every command of the CLI block against a fresh embedded database", async () => {
+  it("runs every command of the CLI block against a fresh embedded database", { timeout: 240_000 }, async () => {
     const [block] = bashBlocks("The operator CLI");
     const dataDir = mkdtempSync(join(tmpdir(), "apx-cli-"));
     try {

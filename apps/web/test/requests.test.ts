@@ -12,7 +12,11 @@ afterAll(() => app?.close());
 
 describe("POST /v1/requests", () => {
   it("creates a request routed to the matching matrix and answers 201 in the documented shape", async () => {
-    const res = await call("POST", "/v1/requests", { ...SEED_SUBMISSION, currency: "USD", metadata: { department: "Engineering", poNumber: "PO-9871" } });
+    const res = await call("POST", "/v1/requests", {
+      ...SEED_SUBMISSION,
+      currency: "USD",
+      metadata: { department: "Engineering", poNumber: "PO-9871" },
+    });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ status: "pending", matrixName: "Engineering PO Matrix", currentStage: 1, totalStages: 2 });
     expect(res.body.requestId).toMatch(/^req_[0-9A-Za-z]{20}$/);
@@ -115,7 +119,13 @@ describe("POST /v1/requests/test (dry-run)", () => {
     const before = await app.deps.db.$count((await import("@approvalmatrix/db")).requests);
     const res = await call("POST", "/v1/requests/test", SEED_SUBMISSION);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ requestId: null, status: "pending", matrixName: "Engineering PO Matrix", dryRun: true, createdAt: null });
+    expect(res.body).toMatchObject({
+      requestId: null,
+      status: "pending",
+      matrixName: "Engineering PO Matrix",
+      dryRun: true,
+      createdAt: null,
+    });
     expect(res.body.stages[0].approvers).toEqual([{ ref: "EMP-2001", name: "Jane Smith" }]);
     expect(res.body.stages[1].approvers).toEqual([{ ref: "EMP-3001", name: "Bob Lee" }]);
     const after = await app.deps.db.$count((await import("@approvalmatrix/db")).requests);
@@ -131,7 +141,9 @@ describe("POST /v1/requests/test (dry-run)", () => {
 
 describe("rate limiting", () => {
   it("answers 429 with Retry-After once a key's per-minute limit is spent", async () => {
-    const key = await app.operator(app.demoTenantId).admin.apiKeys.create({ name: "tight", scopes: ["requests:read"], rateLimitPerMinute: 3 });
+    const key = await app
+      .operator(app.demoTenantId)
+      .admin.apiKeys.create({ name: "tight", scopes: ["requests:read"], rateLimitPerMinute: 3 });
     const limited = api(app, key.key);
     const statuses: number[] = [];
     let last: Awaited<ReturnType<typeof limited>> | undefined;
@@ -150,4 +162,9 @@ describe("rate limiting", () => {
 
 securitySuite("POST /v1/requests", { method: "POST", path: () => "/requests", body: SEED_SUBMISSION, scope: "requests:write" });
 securitySuite("POST /v1/requests/test", { method: "POST", path: () => "/requests/test", body: SEED_SUBMISSION, scope: "requests:write" });
-securitySuite("GET /v1/requests/{requestId}", { method: "GET", path: ({ ownRequestId }) => `/requests/${ownRequestId}`, scope: "requests:read", takesRequestId: true });
+securitySuite("GET /v1/requests/{requestId}", {
+  method: "GET",
+  path: ({ ownRequestId }) => `/requests/${ownRequestId}`,
+  scope: "requests:read",
+  takesRequestId: true,
+});

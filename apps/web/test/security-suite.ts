@@ -41,7 +41,12 @@ export function securitySuite(name: string, endpoint: EndpointUnderTest): void {
     afterAll(() => app?.close());
 
     const call = (key: string | null, opts: { path?: string; headers?: Record<string, string>; body?: unknown } = {}) =>
-      api(app, key)(endpoint.method, opts.path ?? `/v1${endpoint.path({ ownRequestId })}`, endpoint.method === "POST" ? (opts.body ?? endpoint.body ?? {}) : undefined, opts.headers);
+      api(app, key)(
+        endpoint.method,
+        opts.path ?? `/v1${endpoint.path({ ownRequestId })}`,
+        endpoint.method === "POST" ? (opts.body ?? endpoint.body ?? {}) : undefined,
+        opts.headers,
+      );
 
     it("refuses a call without a key (401)", async () => expectError(await call(null), 401, "unauthorized"));
 
@@ -93,7 +98,9 @@ export function securitySuite(name: string, endpoint: EndpointUnderTest): void {
         const missing = await call(other.key, { path: `/v1${endpoint.path({ ownRequestId: "req_doesnotexist000000" })}` });
         expectError(foreign, 404, "not_found");
         expectError(missing, 404, "not_found");
-        expect(foreign.body.error.message.replace(ownRequestId, "ID")).toBe(missing.body.error.message.replace("req_doesnotexist000000", "ID"));
+        expect(foreign.body.error.message.replace(ownRequestId, "ID")).toBe(
+          missing.body.error.message.replace("req_doesnotexist000000", "ID"),
+        );
       });
     }
 

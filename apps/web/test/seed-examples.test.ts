@@ -62,17 +62,32 @@ describe("the reference's examples run as written", () => {
   });
 
   it("curl: submit, status, dry-run", async () => {
-    const [submit, status, dryRun] = await Promise.all(curlExamples().map(async (code) => JSON.parse(await run("bash", ["-c", localise(code)]))));
+    const [submit, status, dryRun] = await Promise.all(
+      curlExamples().map(async (code) => JSON.parse(await run("bash", ["-c", localise(code)]))),
+    );
     expect(submit).toMatchObject({ status: "pending", matrixName: "Engineering PO Matrix" });
     expect(submit.requestId).toMatch(/^req_/);
-    expect(status).toMatchObject({ requestId, status: "pending", submitterRef: "EMP-1042", title: "Office Supplies Q3", totalStages: 2, decisions: [] });
+    expect(status).toMatchObject({
+      requestId,
+      status: "pending",
+      submitterRef: "EMP-1042",
+      title: "Office Supplies Q3",
+      totalStages: 2,
+      decisions: [],
+    });
     expect(dryRun).toMatchObject({ requestId: null, dryRun: true, matrixName: "Engineering PO Matrix", createdAt: null });
   });
 
   it("JavaScript (fetch): submit, status, dry-run", async () => {
-    const reveal = ["JSON.stringify({ httpStatus: res.status, requestId, status })", "JSON.stringify({ httpStatus: res.status, request })", "JSON.stringify({ httpStatus: res.status, matrixName, dryRun })"];
+    const reveal = [
+      "JSON.stringify({ httpStatus: res.status, requestId, status })",
+      "JSON.stringify({ httpStatus: res.status, request })",
+      "JSON.stringify({ httpStatus: res.status, matrixName, dryRun })",
+    ];
     const results = await Promise.all(
-      jsExamples().map(async (code, i) => JSON.parse(await run(process.execPath, ["--input-type=module", "-e", `${localise(code)}\nconsole.log(${reveal[i]});`]))),
+      jsExamples().map(async (code, i) =>
+        JSON.parse(await run(process.execPath, ["--input-type=module", "-e", `${localise(code)}\nconsole.log(${reveal[i]});`])),
+      ),
     );
     expect(results[0]).toMatchObject({ httpStatus: 201, status: "pending" });
     expect(results[0].requestId).toMatch(/^req_/);
@@ -81,11 +96,16 @@ describe("the reference's examples run as written", () => {
   });
 
   const python = pythonWithRequests();
-  it.skipIf(!python)("Python (requests): submit, status, dry-run" + (python ? "" : " — skipped: no Python with the requests module here"), async () => {
-    const reveal = `\nimport json\nprint(json.dumps({"httpStatus": resp.status_code, "data": data}))`;
-    const results = await Promise.all(pythonExamples().map(async (code) => JSON.parse(await run(python!, ["-c", `${localise(code)}${reveal}`]))));
-    expect(results[0]).toMatchObject({ httpStatus: 201, data: { status: "pending", matrixName: "Engineering PO Matrix" } });
-    expect(results[1]).toMatchObject({ httpStatus: 200, data: { requestId, status: "pending" } });
-    expect(results[2]).toMatchObject({ httpStatus: 200, data: { dryRun: true, requestId: null } });
-  });
+  it.skipIf(!python)(
+    "Python (requests): submit, status, dry-run" + (python ? "" : " — skipped: no Python with the requests module here"),
+    async () => {
+      const reveal = `\nimport json\nprint(json.dumps({"httpStatus": resp.status_code, "data": data}))`;
+      const results = await Promise.all(
+        pythonExamples().map(async (code) => JSON.parse(await run(python!, ["-c", `${localise(code)}${reveal}`]))),
+      );
+      expect(results[0]).toMatchObject({ httpStatus: 201, data: { status: "pending", matrixName: "Engineering PO Matrix" } });
+      expect(results[1]).toMatchObject({ httpStatus: 200, data: { requestId, status: "pending" } });
+      expect(results[2]).toMatchObject({ httpStatus: 200, data: { dryRun: true, requestId: null } });
+    },
+  );
 });

@@ -25,9 +25,18 @@ describe("story: submit → stage 1 approve → stage 2 approve → approved", (
     expect(submitted.body).toMatchObject({ status: "pending", matrixName: "Engineering PO Matrix", currentStage: 1, totalStages: 2 });
     const id = submitted.body.requestId as string;
 
-    const first = await call("POST", `/v1/requests/${id}/decisions`, { approverRef: "EMP-2001", decision: "approved", comment: "Fine by me" });
+    const first = await call("POST", `/v1/requests/${id}/decisions`, {
+      approverRef: "EMP-2001",
+      decision: "approved",
+      comment: "Fine by me",
+    });
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ requestId: id, status: "in_progress", currentStage: 2, pendingApprovers: [{ ref: "EMP-3001", name: "Bob Lee" }] });
+    expect(first.body).toMatchObject({
+      requestId: id,
+      status: "in_progress",
+      currentStage: 2,
+      pendingApprovers: [{ ref: "EMP-3001", name: "Bob Lee" }],
+    });
     expect(first.body.stages.map((s: { status: string }) => s.status)).toEqual(["approved", "open"]);
 
     const second = await call("POST", `/v1/requests/${id}/decisions`, { approverRef: "EMP-3001", decision: "approved" });

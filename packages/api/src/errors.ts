@@ -63,7 +63,8 @@ export function describeError(error: TRPCError): ApiErrorDescription {
   }
   const code = API_CODE_BY_TRPC_CODE[error.code] ?? "internal_error";
   if (code === "internal_error") return { code, message: "An unexpected error occurred. Quote the requestId when you contact support." };
-  if (error.code === "NOT_FOUND" && error.message === "Not found") return { code, message: "No such endpoint. See /v1/openapi.json for the API." };
+  if (error.code === "NOT_FOUND" && error.message === "Not found")
+    return { code, message: "No such endpoint. See /v1/openapi.json for the API." };
   if (code === "invalid_json") return { code, message: "The request body is not valid JSON." };
   return { code, message: error.message };
 }

@@ -23,7 +23,12 @@ const authenticateApiKey = middleware(async ({ ctx, next }) => {
   }
   const presented = parseBearer(ctx.authorization);
   if (!presented) {
-    throw apiError("unauthorized", ctx.authorization ? "The Authorization header must use the Bearer scheme: Authorization: Bearer apx_live_…" : "Missing API key. Send it as Authorization: Bearer apx_live_…");
+    throw apiError(
+      "unauthorized",
+      ctx.authorization
+        ? "The Authorization header must use the Bearer scheme: Authorization: Bearer apx_live_…"
+        : "Missing API key. Send it as Authorization: Bearer apx_live_…",
+    );
   }
   if (!isWellFormedApiKey(presented)) {
     throw apiError("unauthorized", "Malformed API key: keys are apx_live_ followed by 32 letters and digits.");

@@ -18,7 +18,8 @@ export type SignInResult =
   | { ok: false; reason: "invalid_credentials" }
   | { ok: false; reason: "rate_limited"; retryAfter: number };
 
-export type ChangePasswordResult = { ok: true; setCookie: string } | { ok: false; field: "currentPassword" | "newPassword"; message: string };
+export type ChangePasswordResult =
+  { ok: true; setCookie: string } | { ok: false; field: "currentPassword" | "newPassword"; message: string };
 
 export interface AdminAuth {
   sessions: SessionStore;
@@ -44,9 +45,17 @@ export function createAdminAuth(db: Database, limiter: AttemptLimiter, options: 
         limiter.consume(`signin-ip:${clientIp}`, SIGN_IN_LIMITS.perIp, SIGN_IN_LIMITS.windowMs),
       ]);
       if (!perPair.allowed || !perIp.allowed) {
-        return { ok: false, reason: "rate_limited", retryAfter: Math.max(perPair.allowed ? 0 : perPair.retryAfter, perIp.allowed ? 0 : perIp.retryAfter) };
+        return {
+          ok: false,
+          reason: "rate_limited",
+          retryAfter: Math.max(perPair.allowed ? 0 : perPair.retryAfter, perIp.allowed ? 0 : perIp.retryAfter),
+        };
       }
-      const [row] = await db.select({ id: users.id, passwordHash: users.passwordHash }).from(users).where(eq(users.email, normalized)).limit(1);
+      const [row] = await db
+        .select({ id: users.id, passwordHash: users.passwordHash })
+        .from(users)
+        .where(eq(users.email, normalized))
+        .limit(1);
       // Unknown emails cost a full hash too, so timing does not tell which emails exist.
       const valid = await verifyPassword(row?.passwordHash ?? (await decoyPasswordHash()), password);
       if (!row || !row.passwordHash || !valid) return { ok: false, reason: "invalid_credentials" };
@@ -66,7 +75,10 @@ export function createAdminAuth(db: Database, limiter: AttemptLimiter, options: 
       }
       const problem = passwordProblem(newPassword);
       if (problem) return { ok: false, field: "newPassword", message: problem };
-      await db.update(users).set({ passwordHash: await hashPassword(newPassword) }).where(eq(users.id, userId));
+      await db
+        .update(users)
+        .set({ passwordHash: await hashPassword(newPassword) })
+        .where(eq(users.id, userId));
       await sessions.invalidateAllFor(userId);
       const created = await sessions.create(userId);
       return { ok: true, setCookie: created.setCookie };

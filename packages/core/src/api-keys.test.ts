@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { API_KEY_PREFIX, apiKeyStart, generateApiKey, hashApiKey, hashesEqual, isStrongHashSecret, isWellFormedApiKey, parseBearer } from "./api-keys";
+import {
+  API_KEY_PREFIX,
+  apiKeyStart,
+  generateApiKey,
+  hashApiKey,
+  hashesEqual,
+  isStrongHashSecret,
+  isWellFormedApiKey,
+  parseBearer,
+} from "./api-keys";
 import { newId, randomBase62 } from "./ids";
 
 describe("API keys", () => {
@@ -17,7 +26,10 @@ describe("API keys", () => {
     const sample = randomBase62(62_000);
     for (const ch of sample) counts.set(ch, (counts.get(ch) ?? 0) + 1);
     expect(counts.size).toBe(62);
-    for (const n of counts.values()) expect(n).toBeGreaterThan(750), expect(n).toBeLessThan(1250);
+    for (const n of counts.values()) {
+      expect(n).toBeGreaterThan(750);
+      expect(n).toBeLessThan(1250);
+    }
   });
 
   it.each([

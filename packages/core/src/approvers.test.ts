@@ -12,7 +12,14 @@ function directoryOf(members: DirectoryMember[]): MemberDirectory {
   };
 }
 
-const stage = (overrides: Partial<StageDefinition>): StageDefinition => ({ position: 1, name: "Stage", approvers: { type: "manager" }, rule: "any", quorum: null, ...overrides });
+const stage = (overrides: Partial<StageDefinition>): StageDefinition => ({
+  position: 1,
+  name: "Stage",
+  approvers: { type: "manager" },
+  rule: "any",
+  quorum: null,
+  ...overrides,
+});
 
 describe("findManager", () => {
   it("walks up past inactive managers and stops at cycles", () => {
@@ -34,9 +41,17 @@ describe("resolveStageApprovers", () => {
 
   it.each([
     ["manager", stage({ approvers: { type: "manager" } }), ["boss"]],
-    ["named members, without the submitter and inactive ones", stage({ approvers: { type: "members", memberIds: ["sub", "peer", "away", "peer"] } }), ["peer"]],
+    [
+      "named members, without the submitter and inactive ones",
+      stage({ approvers: { type: "members", memberIds: ["sub", "peer", "away", "peer"] } }),
+      ["peer"],
+    ],
     ["department, without the submitter", stage({ approvers: { type: "department", department: "Finance" } }), ["boss", "peer"]],
-    ["quorum that the department can meet", stage({ approvers: { type: "department", department: "Finance" }, rule: "quorum", quorum: 2 }), ["boss", "peer"]],
+    [
+      "quorum that the department can meet",
+      stage({ approvers: { type: "department", department: "Finance" }, rule: "quorum", quorum: 2 }),
+      ["boss", "peer"],
+    ],
   ] as const)("%s", (_name, definition, expected) => {
     const result = resolveStageApprovers(definition, sub, dir);
     expect(result.ok && result.approvers.map((m) => m.id)).toEqual(expected);
@@ -45,7 +60,11 @@ describe("resolveStageApprovers", () => {
   it.each([
     ["the submitter is the only named approver", stage({ approvers: { type: "members", memberIds: ["sub"] } }), "no eligible approver"],
     ["nobody in the department", stage({ approvers: { type: "department", department: "Legal" } }), "no eligible approver"],
-    ["a quorum larger than the approvers", stage({ approvers: { type: "department", department: "Finance" }, rule: "quorum", quorum: 3 }), "needs 3 approvals"],
+    [
+      "a quorum larger than the approvers",
+      stage({ approvers: { type: "department", department: "Finance" }, rule: "quorum", quorum: 3 }),
+      "needs 3 approvals",
+    ],
   ] as const)("fails clearly when %s", (_name, definition, message) => {
     const result = resolveStageApprovers(definition, sub, dir);
     expect(result.ok).toBe(false);

@@ -1,9 +1,6 @@
 /** Who may decide a stage. Pure: the adapter hands in the members the specs refer to. */
 
-export type ApproverSpec =
-  | { type: "members"; memberIds: string[] }
-  | { type: "manager" }
-  | { type: "department"; department: string };
+export type ApproverSpec = { type: "members"; memberIds: string[] } | { type: "manager" } | { type: "department"; department: string };
 
 export type StageRule = "any" | "all" | "quorum";
 
@@ -54,16 +51,10 @@ export function findManager(submitter: DirectoryMember, directory: MemberDirecto
   return null;
 }
 
-export type StageApprovers =
-  | { ok: true; approvers: DirectoryMember[] }
-  | { ok: false; reason: string };
+export type StageApprovers = { ok: true; approvers: DirectoryMember[] } | { ok: false; reason: string };
 
 /** The eligible approvers of one stage: active, never the submitter, each once. */
-export function resolveStageApprovers(
-  stage: StageDefinition,
-  submitter: DirectoryMember,
-  directory: MemberDirectory,
-): StageApprovers {
+export function resolveStageApprovers(stage: StageDefinition, submitter: DirectoryMember, directory: MemberDirectory): StageApprovers {
   let candidates: DirectoryMember[];
   let source: string;
   switch (stage.approvers.type) {
@@ -102,7 +93,11 @@ export function resolveStageApprovers(
 }
 
 /** Fields a stage's approver spec needs looked up: the adapter loads exactly these. */
-export function directoryNeeds(stages: readonly StageDefinition[]): { memberIds: string[]; departments: string[]; needsManagerChain: boolean } {
+export function directoryNeeds(stages: readonly StageDefinition[]): {
+  memberIds: string[];
+  departments: string[];
+  needsManagerChain: boolean;
+} {
   const memberIds = new Set<string>();
   const departments = new Set<string>();
   let needsManagerChain = false;

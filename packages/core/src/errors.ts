@@ -5,7 +5,10 @@
 export const API_ERRORS = {
   invalid_request: { status: 400, description: "The body, path or query failed validation; `issues` names each field." },
   invalid_json: { status: 400, description: "The body is not valid JSON." },
-  unauthorized: { status: 401, description: "No key, a malformed, unknown, expired or revoked key, or a key outside the Authorization header." },
+  unauthorized: {
+    status: 401,
+    description: "No key, a malformed, unknown, expired or revoked key, or a key outside the Authorization header.",
+  },
   forbidden: { status: 403, description: "The key lacks the scope this endpoint needs." },
   not_found: { status: 404, description: "No such resource in your tenant, or no such endpoint." },
   conflict: { status: 409, description: "The resource is in a state that does not allow this operation." },

@@ -47,9 +47,24 @@ describe("whyMatrixRejects", () => {
     ["one-of holds", { conditions: [{ field: "department", op: "in", values: ["Engineering", "IT"] }] }, {}, null],
     ["one-of fails", { conditions: [{ field: "department", op: "in", values: ["Sales", "IT"] }] }, {}, "not one of"],
     ["missing attribute fails", { conditions: [{ field: "costCenter", op: "equals", value: "CC-1" }] }, {}, "missing"],
-    ["numeric condition matches a numeric string", { conditions: [{ field: "level", op: "equals", value: 3 }] }, { attributes: { level: "3" } }, null],
+    [
+      "numeric condition matches a numeric string",
+      { conditions: [{ field: "level", op: "equals", value: 3 }] },
+      { attributes: { level: "3" } },
+      null,
+    ],
     ["boolean condition", { conditions: [{ field: "capex", op: "equals", value: true }] }, { attributes: { capex: true } }, null],
-    ["every condition must hold", { conditions: [{ field: "department", op: "equals", value: "Engineering" }, { field: "capex", op: "equals", value: true }] }, {}, "capex"],
+    [
+      "every condition must hold",
+      {
+        conditions: [
+          { field: "department", op: "equals", value: "Engineering" },
+          { field: "capex", op: "equals", value: true },
+        ],
+      },
+      {},
+      "capex",
+    ],
   ];
   it.each(cases)("%s", (_name, m, r, expected) => {
     const reason = whyMatrixRejects(matrix(m), request(r));

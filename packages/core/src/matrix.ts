@@ -3,8 +3,7 @@
 export type ConditionValue = string | number | boolean;
 
 export type MatrixCondition =
-  | { field: string; op: "equals"; value: ConditionValue }
-  | { field: string; op: "in"; values: ConditionValue[] };
+  { field: string; op: "equals"; value: ConditionValue } | { field: string; op: "in"; values: ConditionValue[] };
 
 export interface RoutableMatrix {
   id: string;
@@ -40,8 +39,7 @@ export interface TriedMatrix {
 }
 
 export type MatrixResolution<M extends RoutableMatrix> =
-  | { matched: true; matrix: M; tried: TriedMatrix[] }
-  | { matched: false; tried: TriedMatrix[]; message: string };
+  { matched: true; matrix: M; tried: TriedMatrix[] } | { matched: false; tried: TriedMatrix[]; message: string };
 
 function sameValue(actual: unknown, expected: ConditionValue): boolean {
   if (typeof expected === "string" && typeof actual === "string") {

@@ -18,7 +18,9 @@ import {
 type StageSpec = [rule: StageRule, approvers: string[], quorum?: number];
 
 function open(...stages: StageSpec[]): FlowState {
-  return openRequest(stages.map(([rule, approverIds, quorum], index) => ({ position: index + 1, rule, quorum: quorum ?? null, approverIds })));
+  return openRequest(
+    stages.map(([rule, approverIds, quorum], index) => ({ position: index + 1, rule, quorum: quorum ?? null, approverIds })),
+  );
 }
 
 type Step = [approverId: string, decision: Decision];
@@ -68,24 +70,133 @@ describe("openRequest", () => {
 describe("decide: every transition", () => {
   it.each<[string, FlowState, Step[], RequestStatus, number | null, StageStatus[], string[]]>([
     // name, start, decisions, status, currentStage, stage statuses, pending approvers
-    ["any: first approval completes stage 1 and opens stage 2", TWO_ANY, [["jane", "approved"]], "in_progress", 2, ["approved", "open"], ["bob"]],
-    ["any: approving the last stage approves the request", TWO_ANY, [["jane", "approved"], ["bob", "approved"]], "approved", null, ["approved", "approved"], []],
+    [
+      "any: first approval completes stage 1 and opens stage 2",
+      TWO_ANY,
+      [["jane", "approved"]],
+      "in_progress",
+      2,
+      ["approved", "open"],
+      ["bob"],
+    ],
+    [
+      "any: approving the last stage approves the request",
+      TWO_ANY,
+      [
+        ["jane", "approved"],
+        ["bob", "approved"],
+      ],
+      "approved",
+      null,
+      ["approved", "approved"],
+      [],
+    ],
     ["any: a rejection in stage 1 rejects the request", TWO_ANY, [["jane", "rejected"]], "rejected", null, ["rejected", "waiting"], []],
-    ["any: a rejection in stage 2 rejects the request", TWO_ANY, [["jane", "approved"], ["bob", "rejected"]], "rejected", null, ["approved", "rejected"], []],
-    ["all: one approval of two keeps the stage open", ANY_THEN_ALL, [["jane", "approved"], ["bob", "approved"]], "in_progress", 2, ["approved", "open"], ["chen"]],
-    ["all: every approver approving completes it", ANY_THEN_ALL, [["jane", "approved"], ["chen", "approved"], ["bob", "approved"]], "approved", null, ["approved", "approved"], []],
-    ["all: one rejection after an approval rejects", ANY_THEN_ALL, [["jane", "approved"], ["bob", "approved"], ["chen", "rejected"]], "rejected", null, ["approved", "rejected"], []],
-    ["quorum: one approval of two needed moves pending to in_progress", QUORUM_THEN_ANY, [["b", "approved"]], "in_progress", 1, ["open", "waiting"], ["a", "c"]],
-    ["quorum: the second approval completes the stage", QUORUM_THEN_ANY, [["b", "approved"], ["c", "approved"]], "in_progress", 2, ["approved", "open"], ["bob", "chen"]],
-    ["quorum: any rejection rejects, even with approvals in", QUORUM_THEN_ANY, [["a", "approved"], ["b", "rejected"]], "rejected", null, ["rejected", "waiting"], []],
-    ["quorum then any: approved end to end", QUORUM_THEN_ANY, [["a", "approved"], ["c", "approved"], ["chen", "approved"]], "approved", null, ["approved", "approved"], []],
+    [
+      "any: a rejection in stage 2 rejects the request",
+      TWO_ANY,
+      [
+        ["jane", "approved"],
+        ["bob", "rejected"],
+      ],
+      "rejected",
+      null,
+      ["approved", "rejected"],
+      [],
+    ],
+    [
+      "all: one approval of two keeps the stage open",
+      ANY_THEN_ALL,
+      [
+        ["jane", "approved"],
+        ["bob", "approved"],
+      ],
+      "in_progress",
+      2,
+      ["approved", "open"],
+      ["chen"],
+    ],
+    [
+      "all: every approver approving completes it",
+      ANY_THEN_ALL,
+      [
+        ["jane", "approved"],
+        ["chen", "approved"],
+        ["bob", "approved"],
+      ],
+      "approved",
+      null,
+      ["approved", "approved"],
+      [],
+    ],
+    [
+      "all: one rejection after an approval rejects",
+      ANY_THEN_ALL,
+      [
+        ["jane", "approved"],
+        ["bob", "approved"],
+        ["chen", "rejected"],
+      ],
+      "rejected",
+      null,
+      ["approved", "rejected"],
+      [],
+    ],
+    [
+      "quorum: one approval of two needed moves pending to in_progress",
+      QUORUM_THEN_ANY,
+      [["b", "approved"]],
+      "in_progress",
+      1,
+      ["open", "waiting"],
+      ["a", "c"],
+    ],
+    [
+      "quorum: the second approval completes the stage",
+      QUORUM_THEN_ANY,
+      [
+        ["b", "approved"],
+        ["c", "approved"],
+      ],
+      "in_progress",
+      2,
+      ["approved", "open"],
+      ["bob", "chen"],
+    ],
+    [
+      "quorum: any rejection rejects, even with approvals in",
+      QUORUM_THEN_ANY,
+      [
+        ["a", "approved"],
+        ["b", "rejected"],
+      ],
+      "rejected",
+      null,
+      ["rejected", "waiting"],
+      [],
+    ],
+    [
+      "quorum then any: approved end to end",
+      QUORUM_THEN_ANY,
+      [
+        ["a", "approved"],
+        ["c", "approved"],
+        ["chen", "approved"],
+      ],
+      "approved",
+      null,
+      ["approved", "approved"],
+      [],
+    ],
   ])("%s", (_name, start, steps, status, currentStage, stageStatuses, pending) => {
     const { state } = run(start, steps);
     expect(state.status).toBe(status);
     expect(state.currentStage).toBe(currentStage);
     expect(statuses(state)).toEqual(stageStatuses);
     expect(pendingApprovers(state)).toEqual(pending);
-    expect(state.decisions).toEqual(steps.map(([approverId, decision], i) => ({ approverId, decision, stage: run(start, steps.slice(0, i)).state.currentStage })));
+    expect(state.decisions).toEqual(
+      steps.map(([approverId, decision], i) => ({ approverId, decision, stage: run(start, steps.slice(0, i)).state.currentStage })),
+    );
   });
 
   it("a single-stage request can go from pending straight to approved or rejected", () => {
@@ -131,13 +242,23 @@ describe("decide: every transition", () => {
 
 describe("decide: refusals", () => {
   const afterStage1 = run(ANY_THEN_ALL, [["jane", "approved"]]).state;
-  const bobApproved = run(ANY_THEN_ALL, [["jane", "approved"], ["bob", "approved"]]).state;
+  const bobApproved = run(ANY_THEN_ALL, [
+    ["jane", "approved"],
+    ["bob", "approved"],
+  ]).state;
   const quorumOne = run(QUORUM_THEN_ANY, [["a", "approved"]]).state;
 
   it.each<[string, FlowState, string, Decision, string, RegExp]>([
     ["someone on no stage at all", TWO_ANY, "mallory", "approved", "not_an_approver", /current stage 1\.$/],
     ["an approver of a later stage, before it opens", TWO_ANY, "bob", "approved", "not_an_approver", /stage 2, which is not open yet/],
-    ["an approver of a completed stage, once it closed", afterStage1, "jane", "approved", "not_an_approver", /decided stage 1, which is complete/],
+    [
+      "an approver of a completed stage, once it closed",
+      afterStage1,
+      "jane",
+      "approved",
+      "not_an_approver",
+      /decided stage 1, which is complete/,
+    ],
     ["the same approver twice on an `all` stage", bobApproved, "bob", "approved", "already_decided", /stage 2/],
     ["the same approver changing their mind", bobApproved, "bob", "rejected", "already_decided", /stage 2/],
     ["the same approver twice on a quorum stage", quorumOne, "a", "approved", "already_decided", /stage 1/],
@@ -156,7 +277,15 @@ describe("decide: refusals", () => {
 describe("cancel", () => {
   it.each<[string, FlowState, StageStatus[], RequestStatus]>([
     ["a pending request", TWO_ANY, ["cancelled", "waiting"], "pending"],
-    ["an in-progress request, mid stage", run(ANY_THEN_ALL, [["jane", "approved"], ["bob", "approved"]]).state, ["approved", "cancelled"], "in_progress"],
+    [
+      "an in-progress request, mid stage",
+      run(ANY_THEN_ALL, [
+        ["jane", "approved"],
+        ["bob", "approved"],
+      ]).state,
+      ["approved", "cancelled"],
+      "in_progress",
+    ],
     ["an in-progress request, between stages", run(TWO_ANY, [["jane", "approved"]]).state, ["approved", "cancelled"], "in_progress"],
   ])("cancels %s and closes its open stage", (_name, state, stageStatuses, from) => {
     const { state: next, events } = cancel(state);
@@ -174,8 +303,14 @@ describe("cancel", () => {
 
 describe("terminal states are immutable", () => {
   const terminal: Record<string, FlowState> = {
-    approved: run(TWO_ANY, [["jane", "approved"], ["bob", "approved"]]).state,
-    rejected: run(ANY_THEN_ALL, [["jane", "approved"], ["chen", "rejected"]]).state,
+    approved: run(TWO_ANY, [
+      ["jane", "approved"],
+      ["bob", "approved"],
+    ]).state,
+    rejected: run(ANY_THEN_ALL, [
+      ["jane", "approved"],
+      ["chen", "rejected"],
+    ]).state,
     cancelled: cancel(run(QUORUM_THEN_ANY, [["a", "approved"]]).state).state,
   };
 

@@ -14,9 +14,7 @@ export type Transaction = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesW
 /** Anything queries can run on: the database or an open transaction. */
 export type Queryable = Database | Transaction;
 
-export type DatabaseTarget =
-  | { kind: "postgres"; url: string; maxConnections?: number }
-  | { kind: "pglite"; dataDir: string | null };
+export type DatabaseTarget = { kind: "postgres"; url: string; maxConnections?: number } | { kind: "pglite"; dataDir: string | null };
 
 export interface DatabaseHandle {
   db: Database;

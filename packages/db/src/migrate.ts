@@ -8,7 +8,10 @@ import postgres from "postgres";
 import type { DatabaseHandle } from "./client";
 
 // Resolved through the package, not import.meta.url, so bundlers that move this file still find it.
-export const migrationsFolder = dirname(createRequire(import.meta.url).resolve("@approvalmatrix/db/migrations/meta/_journal.json")).replace(/\/meta$/, "");
+export const migrationsFolder = dirname(createRequire(import.meta.url).resolve("@approvalmatrix/db/migrations/meta/_journal.json")).replace(
+  /\/meta$/,
+  "",
+);
 
 /** Any lock id will do as long as every instance uses the same one. */
 const MIGRATION_LOCK_ID = 7_042_001;

@@ -15,7 +15,12 @@ const statementsByDatabase = new WeakMap<object, Map<string, Executable<unknown>
  * database it is built and prepared once and reused, which takes drizzle's query building off the
  * hot path; inside a transaction it is built afresh, as prepared queries belong to their database.
  */
-export function executePrepared<T>(db: Queryable, name: string, build: (db: Queryable) => Preparable<T>, placeholders: Record<string, unknown>): Promise<T> {
+export function executePrepared<T>(
+  db: Queryable,
+  name: string,
+  build: (db: Queryable) => Preparable<T>,
+  placeholders: Record<string, unknown>,
+): Promise<T> {
   if (db instanceof PgTransaction) return build(db).execute(placeholders);
   let statements = statementsByDatabase.get(db);
   if (!statements) statementsByDatabase.set(db, (statements = new Map()));

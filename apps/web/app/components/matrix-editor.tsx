@@ -57,7 +57,15 @@ export function parseConditions(text: string) {
     .filter(Boolean)
     .map((line) => {
       const inMatch = /^([\w.-]+)\s+in\s+(.+)$/i.exec(line);
-      if (inMatch) return { field: inMatch[1]!, op: "in" as const, values: inMatch[2]!.split(",").map((v) => v.trim()).filter(Boolean) };
+      if (inMatch)
+        return {
+          field: inMatch[1]!,
+          op: "in" as const,
+          values: inMatch[2]!
+            .split(",")
+            .map((v) => v.trim())
+            .filter(Boolean),
+        };
       const eq = /^([\w.-]+)\s*=\s*(.+)$/.exec(line);
       if (eq) return { field: eq[1]!, op: "equals" as const, value: eq[2]!.trim() };
       return { field: line, op: "equals" as const, value: "" };
@@ -65,7 +73,12 @@ export function parseConditions(text: string) {
 }
 
 type Preview =
-  | { routed: true; matrixName: string; isThisMatrix: boolean; stages: { position: number; name: string; rule: string; quorum: number | null; approvers: { ref: string; name: string }[] }[] }
+  | {
+      routed: true;
+      matrixName: string;
+      isThisMatrix: boolean;
+      stages: { position: number; name: string; rule: string; quorum: number | null; approvers: { ref: string; name: string }[] }[];
+    }
   | { routed: false; code: string; message: string }
   | { ok: false; formError: string };
 
@@ -85,19 +98,27 @@ export function MatrixEditor({
   const navigation = useNavigation();
   const preview = useFetcher<Preview>();
   const set = (patch: Partial<MatrixDraft>) => setDraft((d) => ({ ...d, ...patch }));
-  const setStage = (i: number, patch: Partial<StageDraft>) => setDraft((d) => ({ ...d, stages: d.stages.map((s, j) => (j === i ? { ...s, ...patch } : s)) }));
+  const setStage = (i: number, patch: Partial<StageDraft>) =>
+    setDraft((d) => ({ ...d, stages: d.stages.map((s, j) => (j === i ? { ...s, ...patch } : s)) }));
   const payload = useMemo(() => JSON.stringify(draftToInput(draft)), [draft]);
 
   // Live preview: re-plan the sample request whenever the draft or the sample changes.
   useEffect(() => {
     const timer = setTimeout(() => {
       preview.submit(
-        { matrix: payload, id: matrixId ?? "", submitterRef: sample.submitterRef, amount: sample.amount, currency: sample.currency, department: sample.department },
+        {
+          matrix: payload,
+          id: matrixId ?? "",
+          submitterRef: sample.submitterRef,
+          amount: sample.amount,
+          currency: sample.currency,
+          department: sample.department,
+        },
         { method: "post", action: "/matrices/preview" },
       );
     }, 350);
     return () => clearTimeout(timer);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Only the serialised draft, the sample and the matrix re-run the preview.
   }, [payload, sample, matrixId]);
 
   const fe = failure?.fieldErrors ?? {};
@@ -108,19 +129,74 @@ export function MatrixEditor({
         <input type="hidden" name="matrix" value={payload} />
         {failure ? <Alert kind="error">{failure.formError}</Alert> : null}
         <div className="card">
-          <div className="card-head"><h2>When this matrix applies</h2></div>
+          <div className="card-head">
+            <h2>When this matrix applies</h2>
+          </div>
           <div className="card-body">
             <div className="form-row">
-              <Field label="Name" name="_name" value={draft.name} onChange={(e) => set({ name: e.currentTarget.value })} error={fe.name} placeholder="e.g. Engineering purchase orders" />
-              <Field label="Request type" name="_requestType" value={draft.requestType} onChange={(e) => set({ requestType: e.currentTarget.value })} error={fe.requestType} placeholder="purchase_order" />
+              <Field
+                label="Name"
+                name="_name"
+                value={draft.name}
+                onChange={(e) => set({ name: e.currentTarget.value })}
+                error={fe.name}
+                placeholder="e.g. Engineering purchase orders"
+              />
+              <Field
+                label="Request type"
+                name="_requestType"
+                value={draft.requestType}
+                onChange={(e) => set({ requestType: e.currentTarget.value })}
+                error={fe.requestType}
+                placeholder="purchase_order"
+              />
             </div>
             <div className="form-row">
-              <Field label="Minimum amount" name="_min" type="number" min={0} value={draft.minAmount} onChange={(e) => set({ minAmount: e.currentTarget.value })} error={fe.minAmount} hint="Inclusive. Empty: no minimum." />
-              <Field label="Maximum amount" name="_max" type="number" min={0} value={draft.maxAmount} onChange={(e) => set({ maxAmount: e.currentTarget.value })} error={fe.maxAmount} hint="Exclusive. Empty: no maximum." />
-              <Field label="Currency" name="_currency" value={draft.currency} maxLength={3} onChange={(e) => set({ currency: e.currentTarget.value })} error={fe.currency} placeholder="USD" />
-              <Field label="Priority" name="_priority" type="number" value={draft.priority} onChange={(e) => set({ priority: e.currentTarget.value })} error={fe.priority} hint="Higher wins when several match." />
+              <Field
+                label="Minimum amount"
+                name="_min"
+                type="number"
+                min={0}
+                value={draft.minAmount}
+                onChange={(e) => set({ minAmount: e.currentTarget.value })}
+                error={fe.minAmount}
+                hint="Inclusive. Empty: no minimum."
+              />
+              <Field
+                label="Maximum amount"
+                name="_max"
+                type="number"
+                min={0}
+                value={draft.maxAmount}
+                onChange={(e) => set({ maxAmount: e.currentTarget.value })}
+                error={fe.maxAmount}
+                hint="Exclusive. Empty: no maximum."
+              />
+              <Field
+                label="Currency"
+                name="_currency"
+                value={draft.currency}
+                maxLength={3}
+                onChange={(e) => set({ currency: e.currentTarget.value })}
+                error={fe.currency}
+                placeholder="USD"
+              />
+              <Field
+                label="Priority"
+                name="_priority"
+                type="number"
+                value={draft.priority}
+                onChange={(e) => set({ priority: e.currentTarget.value })}
+                error={fe.priority}
+                hint="Higher wins when several match."
+              />
             </div>
-            <Field label="Conditions on metadata" name="_conditions" error={fe.conditions} hint="One per line: department in Engineering, IT  ·  region = EU">
+            <Field
+              label="Conditions on metadata"
+              name="_conditions"
+              error={fe.conditions}
+              hint="One per line: department in Engineering, IT  ·  region = EU"
+            >
               <textarea id="_conditions" value={draft.conditions} rows={2} onChange={(e) => set({ conditions: e.currentTarget.value })} />
             </Field>
           </div>
@@ -137,20 +213,56 @@ export function MatrixEditor({
                   <span className="stage-num">{i + 1}</span>
                   <strong>Stage {i + 1}</strong>
                   <span className="spacer" />
-                  <button type="button" className="btn btn-sm" disabled={i === 0} onClick={() => setDraft((d) => { const s = [...d.stages]; [s[i - 1], s[i]] = [s[i]!, s[i - 1]!]; return { ...d, stages: s }; })} aria-label={`Move stage ${i + 1} up`}>↑</button>
-                  <button type="button" className="btn btn-sm btn-danger" disabled={draft.stages.length === 1} onClick={() => setDraft((d) => ({ ...d, stages: d.stages.filter((_, j) => j !== i) }))}>Remove</button>
+                  <button
+                    type="button"
+                    className="btn btn-sm"
+                    disabled={i === 0}
+                    onClick={() =>
+                      setDraft((d) => {
+                        const s = [...d.stages];
+                        [s[i - 1], s[i]] = [s[i]!, s[i - 1]!];
+                        return { ...d, stages: s };
+                      })
+                    }
+                    aria-label={`Move stage ${i + 1} up`}
+                  >
+                    ↑
+                  </button>
+                  <button
+                    type="button"
+                    className="btn btn-sm btn-danger"
+                    disabled={draft.stages.length === 1}
+                    onClick={() => setDraft((d) => ({ ...d, stages: d.stages.filter((_, j) => j !== i) }))}
+                  >
+                    Remove
+                  </button>
                 </div>
                 <div className="form-row">
-                  <Field label="Stage name" name={`_stage${i}name`} value={stage.name} onChange={(e) => setStage(i, { name: e.currentTarget.value })} error={fe[`stages.${i}.name`]} placeholder="Manager approval" />
+                  <Field
+                    label="Stage name"
+                    name={`_stage${i}name`}
+                    value={stage.name}
+                    onChange={(e) => setStage(i, { name: e.currentTarget.value })}
+                    error={fe[`stages.${i}.name`]}
+                    placeholder="Manager approval"
+                  />
                   <Field label="Approvers" name={`_stage${i}type`}>
-                    <select id={`_stage${i}type`} value={stage.approverType} onChange={(e) => setStage(i, { approverType: e.currentTarget.value as StageDraft["approverType"] })}>
+                    <select
+                      id={`_stage${i}type`}
+                      value={stage.approverType}
+                      onChange={(e) => setStage(i, { approverType: e.currentTarget.value as StageDraft["approverType"] })}
+                    >
                       <option value="manager">The submitter's manager</option>
                       <option value="members">Named members</option>
                       <option value="department">Everyone in a department</option>
                     </select>
                   </Field>
                   <Field label="Rule" name={`_stage${i}rule`}>
-                    <select id={`_stage${i}rule`} value={stage.rule} onChange={(e) => setStage(i, { rule: e.currentTarget.value as StageDraft["rule"] })}>
+                    <select
+                      id={`_stage${i}rule`}
+                      value={stage.rule}
+                      onChange={(e) => setStage(i, { rule: e.currentTarget.value as StageDraft["rule"] })}
+                    >
                       <option value="any">Any one approves</option>
                       <option value="all">All approve</option>
                       <option value="quorum">A quorum approves</option>
@@ -158,23 +270,52 @@ export function MatrixEditor({
                   </Field>
                 </div>
                 {stage.approverType === "members" ? (
-                  <Field label="Members' externalRefs" name={`_stage${i}refs`} value={stage.memberRefs} onChange={(e) => setStage(i, { memberRefs: e.currentTarget.value })} placeholder="EMP-2001, EMP-3001" hint="Comma-separated." error={fe["stages.approvers.memberRefs"]} />
+                  <Field
+                    label="Members' externalRefs"
+                    name={`_stage${i}refs`}
+                    value={stage.memberRefs}
+                    onChange={(e) => setStage(i, { memberRefs: e.currentTarget.value })}
+                    placeholder="EMP-2001, EMP-3001"
+                    hint="Comma-separated."
+                    error={fe["stages.approvers.memberRefs"]}
+                  />
                 ) : null}
                 {stage.approverType === "department" ? (
-                  <Field label="Department" name={`_stage${i}dept`} value={stage.department} onChange={(e) => setStage(i, { department: e.currentTarget.value })} placeholder="Finance" />
+                  <Field
+                    label="Department"
+                    name={`_stage${i}dept`}
+                    value={stage.department}
+                    onChange={(e) => setStage(i, { department: e.currentTarget.value })}
+                    placeholder="Finance"
+                  />
                 ) : null}
                 {stage.rule === "quorum" ? (
-                  <Field label="Approvals needed" name={`_stage${i}quorum`} type="number" min={1} value={stage.quorum} onChange={(e) => setStage(i, { quorum: e.currentTarget.value })} error={fe[`stages.${i}.quorum`]} />
+                  <Field
+                    label="Approvals needed"
+                    name={`_stage${i}quorum`}
+                    type="number"
+                    min={1}
+                    value={stage.quorum}
+                    onChange={(e) => setStage(i, { quorum: e.currentTarget.value })}
+                    error={fe[`stages.${i}.quorum`]}
+                  />
                 ) : null}
               </fieldset>
             ))}
-            <button type="button" className="btn" style={{ marginTop: 12 }} onClick={() => setDraft((d) => ({ ...d, stages: [...d.stages, { ...EMPTY_STAGE }] }))}>
+            <button
+              type="button"
+              className="btn"
+              style={{ marginTop: 12 }}
+              onClick={() => setDraft((d) => ({ ...d, stages: [...d.stages, { ...EMPTY_STAGE }] }))}
+            >
               + Add stage
             </button>
           </div>
         </div>
         <div className="form-actions">
-          <Link className="btn" to="/matrices">Cancel</Link>
+          <Link className="btn" to="/matrices">
+            Cancel
+          </Link>
           <button className="btn btn-primary" type="submit" name="intent" value="save" disabled={navigation.state === "submitting"}>
             {navigation.state === "submitting" ? "Saving…" : submitLabel}
           </button>
@@ -182,12 +323,28 @@ export function MatrixEditor({
       </Form>
 
       <aside className="card" aria-live="polite" style={{ position: "sticky", top: 16 }}>
-        <div className="card-head"><h2>Live preview</h2>{preview.state !== "idle" ? <span className="faint small">Updating…</span> : null}</div>
+        <div className="card-head">
+          <h2>Live preview</h2>
+          {preview.state !== "idle" ? <span className="faint small">Updating…</span> : null}
+        </div>
         <div className="card-body stack">
-          <p className="muted small">How a sample request would route with this draft, resolved exactly as the dry-run endpoint does. Nothing is saved.</p>
+          <p className="muted small">
+            How a sample request would route with this draft, resolved exactly as the dry-run endpoint does. Nothing is saved.
+          </p>
           <div className="form-row">
-            <Field label="Submitter externalRef" name="_sref" value={sample.submitterRef} onChange={(e) => setSample({ ...sample, submitterRef: e.currentTarget.value })} />
-            <Field label="Amount" name="_samount" type="number" value={sample.amount} onChange={(e) => setSample({ ...sample, amount: e.currentTarget.value })} />
+            <Field
+              label="Submitter externalRef"
+              name="_sref"
+              value={sample.submitterRef}
+              onChange={(e) => setSample({ ...sample, submitterRef: e.currentTarget.value })}
+            />
+            <Field
+              label="Amount"
+              name="_samount"
+              type="number"
+              value={sample.amount}
+              onChange={(e) => setSample({ ...sample, amount: e.currentTarget.value })}
+            />
           </div>
           <div data-testid="matrix-preview">
             {!result ? (
@@ -197,7 +354,9 @@ export function MatrixEditor({
             ) : result.routed ? (
               <div className="stack">
                 {result.isThisMatrix ? (
-                  <Alert kind="ok">Routes through <strong style={{ display: "inline" }}>this matrix</strong>.</Alert>
+                  <Alert kind="ok">
+                    Routes through <strong style={{ display: "inline" }}>this matrix</strong>.
+                  </Alert>
                 ) : (
                   <Alert kind="warn">Routes through another matrix, “{result.matrixName}” (it wins on priority or specificity).</Alert>
                 )}
@@ -205,14 +364,17 @@ export function MatrixEditor({
                   {result.stages.map((s) => (
                     <li key={s.position}>
                       <span className="dot accent" />
-                      <strong>{s.name}</strong> <span className="faint small">({s.rule === "quorum" ? `quorum of ${s.quorum}` : s.rule})</span>
+                      <strong>{s.name}</strong>{" "}
+                      <span className="faint small">({s.rule === "quorum" ? `quorum of ${s.quorum}` : s.rule})</span>
                       <div className="small">{s.approvers.map((a) => `${a.name} (${a.ref})`).join(", ")}</div>
                     </li>
                   ))}
                 </ol>
               </div>
             ) : (
-              <Alert kind="warn" title={result.code.replace(/_/g, " ")}>{result.message}</Alert>
+              <Alert kind="warn" title={result.code.replace(/_/g, " ")}>
+                {result.message}
+              </Alert>
             )}
           </div>
         </div>
@@ -228,8 +390,16 @@ type MatrixView = {
   maxAmount: number | null;
   currency: string | null;
   priority: number;
-  conditions: ({ field: string; op: "equals"; value: string | number | boolean } | { field: string; op: "in"; values: (string | number | boolean)[] })[];
-  stages: { name: string; rule: "any" | "all" | "quorum"; quorum: number | null; approvers: { type: string; department?: string }; approverRefs: { ref: string }[] }[];
+  conditions: (
+    { field: string; op: "equals"; value: string | number | boolean } | { field: string; op: "in"; values: (string | number | boolean)[] }
+  )[];
+  stages: {
+    name: string;
+    rule: "any" | "all" | "quorum";
+    quorum: number | null;
+    approvers: { type: string; department?: string };
+    approverRefs: { ref: string }[];
+  }[];
 };
 
 export function matrixToDraft(m: MatrixView): MatrixDraft {

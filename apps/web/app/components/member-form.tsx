@@ -32,16 +32,40 @@ export function MemberForm({
       ) : null}
       <div className="form-row">
         <Field label="Name" name="name" required defaultValue={values?.name} error={failure?.fieldErrors.name} autoFocus />
-        <Field label="externalRef" name="externalRef" required defaultValue={values?.externalRef} error={failure?.fieldErrors.externalRef} hint="Your employee id, unique in this tenant, e.g. EMP-1042." />
+        <Field
+          label="externalRef"
+          name="externalRef"
+          required
+          defaultValue={values?.externalRef}
+          error={failure?.fieldErrors.externalRef}
+          hint="Your employee id, unique in this tenant, e.g. EMP-1042."
+        />
       </div>
       <div className="form-row">
         <Field label="Email" name="email" type="email" defaultValue={values?.email ?? ""} error={failure?.fieldErrors.email} />
-        <Field label="Department" name="department" defaultValue={values?.department ?? ""} error={failure?.fieldErrors.department} hint="Matrices can route by department." />
+        <Field
+          label="Department"
+          name="department"
+          defaultValue={values?.department ?? ""}
+          error={failure?.fieldErrors.department}
+          hint="Matrices can route by department."
+        />
       </div>
       <div className="form-row">
-        <Field label="Manager's externalRef" name="managerRef" defaultValue={values?.managerRef ?? ""} error={failure?.fieldErrors.managerRef} hint="Used by “manager” stages." />
+        <Field
+          label="Manager's externalRef"
+          name="managerRef"
+          defaultValue={values?.managerRef ?? ""}
+          error={failure?.fieldErrors.managerRef}
+          hint="Used by “manager” stages."
+        />
         {users ? (
-          <Field label="Linked sign-in user" name="userId" error={failure?.fieldErrors.userId} hint="This member decides in the admin app as this user.">
+          <Field
+            label="Linked sign-in user"
+            name="userId"
+            error={failure?.fieldErrors.userId}
+            hint="This member decides in the admin app as this user."
+          >
             <select name="userId" defaultValue={values?.userId ?? ""} id="userId">
               <option value="">No sign-in</option>
               {users.map((u) => (
@@ -54,7 +78,9 @@ export function MemberForm({
         ) : null}
       </div>
       <div className="form-actions">
-        <Link className="btn" to="/members">Cancel</Link>
+        <Link className="btn" to="/members">
+          Cancel
+        </Link>
         <button className="btn btn-primary" type="submit" name="intent" value="save" disabled={busy}>
           {busy ? "Saving…" : submitLabel}
         </button>
@@ -68,5 +94,12 @@ export function readMemberForm(form: FormData) {
     const v = String(form.get(k) ?? "").trim();
     return v === "" ? null : v;
   };
-  return { name: text("name") ?? "", externalRef: text("externalRef") ?? "", email: text("email"), department: text("department"), managerRef: text("managerRef"), userId: text("userId") };
+  return {
+    name: text("name") ?? "",
+    externalRef: text("externalRef") ?? "",
+    email: text("email"),
+    department: text("department"),
+    managerRef: text("managerRef"),
+    userId: text("userId"),
+  };
 }

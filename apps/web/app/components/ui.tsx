@@ -1,7 +1,17 @@
 import { Form } from "@remix-run/react";
 import { type ReactNode, useId, useRef } from "react";
 
-export function PageHead({ title, description, actions, crumbs }: { title: string; description?: ReactNode; actions?: ReactNode; crumbs?: ReactNode }) {
+export function PageHead({
+  title,
+  description,
+  actions,
+  crumbs,
+}: {
+  title: string;
+  description?: ReactNode;
+  actions?: ReactNode;
+  crumbs?: ReactNode;
+}) {
   return (
     <div className="page-head">
       <div>
@@ -17,7 +27,9 @@ export function PageHead({ title, description, actions, crumbs }: { title: strin
 export function EmptyState({ icon, title, children, action }: { icon: string; title: string; children?: ReactNode; action?: ReactNode }) {
   return (
     <div className="empty">
-      <div className="empty-icon" aria-hidden="true">{icon}</div>
+      <div className="empty-icon" aria-hidden="true">
+        {icon}
+      </div>
       <h3>{title}</h3>
       {children ? <p>{children}</p> : null}
       {action}
@@ -33,12 +45,26 @@ export function Field({
   hint,
   children,
   ...input
-}: { label: string; name: string; error?: string | undefined; hint?: ReactNode; children?: ReactNode } & React.InputHTMLAttributes<HTMLInputElement>) {
+}: {
+  label: string;
+  name: string;
+  error?: string | undefined;
+  hint?: ReactNode;
+  children?: ReactNode;
+} & React.InputHTMLAttributes<HTMLInputElement>) {
   const id = useId();
   return (
     <div className="field">
       <label htmlFor={children ? name : id}>{label}</label>
-      {children ?? <input id={id} name={name} aria-invalid={error ? true : undefined} aria-describedby={error ? `${id}-error` : undefined} {...input} />}
+      {children ?? (
+        <input
+          id={id}
+          name={name}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? `${id}-error` : undefined}
+          {...input}
+        />
+      )}
       {hint && !error ? <span className="hint">{hint}</span> : null}
       {error ? (
         <span className="error" id={`${id}-error`} role="alert">
@@ -90,7 +116,15 @@ export function ConfirmAction({
   intent,
   fields,
   small,
-}: { label: string; title: string; body: ReactNode; confirmLabel: string; intent: string; fields: Record<string, string>; small?: boolean }) {
+}: {
+  label: string;
+  title: string;
+  body: ReactNode;
+  confirmLabel: string;
+  intent: string;
+  fields: Record<string, string>;
+  small?: boolean;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   return (
     <>
@@ -123,7 +157,10 @@ export function ConfirmAction({
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return "—";
   const d = new Date(iso);
-  return d.toLocaleString("en-US", { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "UTC" }) + " UTC";
+  return (
+    d.toLocaleString("en-US", { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "UTC" }) +
+    " UTC"
+  );
 }
 
 export function formatAmount(amount: number | null, currency: string | null): string {

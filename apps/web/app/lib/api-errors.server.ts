@@ -15,10 +15,24 @@ interface TrpcLikeError {
 }
 
 function isTrpcError(error: unknown): error is TrpcLikeError {
-  return !!error && typeof error === "object" && (error as { name?: unknown }).name === "TRPCError" && typeof (error as { code?: unknown }).code === "string";
+  return (
+    !!error &&
+    typeof error === "object" &&
+    (error as { name?: unknown }).name === "TRPCError" &&
+    typeof (error as { code?: unknown }).code === "string"
+  );
 }
 
-const STATUS: Record<string, number> = { BAD_REQUEST: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, UNPROCESSABLE_CONTENT: 422, TOO_MANY_REQUESTS: 429, PAYLOAD_TOO_LARGE: 413 };
+const STATUS: Record<string, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  UNPROCESSABLE_CONTENT: 422,
+  TOO_MANY_REQUESTS: 429,
+  PAYLOAD_TOO_LARGE: 413,
+};
 
 /** Field messages from our DomainError issues or zod's issues. */
 function fieldErrorsOf(error: TrpcLikeError): Record<string, string> {
@@ -31,7 +45,12 @@ function fieldErrorsOf(error: TrpcLikeError): Record<string, string> {
 }
 
 function summary(error: TrpcLikeError, fieldErrors: Record<string, string>): string {
-  if (error.code === "BAD_REQUEST" && Object.keys(fieldErrors).length && error.cause && !("code" in error.cause && typeof error.cause.code === "string")) {
+  if (
+    error.code === "BAD_REQUEST" &&
+    Object.keys(fieldErrors).length &&
+    error.cause &&
+    !("code" in error.cause && typeof error.cause.code === "string")
+  ) {
     return "Please fix the highlighted fields.";
   }
   return error.message;
@@ -41,7 +60,9 @@ function summary(error: TrpcLikeError, fieldErrors: Record<string, string>): str
  * Runs an API call for an action: refusals (validation, conflict, not found, forbidden) become
  * an inline form failure with the right status, never a 500. Other errors propagate.
  */
-export async function attempt<T>(call: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; failure: ReturnType<typeof data<FormFailure>> }> {
+export async function attempt<T>(
+  call: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; failure: ReturnType<typeof data<FormFailure>> }> {
   try {
     return { ok: true, value: await call() };
   } catch (error) {

@@ -15,7 +15,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { user } = requireUser(request, context);
   const form = await request.formData();
   const next = String(form.get("newPassword") ?? "");
-  if (next !== String(form.get("confirmPassword") ?? "")) return formFailure("The new passwords differ.", { confirmPassword: "Type the same new password twice." });
+  if (next !== String(form.get("confirmPassword") ?? ""))
+    return formFailure("The new passwords differ.", { confirmPassword: "Type the same new password twice." });
   const result = await context.auth.changePassword(user.id, String(form.get("currentPassword") ?? ""), next);
   if (!result.ok) return formFailure(result.message, { [result.field]: result.message });
   // Every other session just ended; this browser gets a fresh one.
@@ -30,15 +31,48 @@ export default function Account() {
     <>
       <PageHead title="Account" description={`${name} · ${email} · ${role}`} />
       <div className="card" style={{ maxWidth: 520 }}>
-        <div className="card-head"><h2>Change password</h2></div>
+        <div className="card-head">
+          <h2>Change password</h2>
+        </div>
         <div className="card-body">
-          {result?.ok ? <div style={{ marginBottom: 14 }}><Alert kind="ok">Password changed. You were signed out everywhere else.</Alert></div> : null}
-          {failure ? <div style={{ marginBottom: 14 }}><Alert kind="error">{failure.formError}</Alert></div> : null}
+          {result?.ok ? (
+            <div style={{ marginBottom: 14 }}>
+              <Alert kind="ok">Password changed. You were signed out everywhere else.</Alert>
+            </div>
+          ) : null}
+          {failure ? (
+            <div style={{ marginBottom: 14 }}>
+              <Alert kind="error">{failure.formError}</Alert>
+            </div>
+          ) : null}
           <Form method="post" noValidate>
-            <Field label="Current password" name="currentPassword" type="password" autoComplete="current-password" error={failure?.fieldErrors.currentPassword} />
-            <Field label="New password" name="newPassword" type="password" autoComplete="new-password" error={failure?.fieldErrors.newPassword} hint="At least 10 characters." />
-            <Field label="Repeat new password" name="confirmPassword" type="password" autoComplete="new-password" error={failure?.fieldErrors.confirmPassword} />
-            <div className="form-actions"><button className="btn btn-primary" type="submit">Change password</button></div>
+            <Field
+              label="Current password"
+              name="currentPassword"
+              type="password"
+              autoComplete="current-password"
+              error={failure?.fieldErrors.currentPassword}
+            />
+            <Field
+              label="New password"
+              name="newPassword"
+              type="password"
+              autoComplete="new-password"
+              error={failure?.fieldErrors.newPassword}
+              hint="At least 10 characters."
+            />
+            <Field
+              label="Repeat new password"
+              name="confirmPassword"
+              type="password"
+              autoComplete="new-password"
+              error={failure?.fieldErrors.confirmPassword}
+            />
+            <div className="form-actions">
+              <button className="btn btn-primary" type="submit">
+                Change password
+              </button>
+            </div>
           </Form>
         </div>
       </div>

@@ -19,7 +19,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const page = await load(() =>
     api.admin.audit.list({
       ...(get("action") ? { action: get("action") } : {}),
-      ...(actorType && (ACTOR_TYPES as readonly string[]).includes(actorType) ? { actorType: actorType as (typeof ACTOR_TYPES)[number] } : {}),
+      ...(actorType && (ACTOR_TYPES as readonly string[]).includes(actorType)
+        ? { actorType: actorType as (typeof ACTOR_TYPES)[number] }
+        : {}),
       ...(get("target") ? { target: get("target") } : {}),
       ...(from ? { from } : {}),
       ...(to ? { to } : {}),
@@ -44,10 +46,22 @@ export default function Audit() {
   const filtered = ["action", "actor", "target", "from", "to"].some((k) => params.get(k));
   return (
     <>
-      <PageHead title="Audit log" description="Who changed what, and when: keys, members, matrices, users and decisions. Entries are written in the same transaction as the change." />
+      <PageHead
+        title="Audit log"
+        description="Who changed what, and when: keys, members, matrices, users and decisions. Entries are written in the same transaction as the change."
+      />
       <div className="card">
         <Form method="get" className="toolbar">
-          <div className="field"><label htmlFor="action">Action</label><input id="action" type="text" name="action" defaultValue={params.get("action") ?? ""} placeholder="api_key, member.imported…" /></div>
+          <div className="field">
+            <label htmlFor="action">Action</label>
+            <input
+              id="action"
+              type="text"
+              name="action"
+              defaultValue={params.get("action") ?? ""}
+              placeholder="api_key, member.imported…"
+            />
+          </div>
           <div className="field">
             <label htmlFor="actor">Actor</label>
             <select id="actor" name="actor" defaultValue={params.get("actor") ?? ""}>
@@ -57,25 +71,59 @@ export default function Audit() {
               <option value="operator">Operator</option>
             </select>
           </div>
-          <div className="field"><label htmlFor="target">Target id</label><input id="target" type="text" name="target" defaultValue={params.get("target") ?? ""} placeholder="req_…, key_…" /></div>
-          <div className="field"><label htmlFor="from">From</label><input id="from" type="date" name="from" defaultValue={params.get("from") ?? ""} /></div>
-          <div className="field"><label htmlFor="to">To</label><input id="to" type="date" name="to" defaultValue={params.get("to") ?? ""} /></div>
-          <button className="btn" type="submit">Filter</button>
-          {filtered ? <Link className="btn btn-link" to="/audit">Clear</Link> : null}
+          <div className="field">
+            <label htmlFor="target">Target id</label>
+            <input id="target" type="text" name="target" defaultValue={params.get("target") ?? ""} placeholder="req_…, key_…" />
+          </div>
+          <div className="field">
+            <label htmlFor="from">From</label>
+            <input id="from" type="date" name="from" defaultValue={params.get("from") ?? ""} />
+          </div>
+          <div className="field">
+            <label htmlFor="to">To</label>
+            <input id="to" type="date" name="to" defaultValue={params.get("to") ?? ""} />
+          </div>
+          <button className="btn" type="submit">
+            Filter
+          </button>
+          {filtered ? (
+            <Link className="btn btn-link" to="/audit">
+              Clear
+            </Link>
+          ) : null}
         </Form>
         {entries.length === 0 ? (
           <EmptyState icon="📜" title={filtered ? "No entries match" : "Nothing recorded yet"} />
         ) : (
           <div className="table-wrap">
             <table>
-              <thead><tr><th>When</th><th>Who</th><th>Action</th><th>Target</th><th className="hide-sm">Details</th></tr></thead>
+              <thead>
+                <tr>
+                  <th>When</th>
+                  <th>Who</th>
+                  <th>Action</th>
+                  <th>Target</th>
+                  <th className="hide-sm">Details</th>
+                </tr>
+              </thead>
               <tbody>
                 {entries.map((e) => (
                   <tr key={e.id}>
-                    <td className="small" style={{ whiteSpace: "nowrap" }}>{formatDate(e.createdAt)}</td>
-                    <td>{e.actorName ?? (e.actorType === "operator" ? "Setup" : e.actorType === "api_key" ? "API key" : e.actorType)}<div className="faint small"><code>{e.actorId}</code></div></td>
-                    <td><code>{e.action}</code></td>
-                    <td><code className="small">{e.targetId}</code></td>
+                    <td className="small" style={{ whiteSpace: "nowrap" }}>
+                      {formatDate(e.createdAt)}
+                    </td>
+                    <td>
+                      {e.actorName ?? (e.actorType === "operator" ? "Setup" : e.actorType === "api_key" ? "API key" : e.actorType)}
+                      <div className="faint small">
+                        <code>{e.actorId}</code>
+                      </div>
+                    </td>
+                    <td>
+                      <code>{e.action}</code>
+                    </td>
+                    <td>
+                      <code className="small">{e.targetId}</code>
+                    </td>
                     <td className="hide-sm small muted">{describe(e.data)}</td>
                   </tr>
                 ))}
@@ -84,10 +132,21 @@ export default function Audit() {
           </div>
         )}
         {nextCursor || params.get("before") ? (
-          <div className="pager"><span /><span className="row">
-            {params.get("before") ? <Link className="btn btn-sm" to="/audit">Newest</Link> : null}
-            {nextCursor ? <Link className="btn btn-sm" to={`/audit?${next.toString()}`}>Older →</Link> : null}
-          </span></div>
+          <div className="pager">
+            <span />
+            <span className="row">
+              {params.get("before") ? (
+                <Link className="btn btn-sm" to="/audit">
+                  Newest
+                </Link>
+              ) : null}
+              {nextCursor ? (
+                <Link className="btn btn-sm" to={`/audit?${next.toString()}`}>
+                  Older →
+                </Link>
+              ) : null}
+            </span>
+          </div>
         ) : null}
       </div>
     </>

@@ -16,24 +16,52 @@ export default function Inbox() {
     <>
       <PageHead title="Inbox" description="Requests waiting on your decision, oldest first." />
       {!linkedMember ? (
-        <Alert kind="info" title="Your sign-in is not linked to a member">Decisions are recorded against a member. An admin can link you on the Members page.</Alert>
+        <Alert kind="info" title="Your sign-in is not linked to a member">
+          Decisions are recorded against a member. An admin can link you on the Members page.
+        </Alert>
       ) : (
         <div className="card">
           {requests.length === 0 ? (
-            <EmptyState icon="✓" title="You're all caught up">Nothing waits on you right now.</EmptyState>
+            <EmptyState icon="✓" title="You're all caught up">
+              Nothing waits on you right now.
+            </EmptyState>
           ) : (
             <div className="table-wrap">
               <table>
-                <thead><tr><th>Request</th><th className="hide-sm">Submitter</th><th>Amount</th><th>Stage</th><th className="hide-sm">Submitted</th><th><span className="sr-only">Actions</span></th></tr></thead>
+                <thead>
+                  <tr>
+                    <th>Request</th>
+                    <th className="hide-sm">Submitter</th>
+                    <th>Amount</th>
+                    <th>Stage</th>
+                    <th className="hide-sm">Submitted</th>
+                    <th>
+                      <span className="sr-only">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
                 <tbody>
                   {requests.map((r) => (
                     <tr key={r.requestId}>
-                      <td><Link to={`/requests/${r.requestId}`}><strong>{r.title}</strong></Link><div className="faint small"><code>{r.requestType}</code> · <StatusBadge status={r.status} /></div></td>
+                      <td>
+                        <Link to={`/requests/${r.requestId}`}>
+                          <strong>{r.title}</strong>
+                        </Link>
+                        <div className="faint small">
+                          <code>{r.requestType}</code> · <StatusBadge status={r.status} />
+                        </div>
+                      </td>
                       <td className="hide-sm">{r.submitterName}</td>
                       <td>{formatAmount(r.amount, r.currency)}</td>
-                      <td className="small">{r.currentStage} of {r.totalStages}</td>
+                      <td className="small">
+                        {r.currentStage} of {r.totalStages}
+                      </td>
                       <td className="hide-sm small">{formatDate(r.createdAt)}</td>
-                      <td className="actions"><Link className="btn btn-sm btn-primary" to={`/requests/${r.requestId}`}>Review</Link></td>
+                      <td className="actions">
+                        <Link className="btn btn-sm btn-primary" to={`/requests/${r.requestId}`}>
+                          Review
+                        </Link>
+                      </td>
                     </tr>
                   ))}
                 </tbody>

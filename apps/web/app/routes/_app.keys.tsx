@@ -20,7 +20,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const names = new Map(users.map((u) => [`user:${u.id}`, u.name]));
   const url = new URL(request.url);
   return {
-    keys: keys.map((k) => ({ ...k, createdByName: names.get(k.createdBy) ?? (k.createdBy.startsWith("operator:") ? "Setup" : k.createdBy) })),
+    keys: keys.map((k) => ({
+      ...k,
+      createdByName: names.get(k.createdBy) ?? (k.createdBy.startsWith("operator:") ? "Setup" : k.createdBy),
+    })),
     origin: context.origin,
     rotate: url.searchParams.get("rotate"),
   };
@@ -44,14 +47,23 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!name) fieldErrors.name = "Give the key a name, e.g. the system that will use it.";
   if (scopes.length === 0) fieldErrors.scopes = "Pick at least one scope.";
   const expiresAt = expires ? new Date(`${expires}T23:59:59Z`) : null;
-  if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now())) fieldErrors.expiresAt = "Pick a date in the future.";
+  if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now()))
+    fieldErrors.expiresAt = "Pick a date in the future.";
   const rateLimitPerMinute = rate ? Number(rate) : undefined;
-  if (rateLimitPerMinute !== undefined && (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 1 || rateLimitPerMinute > 1_000_000)) {
+  if (
+    rateLimitPerMinute !== undefined &&
+    (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 1 || rateLimitPerMinute > 1_000_000)
+  ) {
     fieldErrors.rateLimitPerMinute = "A whole number from 1 to 1 000 000.";
   }
   if (Object.keys(fieldErrors).length) return formFailure("Please fix the highlighted fields.", fieldErrors);
   const result = await attempt(() =>
-    api.admin.apiKeys.create({ name, scopes, ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}), ...(rateLimitPerMinute ? { rateLimitPerMinute } : {}) }),
+    api.admin.apiKeys.create({
+      name,
+      scopes,
+      ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}),
+      ...(rateLimitPerMinute ? { rateLimitPerMinute } : {}),
+    }),
   );
   if (!result.ok) return result.failure;
   return { ok: true as const, created: { key: result.value.key, name: result.value.name, id: result.value.id }, revoked: null };
@@ -101,7 +113,10 @@ export default function ApiKeys() {
 
   return (
     <>
-      <PageHead title="API keys" description="Keys let your systems submit requests and read their status over the REST API. Each key belongs to this tenant and carries only the scopes you give it." />
+      <PageHead
+        title="API keys"
+        description="Keys let your systems submit requests and read their status over the REST API. Each key belongs to this tenant and carries only the scopes you give it."
+      />
 
       {created ? (
         <div className="card" style={{ marginBottom: 16, borderColor: "#a5b4fc" }}>
@@ -111,11 +126,15 @@ export default function ApiKeys() {
               <p className="muted">Copy it now and store it in your secrets manager. For your security it will not be shown again.</p>
             </div>
             <div className="secret">
-              <code id="new-key" data-testid="new-key">{created.key}</code>
+              <code id="new-key" data-testid="new-key">
+                {created.key}
+              </code>
               <CopyButton text={created.key} />
             </div>
             <details>
-              <summary className="small muted" style={{ cursor: "pointer" }}>Try it with curl</summary>
+              <summary className="small muted" style={{ cursor: "pointer" }}>
+                Try it with curl
+              </summary>
               <pre className="secret small" style={{ whiteSpace: "pre-wrap", marginTop: 8 }}>{`curl -X POST ${origin}/v1/requests/test \\
   -H "Authorization: Bearer ${created.key}" \\
   -H "Content-Type: application/json" \\
@@ -157,7 +176,9 @@ export default function ApiKeys() {
                     <th>Last used</th>
                     <th className="hide-sm">Expires</th>
                     <th>Status</th>
-                    <th><span className="sr-only">Actions</span></th>
+                    <th>
+                      <span className="sr-only">Actions</span>
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -167,16 +188,32 @@ export default function ApiKeys() {
                         <strong>{key.name}</strong>
                         <div className="faint small">{key.rateLimitPerMinute}/min</div>
                       </td>
-                      <td><code>{key.start}…</code></td>
-                      <td className="hide-sm">{key.scopes.map((s) => <span className="tag" key={s}>{s}</span>)}</td>
+                      <td>
+                        <code>{key.start}…</code>
+                      </td>
+                      <td className="hide-sm">
+                        {key.scopes.map((s) => (
+                          <span className="tag" key={s}>
+                            {s}
+                          </span>
+                        ))}
+                      </td>
                       <td className="hide-sm small">{key.createdByName}</td>
                       <td className="small">{key.lastUsedAt ? formatDate(key.lastUsedAt) : <span className="faint">Never</span>}</td>
                       <td className="hide-sm small">{key.expiresAt ? formatDate(key.expiresAt) : <span className="faint">Never</span>}</td>
-                      <td><StatusBadge status={key.status} /></td>
+                      <td>
+                        <StatusBadge status={key.status} />
+                      </td>
                       <td className="actions">
                         {key.status === "active" ? (
                           <div className="row" style={{ justifyContent: "flex-end", flexWrap: "nowrap" }}>
-                            <a className="btn btn-sm" href={`/keys?rotate=${key.id}#create`} title="Create a replacement, then revoke this one">Rotate</a>
+                            <a
+                              className="btn btn-sm"
+                              href={`/keys?rotate=${key.id}#create`}
+                              title="Create a replacement, then revoke this one"
+                            >
+                              Rotate
+                            </a>
                             <ConfirmAction
                               small
                               label="Revoke"
@@ -204,7 +241,9 @@ export default function ApiKeys() {
           <div className="card-body">
             {rotating ? (
               <div style={{ marginBottom: 14 }}>
-                <Alert kind="info" title="Rotation: step 1 of 2">Create the replacement with the same scopes. The old key keeps working until you revoke it.</Alert>
+                <Alert kind="info" title="Rotation: step 1 of 2">
+                  Create the replacement with the same scopes. The old key keeps working until you revoke it.
+                </Alert>
               </div>
             ) : null}
             {failure ? (
@@ -213,25 +252,60 @@ export default function ApiKeys() {
               </div>
             ) : null}
             <Form method="post" ref={formRef} noValidate>
-              <Field label="Name" name="name" required placeholder="e.g. ERP production" defaultValue={rotating ? `${rotating.name} (rotated)` : ""} error={failure?.fieldErrors.name} />
+              <Field
+                label="Name"
+                name="name"
+                required
+                placeholder="e.g. ERP production"
+                defaultValue={rotating ? `${rotating.name} (rotated)` : ""}
+                error={failure?.fieldErrors.name}
+              />
               <fieldset className="field" style={{ border: 0, padding: 0, margin: "0 0 14px" }}>
-                <legend className="label" style={{ marginBottom: 6 }}>Scopes</legend>
+                <legend className="label" style={{ marginBottom: 6 }}>
+                  Scopes
+                </legend>
                 <div className="checks">
                   {SCOPES.map((scope) => (
                     <label className="check" key={scope.value} title={scope.hint}>
-                      <input type="checkbox" name="scopes" value={scope.value} defaultChecked={rotating ? rotating.scopes.includes(scope.value) : scope.value !== "decisions:write"} />
+                      <input
+                        type="checkbox"
+                        name="scopes"
+                        value={scope.value}
+                        defaultChecked={rotating ? rotating.scopes.includes(scope.value) : scope.value !== "decisions:write"}
+                      />
                       <span>
                         <code>{scope.label}</code>
-                        <span className="faint small" style={{ display: "block" }}>{scope.hint}</span>
+                        <span className="faint small" style={{ display: "block" }}>
+                          {scope.hint}
+                        </span>
                       </span>
                     </label>
                   ))}
                 </div>
-                {failure?.fieldErrors.scopes ? <span className="error" role="alert">{failure.fieldErrors.scopes}</span> : null}
+                {failure?.fieldErrors.scopes ? (
+                  <span className="error" role="alert">
+                    {failure.fieldErrors.scopes}
+                  </span>
+                ) : null}
               </fieldset>
               <div className="form-row">
-                <Field label="Expires on (optional)" name="expiresAt" type="date" error={failure?.fieldErrors.expiresAt} hint="Leave empty for no expiry." />
-                <Field label="Rate limit per minute" name="rateLimitPerMinute" type="number" min={1} placeholder="60" defaultValue={rotating ? String(rotating.rateLimitPerMinute) : ""} error={failure?.fieldErrors.rateLimitPerMinute} hint="Default 60." />
+                <Field
+                  label="Expires on (optional)"
+                  name="expiresAt"
+                  type="date"
+                  error={failure?.fieldErrors.expiresAt}
+                  hint="Leave empty for no expiry."
+                />
+                <Field
+                  label="Rate limit per minute"
+                  name="rateLimitPerMinute"
+                  type="number"
+                  min={1}
+                  placeholder="60"
+                  defaultValue={rotating ? String(rotating.rateLimitPerMinute) : ""}
+                  error={failure?.fieldErrors.rateLimitPerMinute}
+                  hint="Default 60."
+                />
               </div>
               <div className="form-actions">
                 <button className="btn btn-primary" type="submit" name="intent" value="create" disabled={busy}>

@@ -21,7 +21,13 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   if (intent === "activate" || intent === "deactivate") {
     const result = await attempt(() => api.admin.matrices.setActive({ id, active: intent === "activate" }));
     if (!result.ok) return result.failure;
-    return { ok: true as const, message: intent === "activate" ? "Matrix activated: new requests can route through it." : "Matrix deactivated: new requests no longer route through it." };
+    return {
+      ok: true as const,
+      message:
+        intent === "activate"
+          ? "Matrix activated: new requests can route through it."
+          : "Matrix deactivated: new requests no longer route through it.",
+    };
   }
   const outcome = await saveMatrixAction(form, (matrix) => api.admin.matrices.update({ id, matrix }), "matrix.");
   if (!outcome.ok) return outcome.failure;
@@ -39,15 +45,31 @@ export default function EditMatrix() {
       <PageHead
         title={matrix.name}
         crumbs={<Link to="/matrices">Matrices</Link>}
-        description={<><StatusBadge status={matrix.active ? "active" : "inactive"} /> <code>{matrix.id}</code></>}
+        description={
+          <>
+            <StatusBadge status={matrix.active ? "active" : "inactive"} /> <code>{matrix.id}</code>
+          </>
+        }
         actions={
           <Form method="post">
-            <button className="btn" name="intent" value={matrix.active ? "deactivate" : "activate"}>{matrix.active ? "Deactivate" : "Activate"}</button>
+            <button className="btn" name="intent" value={matrix.active ? "deactivate" : "activate"}>
+              {matrix.active ? "Deactivate" : "Activate"}
+            </button>
           </Form>
         }
       />
-      {message ? <div style={{ marginBottom: 16 }}><Alert kind="ok">{message}</Alert></div> : null}
-      <MatrixEditor key={JSON.stringify(matrix)} initial={matrixToDraft(matrix)} matrixId={matrix.id} failure={failure} submitLabel="Save matrix" />
+      {message ? (
+        <div style={{ marginBottom: 16 }}>
+          <Alert kind="ok">{message}</Alert>
+        </div>
+      ) : null}
+      <MatrixEditor
+        key={JSON.stringify(matrix)}
+        initial={matrixToDraft(matrix)}
+        matrixId={matrix.id}
+        failure={failure}
+        submitLabel="Save matrix"
+      />
     </>
   );
 }

@@ -14,7 +14,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const { api } = requireUser(request, context, "admin");
   const form = await request.formData();
-  const result = await attempt(() => api.admin.matrices.setActive({ id: String(form.get("id")), active: form.get("intent") === "activate" }));
+  const result = await attempt(() =>
+    api.admin.matrices.setActive({ id: String(form.get("id")), active: form.get("intent") === "activate" }),
+  );
   if (!result.ok) return result.failure;
   return { ok: true as const };
 }
@@ -33,36 +35,74 @@ export default function Matrices() {
       <PageHead
         title="Approval matrices"
         description="A matrix decides who approves a request: it matches on request type, amount band and metadata, then runs its stages in order. Editing a matrix never changes requests already in flight."
-        actions={<Link className="btn btn-primary" to="/matrices/new">New matrix</Link>}
+        actions={
+          <Link className="btn btn-primary" to="/matrices/new">
+            New matrix
+          </Link>
+        }
       />
       <div className="card">
         {matrices.length === 0 ? (
-          <EmptyState icon="🧭" title="No matrices yet" action={<Link className="btn btn-primary" to="/matrices/new">Create your first matrix</Link>}>
+          <EmptyState
+            icon="🧭"
+            title="No matrices yet"
+            action={
+              <Link className="btn btn-primary" to="/matrices/new">
+                Create your first matrix
+              </Link>
+            }
+          >
             Requests are refused with no_matching_matrix until a matrix covers them.
           </EmptyState>
         ) : (
           <div className="table-wrap">
             <table>
               <thead>
-                <tr><th>Matrix</th><th>Request type</th><th className="hide-sm">Amount</th><th className="hide-sm">Stages</th><th>Priority</th><th>Status</th><th><span className="sr-only">Actions</span></th></tr>
+                <tr>
+                  <th>Matrix</th>
+                  <th>Request type</th>
+                  <th className="hide-sm">Amount</th>
+                  <th className="hide-sm">Stages</th>
+                  <th>Priority</th>
+                  <th>Status</th>
+                  <th>
+                    <span className="sr-only">Actions</span>
+                  </th>
+                </tr>
               </thead>
               <tbody>
                 {matrices.map((m) => (
                   <tr key={m.id}>
                     <td>
-                      <Link to={`/matrices/${m.id}`}><strong>{m.name}</strong></Link>
-                      {m.conditions.length ? <div className="faint small">{m.conditions.map((c) => (c.op === "in" ? `${c.field} in ${c.values.join(", ")}` : `${c.field} = ${String(c.value)}`)).join(" · ")}</div> : null}
+                      <Link to={`/matrices/${m.id}`}>
+                        <strong>{m.name}</strong>
+                      </Link>
+                      {m.conditions.length ? (
+                        <div className="faint small">
+                          {m.conditions
+                            .map((c) => (c.op === "in" ? `${c.field} in ${c.values.join(", ")}` : `${c.field} = ${String(c.value)}`))
+                            .join(" · ")}
+                        </div>
+                      ) : null}
                     </td>
-                    <td><code>{m.requestType}</code></td>
+                    <td>
+                      <code>{m.requestType}</code>
+                    </td>
                     <td className="hide-sm">{band(m.minAmount, m.maxAmount, m.currency)}</td>
                     <td className="hide-sm small">{m.stages.map((s) => s.name).join(" → ")}</td>
                     <td>{m.priority}</td>
-                    <td><StatusBadge status={m.active ? "active" : "inactive"} /></td>
+                    <td>
+                      <StatusBadge status={m.active ? "active" : "inactive"} />
+                    </td>
                     <td className="actions">
                       <Form method="post" className="row" style={{ justifyContent: "flex-end", flexWrap: "nowrap" }}>
                         <input type="hidden" name="id" value={m.id} />
-                        <Link className="btn btn-sm" to={`/matrices/${m.id}`}>Edit</Link>
-                        <button className="btn btn-sm" name="intent" value={m.active ? "deactivate" : "activate"}>{m.active ? "Deactivate" : "Activate"}</button>
+                        <Link className="btn btn-sm" to={`/matrices/${m.id}`}>
+                          Edit
+                        </Link>
+                        <button className="btn btn-sm" name="intent" value={m.active ? "deactivate" : "activate"}>
+                          {m.active ? "Deactivate" : "Activate"}
+                        </button>
                       </Form>
                     </td>
                   </tr>

@@ -25,7 +25,16 @@ export default function NewMatrix() {
     <>
       <PageHead title="New matrix" crumbs={<Link to="/matrices">Matrices</Link>} />
       <MatrixEditor
-        initial={{ name: "", requestType: "purchase_order", minAmount: "", maxAmount: "", currency: "USD", priority: "0", conditions: "", stages: [{ ...EMPTY_STAGE, name: "Manager approval" }] }}
+        initial={{
+          name: "",
+          requestType: "purchase_order",
+          minAmount: "",
+          maxAmount: "",
+          currency: "USD",
+          priority: "0",
+          conditions: "",
+          stages: [{ ...EMPTY_STAGE, name: "Manager approval" }],
+        }}
         matrixId={null}
         failure={failure}
         submitLabel="Create matrix"

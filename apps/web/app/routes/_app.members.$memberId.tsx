@@ -21,7 +21,10 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   if (intent === "deactivate" || intent === "reactivate") {
     const result = await attempt(() => api.admin.members.setActive({ id, active: intent === "reactivate" }));
     if (!result.ok) return result.failure;
-    return { ok: true as const, message: intent === "deactivate" ? "Member deactivated: they can no longer submit or be routed to." : "Member reactivated." };
+    return {
+      ok: true as const,
+      message: intent === "deactivate" ? "Member deactivated: they can no longer submit or be routed to." : "Member reactivated.",
+    };
   }
   if (intent !== "save") return formFailure("Unknown action.");
   const result = await attempt(() => api.admin.members.update({ id, ...readMemberForm(form) }));
@@ -40,16 +43,35 @@ export default function EditMember() {
       <PageHead
         title={member.name}
         crumbs={<Link to="/members">Members</Link>}
-        description={<><code>{member.externalRef}</code> · <StatusBadge status={member.active ? "active" : "inactive"} /></>}
+        description={
+          <>
+            <code>{member.externalRef}</code> · <StatusBadge status={member.active ? "active" : "inactive"} />
+          </>
+        }
         actions={
           member.active ? (
-            <ConfirmAction label="Deactivate" title={`Deactivate ${member.name}?`} body="They can no longer submit requests and are skipped as an approver of new requests. Requests in flight are unchanged." confirmLabel="Deactivate" intent="deactivate" fields={{ id: member.id }} />
+            <ConfirmAction
+              label="Deactivate"
+              title={`Deactivate ${member.name}?`}
+              body="They can no longer submit requests and are skipped as an approver of new requests. Requests in flight are unchanged."
+              confirmLabel="Deactivate"
+              intent="deactivate"
+              fields={{ id: member.id }}
+            />
           ) : (
-            <Form method="post"><button className="btn" name="intent" value="reactivate">Reactivate</button></Form>
+            <Form method="post">
+              <button className="btn" name="intent" value="reactivate">
+                Reactivate
+              </button>
+            </Form>
           )
         }
       />
-      {message ? <div style={{ marginBottom: 16 }}><Alert kind="ok">{message}</Alert></div> : null}
+      {message ? (
+        <div style={{ marginBottom: 16 }}>
+          <Alert kind="ok">{message}</Alert>
+        </div>
+      ) : null}
       <div className="card" style={{ maxWidth: 760 }}>
         <div className="card-body">
           <MemberForm key={JSON.stringify(member)} values={member} failure={failure} users={users} submitLabel="Save changes" />

@@ -23,7 +23,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const { api } = requireUser(request, context, "admin");
   const form = await request.formData();
-  const result = await attempt(() => api.admin.members.setActive({ id: String(form.get("id")), active: form.get("intent") === "reactivate" }));
+  const result = await attempt(() =>
+    api.admin.members.setActive({ id: String(form.get("id")), active: form.get("intent") === "reactivate" }),
+  );
   if (!result.ok) return result.failure;
   return { ok: true as const };
 }
@@ -45,18 +47,29 @@ export default function Members() {
         description="The people of your organisation, known to your systems by their externalRef (employee id). Requests name their submitter and matrices their approvers by it."
         actions={
           <>
-            <a className="btn" href="/members/export.csv" download>Export CSV</a>
-            <Link className="btn" to="/members/import">Import CSV</Link>
-            <Link className="btn btn-primary" to="/members/new">Add member</Link>
+            <a className="btn" href="/members/export.csv" download>
+              Export CSV
+            </a>
+            <Link className="btn" to="/members/import">
+              Import CSV
+            </Link>
+            <Link className="btn btn-primary" to="/members/new">
+              Add member
+            </Link>
           </>
         }
       />
       <div className="card">
-        <Form method="get" className="toolbar" role="search" onChange={(e) => {
-          const form = e.currentTarget;
-          clearTimeout(timer.current);
-          timer.current = setTimeout(() => submit(form, { replace: true }), 250);
-        }}>
+        <Form
+          method="get"
+          className="toolbar"
+          role="search"
+          onChange={(e) => {
+            const form = e.currentTarget;
+            clearTimeout(timer.current);
+            timer.current = setTimeout(() => submit(form, { replace: true }), 250);
+          }}
+        >
           <div className="field" style={{ flex: "1 1 260px" }}>
             <label htmlFor="q">Search</label>
             <input id="q" type="search" name="q" defaultValue={q} placeholder="Name, externalRef, email or department" />
@@ -69,13 +82,25 @@ export default function Members() {
               <option value="inactive">Deactivated</option>
             </select>
           </div>
-          <button className="btn" type="submit">Search</button>
+          <button className="btn" type="submit">
+            Search
+          </button>
         </Form>
         {members.length === 0 ? (
           q || status !== "all" ? (
-            <EmptyState icon="🔍" title="No members match">Try another name or externalRef, or clear the filters.</EmptyState>
+            <EmptyState icon="🔍" title="No members match">
+              Try another name or externalRef, or clear the filters.
+            </EmptyState>
           ) : (
-            <EmptyState icon="👥" title="No members yet" action={<Link className="btn btn-primary" to="/members/import">Import a CSV</Link>}>
+            <EmptyState
+              icon="👥"
+              title="No members yet"
+              action={
+                <Link className="btn btn-primary" to="/members/import">
+                  Import a CSV
+                </Link>
+              }
+            >
               Add the people who submit and approve requests, one by one or from a CSV export of your HR system.
             </EmptyState>
           )
@@ -90,22 +115,42 @@ export default function Members() {
                   <th className="hide-sm">Manager</th>
                   <th className="hide-sm">Sign-in</th>
                   <th>Status</th>
-                  <th><span className="sr-only">Actions</span></th>
+                  <th>
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
                 {members.map((m) => (
                   <tr key={m.id}>
                     <td>
-                      <Link to={`/members/${m.id}`}><strong>{m.name}</strong></Link>
+                      <Link to={`/members/${m.id}`}>
+                        <strong>{m.name}</strong>
+                      </Link>
                       {m.email ? <div className="faint small">{m.email}</div> : null}
                     </td>
-                    <td><code>{m.externalRef}</code></td>
+                    <td>
+                      <code>{m.externalRef}</code>
+                    </td>
                     <td className="hide-sm">{m.department ?? <span className="faint">—</span>}</td>
-                    <td className="hide-sm">{m.managerName ? <>{m.managerName} <span className="faint small">{m.managerRef}</span></> : <span className="faint">—</span>}</td>
+                    <td className="hide-sm">
+                      {m.managerName ? (
+                        <>
+                          {m.managerName} <span className="faint small">{m.managerRef}</span>
+                        </>
+                      ) : (
+                        <span className="faint">—</span>
+                      )}
+                    </td>
                     <td className="hide-sm small">{m.userEmail ?? <span className="faint">—</span>}</td>
-                    <td><StatusBadge status={m.active ? "active" : "inactive"} /></td>
-                    <td className="actions"><Link className="btn btn-sm" to={`/members/${m.id}`}>Edit</Link></td>
+                    <td>
+                      <StatusBadge status={m.active ? "active" : "inactive"} />
+                    </td>
+                    <td className="actions">
+                      <Link className="btn btn-sm" to={`/members/${m.id}`}>
+                        Edit
+                      </Link>
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -113,10 +158,21 @@ export default function Members() {
           </div>
         )}
         <div className="pager">
-          <span>{total.toLocaleString("en-US")} member{total === 1 ? "" : "s"}{q ? ` matching “${q}”` : ""}</span>
+          <span>
+            {total.toLocaleString("en-US")} member{total === 1 ? "" : "s"}
+            {q ? ` matching “${q}”` : ""}
+          </span>
           <span className="row">
-            {after ? <Link className="btn btn-sm" to={`/members?${new URLSearchParams({ q, status }).toString()}`}>First page</Link> : null}
-            {nextCursor ? <Link className="btn btn-sm" to={`/members?${nextParams.toString()}`}>Next page →</Link> : null}
+            {after ? (
+              <Link className="btn btn-sm" to={`/members?${new URLSearchParams({ q, status }).toString()}`}>
+                First page
+              </Link>
+            ) : null}
+            {nextCursor ? (
+              <Link className="btn btn-sm" to={`/members?${nextParams.toString()}`}>
+                Next page →
+              </Link>
+            ) : null}
           </span>
         </div>
       </div>

@@ -42,7 +42,8 @@ export default function ImportMembers() {
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 1);
         if (!line) continue;
-        const event = JSON.parse(line) as { type: "progress"; phase: string; done: number; total: number } | { type: "result"; result: ImportResult };
+        const event = JSON.parse(line) as
+          { type: "progress"; phase: string; done: number; total: number } | { type: "result"; result: ImportResult };
         if (event.type === "progress") {
           // Validation is the first tenth of the bar; writing the rest.
           const percent = event.phase === "validating" ? 8 : 10 + Math.round((90 * event.done) / Math.max(1, event.total));
@@ -54,7 +55,11 @@ export default function ImportMembers() {
 
   return (
     <>
-      <PageHead title="Import members" crumbs={<Link to="/members">Members</Link>} description="Upload a CSV file to add members and update existing ones, matched by externalRef. Every row is checked first: if any row is wrong, nothing is imported." />
+      <PageHead
+        title="Import members"
+        crumbs={<Link to="/members">Members</Link>}
+        description="Upload a CSV file to add members and update existing ones, matched by externalRef. Every row is checked first: if any row is wrong, nothing is imported."
+      />
       <div className="grid-main-side">
         <div className="card">
           <div className="card-body stack">
@@ -75,7 +80,11 @@ export default function ImportMembers() {
               <button className="btn btn-primary" type="button" disabled={!file || state.step === "running"} onClick={() => void run()}>
                 {state.step === "running" ? "Importing…" : "Import members"}
               </button>
-              {file ? <span className="muted small">{file.name} · {(file.size / 1024).toFixed(0)} KB</span> : null}
+              {file ? (
+                <span className="muted small">
+                  {file.name} · {(file.size / 1024).toFixed(0)} KB
+                </span>
+              ) : null}
             </div>
             {state.step === "running" ? (
               <div aria-live="polite">
@@ -83,7 +92,14 @@ export default function ImportMembers() {
                   <span>{PHASE_LABEL[state.phase] ?? state.phase}…</span>
                   <span>{state.percent}%</span>
                 </div>
-                <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={state.percent} aria-label="Import progress">
+                <div
+                  className="progress"
+                  role="progressbar"
+                  aria-valuemin={0}
+                  aria-valuemax={100}
+                  aria-valuenow={state.percent}
+                  aria-label="Import progress"
+                >
                   <span style={{ width: `${state.percent}%` }} />
                 </div>
               </div>
@@ -91,24 +107,36 @@ export default function ImportMembers() {
             {state.step === "done" && state.result.ok ? (
               <div data-testid="import-result">
                 <Alert kind="ok" title="Import complete">
-                  {state.result.rows.toLocaleString("en-US")} rows imported: {state.result.created.toLocaleString("en-US")} new, {state.result.updated.toLocaleString("en-US")} updated. <Link to="/members">View members</Link>
+                  {state.result.rows.toLocaleString("en-US")} rows imported: {state.result.created.toLocaleString("en-US")} new,{" "}
+                  {state.result.updated.toLocaleString("en-US")} updated. <Link to="/members">View members</Link>
                 </Alert>
               </div>
             ) : null}
             {state.step === "done" && !state.result.ok ? (
               <div data-testid="import-result" className="stack">
                 <Alert kind="error" title="Nothing was imported">
-                  {state.result.errorCount.toLocaleString("en-US")} problem{state.result.errorCount === 1 ? "" : "s"} found in {state.fileName}. Fix them and upload the file again.
+                  {state.result.errorCount.toLocaleString("en-US")} problem{state.result.errorCount === 1 ? "" : "s"} found in{" "}
+                  {state.fileName}. Fix them and upload the file again.
                   {state.result.errorCount > state.result.errors.length ? ` The first ${state.result.errors.length} are listed.` : ""}
                 </Alert>
                 <div className="card table-wrap" style={{ maxHeight: 360, overflowY: "auto" }}>
                   <table>
                     <thead>
-                      <tr><th>Line</th><th>Column</th><th>Problem</th></tr>
+                      <tr>
+                        <th>Line</th>
+                        <th>Column</th>
+                        <th>Problem</th>
+                      </tr>
                     </thead>
                     <tbody>
                       {state.result.errors.map((e, i) => (
-                        <tr key={i}><td>{e.line}</td><td><code>{e.field}</code></td><td>{e.message}</td></tr>
+                        <tr key={i}>
+                          <td>{e.line}</td>
+                          <td>
+                            <code>{e.field}</code>
+                          </td>
+                          <td>{e.message}</td>
+                        </tr>
                       ))}
                     </tbody>
                   </table>
@@ -118,12 +146,19 @@ export default function ImportMembers() {
           </div>
         </div>
         <div className="card">
-          <div className="card-head"><h2>File format</h2></div>
+          <div className="card-head">
+            <h2>File format</h2>
+          </div>
           <div className="card-body stack small">
-            <p>Columns, in any order; <strong>externalRef</strong> and <strong>name</strong> are required:</p>
+            <p>
+              Columns, in any order; <strong>externalRef</strong> and <strong>name</strong> are required:
+            </p>
             <pre className="secret" style={{ whiteSpace: "pre-wrap" }}>{`externalRef,name,email,department,managerRef,active
 EMP-1042,Alex Kim,alex@acme.example,Engineering,EMP-2001,true`}</pre>
-            <p className="muted">A row whose externalRef already exists updates that member. managerRef may name a member in the same file. <a href="/members/export.csv">Export the current members</a> to start from.</p>
+            <p className="muted">
+              A row whose externalRef already exists updates that member. managerRef may name a member in the same file.{" "}
+              <a href="/members/export.csv">Export the current members</a> to start from.
+            </p>
           </div>
         </div>
       </div>

@@ -18,7 +18,8 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const decision = form.get("decision");
   if (decision !== "approved" && decision !== "rejected") return formFailure("Choose approve or reject.");
   const comment = String(form.get("comment") ?? "").trim();
-  if (decision === "rejected" && !comment) return formFailure("Say why you reject it: the submitter will see your comment.", { comment: "A comment is required to reject." });
+  if (decision === "rejected" && !comment)
+    return formFailure("Say why you reject it: the submitter will see your comment.", { comment: "A comment is required to reject." });
   const result = await attempt(() => api.admin.requests.decide({ requestId: params.requestId!, decision, comment: comment || null }));
   if (!result.ok) return result.failure;
   return { ok: true as const, decision };
@@ -32,12 +33,26 @@ export function DecisionForm({ failure }: { failure: { formError: string; fieldE
       {failure ? <Alert kind="error">{failure.formError}</Alert> : null}
       <div className="field" style={{ margin: 0 }}>
         <label htmlFor="comment">Comment</label>
-        <textarea id="comment" name="comment" rows={3} placeholder="Optional when approving; required when rejecting." aria-invalid={failure?.fieldErrors.comment ? true : undefined} />
-        {failure?.fieldErrors.comment ? <span className="error" role="alert">{failure.fieldErrors.comment}</span> : null}
+        <textarea
+          id="comment"
+          name="comment"
+          rows={3}
+          placeholder="Optional when approving; required when rejecting."
+          aria-invalid={failure?.fieldErrors.comment ? true : undefined}
+        />
+        {failure?.fieldErrors.comment ? (
+          <span className="error" role="alert">
+            {failure.fieldErrors.comment}
+          </span>
+        ) : null}
       </div>
       <div className="row">
-        <button className="btn btn-ok" name="decision" value="approved" disabled={busy}>Approve</button>
-        <button className="btn btn-danger" name="decision" value="rejected" disabled={busy}>Reject</button>
+        <button className="btn btn-ok" name="decision" value="approved" disabled={busy}>
+          Approve
+        </button>
+        <button className="btn btn-danger" name="decision" value="rejected" disabled={busy}>
+          Reject
+        </button>
       </div>
     </Form>
   );
@@ -50,22 +65,60 @@ export default function RequestPage() {
   const closed = r.status === "approved" || r.status === "rejected" || r.status === "cancelled";
 
   type Event = { key: string; kind: "ok" | "danger" | "accent" | ""; title: string; when: string | null; comment?: string | null };
-  const events: Event[] = [{ key: "submitted", kind: "accent", title: `Submitted by ${r.submitterName} (${r.submitterRef}), routed by “${r.matrixName}”`, when: r.createdAt }];
+  const events: Event[] = [
+    {
+      key: "submitted",
+      kind: "accent",
+      title: `Submitted by ${r.submitterName} (${r.submitterRef}), routed by “${r.matrixName}”`,
+      when: r.createdAt,
+    },
+  ];
   for (const d of r.decisions) {
     const stage = r.stages.find((s) => s.stage === d.stage);
-    events.push({ key: `${d.stage}-${d.decidedByRef}`, kind: d.decision === "approved" ? "ok" : "danger", title: `${d.decidedBy} ${d.decision} stage ${d.stage}${stage ? ` · ${stage.name}` : ""}`, when: d.decidedAt, comment: d.comment });
+    events.push({
+      key: `${d.stage}-${d.decidedByRef}`,
+      kind: d.decision === "approved" ? "ok" : "danger",
+      title: `${d.decidedBy} ${d.decision} stage ${d.stage}${stage ? ` · ${stage.name}` : ""}`,
+      when: d.decidedAt,
+      comment: d.comment,
+    });
   }
-  if (closed) events.push({ key: "final", kind: r.status === "approved" ? "ok" : r.status === "rejected" ? "danger" : "", title: r.status === "cancelled" ? `Cancelled${r.cancelReason ? `: ${r.cancelReason}` : ""}` : `Request ${r.status}`, when: r.updatedAt });
+  if (closed)
+    events.push({
+      key: "final",
+      kind: r.status === "approved" ? "ok" : r.status === "rejected" ? "danger" : "",
+      title: r.status === "cancelled" ? `Cancelled${r.cancelReason ? `: ${r.cancelReason}` : ""}` : `Request ${r.status}`,
+      when: r.updatedAt,
+    });
 
   return (
     <>
-      <PageHead title={r.title} crumbs={<Link to="/requests">Requests</Link>} description={<><StatusBadge status={r.status} /> <code>{r.requestId}</code></>} />
-      {result?.ok ? <div style={{ marginBottom: 16 }}><Alert kind="ok">Your decision ({result.decision}) was recorded.</Alert></div> : null}
+      <PageHead
+        title={r.title}
+        crumbs={<Link to="/requests">Requests</Link>}
+        description={
+          <>
+            <StatusBadge status={r.status} /> <code>{r.requestId}</code>
+          </>
+        }
+      />
+      {result?.ok ? (
+        <div style={{ marginBottom: 16 }}>
+          <Alert kind="ok">Your decision ({result.decision}) was recorded.</Alert>
+        </div>
+      ) : null}
       <div className="card" style={{ marginBottom: 16 }}>
-        <div className="card-head"><h2>Progress</h2><span className="muted small">{closed ? "Finished" : r.currentStage ? `Waiting on stage ${r.currentStage} of ${r.totalStages}` : ""}</span></div>
+        <div className="card-head">
+          <h2>Progress</h2>
+          <span className="muted small">
+            {closed ? "Finished" : r.currentStage ? `Waiting on stage ${r.currentStage} of ${r.totalStages}` : ""}
+          </span>
+        </div>
         <ol className="tracker" aria-label="Stages" data-testid="stage-tracker" style={{ listStyle: "none", margin: 0 }}>
           <li className="tracker-step done">
-            <div className="tracker-dot" aria-hidden="true">✓</div>
+            <div className="tracker-dot" aria-hidden="true">
+              ✓
+            </div>
             <div className="tracker-label">Submitted</div>
             <div className="tracker-sub">{formatDate(r.createdAt)}</div>
           </li>
@@ -73,15 +126,23 @@ export default function RequestPage() {
             const cls = s.status === "approved" ? "done" : s.status === "rejected" ? "failed" : s.status === "open" ? "current" : "";
             return (
               <li key={s.stage} className={`tracker-step ${cls}`} aria-current={s.status === "open" ? "step" : undefined}>
-                <div className="tracker-dot" aria-hidden="true">{s.status === "approved" ? "✓" : s.status === "rejected" ? "✕" : s.stage}</div>
+                <div className="tracker-dot" aria-hidden="true">
+                  {s.status === "approved" ? "✓" : s.status === "rejected" ? "✕" : s.stage}
+                </div>
                 <div className="tracker-label">{s.name}</div>
-                <div className="tracker-sub">{s.status === "open" ? `waiting on ${s.pendingApprovers.map((a) => a.name).join(", ")}` : s.status}</div>
-                <div className="tracker-sub faint">{s.rule === "quorum" ? `quorum ${s.quorum}` : s.rule === "all" ? "all must approve" : "any one approves"}</div>
+                <div className="tracker-sub">
+                  {s.status === "open" ? `waiting on ${s.pendingApprovers.map((a) => a.name).join(", ")}` : s.status}
+                </div>
+                <div className="tracker-sub faint">
+                  {s.rule === "quorum" ? `quorum ${s.quorum}` : s.rule === "all" ? "all must approve" : "any one approves"}
+                </div>
               </li>
             );
           })}
           <li className={`tracker-step ${r.status === "approved" ? "done" : r.status === "rejected" ? "failed" : ""}`}>
-            <div className="tracker-dot" aria-hidden="true">{r.status === "approved" ? "✓" : r.status === "rejected" ? "✕" : "•"}</div>
+            <div className="tracker-dot" aria-hidden="true">
+              {r.status === "approved" ? "✓" : r.status === "rejected" ? "✕" : "•"}
+            </div>
             <div className="tracker-label">{closed ? r.status.charAt(0).toUpperCase() + r.status.slice(1) : "Outcome"}</div>
             <div className="tracker-sub">{closed ? formatDate(r.updatedAt) : "pending"}</div>
           </li>
@@ -89,7 +150,9 @@ export default function RequestPage() {
       </div>
       <div className="grid-main-side">
         <div className="card">
-          <div className="card-head"><h2>Timeline</h2></div>
+          <div className="card-head">
+            <h2>Timeline</h2>
+          </div>
           <ol className="timeline" data-testid="timeline" style={{ paddingTop: 16 }}>
             {events.map((e) => (
               <li key={e.key}>
@@ -104,20 +167,37 @@ export default function RequestPage() {
         <div className="stack" style={{ marginTop: 0 }}>
           {r.canDecide ? (
             <div className="card">
-              <div className="card-head"><h2>Your decision</h2></div>
-              <div className="card-body"><DecisionForm failure={failure} /></div>
+              <div className="card-head">
+                <h2>Your decision</h2>
+              </div>
+              <div className="card-body">
+                <DecisionForm failure={failure} />
+              </div>
             </div>
           ) : null}
           <div className="card">
-            <div className="card-head"><h2>Details</h2></div>
+            <div className="card-head">
+              <h2>Details</h2>
+            </div>
             <div className="card-body">
               <dl className="props">
-                <dt>Type</dt><dd><code>{r.requestType}</code></dd>
-                <dt>Amount</dt><dd>{formatAmount(r.amount, r.currency)}</dd>
-                <dt>Submitter</dt><dd>{r.submitterName} <span className="faint">{r.submitterRef}</span></dd>
-                <dt>Matrix</dt><dd>{r.matrixName}</dd>
+                <dt>Type</dt>
+                <dd>
+                  <code>{r.requestType}</code>
+                </dd>
+                <dt>Amount</dt>
+                <dd>{formatAmount(r.amount, r.currency)}</dd>
+                <dt>Submitter</dt>
+                <dd>
+                  {r.submitterName} <span className="faint">{r.submitterRef}</span>
+                </dd>
+                <dt>Matrix</dt>
+                <dd>{r.matrixName}</dd>
                 {Object.entries(r.metadata).map(([k, v]) => (
-                  <Fragment key={k}><dt>{k}</dt><dd>{typeof v === "string" ? v : JSON.stringify(v)}</dd></Fragment>
+                  <Fragment key={k}>
+                    <dt>{k}</dt>
+                    <dd>{typeof v === "string" ? v : JSON.stringify(v)}</dd>
+                  </Fragment>
                 ))}
               </dl>
             </div>

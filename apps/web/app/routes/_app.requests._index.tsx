@@ -33,7 +33,10 @@ export default function Requests() {
   if (nextCursor) next.set("before", nextCursor);
   return (
     <>
-      <PageHead title="Requests" description={admin ? "Every approval request in this tenant, newest first." : "Requests on which you are an approver."} />
+      <PageHead
+        title="Requests"
+        description={admin ? "Every approval request in this tenant, newest first." : "Requests on which you are an approver."}
+      />
       <div className="card">
         <Form method="get" className="toolbar">
           <div className="field" style={{ flex: "1 1 200px" }}>
@@ -44,7 +47,11 @@ export default function Requests() {
             <label htmlFor="status">Status</label>
             <select id="status" name="status" defaultValue={params.get("status") ?? ""}>
               <option value="">Any status</option>
-              {STATUSES.map((s) => <option key={s} value={s}>{s.replace("_", " ")}</option>)}
+              {STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {s.replace("_", " ")}
+                </option>
+              ))}
             </select>
           </div>
           <div className="field">
@@ -55,8 +62,14 @@ export default function Requests() {
             <label htmlFor="submitter">Submitter</label>
             <input id="submitter" type="text" name="submitter" defaultValue={params.get("submitter") ?? ""} placeholder="EMP-1042" />
           </div>
-          <button className="btn" type="submit">Filter</button>
-          {filtered ? <Link className="btn btn-link" to="/requests">Clear</Link> : null}
+          <button className="btn" type="submit">
+            Filter
+          </button>
+          {filtered ? (
+            <Link className="btn btn-link" to="/requests">
+              Clear
+            </Link>
+          ) : null}
         </Form>
         {requests.length === 0 ? (
           filtered ? (
@@ -70,19 +83,38 @@ export default function Requests() {
           <div className="table-wrap">
             <table>
               <thead>
-                <tr><th>Request</th><th className="hide-sm">Submitter</th><th>Amount</th><th>Progress</th><th>Status</th><th className="hide-sm">Submitted</th></tr>
+                <tr>
+                  <th>Request</th>
+                  <th className="hide-sm">Submitter</th>
+                  <th>Amount</th>
+                  <th>Progress</th>
+                  <th>Status</th>
+                  <th className="hide-sm">Submitted</th>
+                </tr>
               </thead>
               <tbody>
                 {requests.map((r) => (
                   <tr key={r.requestId}>
                     <td>
-                      <Link to={`/requests/${r.requestId}`}><strong>{r.title}</strong></Link>
-                      <div className="faint small"><code>{r.requestType}</code> · {r.matrixName}</div>
+                      <Link to={`/requests/${r.requestId}`}>
+                        <strong>{r.title}</strong>
+                      </Link>
+                      <div className="faint small">
+                        <code>{r.requestType}</code> · {r.matrixName}
+                      </div>
                     </td>
-                    <td className="hide-sm">{r.submitterName} <span className="faint small">{r.submitterRef}</span></td>
+                    <td className="hide-sm">
+                      {r.submitterName} <span className="faint small">{r.submitterRef}</span>
+                    </td>
                     <td>{formatAmount(r.amount, r.currency)}</td>
-                    <td className="small">{r.currentStage ? `Stage ${r.currentStage} of ${r.totalStages}` : `${r.totalStages} stage${r.totalStages === 1 ? "" : "s"}`}</td>
-                    <td><StatusBadge status={r.status} /></td>
+                    <td className="small">
+                      {r.currentStage
+                        ? `Stage ${r.currentStage} of ${r.totalStages}`
+                        : `${r.totalStages} stage${r.totalStages === 1 ? "" : "s"}`}
+                    </td>
+                    <td>
+                      <StatusBadge status={r.status} />
+                    </td>
                     <td className="hide-sm small">{formatDate(r.createdAt)}</td>
                   </tr>
                 ))}
@@ -94,8 +126,16 @@ export default function Requests() {
           <div className="pager">
             <span />
             <span className="row">
-              {params.get("before") ? <Link className="btn btn-sm" to="/requests">Newest</Link> : null}
-              {nextCursor ? <Link className="btn btn-sm" to={`/requests?${next.toString()}`}>Older →</Link> : null}
+              {params.get("before") ? (
+                <Link className="btn btn-sm" to="/requests">
+                  Newest
+                </Link>
+              ) : null}
+              {nextCursor ? (
+                <Link className="btn btn-sm" to={`/requests?${next.toString()}`}>
+                  Older →
+                </Link>
+              ) : null}
             </span>
           </div>
         ) : null}

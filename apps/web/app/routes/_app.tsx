@@ -5,22 +5,36 @@ import { isAdmin, requireUser } from "../lib/session.server";
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { user, api } = requireUser(request, context);
   const inbox = await api.admin.requests.inbox();
-  return { user: { name: user.name, email: user.email, role: user.role, tenantName: user.tenantName }, admin: isAdmin(user), inboxCount: inbox.requests.length };
+  return {
+    user: { name: user.name, email: user.email, role: user.role, tenantName: user.tenantName },
+    admin: isAdmin(user),
+    inboxCount: inbox.requests.length,
+  };
 }
 
 export default function AppLayout() {
   const { user, admin, inboxCount } = useLoaderData<typeof loader>();
   return (
     <div className="shell">
-      <a className="skip-link" href="#main">Skip to content</a>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
       <aside className="sidebar">
         <div className="brand">
-          <span className="brand-mark" aria-hidden="true">A</span> ApprovalMatrix
+          <span className="brand-mark" aria-hidden="true">
+            A
+          </span>{" "}
+          ApprovalMatrix
         </div>
         <nav className="nav" aria-label="Main">
           <div className="nav-section">Work</div>
           <NavLink to="/inbox">
-            Inbox {inboxCount > 0 ? <span className="count" aria-label={`${inboxCount} waiting`}>{inboxCount}</span> : null}
+            Inbox{" "}
+            {inboxCount > 0 ? (
+              <span className="count" aria-label={`${inboxCount} waiting`}>
+                {inboxCount}
+              </span>
+            ) : null}
           </NavLink>
           <NavLink to="/requests">Requests</NavLink>
           {admin ? (
@@ -63,9 +77,13 @@ export function ErrorBoundary() {
       <div className="card auth-card">
         <div className="card-body">
           <h1>{status === 403 ? "No access" : status === 404 ? "Not found" : "Something went wrong"}</h1>
-          <p className="muted" style={{ marginTop: 8 }}>{message}</p>
+          <p className="muted" style={{ marginTop: 8 }}>
+            {message}
+          </p>
           <p style={{ marginTop: 16 }}>
-            <a className="btn" href="/">Go to my start page</a>
+            <a className="btn" href="/">
+              Go to my start page
+            </a>
           </p>
         </div>
       </div>

@@ -17,7 +17,14 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const role = String(form.get("role"));
   if (role !== "owner" && role !== "admin" && role !== "approver") return formFailure("Pick a role.", { role: "Pick a role." });
   const memberRef = String(form.get("memberRef") ?? "").trim();
-  const result = await attempt(() => api.admin.users.create({ email: String(form.get("email") ?? "").trim(), name: String(form.get("name") ?? "").trim(), role, memberRef: memberRef || null }));
+  const result = await attempt(() =>
+    api.admin.users.create({
+      email: String(form.get("email") ?? "").trim(),
+      name: String(form.get("name") ?? "").trim(),
+      role,
+      memberRef: memberRef || null,
+    }),
+  );
   if (!result.ok) return result.failure;
   return { ok: true as const, email: result.value.email, password: result.value.initialPassword };
 }
@@ -29,25 +36,44 @@ export default function Users() {
   const busy = useNavigation().state === "submitting";
   return (
     <>
-      <PageHead title="Users" description="People who sign in to this admin app. Approvers see only their inbox and the requests they decide; admins set up keys, members and matrices." />
+      <PageHead
+        title="Users"
+        description="People who sign in to this admin app. Approvers see only their inbox and the requests they decide; admins set up keys, members and matrices."
+      />
       {result?.ok ? (
         <div className="card" style={{ marginBottom: 16 }}>
           <div className="card-body stack">
             <h2>{result.email} can now sign in</h2>
-            <p className="muted">Give them this one-time password through a safe channel; it is not shown again. They can change it under Account.</p>
-            <div className="secret"><code data-testid="initial-password">{result.password}</code></div>
+            <p className="muted">
+              Give them this one-time password through a safe channel; it is not shown again. They can change it under Account.
+            </p>
+            <div className="secret">
+              <code data-testid="initial-password">{result.password}</code>
+            </div>
           </div>
         </div>
       ) : null}
       <div className="grid-main-side">
         <div className="card table-wrap">
           <table>
-            <thead><tr><th>Name</th><th>Role</th><th className="hide-sm">Member</th><th className="hide-sm">Added</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Role</th>
+                <th className="hide-sm">Member</th>
+                <th className="hide-sm">Added</th>
+              </tr>
+            </thead>
             <tbody>
               {users.map((u) => (
                 <tr key={u.id}>
-                  <td><strong>{u.name}</strong><div className="faint small">{u.email}</div></td>
-                  <td><span className="badge badge-brand">{u.role}</span></td>
+                  <td>
+                    <strong>{u.name}</strong>
+                    <div className="faint small">{u.email}</div>
+                  </td>
+                  <td>
+                    <span className="badge badge-brand">{u.role}</span>
+                  </td>
                   <td className="hide-sm">{u.memberRef ? <code>{u.memberRef}</code> : <span className="faint">—</span>}</td>
                   <td className="hide-sm small">{formatDate(u.createdAt)}</td>
                 </tr>
@@ -56,9 +82,15 @@ export default function Users() {
           </table>
         </div>
         <div className="card">
-          <div className="card-head"><h2>Invite a user</h2></div>
+          <div className="card-head">
+            <h2>Invite a user</h2>
+          </div>
           <div className="card-body">
-            {failure ? <div style={{ marginBottom: 14 }}><Alert kind="error">{failure.formError}</Alert></div> : null}
+            {failure ? (
+              <div style={{ marginBottom: 14 }}>
+                <Alert kind="error">{failure.formError}</Alert>
+              </div>
+            ) : null}
             <Form method="post" noValidate>
               <Field label="Name" name="name" required error={failure?.fieldErrors.name} />
               <Field label="Email" name="email" type="email" required error={failure?.fieldErrors.email} />
@@ -69,8 +101,17 @@ export default function Users() {
                   {canAddAdmins ? <option value="owner">Owner</option> : null}
                 </select>
               </Field>
-              <Field label="Member externalRef" name="memberRef" error={failure?.fieldErrors.memberRef} hint="Approvers decide as this member, e.g. EMP-2001." />
-              <div className="form-actions"><button className="btn btn-primary" type="submit" disabled={busy}>{busy ? "Inviting…" : "Invite"}</button></div>
+              <Field
+                label="Member externalRef"
+                name="memberRef"
+                error={failure?.fieldErrors.memberRef}
+                hint="Approvers decide as this member, e.g. EMP-2001."
+              />
+              <div className="form-actions">
+                <button className="btn btn-primary" type="submit" disabled={busy}>
+                  {busy ? "Inviting…" : "Invite"}
+                </button>
+              </div>
             </Form>
           </div>
         </div>

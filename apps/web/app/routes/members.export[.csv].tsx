@@ -18,6 +18,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   });
   const date = new Date().toISOString().slice(0, 10);
   return new Response(body, {
-    headers: { "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": `attachment; filename="members-${date}.csv"`, "Cache-Control": "no-store" },
+    headers: {
+      "Content-Type": "text/csv; charset=utf-8",
+      "Content-Disposition": `attachment; filename="members-${date}.csv"`,
+      "Cache-Control": "no-store",
+    },
   });
 }

@@ -10,7 +10,14 @@ const MAX_BYTES = 50_000_000;
 export async function action({ request, context }: ActionFunctionArgs) {
   requireUser(request, context, "admin");
   const length = Number(request.headers.get("content-length") ?? "0");
-  if (length > MAX_BYTES) return Response.json({ type: "result", result: { ok: false, rows: 0, errorCount: 1, errors: [{ line: 1, field: "(file)", message: "The file is larger than 50 MB." }] } }, { status: 413 });
+  if (length > MAX_BYTES)
+    return Response.json(
+      {
+        type: "result",
+        result: { ok: false, rows: 0, errorCount: 1, errors: [{ line: 1, field: "(file)", message: "The file is larger than 50 MB." }] },
+      },
+      { status: 413 },
+    );
   const csv = await request.text();
   const encoder = new TextEncoder();
   let last = 0;
@@ -28,7 +35,15 @@ export async function action({ request, context }: ActionFunctionArgs) {
         send({ type: "result", result });
       } catch (error) {
         console.error(`[${context.requestId}] members import failed`, error);
-        send({ type: "result", result: { ok: false, rows: 0, errorCount: 1, errors: [{ line: 0, field: "(file)", message: "The import failed unexpectedly; nothing was imported." }] } });
+        send({
+          type: "result",
+          result: {
+            ok: false,
+            rows: 0,
+            errorCount: 1,
+            errors: [{ line: 0, field: "(file)", message: "The import failed unexpectedly; nothing was imported." }],
+          },
+        });
       }
       controller.close();
     },

@@ -54,8 +54,23 @@ export default function SignIn() {
             ) : null}
             <Form method="post" noValidate>
               <input type="hidden" name="redirectTo" value={params.get("redirectTo") ?? ""} />
-              <Field label="Email" name="email" type="email" autoComplete="username" required autoFocus error={failure?.fieldErrors.email} />
-              <Field label="Password" name="password" type="password" autoComplete="current-password" required error={failure?.fieldErrors.password} />
+              <Field
+                label="Email"
+                name="email"
+                type="email"
+                autoComplete="username"
+                required
+                autoFocus
+                error={failure?.fieldErrors.email}
+              />
+              <Field
+                label="Password"
+                name="password"
+                type="password"
+                autoComplete="current-password"
+                required
+                error={failure?.fieldErrors.password}
+              />
               <button className="btn btn-primary" type="submit" style={{ width: "100%", marginTop: 4 }} disabled={busy}>
                 {busy ? "Signing in…" : "Sign in"}
               </button>

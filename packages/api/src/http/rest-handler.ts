@@ -38,7 +38,10 @@ function toRestErrorBody(raw: string, requestId: string): string {
 }
 
 /** Reads a JSON body up to `limit` bytes. Resolves undefined when the body is empty. */
-function readJsonBody(req: IncomingMessage, limit: number): Promise<{ ok: true; value: unknown } | { ok: false; code: "payload_too_large" | "invalid_json" }> {
+function readJsonBody(
+  req: IncomingMessage,
+  limit: number,
+): Promise<{ ok: true; value: unknown } | { ok: false; code: "payload_too_large" | "invalid_json" }> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"] ?? 0);
     if (declared > limit) {
@@ -100,7 +103,8 @@ export function createRestHandler(deps: ApiDeps) {
     if (req.method !== "GET" && req.method !== "HEAD" && contentType.toLowerCase().startsWith("application/json")) {
       const body = await readJsonBody(req, deps.maxBodyBytes);
       if (!body.ok) {
-        const message = body.code === "payload_too_large" ? `The body exceeds ${deps.maxBodyBytes} bytes.` : "The request body is not valid JSON.";
+        const message =
+          body.code === "payload_too_large" ? `The body exceeds ${deps.maxBodyBytes} bytes.` : "The request body is not valid JSON.";
         return sendRestError(res, body.code, message, requestId);
       }
       // The bridge only parses bodies whose type is exactly application/json; hand it ours.
@@ -109,7 +113,10 @@ export function createRestHandler(deps: ApiDeps) {
 
     const end = res.end.bind(res) as (chunk?: unknown, ...rest: unknown[]) => ServerResponse;
     res.end = ((chunk?: unknown, ...rest: unknown[]) =>
-      end(res.statusCode >= 400 && typeof chunk === "string" ? toRestErrorBody(chunk, requestId) : chunk, ...rest)) as ServerResponse["end"];
+      end(
+        res.statusCode >= 400 && typeof chunk === "string" ? toRestErrorBody(chunk, requestId) : chunk,
+        ...rest,
+      )) as ServerResponse["end"];
     await bridge(req, res);
   };
 }

@@ -18,7 +18,11 @@ describe("the OpenAPI document", () => {
     expect(doc.servers).toEqual([{ url: "/v1" }]);
     expect(Object.keys(doc.paths).sort()).toEqual(expect.arrayContaining(["/requests", "/requests/test", "/requests/{requestId}"]));
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
-    for (const [method, path] of [["post", "/requests"], ["post", "/requests/test"], ["get", "/requests/{requestId}"]] as const) {
+    for (const [method, path] of [
+      ["post", "/requests"],
+      ["post", "/requests/test"],
+      ["get", "/requests/{requestId}"],
+    ] as const) {
       expect(op(method, path).security).toEqual([{ bearerAuth: [] }]);
     }
   });
@@ -57,11 +61,15 @@ describe("the OpenAPI document", () => {
     expect(submitRequestInput.safeParse(EXAMPLES["POST /requests"]!.request).success).toBe(true);
     expect(createdRequestOutput.safeParse(create.responses["201"].content["application/json"].example).success).toBe(true);
     expect(dryRunOutput.safeParse(op("post", "/requests/test").responses["200"].content["application/json"].example).success).toBe(true);
-    expect(requestView.safeParse(op("get", "/requests/{requestId}").responses["200"].content["application/json"].example).success).toBe(true);
+    expect(requestView.safeParse(op("get", "/requests/{requestId}").responses["200"].content["application/json"].example).success).toBe(
+      true,
+    );
   });
 
   it("describes the rate-limit headers on success responses", () => {
     const headers = op("get", "/requests/{requestId}").responses["200"].headers;
-    expect(Object.keys(headers)).toEqual(expect.arrayContaining(["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Request-Id"]));
+    expect(Object.keys(headers)).toEqual(
+      expect.arrayContaining(["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Request-Id"]),
+    );
   });
 });

@@ -30,7 +30,14 @@ const ERROR_SCHEMA = {
       },
     },
   },
-  example: { error: { code: "no_matching_matrix", message: 'No approval matrix matched requestType "purchase_order": "Engineering PO Matrix" (amount 50000 is not below its maximum 10000).', requestId: "rid_5Jq2mK8Lr3Xn9Tb0Wc4V" } },
+  example: {
+    error: {
+      code: "no_matching_matrix",
+      message:
+        'No approval matrix matched requestType "purchase_order": "Engineering PO Matrix" (amount 50000 is not below its maximum 10000).',
+      requestId: "rid_5Jq2mK8Lr3Xn9Tb0Wc4V",
+    },
+  },
 };
 
 const HEADER = (description: string, type = "string") => ({ description, schema: { type } });
@@ -59,7 +66,9 @@ const IDEMPOTENCY_KEY_PARAMETER = {
   schema: { type: "string", minLength: 1, maxLength: 255 },
   example: "3f0c1a52-8d7e-4c1b-9f7e-2a9b6c0d4e11",
 };
-const REPLAYED_HEADER = { "Idempotent-Replayed": HEADER("`true` when this response is the replay of an earlier call with the same Idempotency-Key.", "boolean") };
+const REPLAYED_HEADER = {
+  "Idempotent-Replayed": HEADER("`true` when this response is the replay of an earlier call with the same Idempotency-Key.", "boolean"),
+};
 
 function metaByOperation(): Map<string, ProcedureMeta> {
   const map = new Map<string, ProcedureMeta>();
@@ -83,13 +92,14 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version?: string }
       "Route approvals through your organization's approval matrices from any system.",
       "**Authentication.** Send your key in every request as `Authorization: Bearer apx_live_…`. Keys in the query string are refused.",
       "**Rate limits.** 60 requests per minute per key unless configured otherwise; every response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`, and a refusal is `429` with `Retry-After`.",
-      "**Errors.** Every error is `{ \"error\": { \"code\", \"message\", \"requestId\", \"issues\"? } }`; branch on `code`.",
+      '**Errors.** Every error is `{ "error": { "code", "message", "requestId", "issues"? } }`; branch on `code`.',
     ].join("\n\n"),
-    securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "apx_live_ + 32 characters", description: "An API key of your tenant." } },
+    securitySchemes: {
+      bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "apx_live_ + 32 characters", description: "An API key of your tenant." },
+    },
   });
   const components = (doc.components ??= {}) as Json;
-  (components.schemas as Json | undefined) ?? (components.schemas = {});
-  (components.schemas as Json).Error = ERROR_SCHEMA;
+  components.schemas = { ...(components.schemas as Json | undefined), Error: ERROR_SCHEMA };
 
   const metas = metaByOperation();
   for (const [path, item] of Object.entries(doc.paths ?? {}) as [string, Json][]) {
@@ -121,7 +131,10 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version?: string }
       for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {
         responses[String(status)] = {
           description: list.map((code) => `\`${code}\`: ${API_ERRORS[code].description}`).join("\n\n"),
-          headers: status === 429 ? { ...RATE_LIMIT_HEADERS, "Retry-After": HEADER("Seconds to wait before retrying.", "integer") } : { "Request-Id": RATE_LIMIT_HEADERS["Request-Id"] },
+          headers:
+            status === 429
+              ? { ...RATE_LIMIT_HEADERS, "Retry-After": HEADER("Seconds to wait before retrying.", "integer") }
+              : { "Request-Id": RATE_LIMIT_HEADERS["Request-Id"] },
           content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
         };
       }

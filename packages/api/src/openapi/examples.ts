@@ -47,11 +47,34 @@ export const statusExample = {
   totalStages: 2,
   decisions: [
     { stage: 1, decidedBy: "Jane Smith", decidedByRef: "EMP-2001", decision: "approved", comment: null, decidedAt: "2025-01-15T11:00:00Z" },
-    { stage: 2, decidedBy: "Bob Lee", decidedByRef: "EMP-3001", decision: "approved", comment: "Within budget", decidedAt: "2025-01-15T14:22:00Z" },
+    {
+      stage: 2,
+      decidedBy: "Bob Lee",
+      decidedByRef: "EMP-3001",
+      decision: "approved",
+      comment: "Within budget",
+      decidedAt: "2025-01-15T14:22:00Z",
+    },
   ],
   stages: [
-    { stage: 1, name: "Manager approval", rule: "any", quorum: null, status: "approved", approvers: [{ ref: "EMP-2001", name: "Jane Smith" }], pendingApprovers: [] },
-    { stage: 2, name: "Finance approval", rule: "any", quorum: null, status: "approved", approvers: [{ ref: "EMP-3001", name: "Bob Lee" }], pendingApprovers: [] },
+    {
+      stage: 1,
+      name: "Manager approval",
+      rule: "any",
+      quorum: null,
+      status: "approved",
+      approvers: [{ ref: "EMP-2001", name: "Jane Smith" }],
+      pendingApprovers: [],
+    },
+    {
+      stage: 2,
+      name: "Finance approval",
+      rule: "any",
+      quorum: null,
+      status: "approved",
+      approvers: [{ ref: "EMP-3001", name: "Bob Lee" }],
+      pendingApprovers: [],
+    },
   ],
   pendingApprovers: [],
   cancelReason: null,
@@ -69,7 +92,14 @@ export const cancelledExample = {
   updatedAt: "2025-01-15T12:05:00Z",
 };
 
-const { metadata: _metadata, decisions: _decisions, stages: _stages, pendingApprovers: _pending, cancelReason: _reason, ...summaryExample } = statusExample;
+const {
+  metadata: _metadata,
+  decisions: _decisions,
+  stages: _stages,
+  pendingApprovers: _pending,
+  cancelReason: _reason,
+  ...summaryExample
+} = statusExample;
 
 export const listExample = { data: [summaryExample], hasMore: true, nextCursor: "req_abc123" };
 
@@ -79,6 +109,9 @@ export const EXAMPLES: Record<string, { request?: unknown; response: unknown }> 
   "POST /requests/test": { request: submitExample, response: dryRunExample },
   "GET /requests/{requestId}": { response: statusExample },
   "GET /requests": { response: listExample },
-  "POST /requests/{requestId}/decisions": { request: { approverRef: "EMP-3001", decision: "approved", comment: "Within budget" }, response: statusExample },
+  "POST /requests/{requestId}/decisions": {
+    request: { approverRef: "EMP-3001", decision: "approved", comment: "Within budget" },
+    response: statusExample,
+  },
   "POST /requests/{requestId}/cancel": { request: { reason: "Ordered through another supplier" }, response: cancelledExample },
 };

@@ -61,7 +61,11 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   async hit(bucket: string, windowStart: number, windowMs: number): Promise<number> {
     const key = `${this.keyPrefix}rl:${bucket}:${windowStart}`;
-    const results = await this.redis.multi().incr(key).pexpire(key, windowMs + 1000).exec();
+    const results = await this.redis
+      .multi()
+      .incr(key)
+      .pexpire(key, windowMs + 1000)
+      .exec();
     const [error, count] = results?.[0] ?? [new Error("Redis returned no result"), 0];
     if (error) throw error;
     return Number(count);

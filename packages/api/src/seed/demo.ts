@@ -69,7 +69,12 @@ export async function seedDemoTenant(deps: ApiDeps): Promise<DemoSeed> {
   const owner = await caller.admin.users.create({ email: DEMO_OWNER_EMAIL, name: "Acme Admin", role: "owner" });
   const approvers: DemoSeed["approvers"] = [];
   for (const person of DEMO_MEMBERS.filter((m) => m.externalRef === "EMP-2001" || m.externalRef === "EMP-3001")) {
-    const user = await caller.admin.users.create({ email: person.email, name: person.name, role: "approver", memberRef: person.externalRef });
+    const user = await caller.admin.users.create({
+      email: person.email,
+      name: person.name,
+      role: "approver",
+      memberRef: person.externalRef,
+    });
     approvers.push({ email: user.email, password: user.initialPassword!, memberRef: person.externalRef });
   }
   return { tenantId: tenant.id, apiKey: key.key, admin: { email: owner.email, password: owner.initialPassword! }, approvers };

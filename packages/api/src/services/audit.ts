@@ -14,7 +14,7 @@ export async function writeAudit(tx: Queryable, actor: Actor, entries: AuditEntr
   const list = Array.isArray(entries) ? entries : [entries];
   if (list.length === 0) return;
   const who = actorAudit(actor);
-  await tx.insert(auditLog).values(
-    list.map((entry) => ({ id: newId("audit"), tenantId: actor.tenantId, ...who, ...entry, data: entry.data ?? {} })),
-  );
+  await tx
+    .insert(auditLog)
+    .values(list.map((entry) => ({ id: newId("audit"), tenantId: actor.tenantId, ...who, ...entry, data: entry.data ?? {} })));
 }

@@ -38,7 +38,12 @@ export async function decideRequest(db: Database, actor: Actor, input: DecideReq
     const [approver] = await tx
       .select({ id: members.id, ref: members.externalRef, active: members.active })
       .from(members)
-      .where(and(eq(members.tenantId, tenantId), "ref" in input.approver ? eq(members.externalRef, input.approver.ref) : eq(members.id, input.approver.memberId)))
+      .where(
+        and(
+          eq(members.tenantId, tenantId),
+          "ref" in input.approver ? eq(members.externalRef, input.approver.ref) : eq(members.id, input.approver.memberId),
+        ),
+      )
       .limit(1);
     if (!approver || !approver.active) {
       const who = "ref" in input.approver ? `externalRef "${input.approver.ref}"` : `id ${input.approver.memberId}`;

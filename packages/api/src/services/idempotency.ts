@@ -82,10 +82,16 @@ export async function claimIdempotencyKey(tx: Queryable, claim: IdempotencyClaim
     throw apiError("idempotency_conflict", "Another request with this Idempotency-Key is in progress; retry shortly.");
   }
   if (stored.endpoint !== claim.endpoint) {
-    throw apiError("idempotency_conflict", `This Idempotency-Key was already used for another operation (${stored.endpoint}). Use a new key for each operation.`);
+    throw apiError(
+      "idempotency_conflict",
+      `This Idempotency-Key was already used for another operation (${stored.endpoint}). Use a new key for each operation.`,
+    );
   }
   if (stored.bodyHash !== claim.bodyHash) {
-    throw apiError("idempotency_conflict", "This Idempotency-Key was already used with a different request body. Use a new key for a different request.");
+    throw apiError(
+      "idempotency_conflict",
+      "This Idempotency-Key was already used with a different request body. Use a new key for a different request.",
+    );
   }
   return { kind: "replay", status: stored.responseStatus, body: JSON.parse(stored.responseText) };
 }

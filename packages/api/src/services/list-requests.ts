@@ -103,9 +103,11 @@ async function assertCursorExists(db: Queryable, tenantId: string, cursor: strin
     .where(and(eq(requests.tenantId, tenantId), eq(requests.id, cursor)))
     .limit(1);
   if (!row) {
-    throw new DomainError("invalid_request", `startingAfter: no request ${cursor} in your tenant. Pass the nextCursor of the previous page.`, [
-      { field: "startingAfter", message: "unknown requestId" },
-    ]);
+    throw new DomainError(
+      "invalid_request",
+      `startingAfter: no request ${cursor} in your tenant. Pass the nextCursor of the previous page.`,
+      [{ field: "startingAfter", message: "unknown requestId" }],
+    );
   }
 }
 
@@ -121,7 +123,9 @@ export async function listInbox(db: Queryable, tenantId: string, input: InboxInp
     .where(and(eq(members.tenantId, tenantId), eq(members.externalRef, input.approverRef)))
     .limit(1);
   if (!member || !member.active) {
-    throw new DomainError("unknown_approver", `No active member has externalRef "${input.approverRef}".`, [{ field: "approverRef", message: "unknown externalRef" }]);
+    throw new DomainError("unknown_approver", `No active member has externalRef "${input.approverRef}".`, [
+      { field: "approverRef", message: "unknown externalRef" },
+    ]);
   }
   return toPage(db, tenantId, await inboxQuery(db, tenantId, member.id, input), input);
 }

@@ -75,7 +75,13 @@ export async function saveTransition(
     await tx
       .update(requestStages)
       .set({ status: stage.status })
-      .where(and(eq(requestStages.tenantId, request.tenantId), eq(requestStages.requestId, request.id), eq(requestStages.position, stage.position)));
+      .where(
+        and(
+          eq(requestStages.tenantId, request.tenantId),
+          eq(requestStages.requestId, request.id),
+          eq(requestStages.position, stage.position),
+        ),
+      );
   }
   await tx
     .update(requests)

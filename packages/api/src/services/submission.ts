@@ -53,7 +53,13 @@ const activeMatricesOfType = (db: Queryable) =>
   db
     .select()
     .from(matrices)
-    .where(and(eq(matrices.tenantId, sql.placeholder("tenantId")), eq(matrices.requestType, sql.placeholder("requestType")), eq(matrices.active, true)));
+    .where(
+      and(
+        eq(matrices.tenantId, sql.placeholder("tenantId")),
+        eq(matrices.requestType, sql.placeholder("requestType")),
+        eq(matrices.active, true),
+      ),
+    );
 
 const stagesOfMatrix = (db: Queryable) =>
   db
@@ -80,9 +86,11 @@ export async function planSubmission(db: Queryable, tenantId: string, input: Sub
     executePrepared(db, "submission_matrices", activeMatricesOfType, { tenantId, requestType: input.requestType }),
   ]);
   if (!submitterRow || !submitterRow.active) {
-    throw new DomainError("unknown_submitter", `No active member has externalRef "${input.submitterRef}". Map the employee as a member first.`, [
-      { field: "submitterRef", message: "unknown externalRef" },
-    ]);
+    throw new DomainError(
+      "unknown_submitter",
+      `No active member has externalRef "${input.submitterRef}". Map the employee as a member first.`,
+      [{ field: "submitterRef", message: "unknown externalRef" }],
+    );
   }
   const { defaultCurrency, ...submitter } = submitterRow;
   const amount = input.amount ?? null;
@@ -114,13 +122,21 @@ export async function planSubmission(db: Queryable, tenantId: string, input: Sub
 }
 
 /** Loads just the members the stages refer to: named ones, departments, the manager chain. */
-async function loadDirectory(db: Queryable, tenantId: string, submitter: DirectoryMember, stages: StageDefinition[]): Promise<MemberDirectory> {
+async function loadDirectory(
+  db: Queryable,
+  tenantId: string,
+  submitter: DirectoryMember,
+  stages: StageDefinition[],
+): Promise<MemberDirectory> {
   const needs = directoryNeeds(stages);
   const byId = new Map<string, DirectoryMember>([[submitter.id, submitter]]);
   const byDepartment = new Map<string, DirectoryMember[]>();
   const [named, departmentMembers] = await Promise.all([
     needs.memberIds.length
-      ? db.select(directoryColumns).from(members).where(and(eq(members.tenantId, tenantId), inArray(members.id, needs.memberIds)))
+      ? db
+          .select(directoryColumns)
+          .from(members)
+          .where(and(eq(members.tenantId, tenantId), inArray(members.id, needs.memberIds)))
       : Promise.resolve([]),
     needs.departments.length
       ? db

@@ -9,7 +9,12 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
   const plan = await planSubmission(db, actor.tenantId, input);
   const requestId = newId("request");
   const flow = openRequest(
-    plan.stages.map((stage) => ({ position: stage.position, rule: stage.rule, quorum: stage.quorum, approverIds: stage.eligible.map((m) => m.id) })),
+    plan.stages.map((stage) => ({
+      position: stage.position,
+      rule: stage.rule,
+      quorum: stage.quorum,
+      approverIds: stage.eligible.map((m) => m.id),
+    })),
   );
   const now = new Date();
   await db.transaction(async (tx) => {
@@ -46,7 +51,13 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
       action: "request.submitted",
       targetType: "request",
       targetId: requestId,
-      data: { submitterRef: input.submitterRef, requestType: input.requestType, matrixId: plan.matrix.id, amount: plan.amount, currency: plan.currency },
+      data: {
+        submitterRef: input.submitterRef,
+        requestType: input.requestType,
+        matrixId: plan.matrix.id,
+        amount: plan.amount,
+        currency: plan.currency,
+      },
     });
   });
   return {

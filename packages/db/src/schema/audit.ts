@@ -6,7 +6,9 @@ export const auditLog = pgTable(
   "audit_log",
   {
     id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
     actorType: text("actor_type", { enum: ["api_key", "user", "operator", "system"] }).notNull(),
     actorId: text("actor_id").notNull(),
     action: text("action").notNull(),
@@ -15,5 +17,8 @@ export const auditLog = pgTable(
     data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("audit_log_tenant_created_idx").on(t.tenantId, t.createdAt.desc()), index("audit_log_target_idx").on(t.tenantId, t.targetId)],
+  (t) => [
+    index("audit_log_tenant_created_idx").on(t.tenantId, t.createdAt.desc()),
+    index("audit_log_target_idx").on(t.tenantId, t.targetId),
+  ],
 );

@@ -5,7 +5,9 @@ import { tenants } from "./tenants";
 export const idempotencyKeys = pgTable(
   "idempotency_keys",
   {
-    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
     key: text("key").notNull(),
     /** Method and path, so one key cannot be replayed on another endpoint. */
     endpoint: text("endpoint").notNull(),

@@ -6,7 +6,9 @@ export const matrices = pgTable(
   "matrices",
   {
     id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
     requestType: text("request_type").notNull(),
     minAmount: doublePrecision("min_amount"),
@@ -24,12 +26,18 @@ export const matrices = pgTable(
 export const matrixStages = pgTable(
   "matrix_stages",
   {
-    matrixId: text("matrix_id").notNull().references(() => matrices.id, { onDelete: "cascade" }),
-    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    matrixId: text("matrix_id")
+      .notNull()
+      .references(() => matrices.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
     position: integer("position").notNull(),
     name: text("name").notNull(),
     approvers: jsonb("approvers").$type<ApproverSpec>().notNull(),
-    rule: text("rule", { enum: ["any", "all", "quorum"] }).$type<StageRule>().notNull(),
+    rule: text("rule", { enum: ["any", "all", "quorum"] })
+      .$type<StageRule>()
+      .notNull(),
     quorum: integer("quorum"),
   },
   (t) => [primaryKey({ columns: [t.matrixId, t.position] })],

@@ -7,7 +7,9 @@ export const members = pgTable(
   "members",
   {
     id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
     email: text("email"),
     externalRef: text("external_ref").notNull(),

@@ -9,14 +9,20 @@ export const requests = pgTable(
   "requests",
   {
     id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
-    submitterId: text("submitter_id").notNull().references(() => members.id),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    submitterId: text("submitter_id")
+      .notNull()
+      .references(() => members.id),
     requestType: text("request_type").notNull(),
     title: text("title").notNull(),
     amount: doublePrecision("amount"),
     currency: text("currency"),
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
-    matrixId: text("matrix_id").notNull().references(() => matrices.id),
+    matrixId: text("matrix_id")
+      .notNull()
+      .references(() => matrices.id),
     /** Snapshot: later edits of the matrix never change a request in flight. */
     matrixName: text("matrix_name").notNull(),
     status: text("status").$type<RequestStatus>().notNull(),
@@ -40,8 +46,12 @@ export const requests = pgTable(
 export const requestStages = pgTable(
   "request_stages",
   {
-    requestId: text("request_id").notNull().references(() => requests.id, { onDelete: "cascade" }),
-    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    requestId: text("request_id")
+      .notNull()
+      .references(() => requests.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
     position: integer("position").notNull(),
     name: text("name").notNull(),
     rule: text("rule").$type<StageRule>().notNull(),
@@ -52,7 +62,9 @@ export const requestStages = pgTable(
   (t) => [
     primaryKey({ columns: [t.requestId, t.position] }),
     // The inbox: open stages waiting on a member, without wading through every closed stage.
-    index("request_stages_open_approvers_idx").using("gin", t.approverIds).where(sql`${t.status} = 'open'`),
+    index("request_stages_open_approvers_idx")
+      .using("gin", t.approverIds)
+      .where(sql`${t.status} = 'open'`),
   ],
 );
 
@@ -60,10 +72,16 @@ export const decisions = pgTable(
   "decisions",
   {
     id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
-    requestId: text("request_id").notNull().references(() => requests.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    requestId: text("request_id")
+      .notNull()
+      .references(() => requests.id, { onDelete: "cascade" }),
     stage: integer("stage").notNull(),
-    approverId: text("approver_id").notNull().references(() => members.id),
+    approverId: text("approver_id")
+      .notNull()
+      .references(() => members.id),
     decision: text("decision").$type<Decision>().notNull(),
     comment: text("comment"),
     decidedAt: timestamp("decided_at", { withTimezone: true }).notNull().defaultNow(),

@@ -44,7 +44,10 @@ export const apiKeysRouter = router({
       z.strictObject({
         name: z.string().trim().min(1).max(100),
         scopes: z.array(z.enum(API_KEY_SCOPES)).min(1),
-        expiresAt: z.iso.datetime().optional().refine((v) => !v || Date.parse(v) > Date.now(), "must be in the future"),
+        expiresAt: z.iso
+          .datetime()
+          .optional()
+          .refine((v) => !v || Date.parse(v) > Date.now(), "must be in the future"),
         rateLimitPerMinute: z.number().int().min(1).max(1_000_000).optional(),
       }),
     )
@@ -96,7 +99,10 @@ export const apiKeysRouter = router({
           .where(and(eq(apiKeys.tenantId, ctx.tenantId), eq(apiKeys.id, input.id), isNull(apiKeys.revokedAt)))
           .returning();
         if (!row) {
-          const [existing] = await tx.select().from(apiKeys).where(and(eq(apiKeys.tenantId, ctx.tenantId), eq(apiKeys.id, input.id)));
+          const [existing] = await tx
+            .select()
+            .from(apiKeys)
+            .where(and(eq(apiKeys.tenantId, ctx.tenantId), eq(apiKeys.id, input.id)));
           if (existing) return toView(existing); // already revoked: revoking again changes nothing
           throw apiError("not_found", `No API key ${input.id}.`);
         }

@@ -52,7 +52,9 @@ export const auditRouter = router({
         )
         .orderBy(desc(auditLog.createdAt), desc(auditLog.id))
         .limit(input.limit + 1);
-      const page = rows.slice(0, input.limit).map(({ entry, actorName }) => ({ ...entry, actorName, createdAt: entry.createdAt.toISOString() }));
+      const page = rows
+        .slice(0, input.limit)
+        .map(({ entry, actorName }) => ({ ...entry, actorName, createdAt: entry.createdAt.toISOString() }));
       const last = page[page.length - 1];
       return { entries: page, nextCursor: rows.length > input.limit && last ? `${last.createdAt}|${last.id}` : null };
     }),

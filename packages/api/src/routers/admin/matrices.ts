@@ -28,7 +28,10 @@ export const stageInput = z
     rule: z.enum(["any", "all", "quorum"]),
     quorum: z.number().int().min(1).max(100).nullish(),
   })
-  .refine((s) => (s.rule === "quorum") === (s.quorum != null), { message: "quorum is required with rule quorum, and only then", path: ["quorum"] });
+  .refine((s) => (s.rule === "quorum") === (s.quorum != null), {
+    message: "quorum is required with rule quorum, and only then",
+    path: ["quorum"],
+  });
 
 export const matrixInput = z
   .strictObject({
@@ -36,7 +39,10 @@ export const matrixInput = z
     requestType: z.string().trim().min(1).max(100),
     minAmount: z.number().min(0).nullish(),
     maxAmount: z.number().min(0).nullish(),
-    currency: z.string().regex(/^[A-Za-z]{3}$/).nullish(),
+    currency: z
+      .string()
+      .regex(/^[A-Za-z]{3}$/)
+      .nullish(),
     conditions: z.array(matrixCondition).max(50).default([]),
     priority: z.number().int().min(-1000).max(1000).default(0),
     active: z.boolean().default(true),
@@ -81,9 +87,16 @@ export const matricesRouter = router({
 
   get: tenantProcedure("admin")
     .input(z.object({ id: z.string().min(1) }))
-    .output(matrixView.extend({ stages: z.array(matrixView.shape.stages.element.extend({ approverRefs: z.array(z.object({ ref: z.string(), name: z.string() })) })) }))
+    .output(
+      matrixView.extend({
+        stages: z.array(matrixView.shape.stages.element.extend({ approverRefs: z.array(z.object({ ref: z.string(), name: z.string() })) })),
+      }),
+    )
     .query(async ({ ctx, input }) => {
-      const [row] = await ctx.deps.db.select().from(matrices).where(and(eq(matrices.tenantId, ctx.tenantId), eq(matrices.id, input.id)));
+      const [row] = await ctx.deps.db
+        .select()
+        .from(matrices)
+        .where(and(eq(matrices.tenantId, ctx.tenantId), eq(matrices.id, input.id)));
       if (!row) throw apiError("not_found", `No matrix ${input.id}.`);
       const stages = await ctx.deps.db
         .select()
@@ -92,7 +105,10 @@ export const matricesRouter = router({
         .orderBy(asc(matrixStages.position));
       const ids = stages.flatMap((s) => (s.approvers.type === "members" ? s.approvers.memberIds : []));
       const named = ids.length
-        ? await ctx.deps.db.select({ id: members.id, ref: members.externalRef, name: members.name }).from(members).where(and(eq(members.tenantId, ctx.tenantId), inArray(members.id, ids)))
+        ? await ctx.deps.db
+            .select({ id: members.id, ref: members.externalRef, name: members.name })
+            .from(members)
+            .where(and(eq(members.tenantId, ctx.tenantId), inArray(members.id, ids)))
         : [];
       const byId = new Map(named.map((m) => [m.id, { ref: m.ref, name: m.name }]));
       return {
@@ -104,7 +120,10 @@ export const matricesRouter = router({
           rule,
           quorum,
           approvers,
-          approverRefs: approvers.type === "members" ? approvers.memberIds.map((id) => byId.get(id) ?? { ref: "(removed)", name: "(removed member)" }) : [],
+          approverRefs:
+            approvers.type === "members"
+              ? approvers.memberIds.map((id) => byId.get(id) ?? { ref: "(removed)", name: "(removed member)" })
+              : [],
         })),
       };
     }),
@@ -126,7 +145,12 @@ export const matricesRouter = router({
           .where(and(eq(matrices.tenantId, ctx.tenantId), eq(matrices.id, input.id)))
           .returning({ id: matrices.id, active: matrices.active, name: matrices.name });
         if (!row) throw apiError("not_found", `No matrix ${input.id}.`);
-        await writeAudit(tx, ctx.actor, { action: input.active ? "matrix.activated" : "matrix.deactivated", targetType: "matrix", targetId: row.id, data: { name: row.name } });
+        await writeAudit(tx, ctx.actor, {
+          action: input.active ? "matrix.activated" : "matrix.deactivated",
+          targetType: "matrix",
+          targetId: row.id,
+          data: { name: row.name },
+        });
         return { id: row.id, active: row.active };
       });
     }),
@@ -143,7 +167,10 @@ export const matricesRouter = router({
         sample: z.object({
           submitterRef: z.string().trim().min(1).max(200),
           amount: z.number().min(0).nullish(),
-          currency: z.string().regex(/^[A-Za-z]{3}$/).nullish(),
+          currency: z
+            .string()
+            .regex(/^[A-Za-z]{3}$/)
+            .nullish(),
           metadata: z.record(z.string(), z.unknown()).optional(),
         }),
       }),
@@ -155,27 +182,51 @@ export const matricesRouter = router({
           matrixId: z.string(),
           matrixName: z.string(),
           isThisMatrix: z.boolean(),
-          stages: z.array(z.object({ position: z.number().int(), name: z.string(), rule: z.string(), quorum: z.number().nullable(), approvers: z.array(z.object({ ref: z.string(), name: z.string() })) })),
+          stages: z.array(
+            z.object({
+              position: z.number().int(),
+              name: z.string(),
+              rule: z.string(),
+              quorum: z.number().nullable(),
+              approvers: z.array(z.object({ ref: z.string(), name: z.string() })),
+            }),
+          ),
         }),
         z.object({ routed: z.literal(false), code: z.string(), message: z.string() }),
       ]),
     )
     .mutation(async ({ ctx, input }) => {
       type Outcome =
-        | { routed: true; matrixId: string; matrixName: string; isThisMatrix: boolean; stages: { position: number; name: string; rule: string; quorum: number | null; approvers: { ref: string; name: string }[] }[] }
+        | {
+            routed: true;
+            matrixId: string;
+            matrixName: string;
+            isThisMatrix: boolean;
+            stages: { position: number; name: string; rule: string; quorum: number | null; approvers: { ref: string; name: string }[] }[];
+          }
         | { routed: false; code: string; message: string };
       let outcome: Outcome | null = null;
       try {
         await ctx.deps.db.transaction(async (tx) => {
           const { id } = await saveMatrix(tx, ctx.actor, { ...input.matrix, active: true }, input.id ?? null, { audit: false });
           try {
-            const plan = await planSubmission(tx, ctx.tenantId, { ...input.sample, requestType: input.matrix.requestType, title: "Preview" });
+            const plan = await planSubmission(tx, ctx.tenantId, {
+              ...input.sample,
+              requestType: input.matrix.requestType,
+              title: "Preview",
+            });
             outcome = {
               routed: true,
               matrixId: plan.matrix.id,
               matrixName: plan.matrix.name,
               isThisMatrix: plan.matrix.id === id,
-              stages: plan.stages.map((s) => ({ position: s.position, name: s.name, rule: s.rule, quorum: s.quorum, approvers: s.eligible.map((m) => ({ ref: m.externalRef, name: m.name })) })),
+              stages: plan.stages.map((s) => ({
+                position: s.position,
+                name: s.name,
+                rule: s.rule,
+                quorum: s.quorum,
+                approvers: s.eligible.map((m) => ({ ref: m.externalRef, name: m.name })),
+              })),
             };
           } catch (error) {
             if (!(error instanceof DomainError)) throw error;
@@ -193,13 +244,19 @@ export const matricesRouter = router({
     .output(z.array(matrixView))
     .query(async ({ ctx }) => {
       const [rows, stages] = await Promise.all([
-        ctx.deps.db.select().from(matrices).where(eq(matrices.tenantId, ctx.tenantId)).orderBy(desc(matrices.priority), asc(matrices.createdAt)),
+        ctx.deps.db
+          .select()
+          .from(matrices)
+          .where(eq(matrices.tenantId, ctx.tenantId))
+          .orderBy(desc(matrices.priority), asc(matrices.createdAt)),
         ctx.deps.db.select().from(matrixStages).where(eq(matrixStages.tenantId, ctx.tenantId)).orderBy(asc(matrixStages.position)),
       ]);
       return rows.map((m) => ({
         ...m,
         createdAt: m.createdAt.toISOString(),
-        stages: stages.filter((s) => s.matrixId === m.id).map(({ position, name, rule, quorum, approvers }) => ({ position, name, rule, quorum, approvers })),
+        stages: stages
+          .filter((s) => s.matrixId === m.id)
+          .map(({ position, name, rule, quorum, approvers }) => ({ position, name, rule, quorum, approvers })),
       }));
     }),
 });
@@ -209,16 +266,27 @@ class PreviewRollback extends Error {}
 type MatrixInput = z.infer<typeof matrixInput>;
 
 /** Writes a new matrix (id null) or replaces an existing one, stages included, with its audit row. */
-async function saveMatrix(tx: Queryable, actor: Actor, input: MatrixInput, existingId: string | null, options: { audit: boolean } = { audit: true }): Promise<{ id: string }> {
+async function saveMatrix(
+  tx: Queryable,
+  actor: Actor,
+  input: MatrixInput,
+  existingId: string | null,
+  options: { audit: boolean } = { audit: true },
+): Promise<{ id: string }> {
   const tenantId = actor.tenantId;
   const refs = [...new Set(input.stages.flatMap((s) => (s.approvers.type === "members" ? s.approvers.memberRefs : [])))];
   const found = refs.length
-    ? await tx.select({ id: members.id, ref: members.externalRef }).from(members).where(and(eq(members.tenantId, tenantId), inArray(members.externalRef, refs)))
+    ? await tx
+        .select({ id: members.id, ref: members.externalRef })
+        .from(members)
+        .where(and(eq(members.tenantId, tenantId), inArray(members.externalRef, refs)))
     : [];
   const idByRef = new Map(found.map((m) => [m.ref, m.id]));
   const missing = refs.filter((r) => !idByRef.has(r));
   if (missing.length) {
-    throw apiError("invalid_request", `Unknown approver externalRef(s): ${missing.join(", ")}.`, [{ field: "stages.approvers.memberRefs", message: "unknown externalRef" }]);
+    throw apiError("invalid_request", `Unknown approver externalRef(s): ${missing.join(", ")}.`, [
+      { field: "stages.approvers.memberRefs", message: "unknown externalRef" },
+    ]);
   }
   const values = {
     name: input.name,

@@ -19,8 +19,7 @@ export interface ImportRowError {
 }
 
 export type MemberImportResult =
-  | { ok: true; rows: number; created: number; updated: number }
-  | { ok: false; rows: number; errorCount: number; errors: ImportRowError[] };
+  { ok: true; rows: number; created: number; updated: number } | { ok: false; rows: number; errorCount: number; errors: ImportRowError[] };
 
 interface ImportRow {
   line: number;
@@ -36,7 +35,10 @@ const emailSchema = z.email();
 type Progress = (p: { phase: string; done: number; total: number }) => void;
 
 /** Reads and checks every row; nothing is written unless the whole file is valid. */
-function validateRows(csv: string, existingRefs: (refs: string[]) => Promise<Set<string>>): Promise<{ rows: ImportRow[]; errors: ImportRowError[]; errorCount: number }> {
+function validateRows(
+  csv: string,
+  existingRefs: (refs: string[]) => Promise<Set<string>>,
+): Promise<{ rows: ImportRow[]; errors: ImportRowError[]; errorCount: number }> {
   return (async () => {
     const table = parseCsv(csv);
     const errors: ImportRowError[] = [];
@@ -56,7 +58,14 @@ function validateRows(csv: string, existingRefs: (refs: string[]) => Promise<Set
       return { rows: [], errors, errorCount };
     }
     const col = (name: string) => header.indexOf(name);
-    const at = { ref: col("externalRef"), name: col("name"), email: col("email"), dept: col("department"), mgr: col("managerRef"), active: col("active") };
+    const at = {
+      ref: col("externalRef"),
+      name: col("name"),
+      email: col("email"),
+      dept: col("department"),
+      mgr: col("managerRef"),
+      active: col("active"),
+    };
     const rows: ImportRow[] = [];
     const seen = new Map<string, number>();
     for (let i = 1; i < table.length; i++) {
@@ -68,14 +77,18 @@ function validateRows(csv: string, existingRefs: (refs: string[]) => Promise<Set
       const email = get(at.email);
       const activeText = get(at.active).toLowerCase();
       let ok = true;
-      if (!externalRef) (ok = false), fail(line, "externalRef", "is required");
-      else if (externalRef.length > 200) (ok = false), fail(line, "externalRef", "is longer than 200 characters");
-      else if (seen.has(externalRef)) (ok = false), fail(line, "externalRef", `"${externalRef}" appears again (first on line ${seen.get(externalRef)})`);
-      if (!name) (ok = false), fail(line, "name", "is required");
-      else if (name.length > 200) (ok = false), fail(line, "name", "is longer than 200 characters");
-      if (email && !emailSchema.safeParse(email).success) (ok = false), fail(line, "email", `"${email}" is not an email address`);
-      if (activeText && !["true", "false", "yes", "no", "1", "0"].includes(activeText)) (ok = false), fail(line, "active", "must be true or false");
-      if (get(at.dept).length > 200) (ok = false), fail(line, "department", "is longer than 200 characters");
+      const reject = (field: string, message: string) => {
+        ok = false;
+        fail(line, field, message);
+      };
+      if (!externalRef) reject("externalRef", "is required");
+      else if (externalRef.length > 200) reject("externalRef", "is longer than 200 characters");
+      else if (seen.has(externalRef)) reject("externalRef", `"${externalRef}" appears again (first on line ${seen.get(externalRef)})`);
+      if (!name) reject("name", "is required");
+      else if (name.length > 200) reject("name", "is longer than 200 characters");
+      if (email && !emailSchema.safeParse(email).success) reject("email", `"${email}" is not an email address`);
+      if (activeText && !["true", "false", "yes", "no", "1", "0"].includes(activeText)) reject("active", "must be true or false");
+      if (get(at.dept).length > 200) reject("department", "is longer than 200 characters");
       if (externalRef) seen.set(externalRef, line);
       if (ok) {
         rows.push({
@@ -94,7 +107,8 @@ function validateRows(csv: string, existingRefs: (refs: string[]) => Promise<Set
     const known = outside.length ? await existingRefs(outside) : new Set<string>();
     for (const row of rows) {
       if (row.managerRef === row.externalRef) fail(row.line, "managerRef", "a member cannot be their own manager");
-      else if (row.managerRef && !seen.has(row.managerRef) && !known.has(row.managerRef)) fail(row.line, "managerRef", `no member "${row.managerRef}" in the file or the tenant`);
+      else if (row.managerRef && !seen.has(row.managerRef) && !known.has(row.managerRef))
+        fail(row.line, "managerRef", `no member "${row.managerRef}" in the file or the tenant`);
     }
     return { rows, errors, errorCount };
   })();
@@ -111,13 +125,17 @@ export async function importMembersCsv(db: Queryable, actor: Actor, csv: string,
     const found = new Set<string>();
     for (let i = 0; i < refs.length; i += BATCH) {
       const slice = refs.slice(i, i + BATCH);
-      const hit = await db.select({ ref: members.externalRef }).from(members).where(and(eq(members.tenantId, tenantId), inArray(members.externalRef, slice)));
+      const hit = await db
+        .select({ ref: members.externalRef })
+        .from(members)
+        .where(and(eq(members.tenantId, tenantId), inArray(members.externalRef, slice)));
       for (const h of hit) found.add(h.ref);
     }
     return found;
   });
   if (errorCount > 0) return { ok: false, rows: rows.length + errorCount, errorCount, errors };
-  if (rows.length === 0) return { ok: false, rows: 0, errorCount: 1, errors: [{ line: 2, field: "(file)", message: "The file has a header but no rows." }] };
+  if (rows.length === 0)
+    return { ok: false, rows: 0, errorCount: 1, errors: [{ line: 2, field: "(file)", message: "The file has a header but no rows." }] };
 
   const total = rows.length * 2;
   let created = 0;
@@ -126,10 +144,26 @@ export async function importMembersCsv(db: Queryable, actor: Actor, csv: string,
       const slice = rows.slice(i, i + BATCH);
       const result = await tx
         .insert(members)
-        .values(slice.map((r) => ({ id: newId("member"), tenantId, name: r.name, email: r.email, externalRef: r.externalRef, department: r.department, active: r.active })))
+        .values(
+          slice.map((r) => ({
+            id: newId("member"),
+            tenantId,
+            name: r.name,
+            email: r.email,
+            externalRef: r.externalRef,
+            department: r.department,
+            active: r.active,
+          })),
+        )
         .onConflictDoUpdate({
           target: [members.tenantId, members.externalRef],
-          set: { name: sql`excluded.name`, email: sql`excluded.email`, department: sql`excluded.department`, active: sql`excluded.active`, updatedAt: sql`now()` },
+          set: {
+            name: sql`excluded.name`,
+            email: sql`excluded.email`,
+            department: sql`excluded.department`,
+            active: sql`excluded.active`,
+            updatedAt: sql`now()`,
+          },
         })
         .returning({ inserted: sql<boolean>`(xmax = 0)` });
       created += result.filter((r) => r.inserted).length;
@@ -149,7 +183,12 @@ export async function importMembersCsv(db: Queryable, actor: Actor, csv: string,
       onProgress?.({ phase: "writing", done: rows.length + i + slice.length, total });
     }
     const updated = rows.length - created;
-    await writeAudit(tx, actor, { action: "member.imported", targetType: "member", targetId: "csv", data: { rows: rows.length, created, updated } });
+    await writeAudit(tx, actor, {
+      action: "member.imported",
+      targetType: "member",
+      targetId: "csv",
+      data: { rows: rows.length, created, updated },
+    });
     return { ok: true as const, rows: rows.length, created, updated };
   });
 }

@@ -35,7 +35,10 @@ const memberFields = z.strictObject({
 });
 
 async function memberIdByRef(db: Queryable, tenantId: string, ref: string, field: string): Promise<string> {
-  const [row] = await db.select({ id: members.id }).from(members).where(and(eq(members.tenantId, tenantId), eq(members.externalRef, ref)));
+  const [row] = await db
+    .select({ id: members.id })
+    .from(members)
+    .where(and(eq(members.tenantId, tenantId), eq(members.externalRef, ref)));
   if (!row) throw apiError("invalid_request", `No member has externalRef "${ref}".`, [{ field, message: "unknown externalRef" }]);
   return row.id;
 }
@@ -65,14 +68,28 @@ const memberBasics = {
           })
           .onConflictDoNothing()
           .returning();
-        if (!row) throw apiError("conflict", `A member with externalRef "${input.externalRef}" already exists.`, [{ field: "externalRef", message: "already in use" }]);
-        await writeAudit(tx, ctx.actor, { action: "member.created", targetType: "member", targetId: row.id, data: { externalRef: row.externalRef } });
+        if (!row)
+          throw apiError("conflict", `A member with externalRef "${input.externalRef}" already exists.`, [
+            { field: "externalRef", message: "already in use" },
+          ]);
+        await writeAudit(tx, ctx.actor, {
+          action: "member.created",
+          targetType: "member",
+          targetId: row.id,
+          data: { externalRef: row.externalRef },
+        });
         return toView(row);
       });
     }),
 
   list: tenantProcedure("admin")
-    .input(z.object({ search: z.string().trim().max(200).optional(), limit: z.number().int().min(1).max(200).default(50), after: z.string().optional() }))
+    .input(
+      z.object({
+        search: z.string().trim().max(200).optional(),
+        limit: z.number().int().min(1).max(200).default(50),
+        after: z.string().optional(),
+      }),
+    )
     .output(z.object({ members: z.array(memberView), nextCursor: z.string().nullable() }))
     .query(async ({ ctx, input }) => {
       const pattern = input.search ? `%${input.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
@@ -92,7 +109,6 @@ const memberBasics = {
       return { members: page.map(toView), nextCursor: rows.length > input.limit ? page[page.length - 1]!.externalRef : null };
     }),
 };
-
 
 function detailQuery(db: Queryable) {
   return db
@@ -118,7 +134,14 @@ function searchFilter(tenantId: string, search: string | undefined, status: "act
   const pattern = search ? `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
   return and(
     eq(members.tenantId, tenantId),
-    pattern ? or(ilike(members.name, pattern), ilike(members.externalRef, pattern), ilike(members.email, pattern), ilike(members.department, pattern)) : undefined,
+    pattern
+      ? or(
+          ilike(members.name, pattern),
+          ilike(members.externalRef, pattern),
+          ilike(members.email, pattern),
+          ilike(members.department, pattern),
+        )
+      : undefined,
     status === "all" ? undefined : eq(members.active, status === "active"),
   );
 }
@@ -173,24 +196,39 @@ export const membersRouter = router({
     .output(memberView)
     .mutation(async ({ ctx, input }) => {
       return ctx.deps.db.transaction(async (tx) => {
-        const [existing] = await tx.select({ id: members.id }).from(members).where(and(eq(members.tenantId, ctx.tenantId), eq(members.id, input.id)));
+        const [existing] = await tx
+          .select({ id: members.id })
+          .from(members)
+          .where(and(eq(members.tenantId, ctx.tenantId), eq(members.id, input.id)));
         if (!existing) throw apiError("not_found", `No member ${input.id}.`);
         const managerId = input.managerRef ? await memberIdByRef(tx, ctx.tenantId, input.managerRef, "managerRef") : null;
-        if (managerId === input.id) throw apiError("invalid_request", "A member cannot be their own manager.", [{ field: "managerRef", message: "cannot be the member" }]);
+        if (managerId === input.id)
+          throw apiError("invalid_request", "A member cannot be their own manager.", [
+            { field: "managerRef", message: "cannot be the member" },
+          ]);
         if (input.userId) {
-          const [user] = await tx.select({ id: users.id }).from(users).where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, input.userId)));
+          const [user] = await tx
+            .select({ id: users.id })
+            .from(users)
+            .where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, input.userId)));
           if (!user) throw apiError("invalid_request", "No such user in this tenant.", [{ field: "userId", message: "unknown user" }]);
           const [taken] = await tx
             .select({ ref: members.externalRef })
             .from(members)
             .where(and(eq(members.tenantId, ctx.tenantId), eq(members.userId, input.userId), ne(members.id, input.id)));
-          if (taken) throw apiError("conflict", `That user is already linked to member ${taken.ref}.`, [{ field: "userId", message: "already linked" }]);
+          if (taken)
+            throw apiError("conflict", `That user is already linked to member ${taken.ref}.`, [
+              { field: "userId", message: "already linked" },
+            ]);
         }
         const [clash] = await tx
           .select({ id: members.id })
           .from(members)
           .where(and(eq(members.tenantId, ctx.tenantId), eq(members.externalRef, input.externalRef), ne(members.id, input.id)));
-        if (clash) throw apiError("conflict", `A member with externalRef "${input.externalRef}" already exists.`, [{ field: "externalRef", message: "already in use" }]);
+        if (clash)
+          throw apiError("conflict", `A member with externalRef "${input.externalRef}" already exists.`, [
+            { field: "externalRef", message: "already in use" },
+          ]);
         const [row] = await tx
           .update(members)
           .set({
@@ -205,7 +243,12 @@ export const membersRouter = router({
           .where(and(eq(members.tenantId, ctx.tenantId), eq(members.id, input.id)))
           .returning();
         if (!row) throw apiError("not_found", `No member ${input.id}.`);
-        await writeAudit(tx, ctx.actor, { action: "member.updated", targetType: "member", targetId: row.id, data: { externalRef: row.externalRef } });
+        await writeAudit(tx, ctx.actor, {
+          action: "member.updated",
+          targetType: "member",
+          targetId: row.id,
+          data: { externalRef: row.externalRef },
+        });
         return toView(row);
       });
     }),

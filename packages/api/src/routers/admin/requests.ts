@@ -142,11 +142,26 @@ export const adminRequestsRouter = router({
 
   /** The signed-in approver decides as their own member: the approver never comes from input. */
   decide: tenantProcedure("approver")
-    .input(z.object({ requestId: z.string().min(1), decision: z.enum(["approved", "rejected"]), comment: z.string().trim().max(2000).nullish() }))
+    .input(
+      z.object({
+        requestId: z.string().min(1),
+        decision: z.enum(["approved", "rejected"]),
+        comment: z.string().trim().max(2000).nullish(),
+      }),
+    )
     .output(requestView)
     .mutation(({ ctx, input }) => {
       const memberId = ctx.actor.kind === "user" ? ctx.actor.memberId : null;
-      if (!memberId) throw apiError("forbidden", "Your sign-in is not linked to a member, so you cannot decide. Ask an admin to link you on the Members page.");
-      return decideRequest(ctx.deps.db, ctx.actor, { requestId: input.requestId, approver: { memberId }, decision: input.decision, comment: input.comment ?? null });
+      if (!memberId)
+        throw apiError(
+          "forbidden",
+          "Your sign-in is not linked to a member, so you cannot decide. Ask an admin to link you on the Members page.",
+        );
+      return decideRequest(ctx.deps.db, ctx.actor, {
+        requestId: input.requestId,
+        approver: { memberId },
+        decision: input.decision,
+        comment: input.comment ?? null,
+      });
     }),
 });

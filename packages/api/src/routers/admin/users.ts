@@ -21,7 +21,14 @@ export const usersRouter = router({
     .output(z.array(userView))
     .query(async ({ ctx }) => {
       const rows = await ctx.deps.db
-        .select({ id: users.id, email: users.email, name: users.name, role: users.role, memberRef: members.externalRef, createdAt: users.createdAt })
+        .select({
+          id: users.id,
+          email: users.email,
+          name: users.name,
+          role: users.role,
+          memberRef: members.externalRef,
+          createdAt: users.createdAt,
+        })
         .from(users)
         .leftJoin(members, and(eq(members.userId, users.id), eq(members.tenantId, users.tenantId)))
         .where(eq(users.tenantId, ctx.tenantId))
@@ -62,8 +69,14 @@ export const usersRouter = router({
             .select({ id: members.id, userId: members.userId })
             .from(members)
             .where(and(eq(members.tenantId, ctx.tenantId), eq(members.externalRef, input.memberRef)));
-          if (!member) throw apiError("invalid_request", `No member has externalRef "${input.memberRef}".`, [{ field: "memberRef", message: "unknown externalRef" }]);
-          if (member.userId) throw apiError("conflict", `Member ${input.memberRef} is already linked to a user.`, [{ field: "memberRef", message: "already linked" }]);
+          if (!member)
+            throw apiError("invalid_request", `No member has externalRef "${input.memberRef}".`, [
+              { field: "memberRef", message: "unknown externalRef" },
+            ]);
+          if (member.userId)
+            throw apiError("conflict", `Member ${input.memberRef} is already linked to a user.`, [
+              { field: "memberRef", message: "already linked" },
+            ]);
           memberId = member.id;
         }
         const [row] = await tx
@@ -72,9 +85,26 @@ export const usersRouter = router({
           .onConflictDoNothing()
           .returning();
         if (!row) throw apiError("conflict", `A user with email ${email} already exists.`, [{ field: "email", message: "already in use" }]);
-        if (memberId) await tx.update(members).set({ userId: row.id }).where(and(eq(members.tenantId, ctx.tenantId), eq(members.id, memberId)));
-        await writeAudit(tx, ctx.actor, { action: "user.invited", targetType: "user", targetId: row.id, data: { email, role: input.role, memberRef: input.memberRef ?? null } });
-        return { id: row.id, email, name: row.name, role: row.role, memberRef: input.memberRef ?? null, createdAt: row.createdAt.toISOString(), initialPassword };
+        if (memberId)
+          await tx
+            .update(members)
+            .set({ userId: row.id })
+            .where(and(eq(members.tenantId, ctx.tenantId), eq(members.id, memberId)));
+        await writeAudit(tx, ctx.actor, {
+          action: "user.invited",
+          targetType: "user",
+          targetId: row.id,
+          data: { email, role: input.role, memberRef: input.memberRef ?? null },
+        });
+        return {
+          id: row.id,
+          email,
+          name: row.name,
+          role: row.role,
+          memberRef: input.memberRef ?? null,
+          createdAt: row.createdAt.toISOString(),
+          initialPassword,
+        };
       });
     }),
 });
