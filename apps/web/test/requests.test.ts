@@ -1,3 +1,4 @@
+import { requests } from "@approvalmatrix/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, SEED_SUBMISSION, api, startTestApp } from "./harness";
 import { securitySuite } from "./security-suite";
@@ -73,6 +74,20 @@ describe("POST /v1/requests", () => {
     const form = await call("POST", "/v1/requests", "submitterRef=EMP-1042", { "Content-Type": "text/plain" });
     expect(form.status).toBe(415);
     expect(form.body.error.code).toBe("unsupported_media_type");
+  });
+
+  it("refuses NUL characters and runaway nesting with 400 naming the field, and writes nothing", async () => {
+    const before = await app.deps.db.$count(requests);
+    const nul = await call("POST", "/v1/requests", { ...SEED_SUBMISSION, title: "a\u0000b" });
+    expect(nul.status).toBe(400);
+    expect(nul.body.error).toMatchObject({ code: "invalid_request", issues: [{ field: "title" }] });
+    const nulInMetadata = await call("POST", "/v1/requests", { ...SEED_SUBMISSION, metadata: { note: ["ok", "x\u0000"] } });
+    expect(nulInMetadata.body.error.issues[0].field).toBe("metadata.note.1");
+    const deep = `{"submitterRef":"EMP-1042","requestType":"purchase_order","title":"x","metadata":${'{"a":'.repeat(5000)}1${"}".repeat(5000)}}`;
+    const nested = await call("POST", "/v1/requests", deep);
+    expect(nested.status).toBe(400);
+    expect(nested.body.error.message).toContain("nested deeper");
+    expect(await app.deps.db.$count(requests)).toBe(before);
   });
 
   it("accepts application/json with a charset parameter", async () => {

@@ -2,7 +2,8 @@ import { type ApiErrorCode, DomainError } from "@approvalmatrix/core";
 import { initTRPC } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import type { ApiContext } from "./context";
-import { describeError, fromDomainError } from "./errors";
+import { apiError, describeError, fromDomainError } from "./errors";
+import { findInputProblem } from "./input-guard";
 
 /** `errorCodes`: the endpoint-specific error codes the OpenAPI document lists for it. */
 export type ProcedureMeta = OpenApiMeta<{ errorCodes?: ApiErrorCode[] }>;
@@ -43,4 +44,11 @@ const translateDomainErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(translateDomainErrors);
+/** NUL characters and runaway nesting are refused up front, whichever transport brought them. */
+const guardInput = t.middleware(async ({ getRawInput, next }) => {
+  const problem = findInputProblem(await getRawInput());
+  if (problem) throw apiError("invalid_request", `Invalid request. ${problem.field}: ${problem.message}`, [problem]);
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(translateDomainErrors).use(guardInput);

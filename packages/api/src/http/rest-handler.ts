@@ -1,18 +1,19 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { API_ERRORS, type ApiErrorCode, newId } from "@approvalmatrix/core";
+import { API_ERRORS, type ApiErrorCode, type ErrorIssue, newId } from "@approvalmatrix/core";
 import { createOpenApiNodeHttpHandler } from "trpc-to-openapi";
 import type { ApiContext, ApiDeps } from "../context";
 import { appRouter } from "../root";
+import { findInputProblem } from "../input-guard";
 import { contextFromHttp } from "./request-context";
 
 export const REST_PREFIX = "/v1";
 
 type RequestWithBody = IncomingMessage & { body?: unknown; requestId?: string };
 
-export function sendRestError(res: ServerResponse, code: ApiErrorCode, message: string, requestId: string): void {
+export function sendRestError(res: ServerResponse, code: ApiErrorCode, message: string, requestId: string, issues?: ErrorIssue[]): void {
   res.statusCode = API_ERRORS[code].status;
   res.setHeader("Content-Type", "application/json");
-  res.end(JSON.stringify({ error: { code, message, requestId } }));
+  res.end(JSON.stringify({ error: { code, message, requestId, ...(issues ? { issues } : {}) } }));
 }
 
 interface TrpcErrorBody {
@@ -107,6 +108,9 @@ export function createRestHandler(deps: ApiDeps) {
           body.code === "payload_too_large" ? `The body exceeds ${deps.maxBodyBytes} bytes.` : "The request body is not valid JSON.";
         return sendRestError(res, body.code, message, requestId);
       }
+      const problem = findInputProblem(body.value);
+      if (problem)
+        return sendRestError(res, "invalid_request", `Invalid request. ${problem.field}: ${problem.message}`, requestId, [problem]);
       // The bridge only parses bodies whose type is exactly application/json; hand it ours.
       req.body = body.value ?? {};
     }
