@@ -37,18 +37,17 @@ export const router = t.router;
 export const middleware = t.middleware;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Domain refusals thrown anywhere below become the right tRPC/HTTP error. */
-const translateDomainErrors = t.middleware(async ({ next }) => {
+/**
+ * The boundary of every procedure, whichever transport called it: NUL characters and runaway
+ * nesting are refused before anything else reads the input, and domain refusals thrown anywhere
+ * below leave as the matching tRPC/HTTP error.
+ */
+const procedureBoundary = t.middleware(async ({ getRawInput, next }) => {
+  const problem = findInputProblem(await getRawInput());
+  if (problem) throw apiError("invalid_request", `Invalid request. ${problem.field}: ${problem.message}`, [problem]);
   const result = await next();
   if (!result.ok && result.error.cause instanceof DomainError) throw fromDomainError(result.error.cause);
   return result;
 });
 
-/** NUL characters and runaway nesting are refused up front, whichever transport brought them. */
-const guardInput = t.middleware(async ({ getRawInput, next }) => {
-  const problem = findInputProblem(await getRawInput());
-  if (problem) throw apiError("invalid_request", `Invalid request. ${problem.field}: ${problem.message}`, [problem]);
-  return next();
-});
-
-export const publicProcedure = t.procedure.use(translateDomainErrors).use(guardInput);
+export const publicProcedure = t.procedure.use(procedureBoundary);
