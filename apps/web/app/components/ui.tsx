@@ -1,4 +1,4 @@
-import { Form } from "@remix-run/react";
+import { Form, Link } from "@remix-run/react";
 import { type ReactNode, useId, useRef } from "react";
 
 export function PageHead({
@@ -170,4 +170,37 @@ export function formatAmount(amount: number | null, currency: string | null): st
   } catch {
     return `${amount} ${currency ?? ""}`.trim();
   }
+}
+
+/** Newest / Older links for a list paged by a `before` cursor in the URL, keeping its filters. */
+export function CursorPager({
+  basePath,
+  params,
+  nextCursor,
+}: {
+  basePath: string;
+  params: URLSearchParams;
+  nextCursor: string | null | undefined;
+}) {
+  const paged = Boolean(params.get("before"));
+  if (!nextCursor && !paged) return null;
+  const older = new URLSearchParams(params);
+  if (nextCursor) older.set("before", nextCursor);
+  return (
+    <div className="pager">
+      <span />
+      <span className="row">
+        {paged ? (
+          <Link className="btn btn-sm" to={basePath}>
+            Newest
+          </Link>
+        ) : null}
+        {nextCursor ? (
+          <Link className="btn btn-sm" to={`${basePath}?${older.toString()}`}>
+            Older →
+          </Link>
+        ) : null}
+      </span>
+    </div>
+  );
 }

@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
-import { EmptyState, PageHead, formatDate } from "../components/ui";
+import { CursorPager, EmptyState, PageHead, formatDate } from "../components/ui";
 import { load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 
@@ -41,8 +41,6 @@ function describe(data: Record<string, unknown>): string {
 export default function Audit() {
   const { entries, nextCursor } = useLoaderData<typeof loader>();
   const [params] = useSearchParams();
-  const next = new URLSearchParams(params);
-  if (nextCursor) next.set("before", nextCursor);
   const filtered = ["action", "actor", "target", "from", "to"].some((k) => params.get(k));
   return (
     <>
@@ -131,23 +129,7 @@ export default function Audit() {
             </table>
           </div>
         )}
-        {nextCursor || params.get("before") ? (
-          <div className="pager">
-            <span />
-            <span className="row">
-              {params.get("before") ? (
-                <Link className="btn btn-sm" to="/audit">
-                  Newest
-                </Link>
-              ) : null}
-              {nextCursor ? (
-                <Link className="btn btn-sm" to={`/audit?${next.toString()}`}>
-                  Older →
-                </Link>
-              ) : null}
-            </span>
-          </div>
-        ) : null}
+        <CursorPager basePath="/audit" params={params} nextCursor={nextCursor} />
       </div>
     </>
   );

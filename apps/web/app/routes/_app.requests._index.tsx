@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
-import { EmptyState, PageHead, StatusBadge, formatAmount, formatDate } from "../components/ui";
+import { CursorPager, EmptyState, PageHead, StatusBadge, formatAmount, formatDate } from "../components/ui";
 import { load } from "../lib/api-errors.server";
 import { isAdmin, requireUser } from "../lib/session.server";
 
@@ -29,8 +29,6 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export default function Requests() {
   const { requests, nextCursor, admin, filtered } = useLoaderData<typeof loader>();
   const [params] = useSearchParams();
-  const next = new URLSearchParams(params);
-  if (nextCursor) next.set("before", nextCursor);
   return (
     <>
       <PageHead
@@ -122,23 +120,7 @@ export default function Requests() {
             </table>
           </div>
         )}
-        {nextCursor || params.get("before") ? (
-          <div className="pager">
-            <span />
-            <span className="row">
-              {params.get("before") ? (
-                <Link className="btn btn-sm" to="/requests">
-                  Newest
-                </Link>
-              ) : null}
-              {nextCursor ? (
-                <Link className="btn btn-sm" to={`/requests?${next.toString()}`}>
-                  Older →
-                </Link>
-              ) : null}
-            </span>
-          </div>
-        ) : null}
+        <CursorPager basePath="/requests" params={params} nextCursor={nextCursor} />
       </div>
     </>
   );
