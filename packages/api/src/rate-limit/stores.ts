@@ -1,4 +1,4 @@
-import { type Database, rowsOf, sql } from "@approvalmatrix/db";
+import { type Database, type Queryable, executePrepared, rateLimitCounters, sql } from "@approvalmatrix/db";
 import { Redis } from "ioredis";
 import type { RateLimitStore } from "./rate-limiter";
 
@@ -37,15 +37,24 @@ export class PostgresRateLimitStore implements RateLimitStore {
         (error: unknown) => console.warn("could not sweep old rate-limit counters:", error),
       );
     }
-    const result = await this.db.execute(sql`
-      insert into rate_limit_counters (bucket, window_start, count) values (${bucket}, ${windowStart}, 1)
-      on conflict (bucket) do update set
-        count = case when rate_limit_counters.window_start = excluded.window_start then rate_limit_counters.count + 1 else 1 end,
-        window_start = excluded.window_start
-      returning count`);
-    return Number(rowsOf<{ count: number }>(result)[0]?.count ?? 1);
+    const [row] = await executePrepared(this.db, "rate_limit_hit", countHit, { bucket, windowStart });
+    return row?.count ?? 1;
   }
 }
+
+/** Runs on every API call: built once, prepared (see executePrepared). */
+const countHit = (db: Queryable) =>
+  db
+    .insert(rateLimitCounters)
+    .values({ bucket: sql.placeholder("bucket"), windowStart: sql.placeholder("windowStart"), count: 1 })
+    .onConflictDoUpdate({
+      target: rateLimitCounters.bucket,
+      set: {
+        count: sql`case when ${rateLimitCounters.windowStart} = excluded.window_start then ${rateLimitCounters.count} + 1 else 1 end`,
+        windowStart: sql`excluded.window_start`,
+      },
+    })
+    .returning({ count: rateLimitCounters.count });
 
 /** INCR and PEXPIRE in one round trip; the key dies with its window. */
 export class RedisRateLimitStore implements RateLimitStore {

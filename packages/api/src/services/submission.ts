@@ -7,7 +7,7 @@ import {
   resolveMatrix,
   resolveStageApprovers,
 } from "@approvalmatrix/core";
-import { type Queryable, and, asc, eq, executePrepared, inArray, matrices, matrixStages, members, sql, tenants } from "@approvalmatrix/db";
+import { type Queryable, and, asc, eq, executePrepared, matrices, matrixStages, members, sql, tenants } from "@approvalmatrix/db";
 
 export interface SubmissionInput {
   submitterRef: string;
@@ -75,6 +75,25 @@ const memberById = (db: Queryable) =>
     .where(and(eq(members.tenantId, sql.placeholder("tenantId")), eq(members.id, sql.placeholder("id"))))
     .limit(1);
 
+// `= any($array)` keeps one statement text whatever the list's length, so it can be prepared.
+const membersByIds = (db: Queryable) =>
+  db
+    .select(directoryColumns)
+    .from(members)
+    .where(and(eq(members.tenantId, sql.placeholder("tenantId")), sql`${members.id} = any(${sql.placeholder("ids")}::text[])`));
+
+const activeMembersOfDepartments = (db: Queryable) =>
+  db
+    .select(directoryColumns)
+    .from(members)
+    .where(
+      and(
+        eq(members.tenantId, sql.placeholder("tenantId")),
+        sql`${members.department} = any(${sql.placeholder("departments")}::text[])`,
+        eq(members.active, true),
+      ),
+    );
+
 /**
  * Everything a submission needs, resolved without writing: the submitter, the matching matrix
  * and each stage's eligible approvers. Create and dry-run share it, so they never disagree.
@@ -133,16 +152,10 @@ async function loadDirectory(
   const byDepartment = new Map<string, DirectoryMember[]>();
   const [named, departmentMembers] = await Promise.all([
     needs.memberIds.length
-      ? db
-          .select(directoryColumns)
-          .from(members)
-          .where(and(eq(members.tenantId, tenantId), inArray(members.id, needs.memberIds)))
+      ? executePrepared(db, "submission_members", membersByIds, { tenantId, ids: needs.memberIds })
       : Promise.resolve([]),
     needs.departments.length
-      ? db
-          .select(directoryColumns)
-          .from(members)
-          .where(and(eq(members.tenantId, tenantId), inArray(members.department, needs.departments), eq(members.active, true)))
+      ? executePrepared(db, "submission_departments", activeMembersOfDepartments, { tenantId, departments: needs.departments })
       : Promise.resolve([]),
   ]);
   for (const member of [...named, ...departmentMembers]) byId.set(member.id, member);
