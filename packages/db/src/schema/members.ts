@@ -1,6 +1,18 @@
-import { type AnyPgColumn, boolean, index, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { type SQL, sql } from "drizzle-orm";
+import { type AnyPgColumn, type PgColumn, boolean, index, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { tenants } from "./tenants";
 import { users } from "./users";
+
+/**
+ * What the Members search matches, as a full-text document: every word of the name, externalRef,
+ * email and department, lower-cased, punctuation turned into spaces ("EMP-060001" → emp 060001,
+ * "liam.okafor@x.example" → liam okafor x example). The GIN index below is on this exact
+ * expression, and the search query must use it verbatim to be answered from the index. Built-in
+ * full text, so it works on PostgreSQL 15 and on PGlite without pg_trgm.
+ */
+export function memberSearchDocument(t: { name: PgColumn; externalRef: PgColumn; email: PgColumn; department: PgColumn }): SQL {
+  return sql`to_tsvector('simple'::regconfig, regexp_replace(lower(${t.name} || ' ' || ${t.externalRef} || ' ' || coalesce(${t.email}, '') || ' ' || coalesce(${t.department}, '')), '[^[:alnum:]]+', ' ', 'g'))`;
+}
 
 /** An employee of the tenant, known to the tenant's own systems by `externalRef`. */
 export const members = pgTable(
@@ -24,5 +36,6 @@ export const members = pgTable(
     uniqueIndex("members_tenant_external_ref_unique").on(t.tenantId, t.externalRef),
     index("members_tenant_department_idx").on(t.tenantId, t.department),
     index("members_tenant_name_idx").on(t.tenantId, t.name),
+    index("members_search_idx").using("gin", memberSearchDocument(t)),
   ],
 );

@@ -1,5 +1,20 @@
 import { newId } from "@approvalmatrix/core";
-import { type Queryable, and, asc, count, eq, gt, ilike, members, ne, or, sql, users } from "@approvalmatrix/db";
+import {
+  type Queryable,
+  type SQL,
+  and,
+  asc,
+  count,
+  eq,
+  gt,
+  ilike,
+  memberSearchDocument,
+  members,
+  ne,
+  or,
+  sql,
+  users,
+} from "@approvalmatrix/db";
 import { z } from "zod";
 import { apiError } from "../../errors";
 import { tenantProcedure } from "../../procedures";
@@ -92,18 +107,17 @@ const memberBasics = {
     )
     .output(z.object({ members: z.array(memberView), nextCursor: z.string().nullable() }))
     .query(async ({ ctx, input }) => {
-      const pattern = input.search ? `%${input.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
       const rows = await ctx.deps.db
         .select()
         .from(members)
         .where(
           and(
             eq(members.tenantId, ctx.tenantId),
-            pattern ? or(ilike(members.name, pattern), ilike(members.externalRef, pattern), ilike(members.email, pattern)) : undefined,
+            input.search ? memberSearchMatch(input.search) : undefined,
             input.after ? gt(members.externalRef, input.after) : undefined,
           ),
         )
-        .orderBy(asc(members.externalRef))
+        .orderBy(pageOrder(input.search))
         .limit(input.limit + 1);
       const page = rows.slice(0, input.limit);
       return { members: page.map(toView), nextCursor: rows.length > input.limit ? page[page.length - 1]!.externalRef : null };
@@ -130,18 +144,45 @@ function detailQuery(db: Queryable) {
     .leftJoin(users, eq(users.id, members.userId));
 }
 
+/**
+ * Members whose name, externalRef, email or department has a word starting with each word of
+ * `search` ("oka" finds Okafor, "emp-0600" finds EMP-060001, "liam okafor" needs both): answered
+ * from the members_search_idx GIN index, so it costs the same at 100 000 members as at 100. A
+ * fragment from the middle of a word ("kafo") does not match: that needs a substring scan of every
+ * row (or pg_trgm, which PGlite lacks), which is what made search slow. A search with no letter or
+ * digit at all falls back to that substring scan.
+ */
+function memberSearchMatch(search: string): SQL | undefined {
+  if (!/[\p{L}\p{N}]/u.test(search)) {
+    const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    return or(
+      ilike(members.name, pattern),
+      ilike(members.externalRef, pattern),
+      ilike(members.email, pattern),
+      ilike(members.department, pattern),
+    );
+  }
+  // Words are cut in SQL with the same regexp as the indexed document, so both sides agree on
+  // what a word is whatever the database's locale; each becomes a prefix term ("word:*").
+  const prefixes = sql`regexp_replace(nullif(trim(regexp_replace(lower(${search}::text), '[^[:alnum:]]+', ' ', 'g')), ''), ' +', ':* & ', 'g') || ':*'`;
+  return sql`${memberSearchDocument(members)} @@ to_tsquery('simple'::regconfig, ${prefixes})`;
+}
+
+/**
+ * externalRef order. While searching, as an expression (same order, same collation) the
+ * (tenant_id, external_ref) index cannot supply: otherwise the planner, guessing that a prefix
+ * term matches ~2% of rows, walks that index and computes the search document of every row until
+ * 50 match, which for a rare or absent word is the whole tenant (1.4 s at 100 000 members instead
+ * of 2 ms from the GIN index and a top-50 sort).
+ */
+function pageOrder(search: string | undefined): SQL {
+  return search ? sql`${members.externalRef} || ''` : asc(members.externalRef);
+}
+
 function searchFilter(tenantId: string, search: string | undefined, status: "active" | "inactive" | "all") {
-  const pattern = search ? `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
   return and(
     eq(members.tenantId, tenantId),
-    pattern
-      ? or(
-          ilike(members.name, pattern),
-          ilike(members.externalRef, pattern),
-          ilike(members.email, pattern),
-          ilike(members.department, pattern),
-        )
-      : undefined,
+    search ? memberSearchMatch(search) : undefined,
     status === "all" ? undefined : eq(members.active, status === "active"),
   );
 }
@@ -174,7 +215,7 @@ export const membersRouter = router({
       const [rows, totals] = await Promise.all([
         detailQuery(ctx.deps.db)
           .where(and(where, input.after ? gt(members.externalRef, input.after) : undefined))
-          .orderBy(asc(members.externalRef))
+          .orderBy(pageOrder(input.search))
           .limit(input.limit + 1),
         ctx.deps.db.select({ n: count() }).from(members).where(where),
       ]);

@@ -1,0 +1,1 @@
+CREATE INDEX "members_search_idx" ON "members" USING gin (to_tsvector('simple'::regconfig, regexp_replace(lower("name" || ' ' || "external_ref" || ' ' || coalesce("email", '') || ' ' || coalesce("department", '')), '[^[:alnum:]]+', ' ', 'g')));
