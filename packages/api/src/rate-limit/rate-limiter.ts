@@ -28,12 +28,17 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** The window a hit made now falls in. */
+  window(windowMs = RATE_LIMIT_WINDOW_MS): RateLimitWindow {
+    const now = this.now();
+    return { now, windowStart: now - (now % windowMs), windowMs };
+  }
+
   /** Counts one hit on `bucket`; `decide` turns it into an outcome once the limit is known. */
   async hit(bucket: string, windowMs = RATE_LIMIT_WINDOW_MS): Promise<RateLimitHit> {
-    const now = this.now();
-    const windowStart = now - (now % windowMs);
-    const count = await this.store.hit(bucket, windowStart, windowMs);
-    return { count, now, windowStart, windowMs };
+    const window = this.window(windowMs);
+    const count = await this.store.hit(bucket, window.windowStart, window.windowMs);
+    return { ...window, count };
   }
 
   decide(hit: RateLimitHit, limit: number): RateLimitOutcome {
@@ -52,11 +57,14 @@ export class RateLimiter {
   }
 }
 
-export interface RateLimitHit {
-  count: number;
+export interface RateLimitWindow {
   now: number;
   windowStart: number;
   windowMs: number;
+}
+
+export interface RateLimitHit extends RateLimitWindow {
+  count: number;
 }
 
 export function rateLimitHeaders(outcome: RateLimitOutcome): Record<string, string> {

@@ -27,23 +27,31 @@ export class MemoryRateLimitStore implements RateLimitStore {
 export class PostgresRateLimitStore implements RateLimitStore {
   readonly name = "postgres";
   private sweptWindow = 0;
-  constructor(private readonly db: Database) {}
+  constructor(readonly db: Database) {}
 
   async hit(bucket: string, windowStart: number, windowMs: number): Promise<number> {
-    if (windowStart !== this.sweptWindow) {
-      this.sweptWindow = windowStart;
-      this.db.execute(sql`delete from rate_limit_counters where window_start < ${windowStart - windowMs}`).then(
-        () => {},
-        (error: unknown) => console.warn("could not sweep old rate-limit counters:", error),
-      );
-    }
+    this.sweepBefore(windowStart, windowMs);
     const [row] = await executePrepared(this.db, "rate_limit_hit", countHit, { bucket, windowStart });
     return row?.count ?? 1;
   }
+
+  /** Off the request path, once per window and instance: drops buckets idle for a whole window. */
+  sweepBefore(windowStart: number, windowMs: number): void {
+    if (windowStart === this.sweptWindow) return;
+    this.sweptWindow = windowStart;
+    this.db.execute(sql`delete from rate_limit_counters where window_start < ${windowStart - windowMs}`).then(
+      () => {},
+      (error: unknown) => console.warn("could not sweep old rate-limit counters:", error),
+    );
+  }
 }
 
-/** Runs on every API call: built once, prepared (see executePrepared). */
-const countHit = (db: Queryable) =>
+/**
+ * One hit on the bucket named by the `bucket` placeholder in the window `windowStart`, returning
+ * the count. Runs on every API call: built once, prepared (see executePrepared); the API-key
+ * lookup embeds it too (api-key-lookup.ts).
+ */
+export const countHit = (db: Queryable) =>
   db
     .insert(rateLimitCounters)
     .values({ bucket: sql.placeholder("bucket"), windowStart: sql.placeholder("windowStart"), count: 1 })

@@ -1,5 +1,5 @@
 import { newId } from "@approvalmatrix/core";
-import { type Queryable, auditLog } from "@approvalmatrix/db";
+import { type Queryable, auditLog, sql } from "@approvalmatrix/db";
 import { type Actor, actorAudit } from "../context";
 
 export interface AuditEntry {
@@ -9,12 +9,27 @@ export interface AuditEntry {
   data?: Record<string, unknown>;
 }
 
+/** The audit_log row for one entry. */
+export function auditRow(actor: Actor, entry: AuditEntry) {
+  return { id: newId("audit"), tenantId: actor.tenantId, ...actorAudit(actor), ...entry, data: entry.data ?? {} };
+}
+
+const AUDIT_FIELDS = ["id", "tenantId", "actorType", "actorId", "action", "targetType", "targetId", "data"] as const;
+
+/** An audit row as placeholders `audit_<field>`, for statements prepared once (see submit-request.ts). */
+export const auditRowPlaceholders = Object.fromEntries(
+  AUDIT_FIELDS.map((field) => [field, sql.placeholder(`audit_${field}`)]),
+) as unknown as typeof auditLog.$inferInsert;
+
+/** The values that fill auditRowPlaceholders. */
+export function auditRowParams(actor: Actor, entry: AuditEntry): Record<string, unknown> {
+  const row = auditRow(actor, entry);
+  return Object.fromEntries(AUDIT_FIELDS.map((field) => [`audit_${field}`, row[field]]));
+}
+
 /** Call inside the transaction that makes the change, so the two commit or fail together. */
 export async function writeAudit(tx: Queryable, actor: Actor, entries: AuditEntry | AuditEntry[]): Promise<void> {
   const list = Array.isArray(entries) ? entries : [entries];
   if (list.length === 0) return;
-  const who = actorAudit(actor);
-  await tx
-    .insert(auditLog)
-    .values(list.map((entry) => ({ id: newId("audit"), tenantId: actor.tenantId, ...who, ...entry, data: entry.data ?? {} })));
+  await tx.insert(auditLog).values(list.map((entry) => auditRow(actor, entry)));
 }

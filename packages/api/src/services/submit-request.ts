@@ -1,10 +1,54 @@
 import { newId, openRequest } from "@approvalmatrix/core";
-import { type Database, requestStages, requests } from "@approvalmatrix/db";
+import { type Database, type Queryable, auditLog, executePrepared, requestStages, requests, sql } from "@approvalmatrix/db";
 import type { Actor } from "../context";
-import { writeAudit } from "./audit";
+import { auditRowParams, auditRowPlaceholders } from "./audit";
 import { type SubmissionInput, planSubmission } from "./submission";
 
-/** Plans the request and writes it, its stages and its audit row in one transaction. */
+const placeholder = sql.placeholder;
+
+/**
+ * The request, its stages and its audit row in one INSERT … WITH statement: atomic on its own (no
+ * BEGIN/COMMIT round trips), and built and prepared once. The stages arrive as one JSON array.
+ */
+const writeSubmission = (db: Queryable) => {
+  const newRequest = db.$with("new_request").as(
+    db
+      .insert(requests)
+      .values({
+        id: placeholder("requestId"),
+        tenantId: placeholder("tenantId"),
+        submitterId: placeholder("submitterId"),
+        requestType: placeholder("requestType"),
+        title: placeholder("title"),
+        amount: placeholder("amount"),
+        currency: placeholder("currency"),
+        metadata: placeholder("metadata"),
+        matrixId: placeholder("matrixId"),
+        matrixName: placeholder("matrixName"),
+        status: placeholder("status"),
+        currentStage: placeholder("currentStage"),
+        totalStages: placeholder("totalStages"),
+        createdAt: placeholder("now"),
+        updatedAt: placeholder("now"),
+      })
+      .returning({ id: requests.id }),
+  );
+  const newStages = db.$with("new_stages").as(
+    db
+      .insert(requestStages)
+      // In the table's column order: request_id, tenant_id, position, name, rule, quorum, approver_ids, status.
+      .select(
+        sql`select ${placeholder("requestId")}, ${placeholder("tenantId")}, s.position, s.name, s.rule, s.quorum,
+          array(select jsonb_array_elements_text(s.approver_ids)), s.status
+          from jsonb_to_recordset(${placeholder("stages")}::jsonb)
+            as s(position integer, name text, rule text, quorum integer, approver_ids jsonb, status text)`,
+      )
+      .returning({ position: requestStages.position }),
+  );
+  return db.with(newRequest, newStages).insert(auditLog).values(auditRowPlaceholders);
+};
+
+/** Plans the request and writes it, its stages and its audit row atomically. */
 export async function submitRequest(db: Database, actor: Actor, input: SubmissionInput) {
   const plan = await planSubmission(db, actor.tenantId, input);
   const requestId = newId("request");
@@ -17,37 +61,32 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
     })),
   );
   const now = new Date();
-  await db.transaction(async (tx) => {
-    await tx.insert(requests).values({
-      id: requestId,
-      tenantId: actor.tenantId,
-      submitterId: plan.submitter.id,
-      requestType: input.requestType,
-      title: input.title,
-      amount: plan.amount,
-      currency: plan.currency,
-      metadata: plan.metadata,
-      matrixId: plan.matrix.id,
-      matrixName: plan.matrix.name,
-      status: flow.status,
-      currentStage: flow.currentStage,
-      totalStages: flow.stages.length,
-      createdAt: now,
-      updatedAt: now,
-    });
-    await tx.insert(requestStages).values(
+  await executePrepared(db, "submission_write", writeSubmission, {
+    requestId,
+    tenantId: actor.tenantId,
+    submitterId: plan.submitter.id,
+    requestType: input.requestType,
+    title: input.title,
+    amount: plan.amount,
+    currency: plan.currency,
+    metadata: plan.metadata,
+    matrixId: plan.matrix.id,
+    matrixName: plan.matrix.name,
+    status: flow.status,
+    currentStage: flow.currentStage,
+    totalStages: flow.stages.length,
+    now,
+    stages: JSON.stringify(
       plan.stages.map((stage, index) => ({
-        requestId,
-        tenantId: actor.tenantId,
         position: stage.position,
         name: stage.name,
         rule: stage.rule,
         quorum: stage.quorum,
-        approverIds: flow.stages[index]!.approverIds,
+        approver_ids: flow.stages[index]!.approverIds,
         status: flow.stages[index]!.status,
       })),
-    );
-    await writeAudit(tx, actor, {
+    ),
+    ...auditRowParams(actor, {
       action: "request.submitted",
       targetType: "request",
       targetId: requestId,
@@ -58,7 +97,7 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
         amount: plan.amount,
         currency: plan.currency,
       },
-    });
+    }),
   });
   return {
     requestId,
