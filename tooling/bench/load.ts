@@ -1,12 +1,15 @@
 // Load benchmark: POST /v1/requests and GET /v1/requests/{id} against the real server (its own
 // process, on PostgreSQL) and, in the same run, against a minimal plain-Node handler doing the same
 // SQL (minimal-server.ts). autocannon drives both from this, a second process.
-// Prints requests/s, p50/p99 latency and the ratio, plus what auth + rate limiting cost inside the
+// Prints requests/s, p50/p99 latency, the server's CPU time per request (from /proc: steadier than
+// throughput on a shared machine) and the ratio, plus what auth + rate limiting cost inside the
 // server (from its Server-Timing header), and writes the table to results/load-latest.md.
+// The two servers take turns (BENCH_ROUNDS rounds each), so a noisy neighbour hits both alike.
 //
-//   pnpm bench                       (BENCH_DATABASE_URL, BENCH_SECONDS, BENCH_CONNECTIONS to tune)
+//   pnpm bench        (BENCH_DATABASE_URL, BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONNECTIONS to tune)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { randomBase62 } from "@approvalmatrix/core";
 import autocannon from "autocannon";
@@ -15,6 +18,7 @@ import postgres from "postgres";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const POOL = process.env.BENCH_POOL ?? "10";
 const BRIDGE_PORT = 43_117;
@@ -35,9 +39,21 @@ const env = {
 delete (env as Record<string, string | undefined>).REDIS_URL;
 if (process.env.REDIS_URL && process.env.BENCH_REDIS === "1") env.REDIS_URL = process.env.REDIS_URL;
 
-function startProcess(name: string, args: string[], cwd: string, extra: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
+/** BENCH_PROFILE=dir writes a V8 CPU profile of the real server there (open it in Chrome DevTools). */
+const PROFILE_DIR = process.env.BENCH_PROFILE;
+/** BENCH_ONLY=GET or POST runs one endpoint's pair of runs (handy with BENCH_PROFILE). */
+const ONLY = process.env.BENCH_ONLY?.toUpperCase();
+
+function startProcess(
+  name: string,
+  args: string[],
+  cwd: string,
+  extra: Record<string, string>,
+  ready: RegExp,
+  nodeFlags: string[] = [],
+): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", ...args], {
       cwd,
       env: { ...env, ...extra },
       stdio: ["ignore", "pipe", "pipe"],
@@ -53,7 +69,41 @@ function startProcess(name: string, args: string[], cwd: string, extra: Record<s
   });
 }
 
-async function load(url: string, method: "GET" | "POST", key: string, ids: string[]) {
+/** SIGTERM, then wait for the exit (a CPU profile is written on the way out); SIGKILL after 10 s. */
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.once("exit", () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat (Linux; 100 Hz ticks). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  total: number;
+  /** The server process's CPU time per request, in microseconds. */
+  cpuUs: number;
+}
+
+async function load(url: string, method: "GET" | "POST", key: string, ids: string[], pid: number | undefined): Promise<LoadResult> {
+  const cpuBefore = cpuMs(pid);
   const body = JSON.stringify({ submitterRef: "EMP-1042", requestType: "purchase_order", title: "Bench order", amount: 4500 });
   const result = await autocannon({
     url,
@@ -69,9 +119,23 @@ async function load(url: string, method: "GET" | "POST", key: string, ids: strin
           },
     ],
   });
+  const cpuUs = ((cpuMs(pid) - cpuBefore) * 1000) / result.requests.total;
   const bad = result.non2xx + result.errors + result.timeouts;
   if (bad > 0) throw new Error(`${method} ${url}: ${bad} failed responses of ${result.requests.total}`);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total, cpuUs };
+}
+
+/** Rounds of one server folded into one row: throughput and CPU over all of them, median latencies. */
+function combine(runs: LoadResult[]): LoadResult {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const total = runs.reduce((sum, r) => sum + r.total, 0);
+  return {
+    rps: runs.reduce((sum, r) => sum + r.rps, 0) / runs.length,
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    total,
+    cpuUs: runs.reduce((sum, r) => sum + r.cpuUs * r.total, 0) / total,
+  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -85,15 +149,15 @@ async function main() {
   const children: ChildProcess[] = [];
   try {
     step("starting the real server (migrates and seeds the demo tenant)");
-    children.push(
-      await startProcess(
-        "server",
-        ["src/main.ts"],
-        `${ROOT}apps/web`,
-        { PORT: String(BRIDGE_PORT), HOST: "127.0.0.1" },
-        /ApprovalMatrix is running/,
-      ),
+    const serverProcess = await startProcess(
+      "server",
+      ["src/main.ts"],
+      `${ROOT}apps/web`,
+      { PORT: String(BRIDGE_PORT), HOST: "127.0.0.1" },
+      /ApprovalMatrix is running/,
+      PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [],
     );
+    children.push(serverProcess);
     step("creating a bench key with a high rate limit through the CLI");
     const cli = spawnSync(
       process.execPath,
@@ -143,21 +207,26 @@ async function main() {
         ],
       });
 
-    const rows: { name: string; bridge: Awaited<ReturnType<typeof load>>; minimal: Awaited<ReturnType<typeof load>>; target: number }[] =
-      [];
-    for (const [name, method, target] of [
+    const rows: { name: string; bridge: LoadResult; minimal: LoadResult; target: number }[] = [];
+    const endpoints = [
       ["create  POST /v1/requests", "POST", 0.7],
       ["status  GET /v1/requests/{id}", "GET", 0.8],
-    ] as const) {
+    ] as const;
+    for (const [name, method, target] of endpoints.filter(([, m]) => !ONLY || m === ONLY)) {
       const ids =
         method === "GET"
           ? (await postgres(databaseUrl, { max: 1 })`select id from requests order by random() limit 2000`).map((r) => r.id as string)
           : [];
-      step(`${name}: real server, ${SECONDS} s × ${CONNECTIONS} connections`);
-      const b = await load(bridge, method, key, ids);
-      step(`${name}: minimal handler, ${SECONDS} s × ${CONNECTIONS} connections`);
-      const m = await load(minimal, method, key, ids);
-      rows.push({ name, bridge: b, minimal: m, target });
+      const b: LoadResult[] = [];
+      const m: LoadResult[] = [];
+      for (let round = 1; round <= ROUNDS; round++) {
+        step(`${name}: real server, ${SECONDS} s × ${CONNECTIONS} connections (round ${round}/${ROUNDS})`);
+        b.push(await load(bridge, method, key, ids, serverProcess.pid));
+        step(`${name}: minimal handler, ${SECONDS} s × ${CONNECTIONS} connections (round ${round}/${ROUNDS})`);
+        m.push(await load(minimal, method, key, ids, minimalProcess.pid));
+        step(`  ${((b.at(-1)!.rps / m.at(-1)!.rps) * 100).toFixed(0)} % of the minimal handler's throughput this round`);
+      }
+      rows.push({ name, bridge: combine(b), minimal: combine(m), target });
     }
 
     step("sampling Server-Timing auth+rate limit over 2000 sequential GETs");
@@ -177,13 +246,13 @@ async function main() {
     const lines = [
       `# Load benchmark — ${new Date().toISOString()}`,
       "",
-      `PostgreSQL ${dbName.replace(/_\d+$/, "")} on 127.0.0.1, pool ${POOL}, rate-limit store ${store}; autocannon ${CONNECTIONS} connections × ${SECONDS} s per run, from a second process; Node ${process.version}, 2 cores.`,
+      `PostgreSQL ${dbName.replace(/_\d+$/, "")} on 127.0.0.1, pool ${POOL}, rate-limit store ${store}; autocannon ${CONNECTIONS} connections, ${ROUNDS} round(s) of ${SECONDS} s per server, taking turns, from a second process; Node ${process.version}, ${cpus().length} cores. CPU: the server process's user + system time per request.`,
       "",
-      "| endpoint | real server req/s | p50 ms | p99 ms | minimal req/s | p50 ms | p99 ms | ratio | target |",
-      "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+      "| endpoint | real server req/s | p50 ms | p99 ms | CPU µs/req | minimal req/s | p50 ms | p99 ms | CPU µs/req | ratio | target |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
       ...rows.map(
         (r) =>
-          `| ${r.name} | ${r.bridge.rps.toFixed(0)} | ${r.bridge.p50} | ${r.bridge.p99} | ${r.minimal.rps.toFixed(0)} | ${r.minimal.p50} | ${r.minimal.p99} | ${((r.bridge.rps / r.minimal.rps) * 100).toFixed(0)} % | ≥ ${r.target * 100} % ${r.bridge.rps / r.minimal.rps >= r.target ? "✔" : "✘"} |`,
+          `| ${r.name} | ${r.bridge.rps.toFixed(0)} | ${r.bridge.p50} | ${r.bridge.p99} | ${r.bridge.cpuUs.toFixed(0)} | ${r.minimal.rps.toFixed(0)} | ${r.minimal.p50} | ${r.minimal.p99} | ${r.minimal.cpuUs.toFixed(0)} | ${((r.bridge.rps / r.minimal.rps) * 100).toFixed(0)} % | ≥ ${r.target * 100} % ${r.bridge.rps / r.minimal.rps >= r.target ? "✔" : "✘"} |`,
       ),
       "",
       `Authentication + rate limiting inside the real server (Server-Timing, ${durations.length} sequential calls): p50 ${authP50.toFixed(3)} ms, p99 ${authP99.toFixed(3)} ms (target p50 < 0.3 ms ${authP50 < 0.3 ? "✔" : "✘"}).`,
@@ -193,8 +262,7 @@ async function main() {
     mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
     writeFileSync(new URL("./results/load-latest.md", import.meta.url), lines.join("\n"));
   } finally {
-    for (const child of children) child.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 500));
+    await Promise.all(children.map(stopProcess));
     await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
     await admin.end();
     step("dropped the throwaway database");

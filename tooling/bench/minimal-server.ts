@@ -1,6 +1,6 @@
 // The baseline the REST bridge is measured against: a plain node:http handler with postgres.js
 // that runs the same SQL as POST /v1/requests and GET /v1/requests/{id} (key lookup, rate-limit
-// upsert, routing reads, one insert transaction; the status reads) and nothing else: no tRPC, no
+// upsert, routing reads, one INSERT … WITH statement; the status reads) and nothing else: no tRPC, no
 // zod, no OpenAPI routing, no error formatting.
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
 import {
@@ -22,12 +22,17 @@ const sql = postgres(DATABASE_URL!, { max: Number(POOL), onnotice: () => {} });
 async function authenticate(header: string | undefined): Promise<{ id: string; tenant_id: string } | null> {
   const key = parseBearer(header);
   if (!key) return null;
-  const [row] =
-    await sql`select id, tenant_id, scopes, rate_limit_per_minute, expires_at, revoked_at, last_used_at from api_keys where key_hash = ${hashApiKey(API_KEY_HASH_SECRET, key)} limit 1`;
-  if (!row || row.revoked_at) return null;
+  const keyHash = hashApiKey(API_KEY_HASH_SECRET, key);
   const windowStart = Date.now() - (Date.now() % 60_000);
-  await sql`insert into rate_limit_counters (bucket, window_start, count) values (${`key:${row.id}`}, ${windowStart}, 1)
-    on conflict (bucket) do update set count = case when rate_limit_counters.window_start = excluded.window_start then rate_limit_counters.count + 1 else 1 end, window_start = excluded.window_start returning count`;
+  // The same single statement as the real server (api-key-lookup.ts): the lookup and the hit.
+  const [row] = await sql`with hit as (
+      insert into rate_limit_counters (bucket, window_start, count) values (${`key:${keyHash.slice(0, 32)}`}, ${windowStart}, 1)
+      on conflict (bucket) do update set count = case when rate_limit_counters.window_start = excluded.window_start then rate_limit_counters.count + 1 else 1 end, window_start = excluded.window_start
+      returning count
+    )
+    select id, tenant_id, scopes, rate_limit_per_minute, expires_at, revoked_at, last_used_at, (select count from hit) as hits
+    from api_keys where key_hash = ${keyHash} limit 1`;
+  if (!row || row.revoked_at || row.hits > row.rate_limit_per_minute) return null;
   return row as { id: string; tenant_id: string };
 }
 
@@ -68,12 +73,27 @@ async function create(tenantId: string, keyId: string, body: Record<string, unkn
   });
   const id = newId("request");
   const now = new Date();
-  await sql.begin(async (tx) => {
-    await tx`insert into requests (id, tenant_id, submitter_id, request_type, title, amount, currency, metadata, matrix_id, matrix_name, status, current_stage, total_stages, created_at, updated_at)
-      values (${id}, ${tenantId}, ${submitter.id}, ${String(body.requestType)}, ${String(body.title)}, ${amount}, ${currency}, ${sql.json({})}, ${matrix.id}, ${matrix.name}, 'pending', 1, ${stages.length}, ${now}, ${now})`;
-    await tx`insert into request_stages ${tx(stages.map((s, i) => ({ request_id: id, tenant_id: tenantId, position: s.position, name: s.name, rule: s.rule, quorum: s.quorum, approver_ids: approverIds[i]!, status: i === 0 ? "open" : "waiting" })))}`;
-    await tx`insert into audit_log (id, tenant_id, actor_type, actor_id, action, target_type, target_id, data) values (${newId("audit")}, ${tenantId}, 'api_key', ${keyId}, 'request.submitted', 'request', ${id}, ${sql.json({})})`;
-  });
+  // The same single INSERT … WITH statement as the real server (services/submit-request.ts).
+  const stageRows = stages.map((s, i) => ({
+    position: s.position,
+    name: s.name,
+    rule: s.rule,
+    quorum: s.quorum,
+    approver_ids: approverIds[i]!,
+    status: i === 0 ? "open" : "waiting",
+  }));
+  await sql`with new_request as (
+      insert into requests (id, tenant_id, submitter_id, request_type, title, amount, currency, metadata, matrix_id, matrix_name, status, current_stage, total_stages, created_at, updated_at)
+      values (${id}, ${tenantId}, ${submitter.id}, ${String(body.requestType)}, ${String(body.title)}, ${amount}, ${currency}, ${sql.json({})}, ${matrix.id}, ${matrix.name}, 'pending', 1, ${stages.length}, ${now}, ${now})
+      returning id
+    ), new_stages as (
+      insert into request_stages (request_id, tenant_id, position, name, rule, quorum, approver_ids, status)
+      select ${id}, ${tenantId}, s.position, s.name, s.rule, s.quorum, array(select jsonb_array_elements_text(s.approver_ids)), s.status
+      from jsonb_to_recordset(${JSON.stringify(stageRows)}::jsonb) as s(position integer, name text, rule text, quorum integer, approver_ids jsonb, status text)
+      returning position
+    )
+    insert into audit_log (id, tenant_id, actor_type, actor_id, action, target_type, target_id, data)
+    values (${newId("audit")}, ${tenantId}, 'api_key', ${keyId}, 'request.submitted', 'request', ${id}, ${sql.json({})})`;
   return {
     status: 201,
     body: {
