@@ -3,7 +3,6 @@ import { API_ERRORS, type ApiErrorCode, type ErrorIssue, newId } from "@approval
 import { createOpenApiNodeHttpHandler } from "trpc-to-openapi";
 import type { ApiContext, ApiDeps } from "../context";
 import { appRouter } from "../root";
-import { findInputProblem } from "../input-guard";
 import { contextFromHttp } from "./request-context";
 
 export const REST_PREFIX = "/v1";
@@ -81,7 +80,8 @@ function readJsonBody(
 /**
  * /v1: trpc-to-openapi turns the procedures that carry meta.openapi into REST endpoints. Around
  * it: the Request-Id, the body limit (413), JSON parsing that tolerates a charset parameter,
- * our error object, 201 on create and the rate-limit headers.
+ * our error object, 201 on create and the rate-limit headers. NUL characters and runaway nesting
+ * are refused by every procedure's boundary (trpc.ts), whichever transport called it.
  */
 export function createRestHandler(deps: ApiDeps) {
   const bridge = createOpenApiNodeHttpHandler({
@@ -108,9 +108,6 @@ export function createRestHandler(deps: ApiDeps) {
           body.code === "payload_too_large" ? `The body exceeds ${deps.maxBodyBytes} bytes.` : "The request body is not valid JSON.";
         return sendRestError(res, body.code, message, requestId);
       }
-      const problem = findInputProblem(body.value);
-      if (problem)
-        return sendRestError(res, "invalid_request", `Invalid request. ${problem.field}: ${problem.message}`, requestId, [problem]);
       // The bridge only parses bodies whose type is exactly application/json; hand it ours.
       req.body = body.value ?? {};
     }
