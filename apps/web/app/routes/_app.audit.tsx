@@ -50,7 +50,7 @@ export default function Audit() {
       />
       <div className="card">
         <Form method="get" className="toolbar">
-          <div className="field">
+          <div className="field" style={{ flex: "1 1 200px" }}>
             <label htmlFor="action">Action</label>
             <input
               id="action"
@@ -69,7 +69,7 @@ export default function Audit() {
               <option value="operator">Operator</option>
             </select>
           </div>
-          <div className="field">
+          <div className="field" style={{ flex: "1 1 160px" }}>
             <label htmlFor="target">Target id</label>
             <input id="target" type="text" name="target" defaultValue={params.get("target") ?? ""} placeholder="req_…, key_…" />
           </div>
@@ -91,7 +91,7 @@ export default function Audit() {
           ) : null}
         </Form>
         {entries.length === 0 ? (
-          <EmptyState icon="📜" title={filtered ? "No entries match" : "Nothing recorded yet"} />
+          <EmptyState icon="log" title={filtered ? "No entries match" : "Nothing recorded yet"} />
         ) : (
           <div className="table-wrap">
             <table>
@@ -107,9 +107,7 @@ export default function Audit() {
               <tbody>
                 {entries.map((e) => (
                   <tr key={e.id}>
-                    <td className="small" style={{ whiteSpace: "nowrap" }}>
-                      {formatDate(e.createdAt)}
-                    </td>
+                    <td className="small nowrap">{formatDate(e.createdAt)}</td>
                     <td>
                       {e.actorName ?? (e.actorType === "operator" ? "Setup" : e.actorType === "api_key" ? "API key" : e.actorType)}
                       <div className="faint small">
@@ -122,7 +120,7 @@ export default function Audit() {
                     <td>
                       <code className="small">{e.targetId}</code>
                     </td>
-                    <td className="hide-sm small muted">{describe(e.data)}</td>
+                    <td className="hide-sm small muted wrap-anywhere">{describe(e.data)}</td>
                   </tr>
                 ))}
               </tbody>

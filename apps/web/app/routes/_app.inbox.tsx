@@ -1,7 +1,8 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData, useRouteLoaderData } from "@remix-run/react";
 import { Alert, EmptyState, PageHead, StatusBadge, formatAmount, formatDate } from "../components/ui";
 import { requireUser } from "../lib/session.server";
+import type { loader as appLoader } from "./_app";
 
 export const meta: MetaFunction = () => [{ title: "Inbox · ApprovalMatrix" }];
 
@@ -12,17 +13,25 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export default function Inbox() {
   const { requests, linkedMember } = useLoaderData<typeof loader>();
+  const admin = useRouteLoaderData<typeof appLoader>("routes/_app")?.admin ?? false;
   return (
     <>
       <PageHead title="Inbox" description="Requests waiting on your decision, oldest first." />
       {!linkedMember ? (
         <Alert kind="info" title="Your sign-in is not linked to a member">
-          Decisions are recorded against a member. An admin can link you on the Members page.
+          Decisions are recorded against a member.{" "}
+          {admin ? (
+            <>
+              Open your member on the <Link to="/members">Members page</Link> and pick your sign-in under “Linked sign-in user”.
+            </>
+          ) : (
+            "An admin can link you on the Members page."
+          )}
         </Alert>
       ) : (
         <div className="card">
           {requests.length === 0 ? (
-            <EmptyState icon="✓" title="You're all caught up">
+            <EmptyState icon="check" title="You're all caught up">
               Nothing waits on you right now.
             </EmptyState>
           ) : (

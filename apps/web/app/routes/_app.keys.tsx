@@ -161,7 +161,7 @@ export default function ApiKeys() {
             <span className="muted small">{keys.filter((k) => k.status === "active").length} active</span>
           </div>
           {keys.length === 0 ? (
-            <EmptyState icon="🔑" title="No API keys yet">
+            <EmptyState icon="key" title="No API keys yet">
               Create a key for each system that submits requests; you can revoke any of them at any time.
             </EmptyState>
           ) : (
@@ -170,10 +170,10 @@ export default function ApiKeys() {
                 <thead>
                   <tr>
                     <th>Name</th>
-                    <th>Key</th>
+                    <th className="hide-sm">Key</th>
                     <th className="hide-sm">Scopes</th>
                     <th className="hide-sm">Created by</th>
-                    <th>Last used</th>
+                    <th className="hide-sm">Last used</th>
                     <th className="hide-sm">Expires</th>
                     <th>Status</th>
                     <th>
@@ -188,7 +188,7 @@ export default function ApiKeys() {
                         <strong>{key.name}</strong>
                         <div className="faint small">{key.rateLimitPerMinute}/min</div>
                       </td>
-                      <td>
+                      <td className="hide-sm">
                         <code>{key.start}…</code>
                       </td>
                       <td className="hide-sm">
@@ -199,7 +199,9 @@ export default function ApiKeys() {
                         ))}
                       </td>
                       <td className="hide-sm small">{key.createdByName}</td>
-                      <td className="small">{key.lastUsedAt ? formatDate(key.lastUsedAt) : <span className="faint">Never</span>}</td>
+                      <td className="hide-sm small">
+                        {key.lastUsedAt ? formatDate(key.lastUsedAt) : <span className="faint">Never</span>}
+                      </td>
                       <td className="hide-sm small">{key.expiresAt ? formatDate(key.expiresAt) : <span className="faint">Never</span>}</td>
                       <td>
                         <StatusBadge status={key.status} />

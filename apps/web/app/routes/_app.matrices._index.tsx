@@ -44,7 +44,7 @@ export default function Matrices() {
       <div className="card">
         {matrices.length === 0 ? (
           <EmptyState
-            icon="🧭"
+            icon="route"
             title="No matrices yet"
             action={
               <Link className="btn btn-primary" to="/matrices/new">
@@ -60,10 +60,10 @@ export default function Matrices() {
               <thead>
                 <tr>
                   <th>Matrix</th>
-                  <th>Request type</th>
+                  <th className="hide-sm">Request type</th>
                   <th className="hide-sm">Amount</th>
                   <th className="hide-sm">Stages</th>
-                  <th>Priority</th>
+                  <th className="hide-sm">Priority</th>
                   <th>Status</th>
                   <th>
                     <span className="sr-only">Actions</span>
@@ -85,19 +85,19 @@ export default function Matrices() {
                         </div>
                       ) : null}
                     </td>
-                    <td>
+                    <td className="hide-sm">
                       <code>{m.requestType}</code>
                     </td>
                     <td className="hide-sm">{band(m.minAmount, m.maxAmount, m.currency)}</td>
                     <td className="hide-sm small">{m.stages.map((s) => s.name).join(" → ")}</td>
-                    <td>{m.priority}</td>
+                    <td className="hide-sm">{m.priority}</td>
                     <td>
                       <StatusBadge status={m.active ? "active" : "inactive"} />
                     </td>
                     <td className="actions">
                       <Form method="post" className="row" style={{ justifyContent: "flex-end", flexWrap: "nowrap" }}>
                         <input type="hidden" name="id" value={m.id} />
-                        <Link className="btn btn-sm" to={`/matrices/${m.id}`}>
+                        <Link className="btn btn-sm hide-sm" to={`/matrices/${m.id}`}>
                           Edit
                         </Link>
                         <button className="btn btn-sm" name="intent" value={m.active ? "deactivate" : "activate"}>

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData, useNavigation, useSearchParams, useSubmit } from "@remix-run/react";
 import { useRef } from "react";
-import { EmptyState, PageHead, StatusBadge } from "../components/ui";
+import { Email, EmptyState, PageHead, StatusBadge } from "../components/ui";
 import { attempt } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 
@@ -88,12 +88,12 @@ export default function Members() {
         </Form>
         {members.length === 0 ? (
           q || status !== "all" ? (
-            <EmptyState icon="🔍" title="No members match">
+            <EmptyState icon="search" title="No members match">
               Try another name or externalRef, or clear the filters.
             </EmptyState>
           ) : (
             <EmptyState
-              icon="👥"
+              icon="users"
               title="No members yet"
               action={
                 <Link className="btn btn-primary" to="/members/import">
@@ -115,7 +115,7 @@ export default function Members() {
                   <th className="hide-sm">Manager</th>
                   <th className="hide-sm">Sign-in</th>
                   <th>Status</th>
-                  <th>
+                  <th className="hide-sm">
                     <span className="sr-only">Actions</span>
                   </th>
                 </tr>
@@ -127,7 +127,11 @@ export default function Members() {
                       <Link to={`/members/${m.id}`}>
                         <strong>{m.name}</strong>
                       </Link>
-                      {m.email ? <div className="faint small">{m.email}</div> : null}
+                      {m.email ? (
+                        <div className="faint small wrap-anywhere">
+                          <Email address={m.email} />
+                        </div>
+                      ) : null}
                     </td>
                     <td>
                       <code>{m.externalRef}</code>
@@ -146,7 +150,7 @@ export default function Members() {
                     <td>
                       <StatusBadge status={m.active ? "active" : "inactive"} />
                     </td>
-                    <td className="actions">
+                    <td className="actions hide-sm">
                       <Link className="btn btn-sm" to={`/members/${m.id}`}>
                         Edit
                       </Link>

@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link } from "@remix-run/react";
-import { useState } from "react";
+import { Fragment, useState } from "react";
 import { Alert, PageHead } from "../components/ui";
 import { requireUser } from "../lib/session.server";
 
@@ -21,6 +21,14 @@ type State =
   | { step: "done"; result: ImportResult; fileName: string };
 
 const PHASE_LABEL: Record<string, string> = { uploading: "Uploading", validating: "Checking every row", writing: "Saving members" };
+
+const SAMPLE_CSV = ["externalRef,name,email,department,managerRef,active", "EMP-1042,Alex Kim,alex@acme.example,Engineering,EMP-2001,true"];
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
 
 export default function ImportMembers() {
   const [state, setState] = useState<State>({ step: "idle" });
@@ -82,7 +90,7 @@ export default function ImportMembers() {
               </button>
               {file ? (
                 <span className="muted small">
-                  {file.name} · {(file.size / 1024).toFixed(0)} KB
+                  {file.name} · {formatSize(file.size)}
                 </span>
               ) : null}
             </div>
@@ -153,8 +161,23 @@ export default function ImportMembers() {
             <p>
               Columns, in any order; <strong>externalRef</strong> and <strong>name</strong> are required:
             </p>
-            <pre className="secret" style={{ whiteSpace: "pre-wrap" }}>{`externalRef,name,email,department,managerRef,active
-EMP-1042,Alex Kim,alex@acme.example,Engineering,EMP-2001,true`}</pre>
+            {/* A narrow column wraps the sample after a comma, never inside a value. */}
+            <pre className="secret">
+              {SAMPLE_CSV.map((line, l) => (
+                <span className="csv-line" key={l}>
+                  {line.split(",").map((cell, c) => (
+                    <Fragment key={c}>
+                      {c ? (
+                        <>
+                          ,<wbr />
+                        </>
+                      ) : null}
+                      <span className="nowrap">{cell}</span>
+                    </Fragment>
+                  ))}
+                </span>
+              ))}
+            </pre>
             <p className="muted">
               A row whose externalRef already exists updates that member. managerRef may name a member in the same file.{" "}
               <a href="/members/export.csv">Export the current members</a> to start from.

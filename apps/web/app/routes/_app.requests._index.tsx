@@ -71,9 +71,9 @@ export default function Requests() {
         </Form>
         {requests.length === 0 ? (
           filtered ? (
-            <EmptyState icon="🔍" title="No requests match these filters" />
+            <EmptyState icon="search" title="No requests match these filters" />
           ) : (
-            <EmptyState icon="📨" title="No requests yet">
+            <EmptyState icon="inbox" title="No requests yet">
               Requests arrive from your systems through <code>POST /v1/requests</code>. See the <a href="/docs">API reference</a>.
             </EmptyState>
           )
@@ -85,7 +85,7 @@ export default function Requests() {
                   <th>Request</th>
                   <th className="hide-sm">Submitter</th>
                   <th>Amount</th>
-                  <th>Progress</th>
+                  <th className="hide-sm">Progress</th>
                   <th>Status</th>
                   <th className="hide-sm">Submitted</th>
                 </tr>
@@ -105,7 +105,7 @@ export default function Requests() {
                       {r.submitterName} <span className="faint small">{r.submitterRef}</span>
                     </td>
                     <td>{formatAmount(r.amount, r.currency)}</td>
-                    <td className="small">
+                    <td className="hide-sm small">
                       {r.currentStage
                         ? `Stage ${r.currentStage} of ${r.totalStages}`
                         : `${r.totalStages} stage${r.totalStages === 1 ? "" : "s"}`}

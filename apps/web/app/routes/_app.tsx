@@ -53,9 +53,9 @@ export default function AppLayout() {
           <div className="tenant">
             {user.tenantName} · {user.role}
           </div>
-          <div className="row" style={{ gap: 12, marginTop: 8 }}>
+          <div className="sidebar-links">
             <NavLink to="/account">Account</NavLink>
-            <Form method="post" action="/sign-out" style={{ margin: 0 }}>
+            <Form method="post" action="/sign-out">
               <button type="submit">Sign out</button>
             </Form>
           </div>

@@ -77,9 +77,7 @@ export default function SignIn() {
             </Form>
           </div>
         </div>
-        <p className="muted small" style={{ textAlign: "center", marginTop: 14 }}>
-          First run? The start command printed the demo admin's sign-in.
-        </p>
+        <p className="muted small auth-note">First run? The start command printed the demo admin's sign-in.</p>
       </div>
     </main>
   );
