@@ -89,7 +89,7 @@ async function create(tenantId: string, keyId: string, body: Record<string, unkn
     ), new_stages as (
       insert into request_stages (request_id, tenant_id, position, name, rule, quorum, approver_ids, status)
       select ${id}, ${tenantId}, s.position, s.name, s.rule, s.quorum, array(select jsonb_array_elements_text(s.approver_ids)), s.status
-      from jsonb_to_recordset(${JSON.stringify(stageRows)}::jsonb) as s(position integer, name text, rule text, quorum integer, approver_ids jsonb, status text)
+      from jsonb_to_recordset(${sql.json(stageRows)}::jsonb) as s(position integer, name text, rule text, quorum integer, approver_ids jsonb, status text)
       returning position
     )
     insert into audit_log (id, tenant_id, actor_type, actor_id, action, target_type, target_id, data)
