@@ -39,7 +39,7 @@ const env = {
 delete (env as Record<string, string | undefined>).REDIS_URL;
 if (process.env.REDIS_URL && process.env.BENCH_REDIS === "1") env.REDIS_URL = process.env.REDIS_URL;
 
-/** BENCH_PROFILE=dir writes a V8 CPU profile of the real server there (open it in Chrome DevTools). */
+/** BENCH_PROFILE=dir writes V8 CPU profiles of both servers there (the minimal one's in minimal/). */
 const PROFILE_DIR = process.env.BENCH_PROFILE;
 /** BENCH_ONLY=GET or POST runs one endpoint's pair of runs (handy with BENCH_PROFILE). */
 const ONLY = process.env.BENCH_ONLY?.toUpperCase();
@@ -186,7 +186,14 @@ async function main() {
     if (cli.status !== 0) throw new Error(cli.stderr);
     const key = (JSON.parse(cli.stdout) as { key: string }).key;
     step("starting the minimal handler");
-    const minimalProcess = await startProcess("minimal", ["minimal-server.ts"], `${ROOT}tooling/bench`, { PORT: "0" }, /listening \d+/);
+    const minimalProcess = await startProcess(
+      "minimal",
+      ["minimal-server.ts"],
+      `${ROOT}tooling/bench`,
+      { PORT: "0" },
+      /listening \d+/,
+      PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}/minimal`] : [],
+    );
     children.push(minimalProcess);
 
     const bridge = `http://127.0.0.1:${BRIDGE_PORT}`;
