@@ -59,9 +59,6 @@ export async function findKeyCountingHit(
     const { hits, ...key } = row;
     return { key, hit: { ...window, count: hits } };
   }
-  const [[key], hit] = await Promise.all([
-    executePrepared(db, "api_key_by_hash", keyByHash, { keyHash }),
-    rateLimiter.hit(bucket),
-  ]);
+  const [[key], hit] = await Promise.all([executePrepared(db, "api_key_by_hash", keyByHash, { keyHash }), rateLimiter.hit(bucket)]);
   return key ? { key, hit } : { key: undefined };
 }

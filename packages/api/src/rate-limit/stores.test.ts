@@ -47,7 +47,10 @@ if (REDIS_URL) {
       const prefix = `apx-test-${randomBase62(8)}:`;
       const first = new RedisRateLimitStore(REDIS_URL, prefix);
       const second = new RedisRateLimitStore(REDIS_URL, prefix);
-      closers.push(() => first.close(), () => second.close());
+      closers.push(
+        () => first.close(),
+        () => second.close(),
+      );
       return { first, second };
     },
   });
