@@ -127,6 +127,28 @@ describe("an admin sets up a tenant and routes a request to approval", () => {
     await shot(page, "06-members-search");
   });
 
+  it("a failed upload ends with a message, and the file can be imported again", async () => {
+    await page.goto(`${app.url}/members/import`);
+    const csv = "externalRef,name\nEMP-1042,Alex Kim\n";
+    await page.setInputFiles("#csv-file", { name: "retry.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    const button = page.getByRole("button", { name: "Import members" });
+    for (const [answer, message] of [
+      [{ status: 500, contentType: "text/html", body: "<h1>Internal Server Error</h1>" }, "The server answered with an error (HTTP 500)."],
+      [
+        { contentType: "application/x-ndjson", body: '{"type":"progress","phase":"validating","done":0,"total":1}\n' },
+        "lost before the import",
+      ],
+    ] as const) {
+      await page.route("**/members/import-stream", (route) => route.fulfill(answer));
+      await button.click();
+      await page.getByTestId("import-result").getByText(message).waitFor();
+      await page.unroute("**/members/import-stream");
+    }
+    await shot(page, "05b-import-failed");
+    await button.click();
+    await page.getByText("Import complete").waitFor();
+  });
+
   it("builds a two-stage matrix with a live preview", async () => {
     await page.goto(`${app.url}/matrices/new`);
     await page.getByLabel("Name", { exact: true }).fill("E2E two-stage");

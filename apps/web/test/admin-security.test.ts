@@ -126,6 +126,39 @@ describe("CSRF", () => {
   });
 });
 
+describe("members import stream", () => {
+  /** 56 MB in 1.4 MB chunks: fetch sends a stream body chunked, with no Content-Length. */
+  const overLimit = () => {
+    const rows = new TextEncoder().encode("EMP-1,Someone\n".repeat(100_000));
+    let sent = 0;
+    return new ReadableStream<Uint8Array>({
+      start: (c) => c.enqueue(new TextEncoder().encode("externalRef,name\n")),
+      pull: (c) => (sent++ < 40 ? c.enqueue(rows) : c.close()),
+    });
+  };
+
+  // The page reads the answer line by line: a refusal must be a complete result line too.
+  it.each([
+    ["with a Content-Length", () => "x".repeat(50_000_001)],
+    ["streamed without a Content-Length", overLimit],
+  ])("refuses a file over 50 MB %s with 413 and one result line", async (_, body) => {
+    const res = await fetch(`${app.url}/members/import-stream`, {
+      method: "POST",
+      headers: { Cookie: ownerCookie, Origin: app.url, "Content-Type": "text/csv" },
+      body: body(),
+      duplex: "half",
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(res.headers.get("content-type")).toContain("application/x-ndjson");
+    const text = await res.text();
+    expect(text.endsWith("\n")).toBe(true);
+    expect(JSON.parse(text)).toMatchObject({
+      type: "result",
+      result: { ok: false, errors: [{ message: "The file is larger than 50 MB." }] },
+    });
+  });
+});
+
 describe("roles", () => {
   it.each(ADMIN_PAGES)("an approver gets 403 on %s", async (path) => {
     const res = await browserFetch(app, approverCookie)(path);

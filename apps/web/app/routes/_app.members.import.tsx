@@ -18,7 +18,43 @@ type ImportResult =
 type State =
   | { step: "idle" }
   | { step: "running"; phase: string; percent: number; fileName: string }
-  | { step: "done"; result: ImportResult; fileName: string };
+  | { step: "done"; result: ImportResult; fileName: string }
+  | { step: "failed"; failure: Failure };
+
+/** Why an upload ended without a result, in words for the admin. */
+interface Failure {
+  title: string;
+  message: string;
+  signIn?: boolean;
+}
+
+/** The stream route's limit: a larger file is refused before it is sent. */
+const MAX_BYTES = 50_000_000;
+
+const TOO_LARGE: Failure = {
+  title: "Nothing was imported",
+  message: "The file is larger than 50 MB. Split it into smaller files and import them one at a time.",
+};
+
+/** The import is all or nothing and leaves unchanged rows alone, so sending the same file again is always safe. */
+function interrupted(cause: string): Failure {
+  return {
+    title: "The import did not finish",
+    message: `${cause} It may or may not have been saved: import the file again to be sure (rows already up to date are left as they are).`,
+  };
+}
+
+/** A response that is not the import's NDJSON stream: the route refused the file, or something in between answered. */
+function refusal(response: Response): Failure {
+  // fetch follows the route's redirect to sign-in; a proxy may answer 401 instead.
+  if (response.redirected || response.status === 401)
+    return { title: "Nothing was imported", message: "Your session has expired. Sign in again, then import the file again.", signIn: true };
+  if (response.status === 403) return { title: "Nothing was imported", message: "Only tenant admins can import members." };
+  if (response.status === 413) return TOO_LARGE;
+  return interrupted(
+    response.ok ? "The server's answer could not be read." : `The server answered with an error (HTTP ${response.status}).`,
+  );
+}
 
 const PHASE_LABEL: Record<string, string> = { uploading: "Uploading", validating: "Checking every row", writing: "Saving members" };
 
@@ -36,29 +72,45 @@ export default function ImportMembers() {
 
   async function run() {
     if (!file) return;
+    if (file.size > MAX_BYTES) return setState({ step: "failed", failure: TOO_LARGE });
     setState({ step: "running", phase: "uploading", percent: 2, fileName: file.name });
-    const response = await fetch("/members/import-stream", { method: "POST", body: file, headers: { "Content-Type": "text/csv" } });
-    if (!response.body) return;
+    let response: Response;
+    try {
+      response = await fetch("/members/import-stream", { method: "POST", body: file, headers: { "Content-Type": "text/csv" } });
+    } catch {
+      return setState({ step: "failed", failure: interrupted("The file could not be sent: check your connection.") });
+    }
+    if (response.redirected || !response.ok || !response.body || !response.headers.get("content-type")?.includes("ndjson"))
+      return setState({ step: "failed", failure: refusal(response) });
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      let newline: number;
-      while ((newline = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        if (!line) continue;
-        const event = JSON.parse(line) as
-          { type: "progress"; phase: string; done: number; total: number } | { type: "result"; result: ImportResult };
-        if (event.type === "progress") {
-          // Validation is the first tenth of the bar; writing the rest.
-          const percent = event.phase === "validating" ? 8 : 10 + Math.round((90 * event.done) / Math.max(1, event.total));
-          setState({ step: "running", phase: event.phase, percent, fileName: file.name });
-        } else setState({ step: "done", result: event.result, fileName: file.name });
+    let cause = "The connection to the server was lost before the import finished.";
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let newline: number;
+        while ((newline = buffer.indexOf("\n")) >= 0) {
+          const line = buffer.slice(0, newline);
+          buffer = buffer.slice(newline + 1);
+          if (!line) continue;
+          const event = JSON.parse(line) as
+            { type: "progress"; phase: string; done: number; total: number } | { type: "result"; result: ImportResult } | null;
+          if (event?.type === "progress") {
+            // Validation is the first tenth of the bar; writing the rest.
+            const percent = event.phase === "validating" ? 8 : 10 + Math.round((90 * event.done) / Math.max(1, event.total));
+            setState({ step: "running", phase: event.phase, percent, fileName: file.name });
+          } else if (event?.type === "result" && event.result) return setState({ step: "done", result: event.result, fileName: file.name });
+          else throw new SyntaxError("Not a line of the import stream");
+        }
       }
+    } catch (error) {
+      // The connection dropped mid-stream, or a line was not one the route sends.
+      if (error instanceof SyntaxError) cause = "The server's answer could not be read.";
     }
+    void reader.cancel().catch(() => {});
+    setState({ step: "failed", failure: interrupted(cause) });
   }
 
   return (
@@ -110,6 +162,13 @@ export default function ImportMembers() {
                 >
                   <span style={{ width: `${state.percent}%` }} />
                 </div>
+              </div>
+            ) : null}
+            {state.step === "failed" ? (
+              <div data-testid="import-result">
+                <Alert kind="error" title={state.failure.title}>
+                  {state.failure.message} {state.failure.signIn ? <Link to="/sign-in?redirectTo=%2Fmembers%2Fimport">Sign in</Link> : null}
+                </Alert>
               </div>
             ) : null}
             {state.step === "done" && state.result.ok ? (

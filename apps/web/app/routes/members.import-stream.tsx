@@ -2,6 +2,29 @@ import type { ActionFunctionArgs } from "@remix-run/node";
 import { requireUser } from "../lib/session.server";
 
 const MAX_BYTES = 50_000_000;
+const NDJSON_HEADERS = { "Content-Type": "application/x-ndjson; charset=utf-8", "Cache-Control": "no-store" };
+
+/** 413 with one result line, as a finished import ends with: a client reads it the same way. */
+function tooLarge(): Response {
+  const result = { ok: false, rows: 0, errorCount: 1, errors: [{ line: 1, field: "(file)", message: "The file is larger than 50 MB." }] };
+  return new Response(`${JSON.stringify({ type: "result", result })}\n`, { status: 413, headers: NDJSON_HEADERS });
+}
+
+/** The body as text, or null once it passes MAX_BYTES (a chunked upload has no Content-Length to check first). */
+async function readCsv(request: Request): Promise<string | null> {
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const decoder = new TextDecoder();
+  let csv = "";
+  let bytes = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return csv + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > MAX_BYTES) return null;
+    csv += decoder.decode(value, { stream: true });
+  }
+}
 
 /**
  * Receives the CSV file and answers with NDJSON: progress lines while the import validates and
@@ -9,16 +32,9 @@ const MAX_BYTES = 50_000_000;
  */
 export async function action({ request, context }: ActionFunctionArgs) {
   requireUser(request, context, "admin");
-  const length = Number(request.headers.get("content-length") ?? "0");
-  if (length > MAX_BYTES)
-    return Response.json(
-      {
-        type: "result",
-        result: { ok: false, rows: 0, errorCount: 1, errors: [{ line: 1, field: "(file)", message: "The file is larger than 50 MB." }] },
-      },
-      { status: 413 },
-    );
-  const csv = await request.text();
+  if (Number(request.headers.get("content-length") ?? "0") > MAX_BYTES) return tooLarge();
+  const csv = await readCsv(request);
+  if (csv === null) return tooLarge();
   const encoder = new TextEncoder();
   let last = 0;
   const body = new ReadableStream<Uint8Array>({
@@ -48,5 +64,5 @@ export async function action({ request, context }: ActionFunctionArgs) {
       controller.close();
     },
   });
-  return new Response(body, { headers: { "Content-Type": "application/x-ndjson; charset=utf-8", "Cache-Control": "no-store" } });
+  return new Response(body, { headers: NDJSON_HEADERS });
 }
