@@ -1,5 +1,4 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ApiDeps, createCaller, createTenant, findTenant } from "@approvalmatrix/api";
@@ -7,40 +6,12 @@ import { randomBase62 } from "@approvalmatrix/core";
 import { createTestDatabase } from "@approvalmatrix/db/testing";
 import { readEnv } from "../src/env";
 import { type RunningApp, startApp } from "../src/start";
-import { WEB_BUILD_DIR, createWebHandler } from "../src/web-handler";
+import { ensureWebBuild } from "../src/web-build";
+import { createWebHandler } from "../src/web-handler";
 
 export interface TestAppOptions {
   /** Serve the admin app too (built on first use when its sources changed). */
   web?: boolean;
-}
-
-/** Builds the admin app unless build/ is newer than every source file; one build at a time. */
-export function ensureWebBuild(): void {
-  const root = join(WEB_BUILD_DIR, "..");
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce(
-      (max, e) => Math.max(max, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs),
-      0,
-    );
-  const sources = Math.max(newest(join(root, "app")), newest(join(root, "public")), statSync(join(root, "vite.config.ts")).mtimeMs);
-  const entry = join(WEB_BUILD_DIR, "server", "index.js");
-  const lock = join(root, ".web-build.lock");
-  for (;;) {
-    if (existsSync(entry) && statSync(entry).mtimeMs > sources) return;
-    try {
-      mkdirSync(lock);
-    } catch {
-      execFileSync("sleep", ["1"]);
-      continue;
-    }
-    try {
-      if (!(existsSync(entry) && statSync(entry).mtimeMs > sources)) {
-        execFileSync(join(root, "node_modules", ".bin", "remix"), ["vite:build"], { cwd: root, stdio: "pipe" });
-      }
-    } finally {
-      rmSync(lock, { recursive: true, force: true });
-    }
-  }
 }
 
 export interface TestApp {
