@@ -160,9 +160,11 @@ describe("members import stream", () => {
 });
 
 describe("roles", () => {
-  it.each(ADMIN_PAGES)("an approver gets 403 on %s", async (path) => {
+  it.each(ADMIN_PAGES)("an approver gets 403 on %s, saying why", async (path) => {
     const res = await browserFetch(app, approverCookie)(path);
     expect(res.status).toBe(403);
+    // Pages and resource routes (the CSV export) alike: the reason, not "Unexpected Server Error".
+    expect(await res.text()).toContain("This page is for tenant admins");
   });
 
   it("an approver cannot post admin actions", async () => {

@@ -1,5 +1,5 @@
 import type { SignedInUser } from "@approvalmatrix/auth";
-import { type AppLoadContext, data, redirect } from "@remix-run/node";
+import { type AppLoadContext, redirect } from "@remix-run/node";
 import type { ApiCaller } from "../load-context";
 
 export type Role = SignedInUser["role"];
@@ -14,7 +14,12 @@ export function requireUser(request: Request, context: AppLoadContext, minRole: 
     throw redirect(back === "/" ? "/sign-in" : `/sign-in?redirectTo=${encodeURIComponent(back)}`);
   }
   if (RANK[session.user.role] < RANK[minRole]) {
-    throw data("This page is for tenant admins. Your role is approver: your inbox has what waits on you.", { status: 403 });
+    // A Response, not data(): resource routes (CSV export, import stream, preview) answer it as it
+    // is, and pages show its text in the error boundary.
+    throw new Response("This page is for tenant admins. Your role is approver: your inbox has what waits on you.", {
+      status: 403,
+      headers: { "Content-Type": "text/plain; charset=utf-8" },
+    });
   }
   return { user: session.user, api: context.api };
 }
