@@ -21,7 +21,10 @@ async function readCsv(request: Request): Promise<string | null> {
     const { value, done } = await reader.read();
     if (done) return csv + decoder.decode();
     bytes += value.byteLength;
-    if (bytes > MAX_BYTES) return null;
+    if (bytes > MAX_BYTES) {
+      await reader.cancel(); // stop reading the rest of the upload
+      return null;
+    }
     csv += decoder.decode(value, { stream: true });
   }
 }
