@@ -14,9 +14,7 @@ export { publicProcedure };
 const LAST_USED_RESOLUTION_MS = 60_000;
 const lastUsedWrites = new Map<string, number>();
 
-/** One middleware per scope (built once each): authentication, rate limit and scope in one step. */
-const authenticators = new Map<ApiKeyScope, ReturnType<typeof authenticateApiKey>>();
-
+/** Authentication, rate limit and the scope check in one middleware (one step of tRPC's chain). */
 function authenticateApiKey(scope: ApiKeyScope) {
   return middleware(async ({ ctx, next }) => {
     const started = performance.now();
@@ -79,9 +77,7 @@ function touchLastUsed(db: Database, keyId: string, lastUsedAt: Date | null): vo
  * so does the Idempotency-Key check, which every mutation gets here (services/idempotency.ts).
  */
 export function apiKeyProcedure(scope: ApiKeyScope) {
-  let authenticate = authenticators.get(scope);
-  if (!authenticate) authenticators.set(scope, (authenticate = authenticateApiKey(scope)));
-  return publicProcedure.use(authenticate).use(idempotent);
+  return publicProcedure.use(authenticateApiKey(scope)).use(idempotent);
 }
 
 export type TenantRole = "owner" | "admin" | "approver";

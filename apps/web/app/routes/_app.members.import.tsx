@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link } from "@remix-run/react";
 import { Fragment, useState } from "react";
 import { Alert, PageHead } from "../components/ui";
+import { MAX_IMPORT_BYTES } from "../lib/member-import";
 import { requireUser } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Import members · ApprovalMatrix" }];
@@ -27,9 +28,6 @@ interface Failure {
   message: string;
   signIn?: boolean;
 }
-
-/** The stream route's limit: a larger file is refused before it is sent. */
-const MAX_BYTES = 50_000_000;
 
 const TOO_LARGE: Failure = {
   title: "Nothing was imported",
@@ -72,7 +70,7 @@ export default function ImportMembers() {
 
   async function run() {
     if (!file) return;
-    if (file.size > MAX_BYTES) return setState({ step: "failed", failure: TOO_LARGE });
+    if (file.size > MAX_IMPORT_BYTES) return setState({ step: "failed", failure: TOO_LARGE });
     setState({ step: "running", phase: "uploading", percent: 2, fileName: file.name });
     let response: Response;
     try {

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
+import { MAX_IMPORT_BYTES } from "../lib/member-import";
 import { requireUser } from "../lib/session.server";
 
-const MAX_BYTES = 50_000_000;
 const NDJSON_HEADERS = { "Content-Type": "application/x-ndjson; charset=utf-8", "Cache-Control": "no-store" };
 
 /** 413 with one result line, as a finished import ends with: a client reads it the same way. */
@@ -10,7 +10,7 @@ function tooLarge(): Response {
   return new Response(`${JSON.stringify({ type: "result", result })}\n`, { status: 413, headers: NDJSON_HEADERS });
 }
 
-/** The body as text, or null once it passes MAX_BYTES (a chunked upload has no Content-Length to check first). */
+/** The body as text, or null once it passes MAX_IMPORT_BYTES (a chunked upload has no Content-Length to check first). */
 async function readCsv(request: Request): Promise<string | null> {
   if (!request.body) return "";
   const reader = request.body.getReader();
@@ -21,7 +21,7 @@ async function readCsv(request: Request): Promise<string | null> {
     const { value, done } = await reader.read();
     if (done) return csv + decoder.decode();
     bytes += value.byteLength;
-    if (bytes > MAX_BYTES) {
+    if (bytes > MAX_IMPORT_BYTES) {
       await reader.cancel(); // stop reading the rest of the upload
       return null;
     }
@@ -35,7 +35,7 @@ async function readCsv(request: Request): Promise<string | null> {
  */
 export async function action({ request, context }: ActionFunctionArgs) {
   requireUser(request, context, "admin");
-  if (Number(request.headers.get("content-length") ?? "0") > MAX_BYTES) return tooLarge();
+  if (Number(request.headers.get("content-length") ?? "0") > MAX_IMPORT_BYTES) return tooLarge();
   const csv = await readCsv(request);
   if (csv === null) return tooLarge();
   const encoder = new TextEncoder();
