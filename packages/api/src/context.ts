@@ -1,6 +1,7 @@
 import type { ApiKeyScope } from "@approvalmatrix/core";
 import type { Database } from "@approvalmatrix/db";
-import type { RateLimiter } from "./rate-limit/rate-limiter";
+import type { AuthenticatedKey } from "./procedures";
+import type { RateLimitOutcome, RateLimiter } from "./rate-limit/rate-limiter";
 
 /** What the procedures need from the process: built once at start-up. */
 export interface ApiDeps {
@@ -25,11 +26,20 @@ export interface ApiContext {
   authorization: string | null;
   /** True when the URL's query string carries something that looks like a credential. */
   credentialInQuery: boolean;
+  /** The caller's address: failed authentications are counted per address (procedures.ts). */
+  clientIp?: string;
   /**
-   * What procedures add to the HTTP response: headers (rate-limit figures, Retry-After, timing)
-   * and the success status (REST create answers 201). One shared object: middlewares copy ctx.
+   * Set by a transport that authenticated the call before reading its body (REST): the key
+   * middleware then reuses it instead of looking the key up and counting a second time.
    */
-  response: { headers: Record<string, string>; status?: number };
+  authenticated?: AuthenticatedKey;
+  /**
+   * What procedures add to the HTTP response: headers (timing, Idempotent-Replayed), the rate-limit
+   * state (turned into X-RateLimit-* headers by the transport: in a tRPC batch the state after the
+   * last counted call wins) and a status that overrides the procedure's own (an idempotent replay).
+   * One shared object: middlewares copy ctx.
+   */
+  response: { headers: Record<string, string>; status?: number; rateLimit?: RateLimitOutcome };
   actor: Actor | null;
   /**
    * The Idempotency-Key header of this call, if any: mutations replay their first response for it

@@ -9,6 +9,10 @@ describe("findInputProblem", () => {
     ["a NUL in a string", { title: "a\u0000b" }, "title"],
     ["a NUL deep in metadata", { metadata: { list: ["x", "y\u0000"] } }, "metadata.list.1"],
     ["a NUL in a key", { metadata: { "k\u0000": 1 } }, "metadata"],
+    ["a lone surrogate in a string", { title: "ok\udfff" }, "title"],
+    ["a lone surrogate deep in metadata", { metadata: { list: ["\ud83d"] } }, "metadata.list.0"],
+    ["a lone surrogate in a key", { metadata: { "k\udfff": 1 } }, "metadata"],
+    ["a surrogate pair (an emoji)", { title: "ok 😀", metadata: { "😀": "😀" } }, null],
     ["nesting at the limit", nest(MAX_INPUT_DEPTH), null],
     ["nesting past the limit", nest(MAX_INPUT_DEPTH + 1), "a."],
   ] as const)("%s", (_name, input, field) => {

@@ -1,7 +1,10 @@
+import { findLoneSurrogate } from "@approvalmatrix/core";
+
 /**
  * Limits every JSON input must respect before validation even starts: PostgreSQL cannot store a
- * NUL character in text or jsonb, and deeply nested documents overflow the stack of whatever
- * walks them. Both would otherwise surface as a 500 deep inside a write.
+ * NUL character in text or jsonb nor a lone UTF-16 surrogate in jsonb (a text column silently turns
+ * it into U+FFFD), and deeply nested documents overflow the stack of whatever walks them. All
+ * would otherwise surface as a 500 deep inside a write, or as silently altered text.
  */
 export const MAX_INPUT_DEPTH = 32;
 
@@ -9,16 +12,26 @@ export type InputProblem = { field: string; message: string } | null;
 
 export function findInputProblem(value: unknown, path: string[] = [], depth = 0): InputProblem {
   const field = () => path.join(".") || "(body)";
-  if (typeof value === "string") {
-    return value.includes("\u0000") ? { field: field(), message: "must not contain NUL (\\u0000) characters" } : null;
-  }
+  if (typeof value === "string") return textProblem(value, field(), "must");
   if (value === null || typeof value !== "object") return null;
   if (depth >= MAX_INPUT_DEPTH) return { field: field(), message: `is nested deeper than ${MAX_INPUT_DEPTH} levels` };
   const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
   for (const [key, child] of entries) {
-    if (key.includes("\u0000")) return { field: field(), message: "has a key with a NUL (\\u0000) character" };
+    // Named by its parent: the offending key itself is not fit to echo.
+    const keyProblem = textProblem(key, field(), "has a key that must");
+    if (keyProblem) return keyProblem;
     const problem = findInputProblem(child, [...path, key], depth + 1);
     if (problem) return problem;
+  }
+  return null;
+}
+
+function textProblem(text: string, field: string, subject: string): InputProblem {
+  if (text.includes("\u0000")) return { field, message: `${subject} not contain NUL (\\u0000) characters` };
+  const at = findLoneSurrogate(text);
+  if (at !== -1) {
+    const unit = text.charCodeAt(at).toString(16);
+    return { field, message: `${subject} be well-formed Unicode: lone surrogate \\u${unit} at position ${at}` };
   }
   return null;
 }

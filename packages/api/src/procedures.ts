@@ -1,11 +1,11 @@
 import { performance } from "node:perf_hooks";
 import { type ApiKeyScope, apiKeyStart, hashApiKey, isWellFormedApiKey, parseBearer } from "@approvalmatrix/core";
 import { apiKeys, type Database, eq, sql } from "@approvalmatrix/db";
-import type { Actor } from "./context";
+import { type ApiKeyRow, findKeyCountingHit } from "./api-key-lookup";
+import type { Actor, ApiContext } from "./context";
 import { apiError } from "./errors";
-import { findKeyCountingHit } from "./api-key-lookup";
-import { rateLimitHeaders } from "./rate-limit/rate-limiter";
-import { idempotent } from "./services/idempotency";
+import { idempotent } from "./idempotency-middleware";
+import type { RateLimitHit, RateLimitOutcome } from "./rate-limit/rate-limiter";
 import { middleware, publicProcedure } from "./trpc";
 
 export { publicProcedure };
@@ -14,46 +14,119 @@ export { publicProcedure };
 const LAST_USED_RESOLUTION_MS = 60_000;
 const lastUsedWrites = new Map<string, number>();
 
-/** Authentication, rate limit and the scope check in one middleware (one step of tRPC's chain). */
+/** Failed authentications (no key, malformed or unknown key) share one budget per client address. */
+export const AUTH_FAILURES_PER_MINUTE = 100;
+
+/** A key that passed verification and the rate limit: what the scope step and the actor need. */
+export interface AuthenticatedKey {
+  key: ApiKeyRow;
+  keyStart: string;
+}
+
+/**
+ * Records the rate-limit state of a call for the response headers. In a tRPC batch the calls of
+ * one HTTP request share the context and finish in any order: the state after the last counted
+ * hit (a later window, or fewer remaining in the same one) wins, never an earlier figure.
+ */
+export function recordRateLimit(ctx: Pick<ApiContext, "response">, outcome: RateLimitOutcome): void {
+  const previous = ctx.response.rateLimit;
+  const later =
+    !previous ||
+    outcome.resetAt > previous.resetAt ||
+    (outcome.resetAt === previous.resetAt && (outcome.remaining < previous.remaining || !outcome.allowed));
+  if (later) ctx.response.rateLimit = outcome;
+}
+
+/**
+ * Step 1, verify: the presented key must be in the Authorization header, well formed, known, not
+ * revoked and not expired. Its lookup counts one hit on the key's own bucket (api-key-lookup.ts).
+ * A refusal is counted on the caller's address instead (see refuseUnauthenticated).
+ */
+async function verifyApiKey(ctx: ApiContext): Promise<{ presented: string; key: ApiKeyRow; hit: RateLimitHit }> {
+  if (ctx.credentialInQuery) {
+    return refuseUnauthenticated(
+      ctx,
+      "API keys are accepted only in the Authorization header (Authorization: Bearer apx_live_…); remove the key from the query string, and rotate it: URLs end up in logs.",
+    );
+  }
+  const presented = parseBearer(ctx.authorization);
+  if (!presented) {
+    return refuseUnauthenticated(
+      ctx,
+      ctx.authorization
+        ? "The Authorization header must use the Bearer scheme: Authorization: Bearer apx_live_…"
+        : "Missing API key. Send it as Authorization: Bearer apx_live_…",
+    );
+  }
+  if (!isWellFormedApiKey(presented)) {
+    return refuseUnauthenticated(ctx, "Malformed API key: keys are apx_live_ followed by 32 letters and digits.");
+  }
+  const found = await findKeyCountingHit(ctx.deps, hashApiKey(ctx.deps.apiKeyHashSecret, presented));
+  if (!found.key) return refuseUnauthenticated(ctx, "Unknown API key.");
+  const { key, hit } = found;
+  // A known key's refusal shows its own bucket, which the lookup counted.
+  if (key.revokedAt || (key.expiresAt && key.expiresAt.getTime() <= Date.now())) {
+    recordRateLimit(ctx, ctx.deps.rateLimiter.decide(hit, key.rateLimitPerMinute));
+    throw apiError("unauthorized", key.revokedAt ? "This API key has been revoked." : "This API key has expired.");
+  }
+  return { presented, key, hit };
+}
+
+/**
+ * 401, counted on the caller's address (never on the presented key: junk keys would each leave a
+ * counter behind). Past AUTH_FAILURES_PER_MINUTE the answer is 429, which slows key guessing.
+ */
+async function refuseUnauthenticated(ctx: ApiContext, message: string): Promise<never> {
+  const outcome = await ctx.deps.rateLimiter.consume(`unauth:${ctx.clientIp ?? "in-process"}`, AUTH_FAILURES_PER_MINUTE);
+  recordRateLimit(ctx, outcome);
+  if (!outcome.allowed) {
+    throw apiError(
+      "rate_limited",
+      `Too many failed authentications from your address (${outcome.limit} per minute); retry in ${outcome.retryAfter} s.`,
+    );
+  }
+  throw apiError("unauthorized", message);
+}
+
+/** Step 2, rate limit: the key's own per-minute limit applies to the hit its lookup counted. */
+function applyRateLimit(ctx: ApiContext, key: ApiKeyRow, hit: RateLimitHit): void {
+  const outcome = ctx.deps.rateLimiter.decide(hit, key.rateLimitPerMinute);
+  recordRateLimit(ctx, outcome);
+  if (!outcome.allowed) {
+    throw apiError("rate_limited", `Rate limit of ${outcome.limit} requests per minute exceeded; retry in ${outcome.retryAfter} s.`);
+  }
+}
+
+/**
+ * Steps 1 and 2 for one call: verify the key, then count and apply its rate limit. Throws 401 or
+ * 429 with the rate-limit state recorded on ctx. A transport may run this before it reads the
+ * body (REST does) and hand the result over as `ctx.authenticated`.
+ */
+export async function authenticateRequest(ctx: ApiContext): Promise<AuthenticatedKey> {
+  const started = performance.now();
+  const { presented, key, hit } = await verifyApiKey(ctx);
+  applyRateLimit(ctx, key, hit);
+  ctx.response.headers["Server-Timing"] = `auth;desc="auth+rate limit";dur=${(performance.now() - started).toFixed(3)}`;
+  touchLastUsed(ctx.deps.db, key.id, key.lastUsedAt);
+  return { key, keyStart: apiKeyStart(presented) };
+}
+
+/** Step 3, scope: the key must carry `scope`. */
+function checkScope(key: ApiKeyRow, scope: ApiKeyScope): ApiKeyScope[] {
+  const scopes = key.scopes as ApiKeyScope[];
+  if (!scopes.includes(scope)) throw apiError("forbidden", `This API key lacks the ${scope} scope.`);
+  return scopes;
+}
+
+/**
+ * The key middleware: verify and rate limit (or reuse what the transport already did; each call
+ * of a tRPC batch is counted), then the scope.
+ */
 function authenticateApiKey(scope: ApiKeyScope) {
   return middleware(async ({ ctx, next }) => {
-    const started = performance.now();
-    if (ctx.credentialInQuery) {
-      throw apiError(
-        "unauthorized",
-        "API keys are accepted only in the Authorization header (Authorization: Bearer apx_live_…); remove the key from the query string, and rotate it: URLs end up in logs.",
-      );
-    }
-    const presented = parseBearer(ctx.authorization);
-    if (!presented) {
-      throw apiError(
-        "unauthorized",
-        ctx.authorization
-          ? "The Authorization header must use the Bearer scheme: Authorization: Bearer apx_live_…"
-          : "Missing API key. Send it as Authorization: Bearer apx_live_…",
-      );
-    }
-    if (!isWellFormedApiKey(presented)) {
-      throw apiError("unauthorized", "Malformed API key: keys are apx_live_ followed by 32 letters and digits.");
-    }
-    const found = await findKeyCountingHit(ctx.deps, hashApiKey(ctx.deps.apiKeyHashSecret, presented));
-    if (!found.key) throw apiError("unauthorized", "Unknown API key.");
-    const { key, hit } = found;
-    if (key.revokedAt) throw apiError("unauthorized", "This API key has been revoked.");
-    if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) throw apiError("unauthorized", "This API key has expired.");
-
-    // The key's own limit applies once its row is known.
-    const outcome = ctx.deps.rateLimiter.decide(hit, key.rateLimitPerMinute);
-    Object.assign(ctx.response.headers, rateLimitHeaders(outcome));
-    ctx.response.headers["Server-Timing"] = `auth;desc="auth+rate limit";dur=${(performance.now() - started).toFixed(3)}`;
-    if (!outcome.allowed) {
-      throw apiError("rate_limited", `Rate limit of ${outcome.limit} requests per minute exceeded; retry in ${outcome.retryAfter} s.`);
-    }
-
-    touchLastUsed(ctx.deps.db, key.id, key.lastUsedAt);
-    const scopes = key.scopes as ApiKeyScope[];
-    if (!scopes.includes(scope)) throw apiError("forbidden", `This API key lacks the ${scope} scope.`);
-    const actor: Actor = { kind: "apiKey", tenantId: key.tenantId, keyId: key.id, keyStart: apiKeyStart(presented), scopes };
+    const { key, keyStart } = ctx.authenticated ?? (await authenticateRequest(ctx));
+    const scopes = checkScope(key, scope);
+    const actor: Actor = { kind: "apiKey", tenantId: key.tenantId, keyId: key.id, keyStart, scopes };
     return next({ ctx: { actor, tenantId: key.tenantId } });
   });
 }

@@ -5,19 +5,21 @@ import type { ApiContext } from "./context";
 import { apiError, describeError, fromDomainError } from "./errors";
 import { findInputProblem } from "./input-guard";
 
-/** `errorCodes`: the endpoint-specific error codes the OpenAPI document lists for it. */
-export type ProcedureMeta = OpenApiMeta<{ errorCodes?: ApiErrorCode[] }>;
+/**
+ * `errorCodes`: the endpoint-specific error codes the OpenAPI document lists for it.
+ * `successStatus`: the HTTP status of a success on /v1 (201 for a create; 200 when absent); the REST
+ * handler answers with it and the OpenAPI document lists it.
+ */
+export type ProcedureMeta = OpenApiMeta<{ errorCodes?: ApiErrorCode[]; successStatus?: 200 | 201 }>;
 
 const t = initTRPC
   .context<ApiContext>()
   .meta<ProcedureMeta>()
   .create({
     // One error shape for tRPC clients and (rewritten by the REST handler) for /v1. Never a stack.
+    // Logging happens in the transports' onError (http/*), which know the Request-Id of every call.
     errorFormatter({ shape, error, ctx }) {
       const described = describeError(error);
-      if (described.code === "internal_error") {
-        console.error(`[${ctx?.requestId ?? "-"}] internal error`, error.cause ?? error);
-      }
       return {
         message: described.message,
         code: shape.code,
@@ -38,15 +40,34 @@ export const middleware = t.middleware;
 export const createCallerFactory = t.createCallerFactory;
 
 /**
- * The boundary of every procedure, whichever transport called it: NUL characters and runaway
- * nesting are refused before anything else reads the input, and domain refusals thrown anywhere
- * below leave as the matching tRPC/HTTP error.
+ * Thrown by a middleware to end a call with a response stored earlier (an idempotent replay): the
+ * procedure boundary turns it into that success, with its status, without running the procedure.
  */
-const procedureBoundary = t.middleware(async ({ getRawInput, next }) => {
+export class StoredResponse extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super("stored response");
+  }
+}
+
+/**
+ * The boundary of every procedure, whichever transport called it: NUL characters, lone UTF-16
+ * surrogates and runaway nesting are refused before anything else reads the input, and domain
+ * refusals thrown anywhere below leave as the matching tRPC/HTTP error.
+ */
+const procedureBoundary = t.middleware(async ({ ctx, getRawInput, next }) => {
   const problem = findInputProblem(await getRawInput());
   if (problem) throw apiError("invalid_request", `Invalid request. ${problem.field}: ${problem.message}`, [problem]);
   const result = await next();
-  if (!result.ok && result.error.cause instanceof DomainError) throw fromDomainError(result.error.cause);
+  if (result.ok) return result;
+  const cause = result.error.cause;
+  if (cause instanceof DomainError) throw fromDomainError(cause);
+  if (cause instanceof StoredResponse) {
+    ctx.response.status = cause.status;
+    return { marker: result.marker, ok: true as const, data: cause.body };
+  }
   return result;
 });
 

@@ -11,6 +11,10 @@ export const API_ERRORS = {
   },
   forbidden: { status: 403, description: "The key lacks the scope this endpoint needs." },
   not_found: { status: 404, description: "No such resource in your tenant, or no such endpoint." },
+  method_not_allowed: {
+    status: 405,
+    description: "The path exists but not with this method; the `Allow` header lists the methods it takes.",
+  },
   conflict: { status: 409, description: "The resource is in a state that does not allow this operation." },
   idempotency_conflict: { status: 409, description: "The Idempotency-Key was already used with a different request body." },
   payload_too_large: { status: 413, description: "The body exceeds the size limit." },

@@ -4,3 +4,4 @@ export * from "./errors";
 export * from "./matrix";
 export * from "./approvers";
 export * from "./request-flow";
+export * from "./text";

@@ -25,6 +25,8 @@ export function contextFromHttp(req: IncomingMessage, deps: ApiDeps, requestId: 
     requestId,
     authorization: req.headers.authorization ?? null,
     credentialInQuery: hasCredentialInQuery(req.url ?? ""),
+    // The socket's peer: a proxy in front must be trusted explicitly before a forwarded address is.
+    clientIp: req.socket.remoteAddress ?? "unknown",
     idempotencyKey: headerValue(req.headers["idempotency-key"]),
     response: { headers: {} },
     actor: null,

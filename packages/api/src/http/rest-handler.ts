@@ -1,18 +1,61 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { API_ERRORS, type ApiErrorCode, type ErrorIssue, newId } from "@approvalmatrix/core";
+import { TRPCError } from "@trpc/server";
 import { createOpenApiNodeHttpHandler } from "trpc-to-openapi";
 import type { ApiContext, ApiDeps } from "../context";
+import { describeError, logInternalError } from "../errors";
+import { authenticateRequest } from "../procedures";
+import { rateLimitHeaders } from "../rate-limit/rate-limiter";
 import { appRouter } from "../root";
+import type { ProcedureMeta } from "../trpc";
 import { contextFromHttp } from "./request-context";
 
 export const REST_PREFIX = "/v1";
 
-type RequestWithBody = IncomingMessage & { body?: unknown; requestId?: string };
+type RequestWithBody = IncomingMessage & { body?: unknown; requestId?: string; apiContext?: ApiContext };
 
-export function sendRestError(res: ServerResponse, code: ApiErrorCode, message: string, requestId: string, issues?: ErrorIssue[]): void {
+/** The headers a call's context collected: timing, replay flag and its rate-limit state. */
+function responseHeaders(ctx: ApiContext | undefined): Record<string, string> {
+  if (!ctx) return {};
+  return { ...ctx.response.headers, ...(ctx.response.rateLimit ? rateLimitHeaders(ctx.response.rateLimit) : {}) };
+}
+
+export function sendRestError(
+  res: ServerResponse,
+  code: ApiErrorCode,
+  message: string,
+  requestId: string,
+  issues?: ErrorIssue[],
+  headers: Record<string, string> = {},
+): void {
   res.statusCode = API_ERRORS[code].status;
   res.setHeader("Content-Type", "application/json");
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.end(JSON.stringify({ error: { code, message, requestId, ...(issues ? { issues } : {}) } }));
+}
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  meta: ProcedureMeta;
+}
+
+/** The /v1 routes, from the procedures' meta.openapi: to tell 404 from 405 and to read each one's meta. */
+function restRoutes(): { routes: Route[]; metaByPath: Map<string, ProcedureMeta> } {
+  const routes: Route[] = [];
+  const metaByPath = new Map<string, ProcedureMeta>();
+  for (const [path, procedure] of Object.entries(appRouter._def.procedures) as unknown as [string, { _def: { meta?: ProcedureMeta } }][]) {
+    const meta = procedure._def.meta;
+    if (!meta?.openapi) continue;
+    metaByPath.set(path, meta);
+    const source = meta.openapi.path
+      .replace(/\/+$/, "")
+      .split("/")
+      .map((segment) => (/^\{\w+\}$/.test(segment) ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+      .join("/");
+    routes.push({ method: meta.openapi.method, pattern: new RegExp(`^${source}/?$`), meta });
+  }
+  return { routes, metaByPath };
 }
 
 interface TrpcErrorBody {
@@ -36,6 +79,8 @@ function toRestErrorBody(raw: string, requestId: string): string {
       : (parsed.message ?? "An unexpected error occurred.");
   return JSON.stringify({ error: { code, message, requestId, ...(issues?.length ? { issues } : {}) } });
 }
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Reads a JSON body up to `limit` bytes. Resolves undefined when the body is empty. */
 function readJsonBody(
@@ -65,7 +110,13 @@ function readJsonBody(
     req.on("end", () => {
       if (done) return;
       done = true;
-      const text = Buffer.concat(chunks).toString("utf8");
+      let text: string;
+      try {
+        // JSON on the wire is UTF-8 (RFC 8259): invalid bytes are refused, not turned into U+FFFD.
+        text = strictUtf8.decode(Buffer.concat(chunks));
+      } catch {
+        return resolve({ ok: false, code: "invalid_json" });
+      }
       if (text.trim() === "") return resolve({ ok: true, value: undefined });
       try {
         resolve({ ok: true, value: JSON.parse(text) });
@@ -79,34 +130,65 @@ function readJsonBody(
 
 /**
  * /v1: trpc-to-openapi turns the procedures that carry meta.openapi into REST endpoints. Around
- * it: the Request-Id, the body limit (413), JSON parsing that tolerates a charset parameter,
- * our error object, 201 on create and the rate-limit headers. NUL characters and runaway nesting
- * are refused by every procedure's boundary (trpc.ts), whichever transport called it.
+ * it, in this order: the Request-Id; authentication and the rate limit (before the body is read,
+ * so a malformed, oversized or mistyped body is still refused only to a known key, and counted);
+ * 404 for an unknown path and 405 for a wrong method; the body limit (413) and JSON parsing that
+ * tolerates a charset parameter and refuses invalid UTF-8; then the bridge, with our error object,
+ * each procedure's success status (meta.successStatus) and the rate-limit headers on every answer.
+ * NUL characters, lone surrogates and runaway nesting are refused by every procedure's boundary
+ * (trpc.ts), whichever transport called it.
  */
 export function createRestHandler(deps: ApiDeps) {
+  const { routes, metaByPath } = restRoutes();
   const bridge = createOpenApiNodeHttpHandler({
     router: appRouter,
-    createContext: ({ req }: { req: RequestWithBody }) => contextFromHttp(req, deps, req.requestId ?? newId("httpRequest")),
-    responseMeta: ({ ctx, errors }: { ctx?: ApiContext; errors: unknown[] }) => ({
-      status: errors.length === 0 ? ctx?.response.status : undefined,
-      headers: ctx?.response.headers ?? {},
+    createContext: ({ req }: { req: RequestWithBody }) =>
+      req.apiContext ?? contextFromHttp(req, deps, req.requestId ?? newId("httpRequest")),
+    responseMeta: ({ ctx, errors, paths }: { ctx?: ApiContext; errors: unknown[]; paths?: string[] }) => ({
+      status: errors.length === 0 ? (ctx?.response.status ?? metaByPath.get(paths?.[0] ?? "")?.successStatus) : undefined,
+      headers: responseHeaders(ctx),
     }),
+    onError: ({ error, req }: { error: TRPCError; req: RequestWithBody }) => {
+      if (describeError(error).code === "internal_error") logInternalError(req.requestId ?? "-", error);
+    },
     maxBodySize: deps.maxBodyBytes,
   } as Parameters<typeof createOpenApiNodeHttpHandler>[0]);
 
-  return async function handleRest(req: RequestWithBody, res: ServerResponse): Promise<void> {
-    const requestId = newId("httpRequest");
-    req.requestId = requestId;
-    res.setHeader("Request-Id", requestId);
+  async function handle(req: RequestWithBody, res: ServerResponse, requestId: string): Promise<void> {
     req.url = (req.url ?? "/").slice(REST_PREFIX.length) || "/";
+    const ctx = contextFromHttp(req, deps, requestId);
+    req.apiContext = ctx;
+    const refuse = (code: ApiErrorCode, message: string, issues?: ErrorIssue[], headers: Record<string, string> = {}) =>
+      sendRestError(res, code, message, requestId, issues, { ...responseHeaders(ctx), ...headers });
+
+    const path = new URL(req.url, "http://localhost").pathname;
+    const method = req.method ?? "GET";
+    const onPath = routes.filter((route) => route.pattern.test(path));
+    const route = onPath.find((r) => r.method === method);
+
+    if (route?.meta.openapi?.protect !== false) {
+      try {
+        ctx.authenticated = await authenticateRequest(ctx);
+      } catch (error) {
+        if (!(error instanceof TRPCError)) throw error;
+        const described = describeError(error);
+        return refuse(described.code, described.message, described.issues);
+      }
+    }
+    if (!route) {
+      if (onPath.length === 0) return refuse("not_found", "No such endpoint. See /v1/openapi.json for the API.");
+      const allow = [...new Set(onPath.map((r) => r.method))].join(", ");
+      return refuse("method_not_allowed", `${path} does not take ${method}; it takes ${allow}.`, undefined, { Allow: allow });
+    }
 
     const contentType = req.headers["content-type"] ?? "";
-    if (req.method !== "GET" && req.method !== "HEAD" && contentType.toLowerCase().startsWith("application/json")) {
+    if (method !== "GET" && method !== "HEAD" && contentType.toLowerCase().startsWith("application/json")) {
       const body = await readJsonBody(req, deps.maxBodyBytes);
       if (!body.ok) {
-        const message =
-          body.code === "payload_too_large" ? `The body exceeds ${deps.maxBodyBytes} bytes.` : "The request body is not valid JSON.";
-        return sendRestError(res, body.code, message, requestId);
+        return refuse(
+          body.code,
+          body.code === "payload_too_large" ? `The body exceeds ${deps.maxBodyBytes} bytes.` : "The request body is not valid UTF-8 JSON.",
+        );
       }
       // The bridge only parses bodies whose type is exactly application/json; hand it ours.
       req.body = body.value ?? {};
@@ -119,5 +201,18 @@ export function createRestHandler(deps: ApiDeps) {
         ...rest,
       )) as ServerResponse["end"];
     await bridge(req, res);
+  }
+
+  return async function handleRest(req: RequestWithBody, res: ServerResponse): Promise<void> {
+    const requestId = newId("httpRequest");
+    req.requestId = requestId;
+    res.setHeader("Request-Id", requestId);
+    try {
+      await handle(req, res, requestId);
+    } catch (error) {
+      logInternalError(requestId, error);
+      if (!res.headersSent) sendRestError(res, "internal_error", API_ERRORS.internal_error.description, requestId);
+      else res.destroy();
+    }
   };
 }

@@ -120,8 +120,8 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version?: string }
         const body = ((operation.requestBody as Json | undefined)?.content as Json | undefined)?.["application/json"] as Json | undefined;
         if (body) body.example = example.request;
       }
-      if (meta.openapi.successDescription === "Created") {
-        responses["201"] = { ...success, description: "Created" };
+      if (meta.successStatus && meta.successStatus !== 200) {
+        responses[String(meta.successStatus)] = success;
         delete responses["200"];
       }
 

@@ -1,3 +1,6 @@
+import type { Database } from "@approvalmatrix/db";
+import type { ApiKeyRowCountingHit } from "../api-key-lookup";
+
 /**
  * Fixed-window counters: each bucket allows `limit` hits per window. A store counts; the limiter
  * turns counts into decisions and headers. Stores are shared by all instances (PostgreSQL,
@@ -7,6 +10,19 @@ export interface RateLimitStore {
   readonly name: string;
   /** Adds one hit to `bucket` in the window starting at `windowStart` (ms) and returns the count. */
   hit(bucket: string, windowStart: number, windowMs: number): Promise<number>;
+  /**
+   * Optional capability: the API-key lookup by `keyHash` in `db` with one hit on `bucket` fused into
+   * the same statement, counted only when the key exists (one round trip on the hot path). Returns
+   * undefined when this store cannot do it for `db` (its counters live elsewhere); the caller then
+   * looks up first and counts after.
+   */
+  countWithKeyLookup?(
+    db: Database,
+    keyHash: string,
+    bucket: string,
+    windowStart: number,
+    windowMs: number,
+  ): Promise<ApiKeyRowCountingHit | null> | undefined;
   close?(): Promise<void>;
 }
 

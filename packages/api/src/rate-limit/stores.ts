@@ -1,5 +1,6 @@
 import { type Database, type Queryable, executePrepared, rateLimitCounters, sql } from "@approvalmatrix/db";
 import { Redis } from "ioredis";
+import { type ApiKeyRowCountingHit, keyByHashCountingHit } from "../api-key-lookup";
 import type { RateLimitStore } from "./rate-limiter";
 
 /** Single-process only: the embedded mode. Old windows are swept as buckets roll over. */
@@ -33,6 +34,15 @@ export class PostgresRateLimitStore implements RateLimitStore {
     this.sweepBefore(windowStart, windowMs);
     const [row] = await executePrepared(this.db, "rate_limit_hit", countHit, { bucket, windowStart });
     return row?.count ?? 1;
+  }
+
+  /** The key lookup with this hit fused in (api-key-lookup.ts); only when the keys live in our database. */
+  countWithKeyLookup(db: Database, keyHash: string, bucket: string, windowStart: number, windowMs: number) {
+    if (db !== this.db) return undefined;
+    this.sweepBefore(windowStart, windowMs);
+    return executePrepared(db, "api_key_by_hash_counting_hit", keyByHashCountingHit, { keyHash, bucket, windowStart }).then(
+      ([row]): ApiKeyRowCountingHit | null => row ?? null,
+    );
   }
 
   /** Off the request path, once per window and instance: drops buckets idle for a whole window. */

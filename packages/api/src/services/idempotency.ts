@@ -14,30 +14,20 @@
  */
 import { createHash } from "node:crypto";
 import { type Database, type Queryable, and, eq, idempotencyKeys, lt, sql } from "@approvalmatrix/db";
-import { middlewareMarker } from "@trpc/server/unstable-core-do-not-import";
+import stableStringify from "safe-stable-stringify";
 import { apiError } from "../errors";
-import { middleware } from "../trpc";
 
 export const IDEMPOTENCY_HEADER = "Idempotency-Key";
 /** Replays are guaranteed for this long; older keys may be reused and are swept. */
 export const IDEMPOTENCY_WINDOW_HOURS = 24;
 /** Visible ASCII, as Stripe and the IETF draft allow; long enough for any UUID or hash. */
-const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
-/** JSON with object keys sorted at every level: equal bodies hash equal whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
+/** Equal bodies hash equal whatever their key order: JSON with object keys sorted at every level. */
 export function requestBodyHash(input: unknown): string {
-  return createHash("sha256").update(canonicalJson(input)).digest("hex");
+  return createHash("sha256")
+    .update(stableStringify(input ?? null) ?? "null")
+    .digest("hex");
 }
 
 export interface IdempotencyClaim {
@@ -118,52 +108,9 @@ export async function purgeExpiredIdempotencyKeys(db: Queryable): Promise<number
 /** The sweep runs at most once an hour per process, off the request path. */
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 let lastSweep = 0;
-function sweepNowAndThen(db: Database): void {
+export function sweepNowAndThen(db: Database): void {
   const now = Date.now();
   if (now - lastSweep < SWEEP_INTERVAL_MS) return;
   lastSweep = now;
   purgeExpiredIdempotencyKeys(db).catch((error: unknown) => console.warn("could not sweep expired idempotency keys:", error));
 }
-
-/** Carries a failed result out of the transaction so that the transaction rolls back. */
-class RolledBack extends Error {
-  constructor(readonly result: unknown) {
-    super("rolled back");
-  }
-}
-
-/**
- * The middleware: place it after authentication (it needs the tenant) and before input parsing
- * (it hashes the body as sent). Queries and calls without the header pass straight through.
- */
-export const idempotent = middleware(async ({ ctx, type, path, getRawInput, next }) => {
-  const key = ctx.idempotencyKey;
-  const tenantId = ctx.actor?.tenantId;
-  if (type !== "mutation" || key === undefined || key === null || !tenantId) return next();
-  if (!KEY_PATTERN.test(key)) {
-    throw apiError("invalid_request", `The ${IDEMPOTENCY_HEADER} header must be 1 to 255 visible ASCII characters, such as a UUID.`, [
-      { field: IDEMPOTENCY_HEADER, message: "must be 1-255 visible ASCII characters" },
-    ]);
-  }
-  const claim: IdempotencyClaim = { tenantId, key, endpoint: path, bodyHash: requestBodyHash(await getRawInput()) };
-  sweepNowAndThen(ctx.deps.db);
-
-  try {
-    return await ctx.deps.db.transaction(async (tx) => {
-      const outcome = await claimIdempotencyKey(tx, claim);
-      if (outcome.kind === "replay") {
-        ctx.response.status = outcome.status;
-        ctx.response.headers["Idempotent-Replayed"] = "true";
-        return { marker: middlewareMarker, ok: true as const, data: outcome.body };
-      }
-      // The procedure runs on this transaction: its own transactions become savepoints in it.
-      const result = await next({ ctx: { deps: { ...ctx.deps, db: tx as unknown as Database } } });
-      if (!result.ok) throw new RolledBack(result);
-      await storeIdempotentResponse(tx, claim, ctx.response.status ?? 200, result.data);
-      return result;
-    });
-  } catch (error) {
-    if (error instanceof RolledBack) return error.result as Awaited<ReturnType<typeof next>>;
-    throw error;
-  }
-});

@@ -5,6 +5,7 @@ import { createdRequestOutput, submitRequestInput } from "./schemas";
 export const create = apiKeyProcedure("requests:write")
   .meta({
     errorCodes: ["unknown_submitter", "no_matching_matrix", "no_eligible_approver"],
+    successStatus: 201,
     openapi: {
       method: "POST",
       path: "/requests",
@@ -18,8 +19,4 @@ export const create = apiKeyProcedure("requests:write")
   })
   .input(submitRequestInput)
   .output(createdRequestOutput)
-  .mutation(async ({ ctx, input }) => {
-    const created = await submitRequest(ctx.deps.db, ctx.actor, input);
-    ctx.response.status = 201;
-    return created;
-  });
+  .mutation(({ ctx, input }) => submitRequest(ctx.deps.db, ctx.actor, input));
