@@ -112,5 +112,7 @@ export function logInternalError(requestId: string, error: unknown): void {
   const innermost = chain.at(-1);
   const frames = innermost?.stack?.split("\n").filter((line) => line.trimStart().startsWith("at ")) ?? [];
   lines.push(...frames.slice(0, 12).map((frame) => `  ${frame.trim()}`));
-  console.error(lines.map((line) => `[${requestId}] ${line}`).join("\n"));
+  // A query text spans lines: every one of them carries the Request-Id.
+  const prefixed = lines.flatMap((line) => line.split("\n")).map((line) => `[${requestId}] ${line}`);
+  console.error(prefixed.join("\n"));
 }

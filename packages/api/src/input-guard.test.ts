@@ -12,6 +12,8 @@ describe("findInputProblem", () => {
     ["a lone surrogate in a string", { title: "ok\udfff" }, "title"],
     ["a lone surrogate deep in metadata", { metadata: { list: ["\ud83d"] } }, "metadata.list.0"],
     ["a lone surrogate in a key", { metadata: { "k\udfff": 1 } }, "metadata"],
+    ["a __proto__ key", JSON.parse('{"metadata":{"__proto__":{"department":"Finance"}}}') as unknown, "metadata.__proto__"],
+    ["keys named like Object.prototype's", { metadata: { constructor: 1, toString: "x", hasOwnProperty: null } }, null],
     ["a surrogate pair (an emoji)", { title: "ok 😀", metadata: { "😀": "😀" } }, null],
     ["nesting at the limit", nest(MAX_INPUT_DEPTH), null],
     ["nesting past the limit", nest(MAX_INPUT_DEPTH + 1), "a."],

@@ -20,6 +20,9 @@ export function findInputProblem(value: unknown, path: string[] = [], depth = 0)
     // Named by its parent: the offending key itself is not fit to echo.
     const keyProblem = textProblem(key, field(), "has a key that must");
     if (keyProblem) return keyProblem;
+    // JSON.parse makes "__proto__" an own key, but the first plain-object copy (zod's record parse
+    // among them) turns it into a prototype assignment: the data would vanish or leak into lookups.
+    if (key === "__proto__") return { field: [...path, key].join("."), message: "is a reserved name and cannot be stored as data" };
     const problem = findInputProblem(child, [...path, key], depth + 1);
     if (problem) return problem;
   }

@@ -181,8 +181,13 @@ export function createRestHandler(deps: ApiDeps) {
       return refuse("method_not_allowed", `${path} does not take ${method}; it takes ${allow}.`, undefined, { Allow: allow });
     }
 
-    const contentType = req.headers["content-type"] ?? "";
-    if (method !== "GET" && method !== "HEAD" && contentType.toLowerCase().startsWith("application/json")) {
+    const contentType = (req.headers["content-type"] ?? "").toLowerCase();
+    // The bridge's own check, made here so that the answer carries the call's headers.
+    const takesBody = method !== "GET" && method !== "DELETE";
+    if (takesBody && !contentType.startsWith("application/json")) {
+      return refuse("unsupported_media_type", "The body must be sent as JSON: Content-Type: application/json.");
+    }
+    if (takesBody) {
       const body = await readJsonBody(req, deps.maxBodyBytes);
       if (!body.ok) {
         return refuse(

@@ -2,7 +2,7 @@ import { generateApiKey, hashApiKey, newId, randomBase62 } from "@approvalmatrix
 import { apiKeys } from "@approvalmatrix/db";
 import { type TestDatabase, createTestDatabase, testDatabaseEngine } from "@approvalmatrix/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findKeyCountingHit } from "../api-key-lookup";
+import { findKeyCountingHit, keyBucket } from "../api-key-lookup";
 import { createTenant } from "../services/tenants";
 import { RATE_LIMIT_WINDOW_MS, RateLimiter, type RateLimitStore } from "./rate-limiter";
 import { MemoryRateLimitStore, PostgresRateLimitStore, RedisRateLimitStore } from "./stores";
@@ -117,11 +117,22 @@ describe("findKeyCountingHit", () => {
     });
   });
 
-  // The PostgreSQL store takes the one-statement path; the memory store the side-by-side one.
-  describe.each([
+  // The PostgreSQL store takes the one-statement path; memory and Redis look up, then count.
+  const lookupKinds: [string, () => RateLimitStore][] = [
     ["counters in the same database", () => new PostgresRateLimitStore(database.db)],
     ["counters in memory", () => new MemoryRateLimitStore()],
-  ])("with %s", (_name, makeStore) => {
+  ];
+  if (REDIS_URL) {
+    lookupKinds.push([
+      "counters in Redis",
+      () => {
+        const store = new RedisRateLimitStore(REDIS_URL, `apx-test-${randomBase62(8)}:`);
+        closers.push(() => store.close());
+        return store;
+      },
+    ]);
+  }
+  describe.each(lookupKinds)("with %s", (_name, makeStore) => {
     it("returns the key's row and counts one hit per call on the key's bucket", async () => {
       const deps = { db: database.db, rateLimiter: new RateLimiter(makeStore()) };
       const keyHash = hashApiKey(secret, plaintext);
@@ -133,12 +144,13 @@ describe("findKeyCountingHit", () => {
       expect(second.hit.windowStart % RATE_LIMIT_WINDOW_MS).toBe(0);
     });
 
-    it("finds nothing for an unknown key, yet counts the attempt", async () => {
+    it("finds nothing for an unknown key and counts nothing: junk keys leave no counters behind", async () => {
       const deps = { db: database.db, rateLimiter: new RateLimiter(makeStore()) };
       const unknownHash = hashApiKey(secret, generateApiKey());
-      expect(await findKeyCountingHit(deps, unknownHash)).toEqual({ key: undefined });
-      const hit = await deps.rateLimiter.hit(`key:${unknownHash.slice(0, 32)}`);
-      expect(hit.count).toBe(2);
+      for (let i = 0; i < 3; i++) expect(await findKeyCountingHit(deps, unknownHash)).toEqual({ key: undefined });
+      // The bucket the key would have had is untouched: its first hit is the first.
+      const hit = await deps.rateLimiter.hit(keyBucket(unknownHash));
+      expect(hit.count).toBe(1);
     });
   });
 });

@@ -90,7 +90,7 @@ export const requestView = z.object({
 });
 export type RequestView = z.infer<typeof requestView>;
 
-export const requestIdInput = z.object({
+export const requestIdInput = z.strictObject({
   requestId: z.string().min(1).max(100).describe("The id returned when the request was created, e.g. req_abc123"),
 });
 
