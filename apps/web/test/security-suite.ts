@@ -50,6 +50,24 @@ export function securitySuite(name: string, endpoint: EndpointUnderTest): void {
 
     it("refuses a call without a key (401)", async () => expectError(await call(null), 401, "unauthorized"));
 
+    it("answers 401 before reading the body, with rate-limit headers", async () => {
+      const res = await api(app, null)(
+        endpoint.method,
+        `/v1${endpoint.path({ ownRequestId })}`,
+        endpoint.method === "POST" ? '{"broken' : undefined,
+      );
+      expectError(res, 401, "unauthorized");
+      for (const header of ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"]) {
+        expect(res.headers.get(header), header).toMatch(/^\d+$/);
+      }
+    });
+
+    it("answers 405 with Allow for a method the path does not take", async () => {
+      const res = await api(app, app.demoKey)("PATCH", `/v1${endpoint.path({ ownRequestId })}`, {});
+      expectError(res, 405, "method_not_allowed");
+      expect(res.headers.get("allow")?.split(", ")).toContain(endpoint.method);
+    });
+
     it("refuses a malformed key (401)", async () => {
       expectError(await call("apx_live_short"), 401, "unauthorized");
       expectError(await call("sk_live_ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"), 401, "unauthorized");

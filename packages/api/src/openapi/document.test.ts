@@ -66,6 +66,19 @@ describe("the OpenAPI document", () => {
     );
   });
 
+  it("lists method_not_allowed (405) in the error catalog and rate-limit headers on errors, 401 included", () => {
+    expect(doc.components.schemas.Error.properties.error.properties.code.enum).toContain("method_not_allowed");
+    expect(doc.info.description).toContain("405");
+    expect(Object.keys(op("get", "/requests/{requestId}").responses["401"].headers)).toEqual(
+      expect.arrayContaining(["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Request-Id"]),
+    );
+  });
+
+  it("takes each endpoint's success status from its meta.successStatus", () => {
+    expect(op("post", "/requests").responses["201"].description).toBeTruthy();
+    expect(op("post", "/requests").responses["201"].headers["X-RateLimit-Remaining"]).toBeDefined();
+  });
+
   it("describes the rate-limit headers on success responses", () => {
     const headers = op("get", "/requests/{requestId}").responses["200"].headers;
     expect(Object.keys(headers)).toEqual(

@@ -91,8 +91,9 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version?: string }
     description: [
       "Route approvals through your organization's approval matrices from any system.",
       "**Authentication.** Send your key in every request as `Authorization: Bearer apx_live_…`. Keys in the query string are refused.",
-      "**Rate limits.** 60 requests per minute per key unless configured otherwise; every response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`, and a refusal is `429` with `Retry-After`.",
-      '**Errors.** Every error is `{ "error": { "code", "message", "requestId", "issues"? } }`; branch on `code`.',
+      "**Rate limits.** 60 requests per minute per key unless configured otherwise; every response, errors included, carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`, and a refusal is `429` with `Retry-After`. Calls that fail authentication are counted per client address (100 a minute), and their `401` carries that budget.",
+      "**Order of checks.** Authentication and the rate limit come first, before the body is read; then the path and method, the body (`413`, `415`, `invalid_json`), the key's scope, and validation.",
+      '**Errors.** Every error is `{ "error": { "code", "message", "requestId", "issues"? } }`; branch on `code`. A path called with a method it does not take answers `405` `method_not_allowed` with an `Allow` header listing the methods it takes.',
     ].join("\n\n"),
     securitySchemes: {
       bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "apx_live_ + 32 characters", description: "An API key of your tenant." },
@@ -131,10 +132,11 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version?: string }
       for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {
         responses[String(status)] = {
           description: list.map((code) => `\`${code}\`: ${API_ERRORS[code].description}`).join("\n\n"),
+          // Authentication and the rate limit run first: every answer carries the budget.
           headers:
             status === 429
               ? { ...RATE_LIMIT_HEADERS, "Retry-After": HEADER("Seconds to wait before retrying.", "integer") }
-              : { "Request-Id": RATE_LIMIT_HEADERS["Request-Id"] },
+              : RATE_LIMIT_HEADERS,
           content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
         };
       }
