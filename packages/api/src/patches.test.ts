@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { initTRPC } from "@trpc/server";
-import { createOpenApiNodeHttpHandler } from "trpc-to-openapi";
+import { type OpenApiMeta, createOpenApiNodeHttpHandler } from "trpc-to-openapi";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 
@@ -83,7 +83,7 @@ describe("trpc-to-openapi@3.3.0.patch (REST bridge)", () => {
   }
 
   it("creates the abort signal only when asked, never mutates the schemas, and reads query keys as data", async () => {
-    const t = initTRPC.meta<import("trpc-to-openapi").OpenApiMeta>().create();
+    const t = initTRPC.meta<OpenApiMeta>().create();
     const input = z.strictObject({ n: z.number().optional(), flag: z.boolean().optional() });
     const router = t.router({
       echo: t.procedure
