@@ -1,4 +1,4 @@
-import type { ApiKeyScope } from "@approvalmatrix/core";
+import type { ApiKeyScope, TenantRole } from "@approvalmatrix/core";
 import type { Database } from "@approvalmatrix/db";
 import type { RateLimiter } from "./rate-limit/rate-limiter";
 
@@ -16,7 +16,7 @@ export type Actor =
   | { kind: "apiKey"; tenantId: string; keyId: string; keyStart: string; scopes: ApiKeyScope[] }
   /** The CLI and the seed: in-process, never reachable over HTTP. */
   | { kind: "operator"; tenantId: string }
-  | { kind: "user"; tenantId: string; userId: string; role: "owner" | "admin" | "approver"; memberId: string | null };
+  | { kind: "user"; tenantId: string; userId: string; role: TenantRole; memberId: string | null };
 
 export interface ApiContext {
   deps: ApiDeps;
