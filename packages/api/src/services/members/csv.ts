@@ -1,37 +1,23 @@
-/** RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF. Returns rows of raw cells. */
+import { parse } from "csv-parse/sync";
+
+export { CsvError } from "csv-parse/sync";
+
+/**
+ * RFC 4180 CSV (quoted fields, doubled quotes, CRLF or LF, a spreadsheet's BOM) as rows of raw
+ * cells, by csv-parse. Rows may differ in length; a quote inside an unquoted cell is a character.
+ * A file csv-parse cannot read (a quote never closed) throws its CsvError, which names the line.
+ */
 export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = "";
-  let quoted = false;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; // a BOM from spreadsheet exports
-  for (; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          cell += '"';
-          i++;
-        } else quoted = false;
-      } else cell += c;
-    } else if (c === '"' && cell === "") quoted = true;
-    else if (c === ",") {
-      row.push(cell);
-      cell = "";
-    } else if (c === "\n" || c === "\r") {
-      if (c === "\r" && text[i + 1] === "\n") i++;
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = "";
-    } else cell += c;
-  }
-  if (cell !== "" || row.length) {
-    row.push(cell);
-    rows.push(row);
-  }
-  // Blank lines (a trailing newline, an empty line in the middle) carry no row.
-  return rows.filter((r) => !(r.length === 1 && r[0]!.trim() === ""));
+  const rows = parse(text, {
+    bom: true,
+    // Any mix of CRLF, LF and CR, as files stitched together from several tools have.
+    record_delimiter: ["\r\n", "\n", "\r"],
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+  }) as string[][];
+  // Lines of only spaces carry no row either.
+  return rows.filter((r) => !(r.length === 1 && (r[0] ?? "").trim() === ""));
 }
 
 export function csvCell(value: string | number | boolean | null | undefined): string {

@@ -9,7 +9,7 @@ import { type Database, rowsOf, sql } from "@approvalmatrix/db";
 import { z } from "zod";
 import type { Actor } from "../../context";
 import { writeAudit } from "../audit";
-import { parseCsv } from "./csv";
+import { CsvError, parseCsv } from "./csv";
 import { loadManagerChains } from "./manager-chain";
 
 const REQUIRED_COLUMNS = ["externalRef", "name"] as const;
@@ -48,13 +48,20 @@ function validateRows(
   onProgress?: Progress,
 ): Promise<{ rows: ImportRow[]; errors: ImportRowError[]; errorCount: number }> {
   return (async () => {
-    const table = parseCsv(csv);
     const errors: ImportRowError[] = [];
     let errorCount = 0;
     const fail = (line: number, field: string, message: string) => {
       errorCount++;
       if (errors.length < MAX_REPORTED_ERRORS) errors.push({ line, field, message });
     };
+    let table: string[][];
+    try {
+      table = parseCsv(csv);
+    } catch (error) {
+      if (!(error instanceof CsvError)) throw error;
+      fail(typeof error.lines === "number" ? error.lines : 1, "(file)", `The file is not valid CSV: ${error.message}`);
+      return { rows: [], errors, errorCount };
+    }
     const header = (table[0] ?? []).map((h) => h.trim());
     const missing = REQUIRED_COLUMNS.filter((c) => !header.includes(c));
     if (missing.length) {
