@@ -1,4 +1,4 @@
-import type { ApiKeyScope, TenantRole } from "@approvalmatrix/core";
+import type { ApiKeyScope, AuditActorType, TenantRole } from "@approvalmatrix/core";
 import type { Database } from "@approvalmatrix/db";
 import type { RateLimiter } from "./rate-limit/rate-limiter";
 
@@ -40,7 +40,7 @@ export interface ApiContext {
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }
 
-export function actorAudit(actor: Actor): { actorType: "api_key" | "operator" | "user"; actorId: string } {
+export function actorAudit(actor: Actor): { actorType: Exclude<AuditActorType, "system">; actorId: string } {
   if (actor.kind === "apiKey") return { actorType: "api_key", actorId: actor.keyId };
   if (actor.kind === "user") return { actorType: "user", actorId: actor.userId };
   return { actorType: "operator", actorId: "cli" };

@@ -1,6 +1,7 @@
 export * from "./ids";
 export * from "./api-keys";
 export * from "./api-key-names";
+export * from "./audit";
 export * from "./errors";
 export * from "./matrix";
 export * from "./matrix-design";

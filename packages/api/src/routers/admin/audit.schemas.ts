@@ -1,3 +1,4 @@
+import { AUDIT_ACTOR_TYPES } from "@approvalmatrix/core";
 import { z } from "zod";
 
 export const auditView = z.object({
@@ -14,7 +15,7 @@ export const auditView = z.object({
 
 export const auditListInput = z.object({
   action: z.string().trim().max(100).optional().describe("Prefix, e.g. api_key or member.imported."),
-  actorType: z.enum(["api_key", "user", "operator", "system"]).optional(),
+  actorType: z.enum(AUDIT_ACTOR_TYPES).optional(),
   target: z.string().trim().max(200).optional().describe("A target id, e.g. key_… or mat_…"),
   from: z.iso.date().optional(),
   to: z.iso.date().optional(),

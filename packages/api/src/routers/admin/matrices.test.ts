@@ -1,3 +1,4 @@
+import type { StageRule } from "@approvalmatrix/core";
 import { auditLog, matrices, matrixStages } from "@approvalmatrix/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AdminTestBed, refusal, startAdminTestBed } from "./test-callers";
@@ -18,13 +19,10 @@ const stored = async () => ({
   audit: await bed.database.db.$count(auditLog),
 });
 
-const draft = (stage: { rule: "any" | "all" | "quorum"; quorum?: number; approvers: unknown }) => ({
+const draft = (stage: { rule: StageRule; quorum?: number; approvers: unknown }) => ({
   name: "Purchases",
   requestType: "purchase_order",
-  stages: [
-    { name: "Manager", rule: "any" as const, approvers: { type: "manager" as const } },
-    { name: "Finance", ...stage } as never,
-  ],
+  stages: [{ name: "Manager", rule: "any" as const, approvers: { type: "manager" as const } }, { name: "Finance", ...stage } as never],
 });
 
 const quorumOfTwo = (quorum: number) => draft({ rule: "quorum", quorum, approvers: { type: "members", memberRefs: ["EMP-1", "EMP-2"] } });

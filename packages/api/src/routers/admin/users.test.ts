@@ -1,3 +1,4 @@
+import type { TenantRole } from "@approvalmatrix/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AdminTestBed, refusal, startAdminTestBed } from "./test-callers";
 
@@ -8,7 +9,7 @@ beforeAll(async () => {
 afterAll(() => bed?.close());
 
 let n = 0;
-const invite = (role: "owner" | "admin" | "approver") => ({ email: `person${++n}@acme.example`, name: `Person ${n}`, role });
+const invite = (role: TenantRole) => ({ email: `person${++n}@acme.example`, name: `Person ${n}`, role });
 
 describe("admin.users.create: who may grant which role", () => {
   it("an admin adds approvers, with a one-time password", async () => {

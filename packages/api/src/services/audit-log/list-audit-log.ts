@@ -1,11 +1,11 @@
-import { escapeLike } from "@approvalmatrix/core";
+import { type AuditActorType, escapeLike } from "@approvalmatrix/core";
 import { type Queryable, and, auditLog, desc, eq, gte, ilike, lte, users } from "@approvalmatrix/db";
 import { afterCursorRow, cursorId } from "../paging/keyset";
 
 export interface AuditLogFilter {
   /** A prefix of the action, e.g. api_key or member.imported. */
   action?: string | undefined;
-  actorType?: "api_key" | "user" | "operator" | "system" | undefined;
+  actorType?: AuditActorType | undefined;
   target?: string | undefined;
   from?: string | undefined;
   to?: string | undefined;
@@ -33,6 +33,8 @@ export async function listAuditLog(db: Queryable, tenantId: string, input: Audit
     )
     .orderBy(desc(auditLog.createdAt), desc(auditLog.id))
     .limit(input.limit + 1);
-  const page = rows.slice(0, input.limit).map(({ entry, actorName }) => ({ ...entry, actorName, createdAt: entry.createdAt.toISOString() }));
+  const page = rows
+    .slice(0, input.limit)
+    .map(({ entry, actorName }) => ({ ...entry, actorName, createdAt: entry.createdAt.toISOString() }));
   return { entries: page, nextCursor: rows.length > input.limit ? (page.at(-1)?.id ?? null) : null };
 }
