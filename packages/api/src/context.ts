@@ -1,4 +1,4 @@
-import type { ApiKeyScope } from "@approvalmatrix/core";
+import type { ApiKeyScope, AuditActorType, TenantRole } from "@approvalmatrix/core";
 import type { Database } from "@approvalmatrix/db";
 import type { AuthenticatedKey } from "./procedures";
 import type { RateLimitOutcome, RateLimiter } from "./rate-limit/rate-limiter";
@@ -17,7 +17,7 @@ export type Actor =
   | { kind: "apiKey"; tenantId: string; keyId: string; keyStart: string; scopes: ApiKeyScope[] }
   /** The CLI and the seed: in-process, never reachable over HTTP. */
   | { kind: "operator"; tenantId: string }
-  | { kind: "user"; tenantId: string; userId: string; role: "owner" | "admin" | "approver"; memberId: string | null };
+  | { kind: "user"; tenantId: string; userId: string; role: TenantRole; memberId: string | null };
 
 export interface ApiContext {
   deps: ApiDeps;
@@ -50,7 +50,7 @@ export interface ApiContext {
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }
 
-export function actorAudit(actor: Actor): { actorType: "api_key" | "operator" | "user"; actorId: string } {
+export function actorAudit(actor: Actor): { actorType: Exclude<AuditActorType, "system">; actorId: string } {
   if (actor.kind === "apiKey") return { actorType: "api_key", actorId: actor.keyId };
   if (actor.kind === "user") return { actorType: "user", actorId: actor.userId };
   return { actorType: "operator", actorId: "cli" };

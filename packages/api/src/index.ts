@@ -9,4 +9,4 @@ export { createTenant, findTenant, listTenants } from "./services/tenants";
 export { seedDemoTenant, hasAnyTenant, DEMO_TENANT_SLUG, type DemoSeed } from "./seed/demo";
 export { inboxQuery, listInbox, listRequests, listRequestsQuery } from "./services/list-requests";
 export { purgeExpiredIdempotencyKeys } from "./services/idempotency";
-export type { ListRequestsInput, RequestPage } from "./routers/requests/schemas";
+export type { ListRequestsInput, RequestPage } from "./contracts/requests";

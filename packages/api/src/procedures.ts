@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { type ApiKeyScope, apiKeyStart, hashApiKey, isWellFormedApiKey, parseBearer } from "@approvalmatrix/core";
+import { type ApiKeyScope, type TenantRole, apiKeyStart, hasRole, hashApiKey, isWellFormedApiKey, parseBearer } from "@approvalmatrix/core";
 import { apiKeys, type Database, eq, sql } from "@approvalmatrix/db";
 import { type ApiKeyRow, findKeyCountingHit } from "./api-key-lookup";
 import type { Actor, ApiContext } from "./context";
@@ -153,8 +153,6 @@ export function apiKeyProcedure(scope: ApiKeyScope) {
   return publicProcedure.use(authenticateApiKey(scope)).use(idempotent);
 }
 
-export type TenantRole = "owner" | "admin" | "approver";
-const ROLE_RANK: Record<TenantRole, number> = { approver: 0, admin: 1, owner: 2 };
 
 /**
  * For the admin app (a signed-in user) and the operator CLI: the tenant is the actor's own.
@@ -164,7 +162,7 @@ export function tenantProcedure(minRole: TenantRole) {
   return publicProcedure.use(({ ctx, next }) => {
     const actor = ctx.actor;
     if (!actor || actor.kind === "apiKey") throw apiError("unauthorized", "Sign in to continue.");
-    if (actor.kind === "user" && ROLE_RANK[actor.role] < ROLE_RANK[minRole]) {
+    if (actor.kind === "user" && !hasRole(actor.role, minRole)) {
       throw apiError("forbidden", `This needs the ${minRole} role.`);
     }
     return next({ ctx: { actor, tenantId: actor.tenantId } });

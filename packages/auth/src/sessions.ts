@@ -1,13 +1,14 @@
 import { DrizzlePostgreSQLAdapter } from "@lucia-auth/adapter-drizzle";
 import { type Database, and, eq, members, sessions, tenants, users } from "@approvalmatrix/db";
 import { Lucia, TimeSpan } from "lucia";
+import type { TenantRole } from "@approvalmatrix/core";
 
 /**
  * The only file that knows lucia. Everything else sees `SessionStore`, so lucia v3 (deprecated
  * by its author) can be replaced by the hand-written form of its guide without touching callers.
  */
 
-export type UserRole = "owner" | "admin" | "approver";
+export type UserRole = TenantRole;
 
 export interface SignedInUser {
   id: string;

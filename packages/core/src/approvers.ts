@@ -2,7 +2,9 @@
 
 export type ApproverSpec = { type: "members"; memberIds: string[] } | { type: "manager" } | { type: "department"; department: string };
 
-export type StageRule = "any" | "all" | "quorum";
+/** How a stage completes: one approval, every eligible approver, or `quorum` approvals. */
+export const STAGE_RULES = ["any", "all", "quorum"] as const;
+export type StageRule = (typeof STAGE_RULES)[number];
 
 export interface StageDefinition {
   position: number;

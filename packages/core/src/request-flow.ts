@@ -17,8 +17,6 @@ import { DomainError } from "./errors";
 export const REQUEST_STATUSES = ["pending", "in_progress", "approved", "rejected", "cancelled"] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly RequestStatus[] = ["approved", "rejected", "cancelled"];
-/** Statuses in which a request still waits on someone. */
-export const OPEN_STATUSES: readonly RequestStatus[] = ["pending", "in_progress"];
 
 export const DECISIONS = ["approved", "rejected"] as const;
 export type Decision = (typeof DECISIONS)[number];

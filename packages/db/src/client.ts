@@ -33,7 +33,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     const client = postgres(target.url, {
       max: target.maxConnections ?? 10,
       onnotice: () => {},
-      // Timestamps come back as Date via drizzle; keep postgres.js from parsing them twice.
+      // Names our connections in pg_stat_activity, so they can be told apart from other clients.
       connection: { application_name: "approvalmatrix" },
     });
     const db = drizzlePostgres(preferPreparedStatements(client), { schema }) as unknown as Database;

@@ -1,3 +1,4 @@
+import type { StageRule } from "@approvalmatrix/core/approvers";
 import { Form, Link, useFetcher, useNavigation } from "@remix-run/react";
 import { useEffect, useMemo, useState } from "react";
 import { Alert, Field } from "./ui";
@@ -7,7 +8,7 @@ export interface StageDraft {
   approverType: "members" | "manager" | "department";
   memberRefs: string;
   department: string;
-  rule: "any" | "all" | "quorum";
+  rule: StageRule;
   quorum: string;
 }
 
@@ -395,7 +396,7 @@ type MatrixView = {
   )[];
   stages: {
     name: string;
-    rule: "any" | "all" | "quorum";
+    rule: StageRule;
     quorum: number | null;
     approvers: { type: string; department?: string };
     approverRefs: { ref: string }[];

@@ -1,4 +1,6 @@
 import { data, redirect } from "@remix-run/node";
+import { getHTTPStatusCode } from "@trpc/server/http";
+import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 
 /** What a form shows when the API refused: a summary and per-field messages. */
 export interface FormFailure {
@@ -23,16 +25,14 @@ function isTrpcError(error: unknown): error is TrpcLikeError {
   );
 }
 
-const STATUS: Record<string, number> = {
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  UNPROCESSABLE_CONTENT: 422,
-  TOO_MANY_REQUESTS: 429,
-  PAYLOAD_TOO_LARGE: 413,
-};
+/**
+ * The HTTP status of a refusal, from tRPC's own code table (the one /trpc and /v1 answer with), or
+ * null for anything that is not a 4xx refusal: those propagate and become the error page.
+ */
+function refusalStatus(error: TrpcLikeError): number | null {
+  const status = getHTTPStatusCode(error.code as TRPC_ERROR_CODE_KEY);
+  return status >= 400 && status < 500 ? status : null;
+}
 
 /** Field messages from our DomainError issues or zod's issues. */
 function fieldErrorsOf(error: TrpcLikeError): Record<string, string> {
@@ -68,7 +68,7 @@ export async function attempt<T>(
   } catch (error) {
     if (!isTrpcError(error)) throw error;
     if (error.code === "UNAUTHORIZED") throw redirect("/sign-in");
-    const status = STATUS[error.code];
+    const status = refusalStatus(error);
     if (!status) throw error;
     const fieldErrors = fieldErrorsOf(error);
     return { ok: false, failure: formFailure(summary(error, fieldErrors), fieldErrors, status) };
@@ -82,7 +82,7 @@ export async function load<T>(call: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (!isTrpcError(error)) throw error;
     if (error.code === "UNAUTHORIZED") throw redirect("/sign-in");
-    const status = STATUS[error.code];
+    const status = refusalStatus(error);
     if (!status) throw error;
     throw data(error.message, { status });
   }

@@ -1,9 +1,9 @@
 import type { SignedInUser } from "@approvalmatrix/auth";
+import { hasRole } from "@approvalmatrix/core/roles";
 import { type AppLoadContext, redirect } from "@remix-run/node";
 import type { ApiCaller } from "../load-context";
 
 export type Role = SignedInUser["role"];
-const RANK: Record<Role, number> = { approver: 0, admin: 1, owner: 2 };
 
 /** The signed-in user and their caller, or a redirect to sign-in (back here afterwards). */
 export function requireUser(request: Request, context: AppLoadContext, minRole: Role = "approver"): { user: SignedInUser; api: ApiCaller } {
@@ -13,7 +13,7 @@ export function requireUser(request: Request, context: AppLoadContext, minRole: 
     const back = url.pathname + url.search;
     throw redirect(back === "/" ? "/sign-in" : `/sign-in?redirectTo=${encodeURIComponent(back)}`);
   }
-  if (RANK[session.user.role] < RANK[minRole]) {
+  if (!hasRole(session.user.role, minRole)) {
     // A Response, not data(): resource routes (CSV export, import stream, preview) answer it as it
     // is, and pages show its text in the error boundary.
     throw new Response("This page is for tenant admins. Your role is approver: your inbox has what waits on you.", {
@@ -25,7 +25,7 @@ export function requireUser(request: Request, context: AppLoadContext, minRole: 
 }
 
 export function isAdmin(user: SignedInUser): boolean {
-  return RANK[user.role] >= RANK.admin;
+  return hasRole(user.role, "admin");
 }
 
 /** Where a signed-in user lands. */

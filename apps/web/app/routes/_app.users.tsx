@@ -1,5 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { TENANT_ROLES, mayGrantRole } from "@approvalmatrix/core/roles";
 import { Alert, Field, PageHead, formatDate } from "../components/ui";
 import { attempt, formFailure } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
@@ -8,14 +9,14 @@ export const meta: MetaFunction = () => [{ title: "Users · ApprovalMatrix" }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { api, user } = requireUser(request, context, "admin");
-  return { users: await api.admin.users.list(), canAddAdmins: user.role === "owner" };
+  return { users: await api.admin.users.list(), canAddAdmins: mayGrantRole(user.role, "admin") };
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { api } = requireUser(request, context, "admin");
   const form = await request.formData();
-  const role = String(form.get("role"));
-  if (role !== "owner" && role !== "admin" && role !== "approver") return formFailure("Pick a role.", { role: "Pick a role." });
+  const role = TENANT_ROLES.find((r) => r === form.get("role"));
+  if (!role) return formFailure("Pick a role.", { role: "Pick a role." });
   const memberRef = String(form.get("memberRef") ?? "").trim();
   const result = await attempt(() =>
     api.admin.users.create({

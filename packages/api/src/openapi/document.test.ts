@@ -1,6 +1,7 @@
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { describe, expect, it } from "vitest";
-import { createdRequestOutput, dryRunOutput, requestView, submitRequestInput } from "../routers/requests/schemas";
+import { requestView } from "../contracts/requests";
+import { createdRequestOutput, dryRunOutput, submitRequestInput } from "../routers/requests/schemas";
 import { buildOpenApiDocument } from "./document";
 import { EXAMPLES } from "./examples";
 

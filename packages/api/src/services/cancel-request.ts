@@ -1,7 +1,7 @@
 import { cancel } from "@approvalmatrix/core";
 import type { Database } from "@approvalmatrix/db";
 import type { Actor } from "../context";
-import type { RequestView } from "../routers/requests/schemas";
+import type { RequestView } from "../contracts/requests";
 import { loadRequestView } from "./request-view";
 import { lockRequest, saveTransition } from "./request-transition";
 

@@ -1,7 +1,7 @@
 import { type Decision, DomainError, decide, newId } from "@approvalmatrix/core";
 import { type Database, and, decisions, eq, members } from "@approvalmatrix/db";
 import type { Actor } from "../context";
-import type { RequestView } from "../routers/requests/schemas";
+import type { RequestView } from "../contracts/requests";
 import { loadRequestView } from "./request-view";
 import { lockRequest, saveTransition } from "./request-transition";
 

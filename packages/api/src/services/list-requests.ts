@@ -6,7 +6,8 @@
  */
 import { DomainError } from "@approvalmatrix/core";
 import { type Queryable, type SQL, and, eq, members, requestStages, requests, sql } from "@approvalmatrix/db";
-import type { InboxInput, ListRequestsInput, RequestPage } from "../routers/requests/schemas";
+import type { InboxInput, ListRequestsInput, RequestPage } from "../contracts/requests";
+import { afterCursorRow } from "./paging/keyset";
 
 const summaryColumns = {
   requestId: requests.id,
@@ -29,7 +30,7 @@ const NEWEST_FIRST = [sql`${requests.createdAt} desc nulls last`, sql`${requests
 
 /** Rows strictly after the cursor request in newest-first order; no rows if it does not exist. */
 function afterCursor(tenantId: string, cursor: string): SQL {
-  return sql`(${requests.createdAt}, ${requests.id}) < ((select cursor_row.created_at from requests cursor_row where cursor_row.tenant_id = ${tenantId} and cursor_row.id = ${cursor}), ${cursor})`;
+  return afterCursorRow("requests", tenantId, cursor);
 }
 
 type PageInput = { limit: number; startingAfter?: string | undefined };

@@ -1,5 +1,5 @@
 import { type Queryable, and, asc, decisions, eq, executePrepared, members, requestStages, requests, sql } from "@approvalmatrix/db";
-import type { RequestView } from "../routers/requests/schemas";
+import type { RequestView } from "../contracts/requests";
 
 const onRequest = { tenantId: sql.placeholder("tenantId"), requestId: sql.placeholder("requestId") };
 

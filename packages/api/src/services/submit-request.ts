@@ -2,7 +2,7 @@ import { newId, openRequest } from "@approvalmatrix/core";
 import { type Database, type Queryable, auditLog, executePrepared, requestStages, requests, sql } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { auditRowParams, auditRowPlaceholders } from "./audit";
-import { type SubmissionInput, planSubmission } from "./submission";
+import { type SubmissionInput, planSubmission } from "./plan-submission";
 
 const placeholder = sql.placeholder;
 

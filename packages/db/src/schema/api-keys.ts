@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { tenants } from "./tenants";
 
@@ -20,5 +21,13 @@ export const apiKeys = pgTable(
     expiresAt: timestamp("expires_at", { withTimezone: true }),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
   },
-  (t) => [uniqueIndex("api_keys_key_hash_unique").on(t.keyHash), index("api_keys_tenant_idx").on(t.tenantId)],
+  (t) => [
+    uniqueIndex("api_keys_key_hash_unique").on(t.keyHash),
+    index("api_keys_tenant_idx").on(t.tenantId),
+    // core/api-key-names.ts: a name is unique among a tenant's keys that are not revoked, in any
+    // letter case; a revoked key frees its name so a rotated key can take it over.
+    uniqueIndex("api_keys_tenant_active_name_unique")
+      .on(t.tenantId, sql`lower(${t.name})`)
+      .where(sql`${t.revokedAt} is null`),
+  ],
 );

@@ -1,3 +1,4 @@
+import { AUDIT_ACTOR_TYPES } from "@approvalmatrix/core";
 import { index, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { tenants } from "./tenants";
 
@@ -9,7 +10,7 @@ export const auditLog = pgTable(
     tenantId: text("tenant_id")
       .notNull()
       .references(() => tenants.id, { onDelete: "cascade" }),
-    actorType: text("actor_type", { enum: ["api_key", "user", "operator", "system"] }).notNull(),
+    actorType: text("actor_type", { enum: AUDIT_ACTOR_TYPES }).notNull(),
     actorId: text("actor_id").notNull(),
     action: text("action").notNull(),
     targetType: text("target_type").notNull(),

@@ -1,4 +1,4 @@
-import type { ApproverSpec, MatrixCondition, StageRule } from "@approvalmatrix/core";
+import { type ApproverSpec, type MatrixCondition, STAGE_RULES } from "@approvalmatrix/core";
 import { boolean, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 import { tenants } from "./tenants";
 
@@ -35,9 +35,7 @@ export const matrixStages = pgTable(
     position: integer("position").notNull(),
     name: text("name").notNull(),
     approvers: jsonb("approvers").$type<ApproverSpec>().notNull(),
-    rule: text("rule", { enum: ["any", "all", "quorum"] })
-      .$type<StageRule>()
-      .notNull(),
+    rule: text("rule", { enum: STAGE_RULES }).notNull(),
     quorum: integer("quorum"),
   },
   (t) => [primaryKey({ columns: [t.matrixId, t.position] })],

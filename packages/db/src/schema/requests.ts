@@ -1,4 +1,4 @@
-import type { Decision, RequestStatus, StageRule, StageStatus } from "@approvalmatrix/core";
+import { type Decision, type RequestStatus, STAGE_RULES, type StageStatus } from "@approvalmatrix/core";
 import { sql } from "drizzle-orm";
 import { doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { matrices } from "./matrices";
@@ -54,7 +54,7 @@ export const requestStages = pgTable(
       .references(() => tenants.id, { onDelete: "cascade" }),
     position: integer("position").notNull(),
     name: text("name").notNull(),
-    rule: text("rule").$type<StageRule>().notNull(),
+    rule: text("rule", { enum: STAGE_RULES }).notNull(),
     quorum: integer("quorum"),
     approverIds: text("approver_ids").array().notNull(),
     status: text("status").$type<StageStatus>().notNull(),

@@ -1,3 +1,4 @@
+import { TENANT_ROLES } from "@approvalmatrix/core";
 import { index, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { tenants } from "./tenants";
 
@@ -12,7 +13,7 @@ export const users = pgTable(
     email: text("email").notNull(),
     name: text("name").notNull(),
     passwordHash: text("password_hash"),
-    role: text("role", { enum: ["owner", "admin", "approver"] }).notNull(),
+    role: text("role", { enum: TENANT_ROLES }).notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex("users_email_unique").on(t.email), index("users_tenant_idx").on(t.tenantId)],

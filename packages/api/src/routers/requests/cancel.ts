@@ -1,6 +1,7 @@
 import { apiKeyProcedure } from "../../procedures";
 import { cancelRequest } from "../../services/cancel-request";
-import { cancelInput, requestView } from "./schemas";
+import { requestView } from "../../contracts/requests";
+import { cancelInput } from "./schemas";
 
 export const cancel = apiKeyProcedure("requests:write")
   .meta({

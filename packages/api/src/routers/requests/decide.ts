@@ -1,6 +1,7 @@
 import { apiKeyProcedure } from "../../procedures";
 import { decideRequest } from "../../services/decide-request";
-import { decideInput, requestView } from "./schemas";
+import { requestView } from "../../contracts/requests";
+import { decideInput } from "./schemas";
 
 export const decide = apiKeyProcedure("decisions:write")
   .meta({

@@ -1,5 +1,5 @@
 import { apiKeyProcedure } from "../../procedures";
-import { planSubmission } from "../../services/submission";
+import { planSubmission } from "../../services/plan-submission";
 import { dryRunOutput, submitRequestInput } from "./schemas";
 
 export const dryRun = apiKeyProcedure("requests:write")

@@ -1,7 +1,8 @@
 import { apiError } from "../../errors";
 import { apiKeyProcedure } from "../../procedures";
 import { loadRequestView } from "../../services/request-view";
-import { requestIdInput, requestView } from "./schemas";
+import { requestView } from "../../contracts/requests";
+import { requestIdInput } from "./schemas";
 
 export const get = apiKeyProcedure("requests:read")
   .meta({

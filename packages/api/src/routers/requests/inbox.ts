@@ -1,6 +1,6 @@
 import { apiKeyProcedure } from "../../procedures";
 import { listInbox } from "../../services/list-requests";
-import { inboxInput, requestPage } from "./schemas";
+import { inboxInput, requestPage } from "../../contracts/requests";
 
 /**
  * tRPC only (not under /v1): the requests waiting on one member's decision, newest first, for an

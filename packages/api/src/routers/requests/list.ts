@@ -1,6 +1,6 @@
 import { apiKeyProcedure } from "../../procedures";
 import { listRequests } from "../../services/list-requests";
-import { listRequestsInput, requestPage } from "./schemas";
+import { listRequestsInput, requestPage } from "../../contracts/requests";
 
 export const list = apiKeyProcedure("requests:read")
   .meta({

@@ -1,15 +1,19 @@
-import { newId } from "@approvalmatrix/core";
-import { type Queryable, and, eq, inArray, members, rowsOf, sql } from "@approvalmatrix/db";
+import {
+  MEMBER_CSV_COLUMNS,
+  MEMBER_IMPORT_MAX_ROWS,
+  describeManagerLoop,
+  findManagerLoops,
+  newId,
+} from "@approvalmatrix/core";
+import { type Database, rowsOf, sql } from "@approvalmatrix/db";
 import { z } from "zod";
 import type { Actor } from "../../context";
-import { writeAudit } from "../../services/audit";
-import { parseCsv } from "./csv";
+import { writeAudit } from "../audit";
+import { CsvError, parseCsv } from "./csv";
+import { loadManagerChains } from "./manager-chain";
 
-export const MEMBER_CSV_COLUMNS = ["externalRef", "name", "email", "department", "managerRef", "active"] as const;
 const REQUIRED_COLUMNS = ["externalRef", "name"] as const;
-export const MAX_IMPORT_ROWS = 200_000;
 const MAX_REPORTED_ERRORS = 200;
-const BATCH = 1000;
 /** Rows per write statement: 20 progress steps per pass on a 100 000-row file. */
 const WRITE_BATCH = 5000;
 const VALIDATE_STEP = 10_000;
@@ -40,25 +44,32 @@ type Progress = (p: { phase: string; done: number; total: number }) => void;
 /** Reads and checks every row; nothing is written unless the whole file is valid. */
 function validateRows(
   csv: string,
-  existingRefs: (refs: string[]) => Promise<Set<string>>,
+  existingChains: (refs: string[]) => Promise<Map<string, string | null>>,
   onProgress?: Progress,
 ): Promise<{ rows: ImportRow[]; errors: ImportRowError[]; errorCount: number }> {
   return (async () => {
-    const table = parseCsv(csv);
     const errors: ImportRowError[] = [];
     let errorCount = 0;
     const fail = (line: number, field: string, message: string) => {
       errorCount++;
       if (errors.length < MAX_REPORTED_ERRORS) errors.push({ line, field, message });
     };
+    let table: string[][];
+    try {
+      table = parseCsv(csv);
+    } catch (error) {
+      if (!(error instanceof CsvError)) throw error;
+      fail(typeof error.lines === "number" ? error.lines : 1, "(file)", `The file is not valid CSV: ${error.message}`);
+      return { rows: [], errors, errorCount };
+    }
     const header = (table[0] ?? []).map((h) => h.trim());
     const missing = REQUIRED_COLUMNS.filter((c) => !header.includes(c));
     if (missing.length) {
       fail(1, missing.join(", "), `Missing column(s): ${missing.join(", ")}. Expected a header like: ${MEMBER_CSV_COLUMNS.join(",")}`);
       return { rows: [], errors, errorCount };
     }
-    if (table.length - 1 > MAX_IMPORT_ROWS) {
-      fail(1, "(file)", `The file has ${table.length - 1} rows; import at most ${MAX_IMPORT_ROWS} at a time.`);
+    if (table.length - 1 > MEMBER_IMPORT_MAX_ROWS) {
+      fail(1, "(file)", `The file has ${table.length - 1} rows; import at most ${MEMBER_IMPORT_MAX_ROWS} at a time.`);
       return { rows: [], errors, errorCount };
     }
     const col = (name: string) => header.indexOf(name);
@@ -111,13 +122,28 @@ function validateRows(
         });
       }
     }
-    // Managers may be in the file or already members of the tenant.
+    // Managers may be in the file or already members of the tenant: `known` maps each tenant
+    // member above the file's outside managers to their stored manager, for the loop check.
     const outside = [...new Set(rows.map((r) => r.managerRef).filter((m): m is string => !!m && !seen.has(m)))];
-    const known = outside.length ? await existingRefs(outside) : new Set<string>();
+    const known = outside.length ? await existingChains(outside) : new Map<string, string | null>();
     for (const row of rows) {
       if (row.managerRef === row.externalRef) fail(row.line, "managerRef", "a member cannot be their own manager");
       else if (row.managerRef && !seen.has(row.managerRef) && !known.has(row.managerRef))
         fail(row.line, "managerRef", `no member "${row.managerRef}" in the file or the tenant`);
+    }
+    // A row's manager replaces the stored one, so loops are looked for in the chart as it will be.
+    const fileManager = new Map(rows.map((r) => [r.externalRef, r.managerRef]));
+    const lineOf = new Map(rows.map((r) => [r.externalRef, r.line]));
+    const loops = findManagerLoops(
+      rows.filter((r) => r.managerRef && r.managerRef !== r.externalRef).map((r) => r.externalRef),
+      (ref) => (fileManager.has(ref) ? fileManager.get(ref) : known.get(ref)),
+    );
+    for (const loop of loops) {
+      const path = describeManagerLoop(loop);
+      for (const ref of loop) {
+        const line = lineOf.get(ref);
+        if (line !== undefined) fail(line, "managerRef", `makes a management loop: ${path}`);
+      }
     }
     errors.sort((a, b) => a.line - b.line);
     return { rows, errors, errorCount };
@@ -128,23 +154,12 @@ function validateRows(
  * Upserts members by externalRef from a CSV file: every row is validated first, then all rows
  * are written in one transaction (with the audit row), so a file imports whole or not at all.
  */
-export async function importMembersCsv(db: Queryable, actor: Actor, csv: string, onProgress?: Progress): Promise<MemberImportResult> {
+export async function importMembersCsv(db: Database, actor: Actor, csv: string, onProgress?: Progress): Promise<MemberImportResult> {
   const tenantId = actor.tenantId;
   onProgress?.({ phase: "validating", done: 0, total: 1 });
   const { rows, errors, errorCount } = await validateRows(
     csv,
-    async (refs) => {
-      const found = new Set<string>();
-      for (let i = 0; i < refs.length; i += BATCH) {
-        const slice = refs.slice(i, i + BATCH);
-        const hit = await db
-          .select({ ref: members.externalRef })
-          .from(members)
-          .where(and(eq(members.tenantId, tenantId), inArray(members.externalRef, slice)));
-        for (const h of hit) found.add(h.ref);
-      }
-      return found;
-    },
+    async (refs) => new Map((await loadManagerChains(db, tenantId, { refs })).map((link) => [link.externalRef, link.managerRef])),
     onProgress,
   );
   if (errorCount > 0) return { ok: false, rows: rows.length + errorCount, errorCount, errors };

@@ -1,0 +1,53 @@
+import { MEMBER_IMPORT_MAX_BYTES } from "@approvalmatrix/core";
+import { z } from "zod";
+
+export const memberView = z.object({
+  id: z.string(),
+  name: z.string(),
+  email: z.string().nullable(),
+  externalRef: z.string(),
+  department: z.string().nullable(),
+  managerId: z.string().nullable(),
+  active: z.boolean(),
+});
+
+/** A member with the names the admin app shows beside the ids. */
+export const memberDetail = memberView.extend({
+  managerRef: z.string().nullable(),
+  managerName: z.string().nullable(),
+  userId: z.string().nullable(),
+  userEmail: z.string().nullable(),
+});
+
+export const memberFields = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  email: z.email().nullish(),
+  externalRef: z.string().trim().min(1).max(200),
+  department: z.string().trim().min(1).max(200).nullish(),
+  managerRef: z.string().trim().min(1).max(200).nullish().describe("The manager's externalRef."),
+});
+
+export const memberUpdateInput = memberFields.extend({
+  id: z.string().min(1),
+  userId: z.string().min(1).nullish().describe("The sign-in user this member decides as."),
+});
+
+const pageInput = {
+  search: z.string().trim().max(200).optional(),
+  limit: z.number().int().min(1).max(200).default(50),
+  after: z.string().optional(),
+};
+
+export const memberListInput = z.object(pageInput);
+export const memberListOutput = z.object({ members: z.array(memberView), nextCursor: z.string().nullable() });
+
+export const memberSearchInput = z.object({ ...pageInput, status: z.enum(["active", "inactive", "all"]).default("all") });
+export const memberSearchOutput = z.object({ members: z.array(memberDetail), nextCursor: z.string().nullable(), total: z.number().int() });
+
+export const memberIdInput = z.object({ id: z.string().min(1) });
+export const memberSetActiveInput = z.object({ id: z.string().min(1), active: z.boolean() });
+
+export const memberImportInput = z.object({ csv: z.string().max(MEMBER_IMPORT_MAX_BYTES) });
+
+export const memberExportInput = z.object({ after: z.string().optional(), limit: z.number().int().min(1).max(10_000).default(5000) });
+export const memberExportOutput = z.object({ csv: z.string(), nextCursor: z.string().nullable() });

@@ -1,0 +1,49 @@
+import { DomainError } from "@approvalmatrix/core";
+import type { Database } from "@approvalmatrix/db";
+import type { Actor } from "../../context";
+import { planSubmission } from "../plan-submission";
+import { saveMatrix } from "./save-matrix";
+import type { MatrixDraft, MatrixPreview, PreviewSample } from "./types";
+
+class PreviewRollback extends Error {}
+
+/**
+ * "This sample request would route here": the draft is written inside a transaction that is
+ * always rolled back, and the sample is planned with planSubmission, the resolver dry-run uses.
+ */
+export async function previewMatrix(
+  db: Database,
+  actor: Actor,
+  input: { id: string | null; matrix: MatrixDraft; sample: PreviewSample },
+): Promise<MatrixPreview> {
+  let outcome: MatrixPreview | null = null;
+  try {
+    await db.transaction(async (tx) => {
+      const { id } = await saveMatrix(tx, actor, { ...input.matrix, active: true }, input.id, { audit: false, refuseUnroutable: false });
+      try {
+        const plan = await planSubmission(tx, actor.tenantId, { ...input.sample, requestType: input.matrix.requestType, title: "Preview" });
+        outcome = {
+          routed: true,
+          matrixId: plan.matrix.id,
+          matrixName: plan.matrix.name,
+          isThisMatrix: plan.matrix.id === id,
+          stages: plan.stages.map((s) => ({
+            position: s.position,
+            name: s.name,
+            rule: s.rule,
+            quorum: s.quorum,
+            approvers: s.eligible.map((m) => ({ ref: m.externalRef, name: m.name })),
+          })),
+        };
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        outcome = { routed: false, code: error.code, message: error.message };
+      }
+      throw new PreviewRollback();
+    });
+  } catch (error) {
+    if (!(error instanceof PreviewRollback)) throw error;
+  }
+  if (!outcome) throw new Error("the preview transaction ended without an outcome");
+  return outcome;
+}

@@ -1,0 +1,41 @@
+/** Member directory rules. Pure; the adapters load the manager chains they need. */
+
+/** The largest members CSV accepted: the upload route enforces it, the page checks before sending, the API validates it. */
+export const MEMBER_IMPORT_MAX_BYTES = 50_000_000;
+/** The most rows one import may carry. */
+export const MEMBER_IMPORT_MAX_ROWS = 200_000;
+/** The columns of the members CSV, in export order; import needs externalRef and name, in any order. */
+export const MEMBER_CSV_COLUMNS = ["externalRef", "name", "email", "department", "managerRef", "active"] as const;
+
+/**
+ * Every management loop (A → B → A, or longer, or A → A) reachable from `starts` by following
+ * `managerOf`, each once, as the members in the order the chain visits them. `managerOf` answers
+ * the manager after the proposed change; undefined or null ends a chain. Linear in the members
+ * walked: each is visited once however many starts lead to it.
+ */
+export function findManagerLoops(starts: Iterable<string>, managerOf: (id: string) => string | null | undefined): string[][] {
+  const done = new Set<string>();
+  const loops: string[][] = [];
+  for (const start of starts) {
+    const path: string[] = [];
+    const onPath = new Map<string, number>();
+    let id: string | null | undefined = start;
+    while (id && !done.has(id)) {
+      const at = onPath.get(id);
+      if (at !== undefined) {
+        loops.push(path.slice(at));
+        break;
+      }
+      onPath.set(id, path.length);
+      path.push(id);
+      id = managerOf(id);
+    }
+    for (const visited of path) done.add(visited);
+  }
+  return loops;
+}
+
+/** "A → B → A": how a loop reads to a person, named by `label`. */
+export function describeManagerLoop(loop: readonly string[], label: (id: string) => string = (id) => id): string {
+  return [...loop, loop[0]!].map(label).join(" → ");
+}
