@@ -24,9 +24,10 @@ async function authenticate(header: string | undefined): Promise<{ id: string; t
   if (!key) return null;
   const keyHash = hashApiKey(API_KEY_HASH_SECRET, key);
   const windowStart = Date.now() - (Date.now() % 60_000);
-  // The same single statement as the real server (api-key-lookup.ts): the lookup and the hit.
+  // The same single statement as the real server (api-key-lookup.ts): the lookup and, for a known key, the hit.
   const [row] = await sql`with hit as (
-      insert into rate_limit_counters (bucket, window_start, count) values (${`key:${keyHash.slice(0, 32)}`}, ${windowStart}, 1)
+      insert into rate_limit_counters (bucket, window_start, count)
+      select ${`key:${keyHash.slice(0, 32)}`}::text, ${windowStart}::bigint, 1 from api_keys where key_hash = ${keyHash}
       on conflict (bucket) do update set count = case when rate_limit_counters.window_start = excluded.window_start then rate_limit_counters.count + 1 else 1 end, window_start = excluded.window_start
       returning count
     )
