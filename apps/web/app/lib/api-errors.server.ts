@@ -1,7 +1,6 @@
 import { data, redirect } from "@remix-run/node";
-import { TRPCError } from "@trpc/server";
+import type { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
-import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 
 /** What a form shows when the API refused: a summary and per-field messages. */
 export interface FormFailure {
@@ -31,7 +30,8 @@ function isTrpcError(error: unknown): error is TrpcLikeError {
  * null for anything that is not a 4xx refusal: those propagate and become the error page.
  */
 function refusalStatus(error: TrpcLikeError): number | null {
-  const status = getHTTPStatusCodeFromError(new TRPCError({ code: error.code as TRPC_ERROR_CODE_KEY }));
+  // It reads only the code, which TrpcLikeError carries.
+  const status = getHTTPStatusCodeFromError(error as unknown as TRPCError);
   return status >= 400 && status < 500 ? status : null;
 }
 
