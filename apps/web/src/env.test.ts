@@ -4,7 +4,7 @@ import { readEnv } from "./env";
 const PG = "postgres://postgres@127.0.0.1:5432/approvalmatrix";
 
 describe("SEED_DEMO: a demo tenant only where it belongs", () => {
-  it.each([
+  it.each<[Record<string, string>, string, string]>([
     [{}, "true", "the embedded database in development"],
     [{ NODE_ENV: "test" }, "true", "the embedded database in tests"],
     [{ DATABASE_URL: PG }, "false", "PostgreSQL"],

@@ -26,7 +26,7 @@ const schema = z.object({
 export type ServerEnv = z.infer<typeof schema> & { SEED_DEMO: "true" | "false" };
 
 /** Validates the environment once, at start-up; nothing else reads process.env. */
-export function readEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
+export function readEnv(source: Record<string, string | undefined> = process.env): ServerEnv {
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ""));
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {

@@ -28,7 +28,7 @@ function isExecutable(path: string): boolean {
  * `PLAYWRIGHT_BROWSERS_PATH`). `null` when there is none. A `CHROMIUM_PATH` that is not an
  * executable is an error: whoever set it meant that browser.
  */
-export function findChromium(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string | null {
+export function findChromium(env: Record<string, string | undefined> = process.env, home: string = homedir()): string | null {
   if (env.CHROMIUM_PATH) {
     if (!isExecutable(env.CHROMIUM_PATH)) throw new Error(`CHROMIUM_PATH=${env.CHROMIUM_PATH} is not an executable file.`);
     return env.CHROMIUM_PATH;
@@ -60,7 +60,7 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env, home: string 
  * The browser for this run, or `null` with one line saying how to enable the suite. Under
  * `CI=true` a missing browser fails loudly: CI must never pass by skipping the browser tests.
  */
-export function chromiumForTests(env: NodeJS.ProcessEnv = process.env, home?: string): string | null {
+export function chromiumForTests(env: Record<string, string | undefined> = process.env, home?: string): string | null {
   const found = findChromium(env, home);
   if (found) return found;
   if (env.CI === "true") throw new Error(`CI=true and no Chromium found for the browser tests. ${HOW_TO_GET_ONE}`);
