@@ -31,6 +31,7 @@ export function lockDataDir(dataDir: string, holder: string): () => void {
       throw new Error(
         `The embedded database in ${dataDir} is in use by ${other ?? "another process"} (pid ${pidText ?? "?"}). ` +
           "Stop it first, or point DATABASE_URL at PostgreSQL to run several processes.",
+        { cause: error },
       );
     }
     rmSync(options.lockfilePath, { recursive: true, force: true });
