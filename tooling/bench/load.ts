@@ -3,16 +3,18 @@
 // SQL (minimal-server.ts). autocannon drives both from this, a second process.
 // Prints requests/s, p50/p99 latency, the server's CPU time per request (from /proc: steadier than
 // throughput on a shared machine) and the ratio, plus what auth + rate limiting cost inside the
-// server (from its Server-Timing header), and writes the table to results/load-latest.md.
+// server (from its Server-Timing header), and writes the table to results/local/load-latest.md
+// (results/load-latest.md, tracked, with BENCH_SAVE=1).
 // The two servers take turns (BENCH_ROUNDS rounds each), so a noisy neighbour hits both alike.
 //
 //   pnpm bench        (BENCH_DATABASE_URL, BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONNECTIONS to tune)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { randomBase62 } from "@approvalmatrix/core";
 import autocannon from "autocannon";
+import { resultsFile } from "./results-file";
 import postgres from "postgres";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -266,8 +268,9 @@ async function main() {
       "",
     ];
     console.log(`\n${lines.join("\n")}`);
-    mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-    writeFileSync(new URL("./results/load-latest.md", import.meta.url), lines.join("\n"));
+    const out = resultsFile("load");
+    writeFileSync(out, lines.join("\n"));
+    console.log(`Written to ${out}`);
   } finally {
     await Promise.all(children.map(stopProcess));
     await admin.unsafe(`drop database if exists "${dbName}" with (force)`);

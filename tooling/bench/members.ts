@@ -10,20 +10,19 @@
  *   4. times member search (name fragment, name prefix, externalRef, email, status), first and
  *      deep pages, and the whole CSV export.
  *
- * Prints a markdown table and writes it to results/members-latest.md.
+ * Prints a markdown table and writes it to results/local/members-latest.md (results/members-latest.md, tracked, with BENCH_SAVE=1).
  *
  *   pnpm bench:members                        # PGlite
  *   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres pnpm bench:members
  *   … bench:members --rows 20000 --runs 50
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { MemoryRateLimitStore, RateLimiter, createCaller, createTenant } from "@approvalmatrix/api";
 import { type Database, rowsOf, sql } from "@approvalmatrix/db";
 import { createTestDatabase, testDatabaseEngine } from "@approvalmatrix/db/testing";
+import { resultsFile } from "./results-file";
 
 const { values: args } = parseArgs({
   options: {
@@ -338,8 +337,7 @@ try {
   ];
   const table = lines.join("\n");
   console.log(`\n${table}`);
-  const out = join(dirname(fileURLToPath(import.meta.url)), "results", "members-latest.md");
-  mkdirSync(dirname(out), { recursive: true });
+  const out = resultsFile("members");
   // One section per engine: a PGlite run keeps the last PostgreSQL figures and vice versa.
   const marker = (e: string) => `<!-- members-bench:${e} -->`;
   const previous = existsSync(out) ? readFileSync(out, "utf8") : "";

@@ -1,5 +1,4 @@
-// `pnpm start` runs this first: the admin app is built when its sources changed, not on every start.
+// `pnpm start` runs this first: turbo builds the admin app when its inputs changed, not on every start.
 import { ensureWebBuild } from "./web-build";
 
-console.log("Checking the admin app build…");
-console.log(ensureWebBuild({ stdio: "inherit" }) ? "Admin app built." : "Admin app build is up to date.");
+await ensureWebBuild();

@@ -1,26 +1,13 @@
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type Actor, createCaller, createTenant, findTenant, listTenants, seedDemoTenant } from "@approvalmatrix/api";
 import { API_KEY_SCOPES, type ApiKeyScope } from "@approvalmatrix/core";
+import { users } from "@approvalmatrix/db";
 import { readEnv } from "./env";
 import { openRuntime } from "./runtime";
 
-const USAGE = `ApprovalMatrix operator CLI (talks to the database directly; refuses to open the embedded
-database while the server runs — use DATABASE_URL, or stop the server).
-
-Usage: pnpm cli <area> <command> [options]   (add --json for machine-readable output)
-
-  tenants create   --name "Globex" --slug globex [--currency EUR]
-  tenants list
-  members create   --tenant globex --ref EMP-1 --name "Ann Lee" [--email a@x.io] [--department Sales] [--manager EMP-0]
-  members list     --tenant globex [--search ann]
-  matrices create  --tenant globex --file matrix.json     (fields: see README "Matrices")
-  matrices list    --tenant globex
-  keys create      --tenant globex --name "ERP" --scopes requests:write,requests:read [--rate-limit 120] [--expires 2027-01-01T00:00:00Z]
-  keys list        --tenant globex
-  keys revoke      --tenant globex --id key_…
-  demo seed        (creates the demo tenant "acme" and prints its key)
-`;
+const USAGE = readFileSync(new URL("./cli-usage.txt", import.meta.url), "utf8");
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -39,12 +26,25 @@ const { values, positionals } = parseArgs({
     "rate-limit": { type: "string" },
     expires: { type: "string" },
     id: { type: "string" },
+    role: { type: "string" },
+    member: { type: "string" },
+    "password-stdin": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
 class UsageError extends Error {}
+
+// The roles as the users table defines them.
+const USER_ROLES = users.role.enumValues;
+type UserRole = (typeof USER_ROLES)[number];
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
 
 function required(name: keyof typeof values): string {
   const value = values[name];
@@ -66,10 +66,13 @@ function print(data: unknown, table?: Record<string, unknown>[]): void {
 async function main(): Promise<number> {
   const [area, command] = positionals;
   if (values.help || !area) {
-    console.log(USAGE);
+    process.stdout.write(USAGE);
     return area ? 0 : 1;
   }
-  const runtime = await openRuntime(readEnv(), "the ApprovalMatrix CLI");
+  const env = readEnv();
+  // `pnpm cli` runs in apps/web; a path the caller typed is relative to where they typed it.
+  const callerPath = (path: string) => resolve(env.INIT_CWD ?? process.cwd(), path);
+  const runtime = await openRuntime(env, "the ApprovalMatrix CLI");
   try {
     const { deps } = runtime;
     const tenantCaller = async () => {
@@ -90,6 +93,36 @@ async function main(): Promise<number> {
         print(
           tenants,
           tenants.map((t) => ({ id: t.id, slug: t.slug, name: t.name, currency: t.defaultCurrency })),
+        );
+        return 0;
+      }
+      case "users create": {
+        const role = required("role");
+        if (!USER_ROLES.includes(role as UserRole)) throw new UsageError(`--role must be one of ${USER_ROLES.join(", ")}.`);
+        const password = values["password-stdin"] ? (await readStdin()).replace(/\r?\n$/, "") : undefined;
+        // The admin app's invite, called as the operator (who counts as an owner).
+        const created = await (
+          await tenantCaller()
+        ).admin.users.create({
+          email: required("email"),
+          name: required("name"),
+          role: role as UserRole,
+          memberRef: values.member,
+          password,
+        });
+        if (values.json) return (print(created), 0);
+        console.log(`Created ${created.role} ${created.email} (${created.id}) in tenant ${values.tenant}.`);
+        if (created.initialPassword) {
+          console.log(`\n  One-time password: ${created.initialPassword}\n`);
+          console.log("Shown once: hand it over in person or through a password manager; the user signs in with it at /sign-in.");
+        }
+        return 0;
+      }
+      case "users list": {
+        const list = await (await tenantCaller()).admin.users.list();
+        print(
+          list,
+          list.map(({ id, email, name, role, memberRef }) => ({ id, email, name, role, member: memberRef ?? "" })),
         );
         return 0;
       }
@@ -115,7 +148,7 @@ async function main(): Promise<number> {
         return 0;
       }
       case "matrices create": {
-        const definition: unknown = JSON.parse(readFileSync(required("file"), "utf8"));
+        const definition: unknown = JSON.parse(readFileSync(callerPath(required("file")), "utf8"));
         const created = await (await tenantCaller()).admin.matrices.create(definition as never);
         print(created, [created]);
         return 0;

@@ -16,19 +16,26 @@ const schema = z.object({
   DATA_DIR: z.string().default(`${REPO_ROOT}.data`),
   API_KEY_HASH_SECRET: z.string().optional(),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(100_000),
-  SEED_DEMO: z.enum(["true", "false"]).default("true"),
+  /** Unset: seed only on the embedded database outside production (see readEnv). */
+  SEED_DEMO: z.enum(["true", "false"]).optional(),
+  /** Set by pnpm to the directory it was run from (a `--filter` script runs elsewhere): the CLI's relative paths. */
+  INIT_CWD: z.string().optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
 });
 
-export type ServerEnv = z.infer<typeof schema>;
+export type ServerEnv = z.infer<typeof schema> & { SEED_DEMO: "true" | "false" };
 
 /** Validates the environment once, at start-up; nothing else reads process.env. */
-export function readEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
+export function readEnv(source: Record<string, string | undefined> = process.env): ServerEnv {
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ""));
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
     throw new Error(`Invalid configuration:\n${lines}`);
   }
-  return parsed.data;
+  const env = parsed.data;
+  // A demo tenant (with a live key and printed passwords) belongs on a laptop's embedded database;
+  // on PostgreSQL or in production it is seeded only when asked for explicitly.
+  const seedDemo = env.SEED_DEMO ?? (env.DATABASE_URL || env.NODE_ENV === "production" ? "false" : "true");
+  return { ...env, SEED_DEMO: seedDemo };
 }

@@ -72,8 +72,15 @@ export function describeStart(env: ServerEnv, app: RunningApp, target: string): 
     `  API base URL  ${app.url}/v1`,
     `  API docs      ${app.url}/docs`,
     `  OpenAPI       ${app.url}/v1/openapi.json`,
-    `  Demo tenant   ${DEMO_TENANT_SLUG}`,
-    `  Demo API key  ${app.demoApiKey ?? "(not available: create one with `pnpm cli keys create`)"}`,
+    ...(env.SEED_DEMO === "true" || app.demoApiKey
+      ? [
+          `  Demo tenant   ${DEMO_TENANT_SLUG}`,
+          `  Demo API key  ${app.demoApiKey ?? "(not available: create one with `pnpm cli keys create`)"}`,
+        ]
+      : [
+          "  Demo tenant   none (SEED_DEMO=false; the default on PostgreSQL and in production)",
+          "  First tenant  pnpm cli tenants create, then pnpm cli users create --role owner (README: The operator CLI)",
+        ]),
     ...(app.demoLogins.length
       ? ["", "  Sign in to the admin app:", ...app.demoLogins.map((l) => `    ${l.email.padEnd(26)} ${l.password}   (${l.role})`)]
       : []),
@@ -84,7 +91,6 @@ export function describeStart(env: ServerEnv, app: RunningApp, target: string): 
     `      -d '{"submitterRef":"EMP-1042","requestType":"purchase_order","title":"Office Supplies Q3","amount":4500}'`,
     "",
   ];
-  void env;
   return lines.join("\n");
 }
 

@@ -6,11 +6,10 @@ import { randomBase62 } from "@approvalmatrix/core";
 import { createTestDatabase } from "@approvalmatrix/db/testing";
 import { readEnv } from "../src/env";
 import { type RunningApp, startApp } from "../src/start";
-import { ensureWebBuild } from "../src/web-build";
 import { createWebHandler } from "../src/web-handler";
 
 export interface TestAppOptions {
-  /** Serve the admin app too (built on first use when its sources changed). */
+  /** Serve the admin app too (built by test/global-setup.ts before any test file starts). */
   web?: boolean;
 }
 
@@ -49,7 +48,7 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
   try {
     app = await startApp(env, {
       database,
-      ...(options.web ? { createWebHandler: async (deps) => (ensureWebBuild(), createWebHandler(deps, { secureCookies: false })) } : {}),
+      ...(options.web ? { createWebHandler: (deps) => createWebHandler(deps, { secureCookies: false }) } : {}),
     });
   } catch (error) {
     await database.destroy();

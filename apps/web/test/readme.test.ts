@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, startTestApp } from "./harness";
 
@@ -120,9 +121,61 @@ describe("README: the operator CLI", () => {
         outputs.push((await run("bash", ["-c", command], { cwd: ROOT, env })).stdout);
       }
       expect(outputs.join("\n")).toMatch(/apx_live_\w{32}/);
+      expect(outputs.join("\n")).toMatch(/Created owner ann\.lee@globex\.example[\s\S]*One-time password: \S+/);
       expect(outputs.at(-2)).toContain("ERP integration");
       expect(outputs.at(-1)).toContain("globex");
     } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!process.env.TEST_DATABASE_URL)("README: running on PostgreSQL", () => {
+  it("starts without a demo tenant, and the CLI block gives the first tenant an owner who can sign in", { timeout: 300_000 }, async () => {
+    const [start, firstTenant] = bashBlocks("Running on PostgreSQL");
+    const admin = postgres(process.env.TEST_DATABASE_URL!, { max: 1, onnotice: () => {} });
+    const dbName = `apx_readme_${Date.now()}_${process.pid}`;
+    await admin.unsafe(`create database "${dbName}"`);
+    const url = new URL(process.env.TEST_DATABASE_URL!);
+    url.pathname = `/${dbName}`;
+    const dataDir = mkdtempSync(join(tmpdir(), "apx-readme-pg-"));
+    // The README's database name, pointed at this run's throwaway database.
+    const script = (block: string) => block.replaceAll("postgres://postgres@127.0.0.1:5432/approvalmatrix", url.href);
+    const env = {
+      ...process.env,
+      PORT: "0",
+      DATA_DIR: dataDir,
+      SEED_DEMO: "",
+      NODE_ENV: "development" as const,
+      REDIS_KEY_PREFIX: `apx-readme-${process.pid}:`,
+    };
+    const child = spawn("bash", ["-c", script(start!)], { cwd: ROOT, env, detached: true });
+    try {
+      const output = await waitForOutput(child, /Admin app\s+(http:\S+)[\s\S]*Try it/, 180_000);
+      expect(output).toContain(`PostgreSQL`);
+      expect(output).not.toMatch(/apx_live_\w{32}/);
+      expect(output).toContain("Demo tenant   none");
+      const base = /Admin app\s+(http:\S+)\//.exec(output)![1]!;
+
+      const { stdout } = await run("bash", ["-euo", "pipefail", "-c", `export DATABASE_URL=${url.href}\n${firstTenant!}`], {
+        cwd: ROOT,
+        env,
+      });
+      const password = /One-time password: (\S+)/.exec(stdout)?.[1];
+      expect(password, stdout).toBeTruthy();
+      const signIn = await fetch(`${base}/sign-in`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { Origin: base, "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ email: "owner@globex.example", password: password!, redirectTo: "" }).toString(),
+      });
+      expect(signIn.status).toBe(302);
+      expect(signIn.headers.getSetCookie().join(";")).toMatch(/=\w+/);
+    } finally {
+      if (child.pid) process.kill(-child.pid, "SIGTERM");
+      await new Promise((r) => setTimeout(r, 1500));
+      await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
+      await admin.end();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

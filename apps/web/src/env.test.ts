@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+import { readEnv } from "./env";
+
+const PG = "postgres://postgres@127.0.0.1:5432/approvalmatrix";
+
+describe("SEED_DEMO: a demo tenant only where it belongs", () => {
+  it.each<[Record<string, string>, string, string]>([
+    [{}, "true", "the embedded database in development"],
+    [{ NODE_ENV: "test" }, "true", "the embedded database in tests"],
+    [{ DATABASE_URL: PG }, "false", "PostgreSQL"],
+    [{ NODE_ENV: "production" }, "false", "production, even embedded"],
+    [{ DATABASE_URL: PG, NODE_ENV: "production" }, "false", "PostgreSQL in production"],
+    [{ DATABASE_URL: PG, SEED_DEMO: "true" }, "true", "PostgreSQL when asked explicitly"],
+    [{ NODE_ENV: "production", SEED_DEMO: "true" }, "true", "production when asked explicitly"],
+    [{ SEED_DEMO: "false" }, "false", "the embedded database when refused"],
+    [{ DATABASE_URL: "", SEED_DEMO: "" }, "true", "empty values count as unset"],
+  ])("%o → SEED_DEMO=%s (%s)", (source, expected) => {
+    expect(readEnv(source).SEED_DEMO).toBe(expected);
+  });
+});

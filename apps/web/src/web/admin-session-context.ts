@@ -1,0 +1,52 @@
+import type { IncomingMessage } from "node:http";
+import { type ApiContext, type ApiDeps, createCaller } from "@approvalmatrix/api";
+import type { AdminAuth, ValidatedSession } from "@approvalmatrix/auth";
+import { newId } from "@approvalmatrix/core";
+import type { WebContext } from "../../app/load-context";
+
+/**
+ * The load context of one admin-app request: the signed-in user (from the session cookie) and a
+ * tRPC caller acting as that user. `validated` is returned too: its refreshed cookie must reach
+ * the browser.
+ */
+export async function adminSessionContext(
+  req: IncomingMessage,
+  deps: ApiDeps,
+  auth: AdminAuth,
+  origin: string,
+): Promise<{ context: WebContext; validated: ValidatedSession | null }> {
+  const requestId = newId("httpRequest");
+  const validated = await auth.sessions.validate(req.headers.cookie ?? null);
+  const apiContext = (onProgress?: ApiContext["onProgress"]): ApiContext | null =>
+    validated
+      ? {
+          deps,
+          requestId,
+          authorization: null,
+          credentialInQuery: false,
+          response: { headers: {} },
+          actor: {
+            kind: "user",
+            tenantId: validated.user.tenantId,
+            userId: validated.user.id,
+            role: validated.user.role,
+            memberId: validated.user.memberId,
+          },
+          ...(onProgress ? { onProgress } : {}),
+        }
+      : null;
+  const base = apiContext();
+  const context: WebContext = {
+    requestId,
+    clientIp: req.socket.remoteAddress ?? "unknown",
+    session: validated ? { sessionId: validated.sessionId, user: validated.user } : null,
+    api: base ? createCaller(base) : null,
+    apiWithProgress: (onProgress) => {
+      const ctx = apiContext(onProgress);
+      return ctx ? createCaller(ctx) : null;
+    },
+    auth,
+    origin,
+  };
+  return { context, validated };
+}
