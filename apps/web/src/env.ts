@@ -18,6 +18,11 @@ const schema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(100_000),
   SEED_DEMO: z.enum(["true", "false"]).default("true"),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * How many reverse proxies in front of the server append to X-Forwarded-For: the client address
+   * (sign-in throttling) is taken that many hops from the right. 0: the socket's peer, header ignored.
+   */
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
 });
 
 export type ServerEnv = z.infer<typeof schema>;

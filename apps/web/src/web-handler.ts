@@ -9,6 +9,8 @@ import { createAdminAuth } from "@approvalmatrix/auth";
 import { newId } from "@approvalmatrix/core";
 import { type AppLoadContext, type ServerBuild, createRequestHandler } from "@remix-run/node";
 import type { WebContext } from "../app/load-context";
+import { clientAddress } from "./client-address";
+import { STATIC_FILE_HEADERS, adminPageHeaders, createCspNonce } from "./security-headers";
 import type { RequestHandler } from "./server";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 
@@ -25,14 +27,10 @@ const CONTENT_TYPES: Record<string, string> = {
   ".woff2": "font/woff2",
 };
 
-const SECURITY_HEADERS: Record<string, string> = {
-  "X-Frame-Options": "DENY",
-  "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "same-origin",
-};
-
 export interface WebHandlerOptions {
   secureCookies: boolean;
+  /** Proxies in front of the server whose X-Forwarded-For is believed (see client-address.ts). */
+  trustProxy?: number;
   buildDir?: string;
 }
 
@@ -57,10 +55,12 @@ export async function createWebHandler(deps: ApiDeps, options: WebHandlerOptions
     const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
     if ((req.method === "GET" || req.method === "HEAD") && (await sendStatic(clientDir, url.pathname, res))) return;
 
+    const nonce = createCspNonce();
+    const pageHeaders = adminPageHeaders(nonce);
     const origin = `${options.secureCookies ? "https" : "http"}://${req.headers.host ?? "localhost"}`;
     // CSRF: every state-changing request must come from our own pages (SameSite=Lax is the second line).
     if (req.method !== "GET" && req.method !== "HEAD" && !isSameOrigin(req, origin)) {
-      res.writeHead(403, { "Content-Type": "text/plain; charset=utf-8", ...SECURITY_HEADERS });
+      res.writeHead(403, { "Content-Type": "text/plain; charset=utf-8", ...pageHeaders });
       return void res.end("Forbidden: this form was not sent from ApprovalMatrix (cross-site request refused).");
     }
 
@@ -87,7 +87,8 @@ export async function createWebHandler(deps: ApiDeps, options: WebHandlerOptions
     const base = apiContext();
     const context: WebContext = {
       requestId,
-      clientIp: req.socket.remoteAddress ?? "unknown",
+      clientIp: clientAddress(req, options.trustProxy ?? 0),
+      cspNonce: nonce,
       session: validated ? { sessionId: validated.sessionId, user: validated.user } : null,
       api: base ? createCaller(base) : null,
       apiWithProgress: (onProgress) => {
@@ -99,12 +100,12 @@ export async function createWebHandler(deps: ApiDeps, options: WebHandlerOptions
     };
 
     const response = await handleRemix(toFetchRequest(req, url), context as unknown as AppLoadContext);
-    const headers: Record<string, string | string[]> = { ...SECURITY_HEADERS };
+    const headers: Record<string, string | string[]> = { ...pageHeaders };
     response.headers.forEach((value, key) => {
       if (key !== "set-cookie") headers[key] = value;
     });
     const cookies = response.headers.getSetCookie();
-    // Sliding expiry: lucia extended the session, so the browser's cookie must follow.
+    // Sliding expiry: the session store extended the session, so the browser's cookie must follow.
     if (validated?.setCookie && !cookies.some((c) => c.startsWith(`${auth.sessions.cookieName}=`))) cookies.push(validated.setCookie);
     if (cookies.length) headers["set-cookie"] = cookies;
     res.writeHead(response.status, headers);
@@ -167,7 +168,7 @@ async function sendStatic(clientDir: string, pathname: string, res: ServerRespon
     "Content-Type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
     "Content-Length": String(size),
     "Cache-Control": pathname.startsWith("/assets/") ? "public, max-age=31536000, immutable" : "public, max-age=3600",
-    ...SECURITY_HEADERS,
+    ...STATIC_FILE_HEADERS,
   });
   await pipeline(createReadStream(file), res);
   return true;

@@ -1,5 +1,5 @@
-import { hashPassword, normalizeEmail, passwordProblem } from "@approvalmatrix/auth";
-import { newId, randomBase62 } from "@approvalmatrix/core";
+import { generateOneTimePassword, hashPassword, normalizeEmail, passwordProblem } from "@approvalmatrix/auth";
+import { newId } from "@approvalmatrix/core";
 import { and, asc, eq, members, users } from "@approvalmatrix/db";
 import { z } from "zod";
 import { apiError } from "../../errors";
@@ -59,7 +59,8 @@ export const usersRouter = router({
         const problem = passwordProblem(input.password);
         if (problem) throw apiError("invalid_request", problem, [{ field: "password", message: problem }]);
       }
-      const initialPassword = input.password ? null : `${randomBase62(6)}-${randomBase62(6)}-${randomBase62(6)}`;
+      // A one-time password must be replaced at the first sign-in (users.must_change_password).
+      const initialPassword = input.password ? null : generateOneTimePassword();
       const passwordHash = await hashPassword(input.password ?? initialPassword!);
       const email = normalizeEmail(input.email);
       return ctx.deps.db.transaction(async (tx) => {
@@ -81,10 +82,19 @@ export const usersRouter = router({
         }
         const [row] = await tx
           .insert(users)
-          .values({ id: newId("user"), tenantId: ctx.tenantId, email, name: input.name, role: input.role, passwordHash })
-          .onConflictDoNothing()
+          .values({
+            id: newId("user"),
+            tenantId: ctx.tenantId,
+            email,
+            name: input.name,
+            role: input.role,
+            passwordHash,
+            mustChangePassword: initialPassword !== null,
+          })
+          // Unique per tenant (tenant_id, email): another tenant's user with this email is no conflict.
+          .onConflictDoNothing({ target: [users.tenantId, users.email] })
           .returning();
-        if (!row) throw apiError("conflict", `A user with email ${email} already exists.`, [{ field: "email", message: "already in use" }]);
+        if (!row) throw apiError("conflict", `This tenant already has a user with email ${email}.`, [{ field: "email", message: "already in use" }]);
         if (memberId)
           await tx
             .update(members)
