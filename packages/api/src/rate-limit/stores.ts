@@ -101,6 +101,14 @@ export class RedisRateLimitStore implements RateLimitStore {
     private readonly keyPrefix = "apx:",
   ) {
     this.redis = new Redis(url, { maxRetriesPerRequest: 2, enableAutoPipelining: true, lazyConnect: false });
+    // While Redis is down ioredis reconnects and emits an error per attempt: one line per new
+    // error, not an "Unhandled error event" flood (/readyz tells which dependency is down).
+    let lastError = "";
+    this.redis.on("error", (error: Error) => {
+      if (error.message !== lastError) console.warn(`Redis rate-limit store: ${error.message}`);
+      lastError = error.message;
+    });
+    this.redis.on("ready", () => (lastError = ""));
   }
 
   async hit(bucket: string, windowStart: number, windowMs: number): Promise<number> {
