@@ -31,6 +31,10 @@ export function sendDocsPage(res: ServerResponse): void {
 }
 
 export function sendDocsBundle(res: ServerResponse): void {
-  res.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=86400", ...STATIC_FILE_HEADERS });
+  res.writeHead(200, {
+    "Content-Type": "text/javascript; charset=utf-8",
+    "Cache-Control": "public, max-age=86400",
+    ...STATIC_FILE_HEADERS,
+  });
   createReadStream(scalarBundle).pipe(res);
 }

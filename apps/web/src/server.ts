@@ -85,7 +85,8 @@ export function createAppServer(deps: ApiDeps, options: AppServerOptions = {}): 
     const path = (req.url ?? "/").split("?")[0]!;
     const isApi = path === REST_PREFIX || path.startsWith(`${REST_PREFIX}/`) || path.startsWith(`${TRPC_PREFIX}/`);
     // JSON only: set before the handlers, whose own headers are added to these.
-    if (isApi || path === "/healthz" || path === "/readyz") for (const [name, value] of Object.entries(API_HEADERS)) res.setHeader(name, value);
+    if (isApi || path === "/healthz" || path === "/readyz")
+      for (const [name, value] of Object.entries(API_HEADERS)) res.setHeader(name, value);
     if (path === `${REST_PREFIX}/openapi.json`) {
       res.writeHead(200, { "Content-Type": "application/json", "Access-Control-Allow-Origin": "*" });
       return void res.end(openApiJson);

@@ -252,7 +252,7 @@ describe("redirect after sign-in", () => {
     expect(res.status).toBe(302);
     const location = res.headers.get("location")!;
     expect(new URL(location, app.url).origin).toBe(app.url);
-    expect(location).toMatch(/^\/(?![\/\\])/);
+    expect(location).toMatch(/^\/(?![/\\])/);
   });
 
   it("keeps a path of the app, with its query and fragment", async () => {
@@ -307,7 +307,9 @@ describe("password change", () => {
 describe("users belong to one tenant", () => {
   it("inviting an email another tenant uses succeeds, and a duplicate names no other tenant", async () => {
     const other = await app.createOtherTenant();
-    const created = await app.operator(other.tenantId).admin.users.create({ email: "Admin@Acme.example", name: "Their admin", role: "admin" });
+    const created = await app
+      .operator(other.tenantId)
+      .admin.users.create({ email: "Admin@Acme.example", name: "Their admin", role: "admin" });
     expect(created.email).toBe("admin@acme.example");
     const again = app.operator(other.tenantId).admin.users.create({ email: "admin@acme.example", name: "Twice", role: "admin" });
     await expect(again).rejects.toThrow("This tenant already has a user with email admin@acme.example.");
@@ -412,7 +414,8 @@ describe("sessions", () => {
     const second = await auth.sessions.create(user!.id);
     now = Date.now();
     expect(await auth.sessions.validate(first.setCookie.split(";")[0]!)).toBeNull();
-    const left = async () => (await app.deps.db.select({ id: sessions.id }).from(sessions).where(eq(sessions.userId, user!.id))).map((r) => r.id);
+    const left = async () =>
+      (await app.deps.db.select({ id: sessions.id }).from(sessions).where(eq(sessions.userId, user!.id))).map((r) => r.id);
     expect(await left()).toEqual([second.sessionId]);
     expect(await auth.sessions.deleteExpired()).toBeGreaterThanOrEqual(1);
     expect(await left()).toEqual([]);

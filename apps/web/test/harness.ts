@@ -49,7 +49,14 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
   try {
     app = await startApp(env, {
       database,
-      ...(options.web ? { createWebHandler: async (deps) => (ensureWebBuild(), createWebHandler(deps, { secureCookies: false, trustProxy: env.TRUST_PROXY })) } : {}),
+      ...(options.web
+        ? {
+            createWebHandler: async (deps) => (
+              ensureWebBuild(),
+              createWebHandler(deps, { secureCookies: false, trustProxy: env.TRUST_PROXY })
+            ),
+          }
+        : {}),
     });
   } catch (error) {
     await database.destroy();

@@ -3,14 +3,7 @@ import { decoyPasswordHash, hashPassword, passwordProblem, verifyPassword } from
 import { type SessionOptions, type SessionStore, type SignedInUser, createSessionStore } from "./sessions";
 
 export { hashPassword, verifyPassword, passwordProblem, generateOneTimePassword, PASSWORD_MIN_LENGTH } from "./password";
-export {
-  SESSION_COOKIE_NAME,
-  sessionIdOf,
-  type SessionStore,
-  type SignedInUser,
-  type UserRole,
-  type ValidatedSession,
-} from "./sessions";
+export { SESSION_COOKIE_NAME, sessionIdOf, type SessionStore, type SignedInUser, type UserRole, type ValidatedSession } from "./sessions";
 
 /** What sign-in needs from a rate limiter (the API's RateLimiter fits). */
 export interface AttemptLimiter {

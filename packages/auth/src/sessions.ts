@@ -118,7 +118,10 @@ export function createSessionStore(db: Database, options: SessionOptions): Sessi
   }
 
   async function deleteExpired(): Promise<number> {
-    const gone = await db.delete(sessions).where(lt(sessions.expiresAt, new Date(now()))).returning({ id: sessions.id });
+    const gone = await db
+      .delete(sessions)
+      .where(lt(sessions.expiresAt, new Date(now())))
+      .returning({ id: sessions.id });
     return gone.length;
   }
 

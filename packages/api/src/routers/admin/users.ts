@@ -94,7 +94,10 @@ export const usersRouter = router({
           // Unique per tenant (tenant_id, email): another tenant's user with this email is no conflict.
           .onConflictDoNothing({ target: [users.tenantId, users.email] })
           .returning();
-        if (!row) throw apiError("conflict", `This tenant already has a user with email ${email}.`, [{ field: "email", message: "already in use" }]);
+        if (!row)
+          throw apiError("conflict", `This tenant already has a user with email ${email}.`, [
+            { field: "email", message: "already in use" },
+          ]);
         if (memberId)
           await tx
             .update(members)
