@@ -10,7 +10,10 @@ export type ApiCaller = ReturnType<typeof createCaller>;
  */
 export interface WebContext {
   requestId: string;
+  /** The client's address (through TRUST_PROXY proxies), for sign-in throttling. */
   clientIp: string;
+  /** This page's Content-Security-Policy nonce (entry.server puts it on Remix's inline scripts). */
+  cspNonce: string;
   session: { sessionId: string; user: SignedInUser } | null;
   /** Null when nobody is signed in. */
   api: ApiCaller | null;

@@ -2,6 +2,7 @@ import { createReadStream } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { ServerResponse } from "node:http";
+import { DOCS_HEADERS, SECURITY_HEADERS } from "./web/security-headers";
 
 // Served from the installed package (no CDN; the hosted AI/telemetry extras are switched off): the docs page works offline and pins the renderer's version.
 const scalarBundle = join(dirname(createRequire(import.meta.url).resolve("@scalar/api-reference")), "browser", "standalone.js");
@@ -12,23 +13,28 @@ export const DOCS_HTML = `<!doctype html>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>ApprovalMatrix API reference</title>
+    <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
   </head>
   <body>
     <script
       id="api-reference"
       data-url="/v1/openapi.json"
-      data-configuration='{"agent":{"disabled":true},"mcp":{"disabled":true},"showDeveloperTools":"never","telemetry":false,"hideClientButton":false}'
+      data-configuration='{"agent":{"disabled":true},"mcp":{"disabled":true},"showDeveloperTools":"never","telemetry":false,"hideClientButton":false,"withDefaultFonts":false}'
     ></script>
     <script src="/docs/scalar.js"></script>
   </body>
 </html>`;
 
 export function sendDocsPage(res: ServerResponse): void {
-  res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache" });
+  res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache", ...DOCS_HEADERS });
   res.end(DOCS_HTML);
 }
 
 export function sendDocsBundle(res: ServerResponse): void {
-  res.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=86400" });
+  res.writeHead(200, {
+    "Content-Type": "text/javascript; charset=utf-8",
+    "Cache-Control": "public, max-age=86400",
+    ...SECURITY_HEADERS,
+  });
   createReadStream(scalarBundle).pipe(res);
 }

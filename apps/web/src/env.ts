@@ -21,6 +21,11 @@ const schema = z.object({
   /** Set by pnpm to the directory it was run from (a `--filter` script runs elsewhere): the CLI's relative paths. */
   INIT_CWD: z.string().optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * How many reverse proxies in front of the server append to X-Forwarded-For: the client address
+   * (sign-in throttling) is taken that many hops from the right. 0: the socket's peer, header ignored.
+   */
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
 });
 
 export type ServerEnv = z.infer<typeof schema> & { SEED_DEMO: "true" | "false" };

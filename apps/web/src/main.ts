@@ -5,7 +5,9 @@ import { createWebHandler } from "./web-handler";
 
 async function main() {
   const env = readEnv();
-  const app = await startApp(env, { createWebHandler: (deps) => createWebHandler(deps, { secureCookies: env.NODE_ENV === "production" }) });
+  const app = await startApp(env, {
+    createWebHandler: (deps) => createWebHandler(deps, { secureCookies: env.NODE_ENV === "production", trustProxy: env.TRUST_PROXY }),
+  });
   console.log(describeStart(env, app, describeTarget(databaseTarget(env))));
   let closing = false;
   const shutdown = async (signal: string) => {

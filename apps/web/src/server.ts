@@ -10,13 +10,66 @@ import {
   sendRestError,
 } from "@approvalmatrix/api";
 import { newId } from "@approvalmatrix/core";
+import { sql } from "@approvalmatrix/db";
 import { sendDocsBundle, sendDocsPage } from "./docs-page";
+import { API_HEADERS } from "./web/security-headers";
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 export interface AppServerOptions {
   /** Handles everything that is not the API (the admin app); a plain page when absent. */
   webHandler?: RequestHandler;
+  /** Overrides of SERVER_TIMEOUTS (tests use short ones). */
+  timeouts?: Partial<ServerTimeouts>;
+}
+
+export interface ServerTimeouts {
+  /** A client must have sent all request headers within this (slowloris). */
+  headersTimeout: number;
+  /** …and the whole request, body included, within this (a 50 MB member import fits). */
+  requestTimeout: number;
+  /** An idle keep-alive connection is closed after this; keep it above a proxy's own idle timeout. */
+  keepAliveTimeout: number;
+  /** How often Node checks the two limits above (its default, 30 s, lets them overrun that much). */
+  connectionsCheckingInterval: number;
+}
+
+export const SERVER_TIMEOUTS: ServerTimeouts = {
+  headersTimeout: 20_000,
+  requestTimeout: 300_000,
+  keepAliveTimeout: 65_000,
+  connectionsCheckingInterval: 2_000,
+};
+
+/** How long one readiness check may take before it counts as failed. */
+const READINESS_TIMEOUT_MS = 2_000;
+
+/**
+ * Readiness: each dependency a request needs, checked now: "ok", or "failed: " and the driver's
+ * message (it names the failure and holds no secret).
+ */
+export async function checkReadiness(deps: ApiDeps): Promise<Record<string, string>> {
+  const checks: Record<string, () => Promise<unknown>> = { database: () => deps.db.execute(sql`select 1`) };
+  const store = deps.rateLimiter.store;
+  if (store.ping) checks[store.name] = () => store.ping!();
+  const results: Record<string, string> = {};
+  await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${READINESS_TIMEOUT_MS} ms`)), READINESS_TIMEOUT_MS);
+      });
+      try {
+        await Promise.race([check(), timeout]);
+        results[name] = "ok";
+      } catch (error) {
+        results[name] = `failed: ${error instanceof Error ? error.message : String(error)}`;
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return results;
 }
 
 /**
@@ -30,6 +83,10 @@ export function createAppServer(deps: ApiDeps, options: AppServerOptions = {}): 
 
   const route: RequestHandler = async (req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
+    const isApi = path === REST_PREFIX || path.startsWith(`${REST_PREFIX}/`) || path.startsWith(`${TRPC_PREFIX}/`);
+    // JSON only: set before the handlers, whose own headers are added to these.
+    if (isApi || path === "/healthz" || path === "/readyz")
+      for (const [name, value] of Object.entries(API_HEADERS)) res.setHeader(name, value);
     if (path === `${REST_PREFIX}/openapi.json`) {
       res.writeHead(200, { "Content-Type": "application/json", "Access-Control-Allow-Origin": "*" });
       return void res.end(openApiJson);
@@ -38,9 +95,17 @@ export function createAppServer(deps: ApiDeps, options: AppServerOptions = {}): 
     if (path.startsWith(`${TRPC_PREFIX}/`)) return trpc(req, res);
     if (path === "/docs" || path === "/docs/") return sendDocsPage(res);
     if (path === "/docs/scalar.js") return sendDocsBundle(res);
+    // Liveness: the process answers. Cheap on purpose; dependencies are /readyz's job.
     if (path === "/healthz") {
       res.writeHead(200, { "Content-Type": "application/json" });
       return void res.end('{"ok":true}');
+    }
+    // Readiness: 503 (and which dependency failed) while the database or Redis does not answer.
+    if (path === "/readyz") {
+      const checks = await checkReadiness(deps);
+      const ok = Object.values(checks).every((c) => c === "ok");
+      res.writeHead(ok ? 200 : 503, { "Content-Type": "application/json", "Cache-Control": "no-store" });
+      return void res.end(JSON.stringify({ ok, checks }));
     }
     if (options.webHandler) return options.webHandler(req, res);
     res.writeHead(path === "/" ? 200 : 404, { "Content-Type": "text/html; charset=utf-8" });
@@ -49,7 +114,8 @@ export function createAppServer(deps: ApiDeps, options: AppServerOptions = {}): 
     );
   };
 
-  return createServer((req, res) => {
+  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
+  const server = createServer({ connectionsCheckingInterval: timeouts.connectionsCheckingInterval }, (req, res) => {
     Promise.resolve(route(req, res)).catch((error: unknown) => {
       const requestId = newId("httpRequest");
       console.error(`[${requestId}] unhandled error on ${req.method} ${req.url?.split("?")[0]}`, error);
@@ -58,6 +124,10 @@ export function createAppServer(deps: ApiDeps, options: AppServerOptions = {}): 
       else res.end();
     });
   });
+  server.headersTimeout = timeouts.headersTimeout;
+  server.requestTimeout = timeouts.requestTimeout;
+  server.keepAliveTimeout = timeouts.keepAliveTimeout;
+  return server;
 }
 
 export function listen(server: Server, port: number, host: string): Promise<string> {

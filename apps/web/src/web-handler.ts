@@ -8,13 +8,15 @@ import { createRequest, sendResponse } from "@remix-run/node-fetch-server";
 import type { RequestHandler } from "./server";
 import { adminSessionContext } from "./web/admin-session-context";
 import { refuseCrossSite } from "./web/csrf";
-import { SECURITY_HEADERS } from "./web/security-headers";
+import { adminPageHeaders, createCspNonce } from "./web/security-headers";
 import { createStaticFiles } from "./web/static-files";
 
 export const WEB_BUILD_DIR = fileURLToPath(new URL("../build/", import.meta.url));
 
 export interface WebHandlerOptions {
   secureCookies: boolean;
+  /** Proxies in front of the server whose X-Forwarded-For is believed (see web/client-address.ts). */
+  trustProxy?: number;
   buildDir?: string;
 }
 
@@ -40,12 +42,14 @@ export async function createWebHandler(deps: ApiDeps, options: WebHandlerOptions
     if (staticFiles(req, res)) return;
     const origin = `${protocol}//${req.headers.host ?? "localhost"}`;
     if (refuseCrossSite(req, res, origin)) return;
-    const { context, validated } = await adminSessionContext(req, deps, auth, origin);
+    // A fresh nonce per page admits Remix's inline bootstrap under the CSP.
+    const nonce = createCspNonce();
+    const { context, validated } = await adminSessionContext(req, deps, auth, { origin, cspNonce: nonce, trustProxy: options.trustProxy ?? 0 });
     const response = await handleRemix(createRequest(req, res, { protocol }), context as unknown as AppLoadContext);
 
     const headers = new Headers(response.headers);
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!headers.has(name)) headers.set(name, value);
-    // Sliding expiry: lucia extended the session, so the browser's cookie must follow.
+    for (const [name, value] of Object.entries(adminPageHeaders(nonce))) if (!headers.has(name)) headers.set(name, value);
+    // Sliding expiry: the session store extended the session, so the browser's cookie must follow.
     const cookiePrefix = `${auth.sessions.cookieName}=`;
     if (validated?.setCookie && !headers.getSetCookie().some((c) => c.startsWith(cookiePrefix)))
       headers.append("Set-Cookie", validated.setCookie);

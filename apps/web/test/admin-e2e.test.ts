@@ -25,10 +25,19 @@ afterAll(async () => {
 
 /** A browser context already signed in as `email` (the fixture skips the sign-in form). */
 async function signedIn(email: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+  const context = watchCsp(await browser.newContext({ viewport: { width: 1360, height: 900 } }));
   const [name, value] = (await sessionCookie(app, email)).split("=") as [string, string];
   await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
   return { context, page: await context.newPage() };
+}
+
+/** Content-Security-Policy refusals any page of any context printed (checked at the end). */
+const cspViolations: string[] = [];
+function watchCsp(context: BrowserContext): BrowserContext {
+  context.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+  return context;
 }
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -39,7 +48,7 @@ describe.skipIf(!chromiumPath)("an admin sets up a tenant and routes a request t
 
   it("signs in through the form", async () => {
     const email = await createUserIn(app, app.demoTenantId, "owner");
-    context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    context = watchCsp(await browser.newContext({ viewport: { width: 1360, height: 900 } }));
     page = await context.newPage();
     await page.goto(`${app.url}/keys`);
     expect(page.url()).toContain("/sign-in?redirectTo=%2Fkeys");
@@ -213,5 +222,11 @@ describe.skipIf(!chromiumPath)("an admin sets up a tenant and routes a request t
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${app.url}/members`);
     await shot(page, "12-members-phone");
+  });
+});
+
+describe("Content-Security-Policy", () => {
+  it("no page of the walk-through reported a violation", () => {
+    expect(cspViolations).toEqual([]);
   });
 });

@@ -48,7 +48,7 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
   try {
     app = await startApp(env, {
       database,
-      ...(options.web ? { createWebHandler: (deps) => createWebHandler(deps, { secureCookies: false }) } : {}),
+      ...(options.web ? { createWebHandler: (deps) => createWebHandler(deps, { secureCookies: false, trustProxy: env.TRUST_PROXY }) } : {}),
     });
   } catch (error) {
     await database.destroy();

@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { randomBase62 } from "@approvalmatrix/core";
 
 /**
  * scrypt from node:crypto: memory-hard (N=2^15, r=8 → 32 MiB per hash), no native add-on.
@@ -46,4 +47,9 @@ export function passwordProblem(password: string): string | null {
   if (password.length < PASSWORD_MIN_LENGTH) return `Use at least ${PASSWORD_MIN_LENGTH} characters.`;
   if (password.length > 200) return "Use at most 200 characters.";
   return null;
+}
+
+/** A password shown once to whoever creates the account (≈107 bits); typed, so in three groups. */
+export function generateOneTimePassword(): string {
+  return `${randomBase62(6)}-${randomBase62(6)}-${randomBase62(6)}`;
 }

@@ -5,13 +5,22 @@ import type { ApiCaller } from "../load-context";
 
 export type Role = SignedInUser["role"];
 
-/** The signed-in user and their caller, or a redirect to sign-in (back here afterwards). */
+/** Where a user who signed in with a one-time password must choose their own first. */
+export const CHANGE_PASSWORD_PATH = "/account";
+
+/**
+ * The signed-in user and their caller, or a redirect to sign-in (back here afterwards). A user
+ * still on a one-time password is sent to choose their own before any other page or action.
+ */
 export function requireUser(request: Request, context: AppLoadContext, minRole: Role = "approver"): { user: SignedInUser; api: ApiCaller } {
   const session = context.session;
   if (!session || !context.api) {
     const url = new URL(request.url);
     const back = url.pathname + url.search;
     throw redirect(back === "/" ? "/sign-in" : `/sign-in?redirectTo=${encodeURIComponent(back)}`);
+  }
+  if (session.user.mustChangePassword && new URL(request.url).pathname !== CHANGE_PASSWORD_PATH) {
+    throw redirect(CHANGE_PASSWORD_PATH);
   }
   if (!hasRole(session.user.role, minRole)) {
     // A Response, not data(): resource routes (CSV export, import stream, preview) answer it as it
@@ -29,12 +38,28 @@ export function isAdmin(user: SignedInUser): boolean {
 }
 
 /** Where a signed-in user lands. */
-export function homeFor(user: SignedInUser): string {
+export function homeFor(user: Pick<SignedInUser, "role" | "mustChangePassword">): string {
+  if (user.mustChangePassword) return CHANGE_PASSWORD_PATH;
   return user.role === "approver" ? "/inbox" : "/requests";
 }
 
-/** Only same-site paths: never redirect to another host after sign-in. */
-export function safeRedirect(to: FormDataEntryValue | string | null, fallback: string): string {
-  if (typeof to !== "string" || !to.startsWith("/") || to.startsWith("//") || to.startsWith("/\\")) return fallback;
-  return to;
+/**
+ * The path to go back to after sign-in, or null: only a path of this origin, as the URL parser
+ * (the browser's) reads it. Prefix checks are not enough: browsers drop TAB and newlines, so
+ * `/\t/evil.example` is `//evil.example`, another host; a newline would also break the header.
+ * The path is parsed against the app's origin, must stay on it, and is re-serialized; the result
+ * must read back to itself (`/.//evil.example` serializes to `//evil.example`, which does not).
+ */
+export function safeRedirect(to: FormDataEntryValue | string | null, origin: string): string | null {
+  if (typeof to !== "string" || !to.startsWith("/")) return null;
+  const sameOriginPath = (candidate: string): string | null => {
+    try {
+      const url = new URL(candidate, origin);
+      return url.origin === new URL(origin).origin ? url.pathname + url.search + url.hash : null;
+    } catch {
+      return null;
+    }
+  };
+  const path = sameOriginPath(to);
+  return path !== null && path.startsWith("/") && sameOriginPath(path) === path ? path : null;
 }

@@ -1,14 +1,14 @@
-import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction, data } from "@remix-run/node";
+import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction, data, redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { Alert, Field, PageHead } from "../components/ui";
 import { formFailure } from "../lib/api-errors.server";
-import { requireUser } from "../lib/session.server";
+import { homeFor, requireUser } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Account · ApprovalMatrix" }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { user } = requireUser(request, context);
-  return { email: user.email, name: user.name, role: user.role };
+  return { email: user.email, name: user.name, role: user.role, mustChangePassword: user.mustChangePassword };
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -18,13 +18,16 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (next !== String(form.get("confirmPassword") ?? ""))
     return formFailure("The new passwords differ.", { confirmPassword: "Type the same new password twice." });
   const result = await context.auth.changePassword(user.id, String(form.get("currentPassword") ?? ""), next);
-  if (!result.ok) return formFailure(result.message, { [result.field]: result.message });
-  // Every other session just ended; this browser gets a fresh one.
+  if (!result.ok) return formFailure(result.message, { [result.field]: result.message }, "reason" in result ? 429 : 400);
+  // A forced change done: on to the start page. Either way every other session just ended and
+  // this browser gets a fresh one.
+  if (user.mustChangePassword)
+    throw redirect(homeFor({ ...user, mustChangePassword: false }), { headers: { "Set-Cookie": result.setCookie } });
   return data({ ok: true as const }, { headers: { "Set-Cookie": result.setCookie } });
 }
 
 export default function Account() {
-  const { email, name, role } = useLoaderData<typeof loader>();
+  const { email, name, role, mustChangePassword } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const failure = result && !result.ok ? result : null;
   return (
@@ -35,6 +38,11 @@ export default function Account() {
           <h2>Change password</h2>
         </div>
         <div className="card-body">
+          {mustChangePassword ? (
+            <div style={{ marginBottom: 14 }}>
+              <Alert kind="info">You signed in with a one-time password. Choose your own password to continue.</Alert>
+            </div>
+          ) : null}
           {result?.ok ? (
             <div style={{ marginBottom: 14 }}>
               <Alert kind="ok">Password changed. You were signed out everywhere else.</Alert>
@@ -47,7 +55,7 @@ export default function Account() {
           ) : null}
           <Form method="post" noValidate>
             <Field
-              label="Current password"
+              label={mustChangePassword ? "One-time password" : "Current password"}
               name="currentPassword"
               type="password"
               autoComplete="current-password"

@@ -1,8 +1,19 @@
-import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction, redirect } from "@remix-run/node";
+import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction, data, redirect } from "@remix-run/node";
 import { Form, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
-import { formFailure } from "../lib/api-errors.server";
+import type { TenantChoice } from "@approvalmatrix/auth";
+import { type FormFailure, formFailure } from "../lib/api-errors.server";
 import { homeFor, safeRedirect } from "../lib/session.server";
 import { Alert, Field } from "../components/ui";
+
+/** The password opened accounts in several tenants: the form asks which one. */
+interface ChooseTenant extends FormFailure {
+  email: string;
+  tenants: TenantChoice[];
+}
+
+function isChoice(value: unknown): value is ChooseTenant {
+  return !!value && typeof value === "object" && "tenants" in value;
+}
 
 export const meta: MetaFunction = () => [{ title: "Sign in · ApprovalMatrix" }];
 
@@ -15,18 +26,32 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const form = await request.formData();
   const email = String(form.get("email") ?? "").trim();
   const password = String(form.get("password") ?? "");
+  const tenant = String(form.get("tenant") ?? "") || null;
+  // Decided before any session exists: a refused target falls back to the user's start page.
+  const back = safeRedirect(form.get("redirectTo"), context.origin);
   const fieldErrors: Record<string, string> = {};
   if (!email) fieldErrors.email = "Enter your email address.";
   if (!password) fieldErrors.password = "Enter your password.";
   if (Object.keys(fieldErrors).length) return formFailure("Enter your email and password.", fieldErrors);
-  const result = await context.auth.signIn({ email, password, clientIp: context.clientIp });
+  const result = await context.auth.signIn({ email, password, clientIp: context.clientIp, tenant });
   if (!result.ok) {
     if (result.reason === "rate_limited") {
       return formFailure(`Too many sign-in attempts. Try again in ${Math.ceil(result.retryAfter / 60)} minute(s).`, {}, 429);
     }
+    if (result.reason === "choose_tenant") {
+      // Only someone who knows the password of each of these accounts sees this list.
+      return data<ChooseTenant>({
+        ok: false,
+        formError: "Your email and password open accounts in several organizations. Choose one and enter your password again.",
+        fieldErrors: {},
+        email,
+        tenants: result.tenants,
+      });
+    }
     return formFailure("That email and password do not match an account.", {}, 401);
   }
-  const to = safeRedirect(form.get("redirectTo"), homeFor(result.user));
+  // A user on a one-time password goes to choose their own first (homeFor), wherever they were headed.
+  const to = result.user.mustChangePassword ? homeFor(result.user) : (back ?? homeFor(result.user));
   throw redirect(to, { headers: { "Set-Cookie": result.setCookie } });
 }
 
@@ -35,6 +60,7 @@ export default function SignIn() {
   const navigation = useNavigation();
   const [params] = useSearchParams();
   const busy = navigation.state !== "idle";
+  const choice = isChoice(failure) ? failure : null;
   return (
     <main className="auth-page">
       <div className="auth-card">
@@ -60,9 +86,21 @@ export default function SignIn() {
                 type="email"
                 autoComplete="username"
                 required
-                autoFocus
+                autoFocus={!choice}
+                defaultValue={choice?.email}
                 error={failure?.fieldErrors.email}
               />
+              {choice ? (
+                <Field label="Organization" name="tenant">
+                  <select id="tenant" name="tenant" required autoFocus>
+                    {choice.tenants.map((t) => (
+                      <option key={t.slug} value={t.slug}>
+                        {t.name}
+                      </option>
+                    ))}
+                  </select>
+                </Field>
+              ) : null}
               <Field
                 label="Password"
                 name="password"

@@ -3,6 +3,7 @@ import { type ApiContext, type ApiDeps, createCaller } from "@approvalmatrix/api
 import type { AdminAuth, ValidatedSession } from "@approvalmatrix/auth";
 import { newId } from "@approvalmatrix/core";
 import type { WebContext } from "../../app/load-context";
+import { clientAddress } from "./client-address";
 
 /**
  * The load context of one admin-app request: the signed-in user (from the session cookie) and a
@@ -13,7 +14,7 @@ export async function adminSessionContext(
   req: IncomingMessage,
   deps: ApiDeps,
   auth: AdminAuth,
-  origin: string,
+  { origin, cspNonce, trustProxy }: { origin: string; cspNonce: string; trustProxy: number },
 ): Promise<{ context: WebContext; validated: ValidatedSession | null }> {
   const requestId = newId("httpRequest");
   const validated = await auth.sessions.validate(req.headers.cookie ?? null);
@@ -38,7 +39,8 @@ export async function adminSessionContext(
   const base = apiContext();
   const context: WebContext = {
     requestId,
-    clientIp: req.socket.remoteAddress ?? "unknown",
+    clientIp: clientAddress(req, trustProxy),
+    cspNonce,
     session: validated ? { sessionId: validated.sessionId, user: validated.user } : null,
     api: base ? createCaller(base) : null,
     apiWithProgress: (onProgress) => {

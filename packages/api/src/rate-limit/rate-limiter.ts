@@ -23,6 +23,10 @@ export interface RateLimitStore {
     windowStart: number,
     windowMs: number,
   ): Promise<ApiKeyRowCountingHit | null> | undefined;
+  /** The count of `bucket` in that window, adding nothing (0 when none). */
+  peek(bucket: string, windowStart: number, windowMs: number): Promise<number>;
+  /** Readiness (/readyz): resolves when a store outside the database answers (Redis). */
+  ping?(): Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -38,6 +42,12 @@ export interface RateLimitOutcome {
 
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 
+/**
+ * The longest window a limiter may use (sign-in uses 15 minutes). Stores that sweep idle
+ * counters in bulk keep everything younger than this, whatever window the sweeping hit has.
+ */
+export const LONGEST_WINDOW_MS = 60 * 60_000;
+
 export class RateLimiter {
   constructor(
     readonly store: RateLimitStore,
@@ -46,6 +56,7 @@ export class RateLimiter {
 
   /** The window a hit made now falls in. */
   window(windowMs = RATE_LIMIT_WINDOW_MS): RateLimitWindow {
+    if (windowMs > LONGEST_WINDOW_MS) throw new Error(`A rate-limit window is at most ${LONGEST_WINDOW_MS} ms.`);
     const now = this.now();
     return { now, windowStart: now - (now % windowMs), windowMs };
   }
@@ -70,6 +81,18 @@ export class RateLimiter {
 
   async consume(bucket: string, limit: number, windowMs = RATE_LIMIT_WINDOW_MS): Promise<RateLimitOutcome> {
     return this.decide(await this.hit(bucket, windowMs), limit);
+  }
+
+  /**
+   * Whether `bucket` is still under `limit` in this window, counting nothing: for limits on
+   * failures (sign-in), where only a failed attempt is recorded (with `hit`) yet a locked bucket
+   * refuses every attempt, the right password too.
+   */
+  async check(bucket: string, limit: number, windowMs = RATE_LIMIT_WINDOW_MS): Promise<RateLimitOutcome> {
+    const window = this.window(windowMs);
+    const count = await this.store.peek(bucket, window.windowStart, window.windowMs);
+    // As if one more attempt were made: `limit` failures lock the bucket.
+    return this.decide({ ...window, count: count + 1 }, limit);
   }
 }
 

@@ -68,6 +68,34 @@ describe.each(kinds)("$name rate-limit store", (kind) => {
     expect(await first.hit(bucket, windowStart + RATE_LIMIT_WINDOW_MS, RATE_LIMIT_WINDOW_MS)).toBe(1);
   });
 
+  // Sign-in (15 minutes) and the API (one minute) share the store: a new API minute must not
+  // reset a sign-in counter whose window is still running.
+  it("keeps a longer window's count when a shorter window rolls over", async () => {
+    const { first, second } = kind.open();
+    const long = 15 * RATE_LIMIT_WINDOW_MS;
+    const longStart = Math.floor(Date.now() / long) * long;
+    const signIn = `signin-${randomBase62(8)}`;
+    for (let i = 0; i < 5; i++) await first.hit(signIn, longStart, long);
+    // Minutes later within the same quarter hour, any API call opens a new one-minute window.
+    await second.hit(`key-${randomBase62(8)}`, longStart + 7 * RATE_LIMIT_WINDOW_MS, RATE_LIMIT_WINDOW_MS);
+    expect(await second.peek(signIn, longStart, long)).toBe(5);
+    expect(await first.hit(signIn, longStart, long)).toBe(6);
+    // Once its own window has ended, the counter starts again.
+    await second.hit(`key-${randomBase62(8)}`, longStart + long, RATE_LIMIT_WINDOW_MS);
+    expect(await first.hit(signIn, longStart + long, long)).toBe(1);
+  });
+
+  it("peeks at a count without adding to it", async () => {
+    const { first, second } = kind.open();
+    const bucket = `p-${randomBase62(8)}`;
+    expect(await first.peek(bucket, windowStart, RATE_LIMIT_WINDOW_MS)).toBe(0);
+    await first.hit(bucket, windowStart, RATE_LIMIT_WINDOW_MS);
+    await first.hit(bucket, windowStart, RATE_LIMIT_WINDOW_MS);
+    expect(await second.peek(bucket, windowStart, RATE_LIMIT_WINDOW_MS)).toBe(2);
+    expect(await second.peek(bucket, windowStart, RATE_LIMIT_WINDOW_MS)).toBe(2);
+    expect(await second.peek(bucket, windowStart + RATE_LIMIT_WINDOW_MS, RATE_LIMIT_WINDOW_MS)).toBe(0);
+  });
+
   it("shares one count between instances and loses no hit under concurrency", async () => {
     const { first, second } = kind.open();
     const bucket = `c-${randomBase62(8)}`;

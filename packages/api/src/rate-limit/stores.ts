@@ -1,29 +1,45 @@
-import { type Database, type Queryable, executePrepared, rateLimitCounters, sql } from "@approvalmatrix/db";
+import { type Database, type Queryable, and, eq, executePrepared, rateLimitCounters, sql } from "@approvalmatrix/db";
 import { Redis } from "ioredis";
 import { type ApiKeyRowCountingHit, keyByHashCountingHit } from "../api-key-lookup";
-import type { RateLimitStore } from "./rate-limiter";
+import { LONGEST_WINDOW_MS, type RateLimitStore } from "./rate-limiter";
 
-/** Single-process only: the embedded mode. Old windows are swept as buckets roll over. */
+/**
+ * Single-process only: the embedded mode. Each counter lives until its own window ends: buckets
+ * of different window lengths (the API's minute, sign-in's 15 minutes) share this store, so a
+ * new minute must not wipe a quarter-hour counter.
+ */
 export class MemoryRateLimitStore implements RateLimitStore {
   readonly name = "memory";
-  private readonly counts = new Map<string, { windowStart: number; count: number }>();
-  private lastSweep = 0;
+  private readonly counts = new Map<string, { windowStart: number; windowEnd: number; count: number }>();
+  /** The latest window start seen: no hit is older, so a window ending before it is over. */
+  private latestStart = 0;
+  private sweptAt = 0;
 
-  async hit(bucket: string, windowStart: number): Promise<number> {
-    if (windowStart !== this.lastSweep) {
-      for (const [key, entry] of this.counts) if (entry.windowStart < windowStart) this.counts.delete(key);
-      this.lastSweep = windowStart;
-    }
+  async hit(bucket: string, windowStart: number, windowMs: number): Promise<number> {
+    this.sweep(windowStart);
     const entry = this.counts.get(bucket);
     if (entry && entry.windowStart === windowStart) return ++entry.count;
-    this.counts.set(bucket, { windowStart, count: 1 });
+    this.counts.set(bucket, { windowStart, windowEnd: windowStart + windowMs, count: 1 });
     return 1;
+  }
+
+  async peek(bucket: string, windowStart: number): Promise<number> {
+    const entry = this.counts.get(bucket);
+    return entry && entry.windowStart === windowStart ? entry.count : 0;
+  }
+
+  /** Drops counters whose window has ended, at most once per new window start. */
+  private sweep(windowStart: number): void {
+    if (windowStart > this.latestStart) this.latestStart = windowStart;
+    if (this.latestStart === this.sweptAt) return;
+    this.sweptAt = this.latestStart;
+    for (const [key, entry] of this.counts) if (entry.windowEnd <= this.latestStart) this.counts.delete(key);
   }
 }
 
 /**
  * One upsert per hit on an unlogged table; the row is reset when a new window starts. Buckets
- * idle for a whole window are swept once per window and instance.
+ * idle for the longest window are swept once per window and instance.
  */
 export class PostgresRateLimitStore implements RateLimitStore {
   readonly name = "postgres";
@@ -45,11 +61,22 @@ export class PostgresRateLimitStore implements RateLimitStore {
     );
   }
 
-  /** Off the request path, once per window and instance: drops buckets idle for a whole window. */
+  async peek(bucket: string, windowStart: number): Promise<number> {
+    const [row] = await this.db
+      .select({ count: rateLimitCounters.count })
+      .from(rateLimitCounters)
+      .where(and(eq(rateLimitCounters.bucket, bucket), eq(rateLimitCounters.windowStart, windowStart)));
+    return row?.count ?? 0;
+  }
+
+  /**
+   * Off the request path, once per window and instance: drops buckets idle for the longest
+   * window. Not the hit's own window: a minute's hit must not drop a 15-minute sign-in counter.
+   */
   sweepBefore(windowStart: number, windowMs: number): void {
     if (windowStart === this.sweptWindow) return;
     this.sweptWindow = windowStart;
-    this.db.execute(sql`delete from rate_limit_counters where window_start < ${windowStart - windowMs}`).then(
+    this.db.execute(sql`delete from rate_limit_counters where window_start < ${windowStart - Math.max(windowMs, LONGEST_WINDOW_MS)}`).then(
       () => {},
       (error: unknown) => console.warn("could not sweep old rate-limit counters:", error),
     );
@@ -84,6 +111,14 @@ export class RedisRateLimitStore implements RateLimitStore {
     private readonly keyPrefix = "apx:",
   ) {
     this.redis = new Redis(url, { maxRetriesPerRequest: 2, enableAutoPipelining: true, lazyConnect: false });
+    // While Redis is down ioredis reconnects and emits an error per attempt: one line per new
+    // error, not an "Unhandled error event" flood (/readyz tells which dependency is down).
+    let lastError = "";
+    this.redis.on("error", (error: Error) => {
+      if (error.message !== lastError) console.warn(`Redis rate-limit store: ${error.message}`);
+      lastError = error.message;
+    });
+    this.redis.on("ready", () => (lastError = ""));
   }
 
   async hit(bucket: string, windowStart: number, windowMs: number): Promise<number> {
@@ -96,6 +131,15 @@ export class RedisRateLimitStore implements RateLimitStore {
     const [error, count] = results?.[0] ?? [new Error("Redis returned no result"), 0];
     if (error) throw error;
     return Number(count);
+  }
+
+  async peek(bucket: string, windowStart: number): Promise<number> {
+    return Number((await this.redis.get(`${this.keyPrefix}rl:${bucket}:${windowStart}`)) ?? 0);
+  }
+
+  /** Readiness: answers when Redis does. */
+  async ping(): Promise<void> {
+    await this.redis.ping();
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import { generateOneTimePassword } from "@approvalmatrix/auth";
 import { type Database, tenants } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import type { ApiDeps } from "../context";
@@ -65,19 +66,23 @@ export async function seedDemoTenant(deps: ApiDeps): Promise<DemoSeed> {
 
   const key = await caller.admin.apiKeys.create({ name: "Demo key", scopes: ["requests:write", "requests:read", "decisions:write"] });
 
-  // Generated passwords (shown by the start command): a demo never ships a guessable one.
-  const owner = await caller.admin.users.create({ email: DEMO_OWNER_EMAIL, name: "Acme Admin", role: "owner" });
+  // Generated passwords (shown by the start command): a demo never ships a guessable one. Given
+  // as chosen passwords, not one-time ones, so the demo sign-ins need no forced change.
+  const ownerPassword = generateOneTimePassword();
+  const owner = await caller.admin.users.create({ email: DEMO_OWNER_EMAIL, name: "Acme Admin", role: "owner", password: ownerPassword });
   const approvers: DemoSeed["approvers"] = [];
   for (const person of DEMO_MEMBERS.filter((m) => m.externalRef === "EMP-2001" || m.externalRef === "EMP-3001")) {
+    const password = generateOneTimePassword();
     const user = await caller.admin.users.create({
       email: person.email,
       name: person.name,
       role: "approver",
       memberRef: person.externalRef,
+      password,
     });
-    approvers.push({ email: user.email, password: user.initialPassword!, memberRef: person.externalRef });
+    approvers.push({ email: user.email, password, memberRef: person.externalRef });
   }
-  return { tenantId: tenant.id, apiKey: key.key, admin: { email: owner.email, password: owner.initialPassword! }, approvers };
+  return { tenantId: tenant.id, apiKey: key.key, admin: { email: owner.email, password: ownerPassword }, approvers };
 }
 
 export async function hasAnyTenant(db: Database): Promise<boolean> {

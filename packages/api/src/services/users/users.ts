@@ -1,5 +1,5 @@
-import { hashPassword, normalizeEmail, passwordProblem } from "@approvalmatrix/auth";
-import { DomainError, type TenantRole, mayGrantRole, newId, randomBase62 } from "@approvalmatrix/core";
+import { generateOneTimePassword, hashPassword, normalizeEmail, passwordProblem } from "@approvalmatrix/auth";
+import { DomainError, type TenantRole, mayGrantRole, newId } from "@approvalmatrix/core";
 import { type Database, type Queryable, and, asc, eq, members, users } from "@approvalmatrix/db";
 import type { Actor } from "../../context";
 import { writeAudit } from "../audit";
@@ -47,7 +47,8 @@ export async function inviteUser(db: Database, actor: Actor, input: Invitation):
     const problem = passwordProblem(input.password);
     if (problem) throw new DomainError("invalid_request", problem, [{ field: "password", message: problem }]);
   }
-  const initialPassword = input.password ? null : `${randomBase62(6)}-${randomBase62(6)}-${randomBase62(6)}`;
+  // A one-time password must be replaced at the first sign-in (users.must_change_password).
+  const initialPassword = input.password ? null : generateOneTimePassword();
   const passwordHash = await hashPassword(input.password ?? initialPassword ?? "");
   const email = normalizeEmail(input.email);
   const tenantId = actor.tenantId;
@@ -70,10 +71,12 @@ export async function inviteUser(db: Database, actor: Actor, input: Invitation):
     }
     const [row] = await tx
       .insert(users)
-      .values({ id: newId("user"), tenantId, email, name: input.name, role: input.role, passwordHash })
-      .onConflictDoNothing()
+      .values({ id: newId("user"), tenantId, email, name: input.name, role: input.role, passwordHash, mustChangePassword: initialPassword !== null })
+      // Unique per tenant (tenant_id, email): another tenant's user with this email is no conflict.
+      .onConflictDoNothing({ target: [users.tenantId, users.email] })
       .returning();
-    if (!row) throw new DomainError("conflict", `A user with email ${email} already exists.`, [{ field: "email", message: "already in use" }]);
+    if (!row)
+      throw new DomainError("conflict", `This tenant already has a user with email ${email}.`, [{ field: "email", message: "already in use" }]);
     if (memberId)
       await tx
         .update(members)
