@@ -15,7 +15,14 @@ export interface UserView {
 
 export async function listUsers(db: Queryable, tenantId: string): Promise<UserView[]> {
   const rows = await db
-    .select({ id: users.id, email: users.email, name: users.name, role: users.role, memberRef: members.externalRef, createdAt: users.createdAt })
+    .select({
+      id: users.id,
+      email: users.email,
+      name: users.name,
+      role: users.role,
+      memberRef: members.externalRef,
+      createdAt: users.createdAt,
+    })
     .from(users)
     .leftJoin(members, and(eq(members.userId, users.id), eq(members.tenantId, users.tenantId)))
     .where(eq(users.tenantId, tenantId))
@@ -73,7 +80,8 @@ export async function inviteUser(db: Database, actor: Actor, input: Invitation):
       .values({ id: newId("user"), tenantId, email, name: input.name, role: input.role, passwordHash })
       .onConflictDoNothing()
       .returning();
-    if (!row) throw new DomainError("conflict", `A user with email ${email} already exists.`, [{ field: "email", message: "already in use" }]);
+    if (!row)
+      throw new DomainError("conflict", `A user with email ${email} already exists.`, [{ field: "email", message: "already in use" }]);
     if (memberId)
       await tx
         .update(members)
