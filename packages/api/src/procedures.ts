@@ -153,7 +153,6 @@ export function apiKeyProcedure(scope: ApiKeyScope) {
   return publicProcedure.use(authenticateApiKey(scope)).use(idempotent);
 }
 
-
 /**
  * For the admin app (a signed-in user) and the operator CLI: the tenant is the actor's own.
  * `minRole` is the least role allowed; the operator counts as owner.

@@ -17,10 +17,21 @@ describe("unroutableStageIssues", () => {
     ["quorum 2 of a manager", [["quorum", 2, { type: "manager" }]], ["stages.0.quorum"]],
     ["quorum 1 of a manager", [["quorum", 1, { type: "manager" }]], []],
     ["a department can grow", [["quorum", 50, { type: "department", department: "Finance" }]], []],
-    ["any and all always can", [["any", null, members("a")], ["all", null, members("a", "b")]], []],
+    [
+      "any and all always can",
+      [
+        ["any", null, members("a")],
+        ["all", null, members("a", "b")],
+      ],
+      [],
+    ],
     [
       "only the impossible stage is named, 0-based",
-      [["any", null, members("a")], ["quorum", 3, members("a", "b")], ["quorum", 2, members("a", "b")]],
+      [
+        ["any", null, members("a")],
+        ["quorum", 3, members("a", "b")],
+        ["quorum", 2, members("a", "b")],
+      ],
       ["stages.1.quorum"],
     ],
   ];
@@ -39,7 +50,15 @@ describe("findManagerLoops", () => {
     ["A → B → A", { a: "b", b: "a" }, ["a"], [["a", "b"]]],
     ["a longer loop, entered from outside it", { x: "a", a: "b", b: "c", c: "a" }, ["x"], [["a", "b", "c"]]],
     ["one loop reported once from many starts", { a: "b", b: "a", c: "a" }, ["a", "b", "c"], [["a", "b"]]],
-    ["two loops", { a: "b", b: "a", c: "d", d: "c" }, ["a", "c"], [["a", "b"], ["c", "d"]]],
+    [
+      "two loops",
+      { a: "b", b: "a", c: "d", d: "c" },
+      ["a", "c"],
+      [
+        ["a", "b"],
+        ["c", "d"],
+      ],
+    ],
     ["a manager outside the map ends the chain", { a: "zz" }, ["a"], []],
   ];
   it.each(cases)("%s", (_name, managers, starts, loops) => {

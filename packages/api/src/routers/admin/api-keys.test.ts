@@ -44,7 +44,9 @@ describe("API key names are unique among a tenant's keys that are not revoked", 
 
   it("another tenant may use the same name", async () => {
     const other = await createTenant(bed.database.db, { name: "Globex", slug: "globex" });
-    const created = await bed.caller({ kind: "operator", tenantId: other.id }).admin.apiKeys.create({ name: "Billing sync", scopes: ["requests:read"] });
+    const created = await bed
+      .caller({ kind: "operator", tenantId: other.id })
+      .admin.apiKeys.create({ name: "Billing sync", scopes: ["requests:read"] });
     expect(created.name).toBe("Billing sync");
   });
 });

@@ -7,7 +7,12 @@ beforeAll(async () => {
   bed = await startAdminTestBed();
   const members = bed.caller().admin.members;
   // A chart: A at the top, B under A, C under B; D alone.
-  for (const [ref, managerRef] of [["A", null], ["B", "A"], ["C", "B"], ["D", null]] as const) {
+  for (const [ref, managerRef] of [
+    ["A", null],
+    ["B", "A"],
+    ["C", "B"],
+    ["D", null],
+  ] as const) {
     id[ref] = (await members.create({ name: `Person ${ref}`, externalRef: ref, managerRef })).id;
   }
 });
@@ -24,7 +29,10 @@ describe("admin.members.update refuses", () => {
   });
 
   it("the member as their own manager (400 on managerRef)", async () => {
-    expect(await refusal(update("D", { managerRef: "D" }))).toMatchObject({ code: "invalid_request", fields: { managerRef: "cannot be the member" } });
+    expect(await refusal(update("D", { managerRef: "D" }))).toMatchObject({
+      code: "invalid_request",
+      fields: { managerRef: "cannot be the member" },
+    });
   });
 
   it("A → B → A: a manager who reports to the member (400 on managerRef, the loop spelled out)", async () => {

@@ -44,8 +44,11 @@ beforeAll(async () => {
   await db.execute(sql`insert into requests (id, tenant_id, submitter_id, request_type, title, matrix_id, matrix_name, status, current_stage, total_stages, created_at, updated_at)
     select 'req_paging_' || lpad(t.n::text, 2, '0'), ${bed.tenantId}, ${submitter.id}, 'purchase_order', 'Paging ' || t.n, ${matrix.id}, 'Purchases', 'pending', 1, 1, t.at, t.at from ${TIMES}`);
   const newestFirst = (table: "audit_log" | "requests") =>
-    db.execute(sql`select id from ${sql.identifier(table)} where tenant_id = ${bed.tenantId} and id like ${`%_paging_%`} order by created_at desc, id desc`);
-  const ids = (result: unknown) => (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows).map((r) => (r as { id: string }).id);
+    db.execute(
+      sql`select id from ${sql.identifier(table)} where tenant_id = ${bed.tenantId} and id like ${`%_paging_%`} order by created_at desc, id desc`,
+    );
+  const ids = (result: unknown) =>
+    (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows).map((r) => (r as { id: string }).id);
   auditIds = ids(await newestFirst("audit_log"));
   requestIds = ids(await newestFirst("requests"));
   expect(auditIds).toHaveLength(21);
@@ -53,7 +56,9 @@ beforeAll(async () => {
 afterAll(() => bed?.close());
 
 /** Follows the cursor from the first page to the last; returns every id in the order seen. */
-async function collect(page: (cursor: string | undefined) => Promise<{ ids: string[]; next: string | null | undefined }>): Promise<string[]> {
+async function collect(
+  page: (cursor: string | undefined) => Promise<{ ids: string[]; next: string | null | undefined }>,
+): Promise<string[]> {
   const seen: string[] = [];
   let cursor: string | undefined;
   for (let i = 0; i < 100; i++) {

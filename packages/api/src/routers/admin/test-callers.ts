@@ -39,7 +39,9 @@ export async function startAdminTestBed(): Promise<AdminTestBed> {
     caller,
     async userCaller(role) {
       const userId = newId("user");
-      await database.db.insert(users).values({ id: userId, tenantId: tenant.id, email: `${userId}@acme.example`.toLowerCase(), name: role, role });
+      await database.db
+        .insert(users)
+        .values({ id: userId, tenantId: tenant.id, email: `${userId}@acme.example`.toLowerCase(), name: role, role });
       return caller({ kind: "user", tenantId: tenant.id, userId, role, memberId: null });
     },
     close: () => database.destroy(),

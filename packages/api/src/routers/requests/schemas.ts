@@ -56,4 +56,3 @@ export const cancelInput = z.strictObject({
   requestId: requestIdParam,
   reason: z.string().trim().min(1).max(1000).describe("Why the request is withdrawn; shown as cancelReason."),
 });
-

@@ -129,6 +129,14 @@ export function decideAsSignedInApprover(
 ): Promise<RequestView> {
   const memberId = memberOf(actor);
   if (!memberId)
-    throw new DomainError("forbidden", "Your sign-in is not linked to a member, so you cannot decide. Ask an admin to link you on the Members page.");
-  return decideRequest(db, actor, { requestId: input.requestId, approver: { memberId }, decision: input.decision, comment: input.comment ?? null });
+    throw new DomainError(
+      "forbidden",
+      "Your sign-in is not linked to a member, so you cannot decide. Ask an admin to link you on the Members page.",
+    );
+  return decideRequest(db, actor, {
+    requestId: input.requestId,
+    approver: { memberId },
+    decision: input.decision,
+    comment: input.comment ?? null,
+  });
 }

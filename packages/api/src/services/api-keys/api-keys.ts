@@ -72,7 +72,12 @@ export interface NewApiKey {
 }
 
 /** Creates a key; the plaintext is in the answer and nowhere else. */
-export async function createApiKey(db: Database, actor: Actor, apiKeyHashSecret: string, input: NewApiKey): Promise<ApiKeyView & { key: string }> {
+export async function createApiKey(
+  db: Database,
+  actor: Actor,
+  apiKeyHashSecret: string,
+  input: NewApiKey,
+): Promise<ApiKeyView & { key: string }> {
   const key = generateApiKey();
   const who = actorAudit(actor);
   try {

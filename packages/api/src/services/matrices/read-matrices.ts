@@ -45,6 +45,8 @@ export async function listMatrices(db: Queryable, tenantId: string) {
   return rows.map((m) => ({
     ...m,
     createdAt: m.createdAt.toISOString(),
-    stages: stages.filter((s) => s.matrixId === m.id).map(({ position, name, rule, quorum, approvers }) => ({ position, name, rule, quorum, approvers })),
+    stages: stages
+      .filter((s) => s.matrixId === m.id)
+      .map(({ position, name, rule, quorum, approvers }) => ({ position, name, rule, quorum, approvers })),
   }));
 }

@@ -1,10 +1,4 @@
-import {
-  MEMBER_CSV_COLUMNS,
-  MEMBER_IMPORT_MAX_ROWS,
-  describeManagerLoop,
-  findManagerLoops,
-  newId,
-} from "@approvalmatrix/core";
+import { MEMBER_CSV_COLUMNS, MEMBER_IMPORT_MAX_ROWS, describeManagerLoop, findManagerLoops, newId } from "@approvalmatrix/core";
 import { type Database, rowsOf, sql } from "@approvalmatrix/db";
 import { z } from "zod";
 import type { Actor } from "../../context";

@@ -1,5 +1,19 @@
 import { MEMBER_CSV_COLUMNS, DomainError, escapeLike } from "@approvalmatrix/core";
-import { type Queryable, type SQL, and, asc, count, eq, gt, ilike, memberSearchDocument, members, or, sql, users } from "@approvalmatrix/db";
+import {
+  type Queryable,
+  type SQL,
+  and,
+  asc,
+  count,
+  eq,
+  gt,
+  ilike,
+  memberSearchDocument,
+  members,
+  or,
+  sql,
+  users,
+} from "@approvalmatrix/db";
 import { csvLine } from "./csv";
 
 export interface MemberView {

@@ -47,13 +47,23 @@ export function createMember(db: Database, actor: Actor, input: MemberFields): P
       .onConflictDoNothing()
       .returning();
     if (!row) throw externalRefTaken(input.externalRef);
-    await writeAudit(tx, actor, { action: "member.created", targetType: "member", targetId: row.id, data: { externalRef: row.externalRef } });
+    await writeAudit(tx, actor, {
+      action: "member.created",
+      targetType: "member",
+      targetId: row.id,
+      data: { externalRef: row.externalRef },
+    });
     return toMemberView(row);
   });
 }
 
 /** Refuses a manager whose own chain of managers leads back to the member (A → B → A, or longer). */
-async function assertNoManagerLoop(db: Queryable, tenantId: string, member: { id: string; externalRef: string }, managerId: string): Promise<void> {
+async function assertNoManagerLoop(
+  db: Queryable,
+  tenantId: string,
+  member: { id: string; externalRef: string },
+  managerId: string,
+): Promise<void> {
   const memberId = member.id;
   const chain = await loadManagerChains(db, tenantId, { ids: [managerId] });
   const byId = new Map(chain.map((link) => [link.id, link]));
@@ -81,7 +91,9 @@ export function updateMember(
     if (!existing) throw new DomainError("not_found", `No member ${input.id}.`);
     const managerId = input.managerRef ? await memberIdByRef(tx, tenantId, input.managerRef, "managerRef") : null;
     if (managerId === input.id)
-      throw new DomainError("invalid_request", "A member cannot be their own manager.", [{ field: "managerRef", message: "cannot be the member" }]);
+      throw new DomainError("invalid_request", "A member cannot be their own manager.", [
+        { field: "managerRef", message: "cannot be the member" },
+      ]);
     if (managerId) await assertNoManagerLoop(tx, tenantId, input, managerId);
     if (input.userId) {
       const [user] = await tx
@@ -94,7 +106,9 @@ export function updateMember(
         .from(members)
         .where(and(eq(members.tenantId, tenantId), eq(members.userId, input.userId), ne(members.id, input.id)));
       if (taken)
-        throw new DomainError("conflict", `That user is already linked to member ${taken.ref}.`, [{ field: "userId", message: "already linked" }]);
+        throw new DomainError("conflict", `That user is already linked to member ${taken.ref}.`, [
+          { field: "userId", message: "already linked" },
+        ]);
     }
     const [clash] = await tx
       .select({ id: members.id })
@@ -115,7 +129,12 @@ export function updateMember(
       .where(and(eq(members.tenantId, tenantId), eq(members.id, input.id)))
       .returning();
     if (!row) throw new DomainError("not_found", `No member ${input.id}.`);
-    await writeAudit(tx, actor, { action: "member.updated", targetType: "member", targetId: row.id, data: { externalRef: row.externalRef } });
+    await writeAudit(tx, actor, {
+      action: "member.updated",
+      targetType: "member",
+      targetId: row.id,
+      data: { externalRef: row.externalRef },
+    });
     return toMemberView(row);
   });
 }

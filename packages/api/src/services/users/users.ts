@@ -15,7 +15,14 @@ export interface UserView {
 
 export async function listUsers(db: Queryable, tenantId: string): Promise<UserView[]> {
   const rows = await db
-    .select({ id: users.id, email: users.email, name: users.name, role: users.role, memberRef: members.externalRef, createdAt: users.createdAt })
+    .select({
+      id: users.id,
+      email: users.email,
+      name: users.name,
+      role: users.role,
+      memberRef: members.externalRef,
+      createdAt: users.createdAt,
+    })
     .from(users)
     .leftJoin(members, and(eq(members.userId, users.id), eq(members.tenantId, users.tenantId)))
     .where(eq(users.tenantId, tenantId))
