@@ -119,7 +119,15 @@ const result = await run(process.env.APX_BASE_URL, process.env.APX_API_KEY);
 console.log(JSON.stringify({ ...result, commonJs: loaded }));
 `;
 
-const STRICT = { strict: true, noUncheckedIndexedAccess: true, target: "ES2022", lib: ["ES2022", "DOM"], types: [], skipLibCheck: false };
+// skipLibCheck off: the package's declarations are checked too. tRPC's own need ESNext.Disposable.
+const STRICT = {
+  strict: true,
+  noUncheckedIndexedAccess: true,
+  target: "ES2022",
+  lib: ["ES2022", "DOM", "ESNext.Disposable"],
+  types: [],
+  skipLibCheck: false,
+};
 
 let app: TestApp;
 let project: string;
@@ -135,8 +143,13 @@ async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Runs the consumer's own tsc; a failure carries tsc's report. */
 async function tsc(config: string) {
-  return exec(process.execPath, [join(project, "node_modules/typescript/bin/tsc"), "-p", config], { cwd: project });
+  try {
+    await exec(process.execPath, [join(project, "node_modules/typescript/bin/tsc"), "-p", config], { cwd: project });
+  } catch (error) {
+    throw new Error(`tsc -p ${config} failed:\n${(error as { stdout?: string }).stdout ?? String(error)}`);
+  }
 }
 
 beforeAll(async () => {
