@@ -157,7 +157,7 @@ async function tsc(config: string): Promise<string> {
     const seconds = (label: string) => new RegExp(`^${label}:\\s+([\\d.]+)s$`, "m").exec(stdout)?.[1];
     return `check ${seconds("Check time")} s, total ${seconds("Total time")} s`;
   } catch (error) {
-    throw new Error(`tsc -p ${config} failed:\n${(error as { stdout?: string }).stdout ?? String(error)}`);
+    throw new Error(`tsc -p ${config} failed:\n${(error as { stdout?: string }).stdout ?? String(error)}`, { cause: error });
   }
 }
 
