@@ -28,21 +28,20 @@ const stagingDir = join(distDir, ".staging");
 /** The only modules the published declarations may import. */
 const ALLOWED_IMPORTS = new Set(["@trpc/client", "@trpc/server"]);
 
-class UnprintableType extends Error {}
+export class UnprintableType extends Error {}
 
-/** Prints the public router of src/app-router.ts as a type made of literals and tRPC's own types. */
-export function printContract(): string {
+/** Prints the `AppRouter` of `entry` (src/app-router.ts) as a type made of literals and tRPC's own types. */
+export function printContract(entry = join(packageDir, "src", "app-router.ts")): string {
   const configPath = join(packageDir, "tsconfig.json");
   const config = ts.getParsedCommandLineOfConfigFile(configPath, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
   if (!config) throw new Error(`cannot read ${configPath}`);
-  const entry = join(packageDir, "src", "app-router.ts");
   const program = ts.createProgram({ rootNames: [entry], options: config.options });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(entry);
   if (!source) throw new Error(`cannot load ${entry}`);
   const moduleSymbol = checker.getSymbolAtLocation(source);
   const exported = moduleSymbol && checker.getExportsOfModule(moduleSymbol).find((s) => s.name === "AppRouter");
-  if (!exported) throw new Error("src/app-router.ts exports no AppRouter");
+  if (!exported) throw new Error(`${entry} exports no AppRouter`);
   const router = checker.getDeclaredTypeOfSymbol(exported);
 
   const prop = (type: ts.Type, name: string): ts.Type => {
