@@ -16,6 +16,12 @@ export const DOCS_HTML = `<!doctype html>
     <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
   </head>
   <body>
+    <aside style="font: 14px/1.5 system-ui, sans-serif; padding: 8px 16px; border-bottom: 1px solid #ddd">
+      Client libraries: TypeScript apps can install <code>@approvalmatrix/client</code> (typed calls over tRPC with an API key) or
+      generate types from this document with <code>npx openapi-typescript https://&lt;this host&gt;/v1/openapi.json -o api.d.ts</code>.
+      For Python, Java, Go and other languages, <code>openapi-generator</code> builds a client from the same
+      <a href="/v1/openapi.json">/v1/openapi.json</a> (e.g. <code>-g python</code>, <code>-g java</code>, <code>-g go</code>).
+    </aside>
     <script
       id="api-reference"
       data-url="/v1/openapi.json"

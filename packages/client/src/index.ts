@@ -6,7 +6,7 @@
  *   const approvals = createApprovalMatrixClient({ baseUrl: "https://approvals.example.com", apiKey });
  *   const { requestId } = await approvals.requests.create.mutate({ submitterRef: "EMP-1042", … });
  */
-import type { AppRouter } from "@approvalmatrix/api";
+import type { AppRouter } from "./app-router";
 import { type TRPCClient, TRPCClientError, createTRPCClient, httpLink } from "@trpc/client";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 
