@@ -1,6 +1,13 @@
 import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction, data } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
+import { type FieldSpec, useFocusOnResult, useFormErrors } from "../components/form-errors";
 import { Alert, Field, PageHead } from "../components/ui";
+
+const PASSWORD_FIELDS: Record<string, FieldSpec> = {
+  currentPassword: { label: "Current password", required: "Enter your current password." },
+  newPassword: { label: "New password", required: "Enter a new password." },
+  confirmPassword: { label: "Repeat new password" },
+};
 import { formFailure } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 
@@ -27,6 +34,8 @@ export default function Account() {
   const { email, name, role } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const failure = result && !result.ok ? result : null;
+  const form = useFormErrors(failure, PASSWORD_FIELDS);
+  const doneRef = useFocusOnResult(result?.ok);
   return (
     <>
       <PageHead title="Account" description={`${name} · ${email} · ${role}`} />
@@ -36,29 +45,25 @@ export default function Account() {
         </div>
         <div className="card-body">
           {result?.ok ? (
-            <div style={{ marginBottom: 14 }}>
+            <div style={{ marginBottom: 14 }} tabIndex={-1} ref={doneRef}>
               <Alert kind="ok">Password changed. You were signed out everywhere else.</Alert>
             </div>
           ) : null}
-          {failure ? (
-            <div style={{ marginBottom: 14 }}>
-              <Alert kind="error">{failure.formError}</Alert>
-            </div>
-          ) : null}
-          <Form method="post" noValidate>
+          {form.summary ? <div style={{ marginBottom: 14 }}>{form.summary}</div> : null}
+          <Form method="post" noValidate ref={form.formRef} onChange={form.onChange} key={result?.ok ? "done" : "form"}>
             <Field
               label="Current password"
               name="currentPassword"
               type="password"
               autoComplete="current-password"
-              error={failure?.fieldErrors.currentPassword}
+              error={form.error("currentPassword")}
             />
             <Field
               label="New password"
               name="newPassword"
               type="password"
               autoComplete="new-password"
-              error={failure?.fieldErrors.newPassword}
+              error={form.error("newPassword")}
               hint="At least 10 characters."
             />
             <Field
@@ -66,7 +71,7 @@ export default function Account() {
               name="confirmPassword"
               type="password"
               autoComplete="new-password"
-              error={failure?.fieldErrors.confirmPassword}
+              error={form.error("confirmPassword")}
             />
             <div className="form-actions">
               <button className="btn btn-primary" type="submit">
@@ -79,3 +84,5 @@ export default function Account() {
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

@@ -82,3 +82,5 @@ export default function Inbox() {
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

@@ -115,3 +115,5 @@ export default function Matrices() {
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

@@ -42,3 +42,5 @@ export default function NewMatrix() {
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

@@ -245,3 +245,5 @@ export default function ImportMembers() {
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

@@ -125,3 +125,5 @@ export default function Requests() {
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";
