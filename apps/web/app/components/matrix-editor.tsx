@@ -1,4 +1,4 @@
-import { Form, Link, useFetcher, useLocation, useNavigation } from "@remix-run/react";
+import { Form, Link, type ShouldRevalidateFunction, useFetcher, useLocation, useNavigation } from "@remix-run/react";
 import { useEffect, useMemo, useState } from "react";
 import { type FieldSpec, type FormFailureView, humanizeIssue, useFormErrors } from "./form-errors";
 import { LeaveGuard, RestoredNotice, useStateDraft } from "./unsaved";
@@ -23,6 +23,17 @@ export interface MatrixDraft {
   conditions: string;
   stages: StageDraft[];
 }
+
+/** Where the editor's live preview posts (a dry run: no page reloads after it). */
+export const PREVIEW_ACTION = "/matrices/preview";
+
+/**
+ * The live preview is a dry run that changes nothing: reloading the layout and the page after
+ * each preview would only cost queries, and once the session has expired it would throw the page,
+ * with its unsaved draft, to the sign-in form. The layout and the editor pages export this.
+ */
+export const skipPreviewRevalidation: ShouldRevalidateFunction = ({ formAction, defaultShouldRevalidate }) =>
+  formAction === PREVIEW_ACTION ? false : defaultShouldRevalidate;
 
 export const EMPTY_STAGE: StageDraft = { name: "", approverType: "manager", memberRefs: "", department: "", rule: "any", quorum: "" };
 
@@ -181,7 +192,7 @@ export function MatrixEditor({
           department: sample.department,
           metadata: metadataJson,
         },
-        { method: "post", action: "/matrices/preview" },
+        { method: "post", action: PREVIEW_ACTION },
       );
     }, 350);
     return () => clearTimeout(timer);

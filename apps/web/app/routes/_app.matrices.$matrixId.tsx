@@ -36,6 +36,8 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   return { ok: true as const, saved: true, message: "Matrix saved. Requests already in flight keep the stages they were submitted with." };
 }
 
+export { skipPreviewRevalidation as shouldRevalidate } from "../components/matrix-editor";
+
 export default function EditMatrix() {
   const { matrix } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();

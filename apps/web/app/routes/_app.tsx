@@ -12,6 +12,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   };
 }
 
+export { skipPreviewRevalidation as shouldRevalidate } from "../components/matrix-editor";
+
 export default function AppLayout() {
   const { user, admin, inboxCount } = useLoaderData<typeof loader>();
   return (
