@@ -5,7 +5,7 @@ import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
 import { API_KEY_SCOPES, API_KEY_SCOPE_DESCRIPTIONS } from "@approvalmatrix/core";
 import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { browserFetch, createUserIn, sessionCookie } from "./admin-fixtures";
 import { type TestApp, api, startTestApp } from "./harness";
 
@@ -243,6 +243,12 @@ describe("the admin app as people use it", () => {
   afterAll(async () => {
     await context?.close();
   });
+  beforeEach(async () => {
+    await page.setViewportSize(desktop);
+  });
+  afterEach(async ({ task }) => {
+    if (task.result?.state === "fail") await shot(page, `failed-${task.name.slice(0, 40).replace(/\W+/g, "-")}`);
+  });
 
   /** The page does not scroll sideways (a wide table scrolls inside its own box). */
   const pageOverflow = (p: Page) => p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -371,6 +377,7 @@ describe("the admin app as people use it", () => {
     await page.goto(`${app.url}/members/new`);
     await page.getByLabel("Name", { exact: true }).fill("Draft Person");
     await page.getByLabel("externalRef", { exact: true }).fill("EMP-DRAFT");
+    await page.getByLabel("Email").fill(""); // the earlier test's draft left an invalid one
     await context.clearCookies();
     await page.getByRole("button", { name: "Add member" }).click();
     await page.waitForURL(/\/sign-in/);
@@ -381,8 +388,6 @@ describe("the admin app as people use it", () => {
     await page.getByTestId("draft-restored").waitFor();
     expect(await page.getByLabel("externalRef", { exact: true }).inputValue()).toBe("EMP-DRAFT");
     await page.getByRole("button", { name: "Add member" }).click();
-    await page.waitForTimeout(1500);
-    await shot(page, "debug-member");
     await page.getByText("Member added.").waitFor();
     expect(await page.evaluate(() => document.activeElement?.textContent ?? "")).toContain("Member added.");
   });
@@ -463,6 +468,7 @@ describe("the admin app as people use it", () => {
       amount: 50,
       currency: "USD",
     });
+    expect(submitted.status).toBe(201);
     const requestId = submitted.body.requestId as string;
     const approver = await signedIn("jane.smith@acme.example");
     await approver.page.goto(`${app.url}/requests/${requestId}`);
@@ -500,6 +506,7 @@ describe("the admin app as people use it", () => {
       amount: 50,
       currency: "USD",
     });
+    expect(submitted.status).toBe(201);
     const approver = await signedIn("jane.smith@acme.example");
     await approver.page.setViewportSize(phone);
     await approver.page.goto(`${app.url}/requests/${submitted.body.requestId as string}`);

@@ -108,7 +108,7 @@ export default function Audit() {
         {entries.length === 0 ? (
           <EmptyState icon="log" title={filtered ? "No entries match" : "Nothing recorded yet"} />
         ) : (
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Audit entries (scrolls sideways)">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Audit entries">
             <table>
               <thead>
                 <tr>

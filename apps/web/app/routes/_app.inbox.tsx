@@ -35,7 +35,7 @@ export default function Inbox() {
               Nothing waits on you right now.
             </EmptyState>
           ) : (
-            <div className="table-wrap" tabIndex={0} role="region" aria-label="Waiting on you (scrolls sideways)">
+            <div className="table-wrap" tabIndex={0} role="region" aria-label="Waiting on you">
               <table>
                 <thead>
                   <tr>

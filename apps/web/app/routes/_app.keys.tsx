@@ -153,7 +153,7 @@ export default function ApiKeys() {
               Create a key for each system that submits requests; you can revoke any of them at any time.
             </EmptyState>
           ) : (
-            <div className="table-wrap" tabIndex={0} role="region" aria-label="API keys (scrolls sideways)">
+            <div className="table-wrap" tabIndex={0} role="region" aria-label="API keys">
               <table>
                 <thead>
                   <tr>

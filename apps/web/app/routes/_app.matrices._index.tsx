@@ -55,7 +55,7 @@ export default function Matrices() {
             Requests are refused with no_matching_matrix until a matrix covers them.
           </EmptyState>
         ) : (
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Matrices (scrolls sideways)">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Matrices">
             <table>
               <thead>
                 <tr>

@@ -110,7 +110,7 @@ export default function Members() {
             </EmptyState>
           )
         ) : (
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Members (scrolls sideways)" style={{ opacity: searching ? 0.6 : 1 }}>
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Members" style={{ opacity: searching ? 0.6 : 1 }}>
             <table>
               <thead>
                 <tr>

@@ -78,7 +78,7 @@ export default function Requests() {
             </EmptyState>
           )
         ) : (
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Requests (scrolls sideways)">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Requests">
             <table>
               <thead>
                 <tr>

@@ -77,7 +77,7 @@ export default function Users() {
         ) : null}
       </div>
       <div className="grid-main-side">
-        <div className="card table-wrap" tabIndex={0} role="region" aria-label="Users (scrolls sideways)">
+        <div className="card table-wrap" tabIndex={0} role="region" aria-label="Users">
           <table>
             <thead>
               <tr>
