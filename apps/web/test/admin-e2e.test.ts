@@ -237,6 +237,10 @@ describe("the admin app as people use it", () => {
 
   beforeAll(async () => {
     owner = await createUserIn(app, app.demoTenantId, "owner");
+    // The tour above re-imports EMP-1042 without a manager; these tests route to Jane Smith, its manager.
+    await app.operator(app.demoTenantId).admin.members.importCsv({
+      csv: "externalRef,name,email,department,managerRef\nEMP-1042,Alex Kim,alex.kim@acme.example,Engineering,EMP-2001\n",
+    });
     ({ context, page } = await signedIn(owner));
     await page.setViewportSize(desktop);
   });
