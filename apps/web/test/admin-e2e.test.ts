@@ -247,8 +247,12 @@ describe("the admin app as people use it", () => {
   afterAll(async () => {
     await context?.close();
   });
+  // Each test starts signed in at desktop size, whatever the one before it did to the session.
   beforeEach(async () => {
     await page.setViewportSize(desktop);
+    const [name, value] = (await sessionCookie(app, owner)).split("=") as [string, string];
+    await context.clearCookies();
+    await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
   });
   afterEach(async ({ task }) => {
     if (task.result?.state === "fail") await shot(page, `failed-${task.name.slice(0, 40).replace(/\W+/g, "-")}`);
