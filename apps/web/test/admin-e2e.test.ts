@@ -326,7 +326,12 @@ describe("the admin app as people use it", () => {
     await page.getByTestId("new-key").waitFor();
     expect(await page.getByTestId("form-error").count()).toBe(0);
     // The new key is announced (a live region holds it) and focus moves to it.
-    expect(await page.getByRole("status").filter({ has: page.getByTestId("new-key") }).count()).toBe(1);
+    expect(
+      await page
+        .getByRole("status")
+        .filter({ has: page.getByTestId("new-key") })
+        .count(),
+    ).toBe(1);
     expect(await page.evaluate(() => document.activeElement?.textContent ?? "")).toContain("Your new key");
   });
 
@@ -589,7 +594,12 @@ describe("the admin app as people use it", () => {
       const { violations } = await new AxeBuilder({ page: p }).analyze();
       for (const v of violations)
         if (v.impact === "serious" || v.impact === "critical")
-          found.push(`${path}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+          found.push(
+            `${path}: ${v.id} (${v.impact}) ${v.nodes
+              .map((n) => n.target.join(" "))
+              .slice(0, 3)
+              .join(", ")}`,
+          );
     };
     for (const path of pages) await check(page, path);
     const anonymous = await browser.newContext({ viewport: desktop });

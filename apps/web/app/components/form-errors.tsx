@@ -91,7 +91,6 @@ export function useFormErrors(
     }
     return out;
     // A new failure (a new submit) recomputes; the field specs are static per form.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [failure]);
   const [cleared, setCleared] = useState<Set<string>>(new Set());
   useEffect(() => setCleared(new Set()), [failure]);
@@ -104,7 +103,6 @@ export function useFormErrors(
     const target = first ? document.getElementById(fieldId(first)) : null;
     (target ?? summaryRef.current)?.focus();
     // Only a new failure moves focus, never a re-render while typing.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [failure]);
 
   const clear = useCallback((name: string) => setCleared((c) => (c.has(name) ? c : new Set(c).add(name))), []);

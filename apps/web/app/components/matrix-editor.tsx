@@ -139,7 +139,11 @@ function matrixPathMapper(stages: StageDraft[], formError: string) {
 
 /** True when nothing that routes has been entered yet: the preview shows a hint, not an error. */
 function isBlank(draft: MatrixDraft): boolean {
-  return !draft.name.trim() && !draft.requestType.trim() && draft.stages.every((s) => !s.name.trim() && !s.memberRefs.trim() && !s.department.trim());
+  return (
+    !draft.name.trim() &&
+    !draft.requestType.trim() &&
+    draft.stages.every((s) => !s.name.trim() && !s.memberRefs.trim() && !s.department.trim())
+  );
 }
 
 interface MetadataRow {
@@ -174,9 +178,7 @@ export function MatrixEditor({
     setDraft((d) => ({ ...d, stages: d.stages.map((s, j) => (j === i ? { ...s, ...patch } : s)) }));
   const payload = useMemo(() => JSON.stringify(draftToInput(draft)), [draft]);
   const blank = isBlank(draft);
-  const metadataJson = JSON.stringify(
-    Object.fromEntries(metadata.filter((r) => r.key.trim()).map((r) => [r.key.trim(), r.value.trim()])),
-  );
+  const metadataJson = JSON.stringify(Object.fromEntries(metadata.filter((r) => r.key.trim()).map((r) => [r.key.trim(), r.value.trim()])));
 
   // Live preview: re-plan the sample request whenever the draft or the sample changes.
   useEffect(() => {
@@ -328,7 +330,7 @@ export function MatrixEditor({
                   />
                   <Field label="Approvers" name={`stages.${i}.approverType`}>
                     <select
-                                            value={stage.approverType}
+                      value={stage.approverType}
                       onChange={(e) => setStage(i, { approverType: e.currentTarget.value as StageDraft["approverType"] })}
                     >
                       <option value="manager">The submitter's manager</option>
@@ -337,10 +339,7 @@ export function MatrixEditor({
                     </select>
                   </Field>
                   <Field label="Rule" name={`stages.${i}.rule`}>
-                    <select
-                                            value={stage.rule}
-                      onChange={(e) => setStage(i, { rule: e.currentTarget.value as StageDraft["rule"] })}
-                    >
+                    <select value={stage.rule} onChange={(e) => setStage(i, { rule: e.currentTarget.value as StageDraft["rule"] })}>
                       <option value="any">Any one approves</option>
                       <option value="all">All approve</option>
                       <option value="quorum">A quorum approves</option>

@@ -123,11 +123,7 @@ export function Field({
   return (
     <div className={`field${error ? " field-invalid" : ""}`} data-field={name}>
       <label htmlFor={id}>{label}</label>
-      {children && isValidElement(children) ? (
-        cloneElement(children, aria)
-      ) : (
-        <input name={name} {...aria} {...input} />
-      )}
+      {children && isValidElement(children) ? cloneElement(children, aria) : <input name={name} {...aria} {...input} />}
       {hint ? (
         <span className="hint" id={hintId}>
           {hint}

@@ -145,7 +145,6 @@ export function useFormDraft(formRef: RefObject<HTMLFormElement>, saved: boolean
       setRestored(true);
     }
     // Restore once, when the page mounts.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key, formRef]);
 
   useEffect(() => {
@@ -189,7 +188,6 @@ export function useStateDraft<T>(value: T, initial: T, restore: (saved: T) => vo
       setRestored(true);
     }
     // Restore once, when the page mounts.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key]);
 
   useEffect(() => {
@@ -199,7 +197,6 @@ export function useStateDraft<T>(value: T, initial: T, restore: (saved: T) => vo
       setRestored(false);
     } else if (dirty) writeDraft(key, value);
     // `json` stands for `value`.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [json, saved, savedByRedirect, key]);
 
   return { dirty: dirty && !saved, restored, key };

@@ -94,7 +94,13 @@ export default function Audit() {
             <label htmlFor="target">Target id</label>
             <input id="target" type="text" name="target" defaultValue={params.get("target") ?? ""} placeholder="req_…, key_…" />
           </div>
-          <Field label="From" name="from" type="date" defaultValue={fieldErrors.from ? "" : (params.get("from") ?? "")} error={fieldErrors.from} />
+          <Field
+            label="From"
+            name="from"
+            type="date"
+            defaultValue={fieldErrors.from ? "" : (params.get("from") ?? "")}
+            error={fieldErrors.from}
+          />
           <Field label="To" name="to" type="date" defaultValue={fieldErrors.to ? "" : (params.get("to") ?? "")} error={fieldErrors.to} />
           <button className="btn" type="submit">
             Filter

@@ -118,15 +118,15 @@ export default function ApiKeys() {
                 </code>
                 <CopyButton text={created.key} targetId="new-key" label="Copy key" />
               </div>
-            <details>
-              <summary className="small muted" style={{ cursor: "pointer" }}>
-                Try it with curl
-              </summary>
-              <pre className="secret small" style={{ whiteSpace: "pre-wrap", marginTop: 8 }}>{`curl -X POST ${origin}/v1/requests/test \\
+              <details>
+                <summary className="small muted" style={{ cursor: "pointer" }}>
+                  Try it with curl
+                </summary>
+                <pre className="secret small" style={{ whiteSpace: "pre-wrap", marginTop: 8 }}>{`curl -X POST ${origin}/v1/requests/test \\
   -H "Authorization: Bearer ${created.key}" \\
   -H "Content-Type: application/json" \\
   -d '{"submitterRef":"EMP-1042","requestType":"purchase_order","title":"Test","amount":100}'`}</pre>
-            </details>
+              </details>
               {rotating ? (
                 <Alert kind="info" title="Rotation: step 2 of 2">
                   Deploy the new key, then revoke “{rotating.name}” ({rotating.start}…) below.

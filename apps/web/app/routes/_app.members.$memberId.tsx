@@ -77,7 +77,14 @@ export default function EditMember() {
       ) : null}
       <div className="card" style={{ maxWidth: 760 }}>
         <div className="card-body">
-          <MemberForm key={JSON.stringify(member)} values={member} failure={failure} users={users} submitLabel="Save changes" saved={Boolean(result?.ok && result.saved)} />
+          <MemberForm
+            key={JSON.stringify(member)}
+            values={member}
+            failure={failure}
+            users={users}
+            submitLabel="Save changes"
+            saved={Boolean(result?.ok && result.saved)}
+          />
         </div>
       </div>
     </>

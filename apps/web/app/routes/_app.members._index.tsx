@@ -18,7 +18,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   // A cursor is an externalRef; one with control characters (a hand-edited URL, `%00`) cannot be
   // stored in PostgreSQL text, so it is no cursor at all: start from the first page.
   const rawAfter = url.searchParams.get("after") ?? undefined;
-  const after = rawAfter && !/[\u0000-\u001f]/.test(rawAfter) ? rawAfter : undefined;
+  const after = rawAfter && ![...rawAfter].some((c) => c.charCodeAt(0) < 32) ? rawAfter : undefined;
   const page = await load(() =>
     api.admin.members.search({ search: q.slice(0, 200) || undefined, status, limit: PAGE_SIZE, ...(after ? { after } : {}) }),
   );
