@@ -1,4 +1,4 @@
-import { type ActionFunctionArgs, data } from "@remix-run/node";
+import type { ActionFunctionArgs } from "@remix-run/node";
 import { attempt, formFailure } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 
@@ -6,7 +6,7 @@ import { requireUser } from "../lib/session.server";
 export async function action({ request, context }: ActionFunctionArgs) {
   // A fetcher that gets a redirect follows it with the whole page: an expired session would
   // navigate away from the unsaved draft. Answer 401 instead; the editor offers to sign in again.
-  if (!context.session) return data({ ok: false as const, formError: "Your session has expired.", signedOut: true }, { status: 401 });
+  if (!context.session) return Response.json({ ok: false, formError: "Your session has expired.", signedOut: true }, { status: 401 });
   const { api } = requireUser(request, context, "admin");
   const form = await request.formData();
   let matrix: unknown;
