@@ -88,7 +88,7 @@ function validateRows(
       if (i % VALIDATE_STEP === 0) {
         // Report, and let the event loop send it: validation is otherwise one synchronous stretch.
         onProgress?.({ phase: "validating", done: i - 1, total: table.length - 1 });
-        await new Promise((resolve) => setImmediate(resolve));
+        await letProgressOut();
       }
       const cells = table[i]!;
       const line = i + 1;
