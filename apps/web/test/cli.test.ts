@@ -122,9 +122,6 @@ describe("the operator CLI", () => {
     const created = await cli(["matrices", "create", "--tenant", "initech", "--file", "matrix.json", "--json"], { cwd: here });
     expect(created.code, created.stderr).toBe(0);
     // Inside apps/web, pnpm runs the package's own script and prints its "> …" banner first.
-    expect(JSON.parse(created.stdout.slice(created.stdout.indexOf("{")))).toMatchObject({
-      name: "Initech PO",
-      requestType: "purchase_order",
-    });
+    expect(JSON.parse(created.stdout.slice(created.stdout.indexOf("{")))).toMatchObject({ id: expect.stringMatching(/^mat_/) });
   });
 });
