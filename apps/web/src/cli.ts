@@ -2,8 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type Actor, createCaller, createTenant, findTenant, listTenants, seedDemoTenant } from "@approvalmatrix/api";
-import { API_KEY_SCOPES, type ApiKeyScope } from "@approvalmatrix/core";
-import { users } from "@approvalmatrix/db";
+import { API_KEY_SCOPES, type ApiKeyScope, TENANT_ROLES, type TenantRole } from "@approvalmatrix/core";
 import { readEnv } from "./env";
 import { openRuntime } from "./runtime";
 
@@ -35,10 +34,6 @@ const { values, positionals } = parseArgs({
 });
 
 class UsageError extends Error {}
-
-// The roles as the users table defines them.
-const USER_ROLES = users.role.enumValues;
-type UserRole = (typeof USER_ROLES)[number];
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -98,7 +93,7 @@ async function main(): Promise<number> {
       }
       case "users create": {
         const role = required("role");
-        if (!USER_ROLES.includes(role as UserRole)) throw new UsageError(`--role must be one of ${USER_ROLES.join(", ")}.`);
+        if (!TENANT_ROLES.includes(role as TenantRole)) throw new UsageError(`--role must be one of ${TENANT_ROLES.join(", ")}.`);
         const password = values["password-stdin"] ? (await readStdin()).replace(/\r?\n$/, "") : undefined;
         // The admin app's invite, called as the operator (who counts as an owner).
         const created = await (
@@ -106,7 +101,7 @@ async function main(): Promise<number> {
         ).admin.users.create({
           email: required("email"),
           name: required("name"),
-          role: role as UserRole,
+          role: role as TenantRole,
           memberRef: values.member,
           password,
         });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createAdminAuth } from "@approvalmatrix/auth";
+import { TENANT_ROLES } from "@approvalmatrix/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readEnv } from "../src/env";
 import { openRuntime } from "../src/runtime";
@@ -89,7 +90,7 @@ describe("the operator CLI", () => {
 
     const badRole = await cli(["users", "create", "--tenant", "initech", "--email", "x@initech.example", "--name", "X", "--role", "root"]);
     expect(badRole.code).toBe(2);
-    expect(badRole.stderr).toContain("--role must be one of owner, admin, approver.");
+    expect(badRole.stderr).toContain(`--role must be one of ${TENANT_ROLES.join(", ")}.`);
 
     const list = await cli(["users", "list", "--tenant", "initech"]);
     expect(list.stdout).toMatch(/olga@initech\.example\s+Olga Owner\s+owner/);
