@@ -1,4 +1,5 @@
 import { Form, Link, useNavigation } from "@remix-run/react";
+import type { MemberDetail } from "../lib/api-types";
 import { type FieldSpec, type FormFailureView, useFormErrors } from "./form-errors";
 import { LeaveGuard, RestoredNotice, useFormDraft } from "./unsaved";
 import { Field } from "./ui";
@@ -12,14 +13,8 @@ const MEMBER_FIELDS: Record<string, FieldSpec> = {
   userId: { label: "Linked sign-in user" },
 };
 
-export interface MemberFormValues {
-  name: string;
-  externalRef: string;
-  email: string | null;
-  department: string | null;
-  managerRef: string | null;
-  userId: string | null;
-}
+/** The member fields the form edits, as `admin.members.get` returns them. */
+export type MemberFormValues = Pick<MemberDetail, "name" | "externalRef" | "email" | "department" | "managerRef" | "userId">;
 
 export function MemberForm({
   values,

@@ -3,6 +3,7 @@ import { Link } from "@remix-run/react";
 import { Fragment, useState } from "react";
 import { Alert, PageHead } from "../components/ui";
 import { MEMBER_IMPORT_MAX_BYTES as MAX_IMPORT_BYTES } from "@approvalmatrix/core/members";
+import type { MemberImportResult } from "../lib/api-types";
 import { requireUser } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Import members · ApprovalMatrix" }];
@@ -12,14 +13,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return null;
 }
 
-type ImportResult =
-  | { ok: true; rows: number; created: number; updated: number }
-  | { ok: false; rows: number; errorCount: number; errors: { line: number; field: string; message: string }[] };
-
 type State =
   | { step: "idle" }
   | { step: "running"; phase: string; percent: number; fileName: string }
-  | { step: "done"; result: ImportResult; fileName: string }
+  | { step: "done"; result: MemberImportResult; fileName: string }
   | { step: "failed"; failure: Failure };
 
 /** Why an upload ended without a result, in words for the admin. */
@@ -94,7 +91,7 @@ export default function ImportMembers() {
           buffer = buffer.slice(newline + 1);
           if (!line) continue;
           const event = JSON.parse(line) as
-            { type: "progress"; phase: string; done: number; total: number } | { type: "result"; result: ImportResult } | null;
+            { type: "progress"; phase: string; done: number; total: number } | { type: "result"; result: MemberImportResult } | null;
           if (event?.type === "progress") {
             // Validation is the first tenth of the bar; writing the rest.
             const percent = event.phase === "validating" ? 8 : 10 + Math.round((90 * event.done) / Math.max(1, event.total));
