@@ -1,6 +1,6 @@
 import { Form, Link } from "@remix-run/react";
-import { type ReactElement, type ReactNode, cloneElement, isValidElement, useRef, useState } from "react";
-import { errorId, fieldId } from "./form-errors";
+import { type CSSProperties, type ReactElement, type ReactNode, cloneElement, isValidElement, useRef, useState } from "react";
+import { errorId, fieldId, useFocusOnResult } from "./form-errors";
 
 export function PageHead({
   title,
@@ -158,6 +158,63 @@ export function Alert({ kind, title, children }: { kind: "error" | "ok" | "warn"
         {title ? <strong>{title}</strong> : null}
         {children}
       </div>
+    </div>
+  );
+}
+
+/**
+ * The confirmation after a submit (saved, created, decided). It takes focus when it appears or its
+ * text changes, so focus does not drop to the top of the page after the form posts.
+ */
+export function ResultMessage({ message, gap = 16 }: { message: string; gap?: number }) {
+  const ref = useFocusOnResult(message);
+  return (
+    <div style={{ marginBottom: gap }} tabIndex={-1} ref={ref}>
+      <Alert kind="ok">{message}</Alert>
+    </div>
+  );
+}
+
+/** A list column's heading: hidden on small screens, or read to screen readers only (the actions column). */
+export type Column = string | { label: string; hideSm?: boolean; srOnly?: boolean };
+
+export const ACTIONS_COLUMN: Column = { label: "Actions", srOnly: true };
+
+/**
+ * A list as a table in a scrollable region that keyboard users can reach and screen readers name
+ * (`label`); the rows are the children.
+ */
+export function DataTable({
+  label,
+  columns,
+  card = false,
+  style,
+  children,
+}: {
+  label: string;
+  columns: Column[];
+  /** The table is the card itself rather than sitting in one. */
+  card?: boolean;
+  style?: CSSProperties;
+  children: ReactNode;
+}) {
+  return (
+    <div className={card ? "card table-wrap" : "table-wrap"} tabIndex={0} role="region" aria-label={label} style={style}>
+      <table>
+        <thead>
+          <tr>
+            {columns.map((c) => {
+              const { label: heading, hideSm = false, srOnly = false } = typeof c === "string" ? { label: c } : c;
+              return (
+                <th key={heading} className={hideSm ? "hide-sm" : undefined}>
+                  {srOnly ? <span className="sr-only">{heading}</span> : heading}
+                </th>
+              );
+            })}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
     </div>
   );
 }

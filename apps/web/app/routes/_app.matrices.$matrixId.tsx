@@ -1,8 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
 import { MatrixEditor, matrixToDraft } from "../components/matrix-editor";
-import { useFocusOnResult } from "../components/form-errors";
-import { Alert, ConfirmAction, PageHead, StatusBadge } from "../components/ui";
+import { ConfirmAction, PageHead, StatusBadge, ResultMessage } from "../components/ui";
 import { attempt, load } from "../lib/api-errors.server";
 import { saveMatrixAction } from "../lib/matrix-form.server";
 import { requireUser } from "../lib/session.server";
@@ -44,7 +43,6 @@ export default function EditMatrix() {
   const [params] = useSearchParams();
   const failure = result && !result.ok ? result : null;
   const message = result?.ok ? result.message : params.get("saved") ? "Matrix created." : null;
-  const messageRef = useFocusOnResult(message);
   return (
     <>
       <PageHead
@@ -74,11 +72,7 @@ export default function EditMatrix() {
           )
         }
       />
-      {message ? (
-        <div style={{ marginBottom: 16 }} tabIndex={-1} ref={messageRef}>
-          <Alert kind="ok">{message}</Alert>
-        </div>
-      ) : null}
+      {message ? <ResultMessage message={message} /> : null}
       <MatrixEditor
         key={JSON.stringify(matrix)}
         initial={matrixToDraft(matrix)}

@@ -1,8 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
 import { MemberForm, readMemberForm } from "../components/member-form";
-import { useFocusOnResult } from "../components/form-errors";
-import { Alert, ConfirmAction, PageHead, StatusBadge } from "../components/ui";
+import { ConfirmAction, PageHead, StatusBadge, ResultMessage } from "../components/ui";
 import { attempt, formFailure, load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 
@@ -40,7 +39,6 @@ export default function EditMember() {
   const [params] = useSearchParams();
   const failure = result && !result.ok ? result : null;
   const message = result?.ok ? result.message : params.get("created") ? "Member added." : null;
-  const messageRef = useFocusOnResult(message);
   return (
     <>
       <PageHead
@@ -70,11 +68,7 @@ export default function EditMember() {
           )
         }
       />
-      {message ? (
-        <div style={{ marginBottom: 16 }} tabIndex={-1} ref={messageRef}>
-          <Alert kind="ok">{message}</Alert>
-        </div>
-      ) : null}
+      {message ? <ResultMessage message={message} /> : null}
       <div className="card" style={{ maxWidth: 760 }}>
         <div className="card-body">
           <MemberForm

@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link } from "@remix-run/react";
 import { Fragment, useState } from "react";
-import { Alert, PageHead } from "../components/ui";
+import { Alert, PageHead, DataTable } from "../components/ui";
 import { MEMBER_IMPORT_MAX_BYTES as MAX_IMPORT_BYTES } from "@approvalmatrix/core/members";
 import type { MemberImportResult } from "../lib/api-types";
 import { requireUser } from "../lib/session.server";
@@ -181,34 +181,22 @@ export default function ImportMembers() {
                   {state.fileName}. Fix them and upload the file again.
                   {state.result.errorCount > state.result.errors.length ? ` The first ${state.result.errors.length} are listed.` : ""}
                 </Alert>
-                <div
-                  className="card table-wrap"
-                  tabIndex={0}
-                  role="region"
-                  aria-label="Problems found"
+                <DataTable
+                  label="Problems found"
+                  columns={["Line", "Column", "Problem"]}
+                  card
                   style={{ maxHeight: 360, overflowY: "auto" }}
                 >
-                  <table>
-                    <thead>
-                      <tr>
-                        <th>Line</th>
-                        <th>Column</th>
-                        <th>Problem</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {state.result.errors.map((e, i) => (
-                        <tr key={i}>
-                          <td>{e.line}</td>
-                          <td>
-                            <code>{e.field}</code>
-                          </td>
-                          <td>{e.message}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                  {state.result.errors.map((e, i) => (
+                    <tr key={i}>
+                      <td>{e.line}</td>
+                      <td>
+                        <code>{e.field}</code>
+                      </td>
+                      <td>{e.message}</td>
+                    </tr>
+                  ))}
+                </DataTable>
               </div>
             ) : null}
           </div>
