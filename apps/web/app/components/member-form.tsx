@@ -2,7 +2,7 @@ import { Form, Link, useNavigation } from "@remix-run/react";
 import type { MemberDetail } from "../lib/api-types";
 import { type FieldSpec, type FormFailureView, useFormErrors } from "./form-errors";
 import { LeaveGuard, RestoredNotice, useFormDraft } from "./unsaved";
-import { Field } from "./ui";
+import { Field, SubmitButton } from "./ui";
 
 const MEMBER_FIELDS: Record<string, FieldSpec> = {
   name: { label: "Name", required: "Enter the member's name." },
@@ -102,9 +102,9 @@ export function MemberForm({
         <Link className="btn" to="/members">
           Cancel
         </Link>
-        <button className="btn btn-primary" type="submit" name="intent" value="save" disabled={busy}>
-          {busy ? "Saving…" : submitLabel}
-        </button>
+        <SubmitButton busy={busy} busyLabel="Saving…" name="intent" value="save">
+          {submitLabel}
+        </SubmitButton>
       </div>
     </Form>
   );

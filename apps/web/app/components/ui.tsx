@@ -1,5 +1,14 @@
 import { Form, Link } from "@remix-run/react";
-import { type CSSProperties, type ReactElement, type ReactNode, cloneElement, isValidElement, useRef, useState } from "react";
+import {
+  type ButtonHTMLAttributes,
+  type CSSProperties,
+  type ReactElement,
+  type ReactNode,
+  cloneElement,
+  isValidElement,
+  useRef,
+  useState,
+} from "react";
 import { errorId, fieldId, useFocusOnResult } from "./form-errors";
 
 export function PageHead({
@@ -283,6 +292,62 @@ export function ConfirmAction({
           </div>
         </Form>
       </dialog>
+    </>
+  );
+}
+
+/**
+ * A page header's on/off switch for something that routes (a matrix, a member): switching it off
+ * asks first; switching it back on is harmless and posts at once. Both post `intent` with the id.
+ */
+export function ActiveToggle({
+  active,
+  id,
+  onIntent,
+  deactivate,
+}: {
+  active: boolean;
+  id: string;
+  /** The intent (and, capitalised, the label) of switching back on: "activate" or "reactivate". */
+  onIntent: "activate" | "reactivate";
+  deactivate: { title: string; body: ReactNode; confirmLabel: string };
+}) {
+  if (active) return <ConfirmAction label="Deactivate" intent="deactivate" fields={{ id }} {...deactivate} />;
+  return (
+    <Form method="post">
+      <button className="btn" name="intent" value={onIntent}>
+        {onIntent === "activate" ? "Activate" : "Reactivate"}
+      </button>
+    </Form>
+  );
+}
+
+/** A form's primary button: while the form posts it is disabled and says what is happening. */
+export function SubmitButton({
+  busy,
+  busyLabel,
+  children,
+  ...button
+}: { busy: boolean; busyLabel: string; children: ReactNode } & ButtonHTMLAttributes<HTMLButtonElement>) {
+  return (
+    <button className="btn btn-primary" type="submit" {...button} disabled={busy}>
+      {busy ? busyLabel : children}
+    </button>
+  );
+}
+
+/** A list filter's buttons: apply, and (once something is filtered) back to the whole list. */
+export function FilterActions({ filtered, clearTo }: { filtered: boolean; clearTo: string }) {
+  return (
+    <>
+      <button className="btn" type="submit">
+        Filter
+      </button>
+      {filtered ? (
+        <Link className="btn btn-link" to={clearTo}>
+          Clear
+        </Link>
+      ) : null}
     </>
   );
 }

@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
-import { CursorPager, EmptyState, Field, PageHead, formatDate, DataTable } from "../components/ui";
+import { Form, useLoaderData, useSearchParams } from "@remix-run/react";
+import { CursorPager, EmptyState, Field, PageHead, formatDate, DataTable, FilterActions } from "../components/ui";
 import { load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 
@@ -102,14 +102,7 @@ export default function Audit() {
             error={fieldErrors.from}
           />
           <Field label="To" name="to" type="date" defaultValue={fieldErrors.to ? "" : (params.get("to") ?? "")} error={fieldErrors.to} />
-          <button className="btn" type="submit">
-            Filter
-          </button>
-          {filtered ? (
-            <Link className="btn btn-link" to="/audit">
-              Clear
-            </Link>
-          ) : null}
+          <FilterActions filtered={filtered} clearTo="/audit" />
         </Form>
         {entries.length === 0 ? (
           <EmptyState icon="log" title={filtered ? "No entries match" : "Nothing recorded yet"} />

@@ -16,6 +16,7 @@ import {
   formatDate,
   DataTable,
   ACTIONS_COLUMN,
+  SubmitButton,
 } from "../components/ui";
 
 export const meta: MetaFunction = () => [{ title: "API keys · ApprovalMatrix" }];
@@ -301,9 +302,9 @@ export default function ApiKeys() {
                 />
               </div>
               <div className="form-actions">
-                <button className="btn btn-primary" type="submit" name="intent" value="create" disabled={busy}>
-                  {busy ? "Creating…" : "Create key"}
-                </button>
+                <SubmitButton busy={busy} busyLabel="Creating…" name="intent" value="create">
+                  Create key
+                </SubmitButton>
               </div>
             </Form>
           </div>

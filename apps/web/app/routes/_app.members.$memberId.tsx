@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
+import { Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
 import { MemberForm, readMemberForm } from "../components/member-form";
-import { ConfirmAction, PageHead, StatusBadge, ResultMessage } from "../components/ui";
+import { ActiveToggle, PageHead, StatusBadge, ResultMessage } from "../components/ui";
 import { attempt, formFailure, load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 
@@ -50,22 +50,16 @@ export default function EditMember() {
           </>
         }
         actions={
-          member.active ? (
-            <ConfirmAction
-              label="Deactivate"
-              title={`Deactivate ${member.name}?`}
-              body="They can no longer submit requests and are skipped as an approver of new requests. Requests in flight are unchanged."
-              confirmLabel="Deactivate"
-              intent="deactivate"
-              fields={{ id: member.id }}
-            />
-          ) : (
-            <Form method="post">
-              <button className="btn" name="intent" value="reactivate">
-                Reactivate
-              </button>
-            </Form>
-          )
+          <ActiveToggle
+            active={member.active}
+            id={member.id}
+            onIntent="reactivate"
+            deactivate={{
+              title: `Deactivate ${member.name}?`,
+              body: "They can no longer submit requests and are skipped as an approver of new requests. Requests in flight are unchanged.",
+              confirmLabel: "Deactivate",
+            }}
+          />
         }
       />
       {message ? <ResultMessage message={message} /> : null}

@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
-import { CursorPager, EmptyState, PageHead, StatusBadge, formatAmount, formatDate, DataTable } from "../components/ui";
+import { CursorPager, EmptyState, PageHead, StatusBadge, formatAmount, formatDate, DataTable, FilterActions } from "../components/ui";
 import { load } from "../lib/api-errors.server";
 import { isAdmin, requireUser } from "../lib/session.server";
 
@@ -60,14 +60,7 @@ export default function Requests() {
             <label htmlFor="submitter">Submitter</label>
             <input id="submitter" type="text" name="submitter" defaultValue={params.get("submitter") ?? ""} placeholder="EMP-1042" />
           </div>
-          <button className="btn" type="submit">
-            Filter
-          </button>
-          {filtered ? (
-            <Link className="btn btn-link" to="/requests">
-              Clear
-            </Link>
-          ) : null}
+          <FilterActions filtered={filtered} clearTo="/requests" />
         </Form>
         {requests.length === 0 ? (
           filtered ? (

@@ -3,7 +3,7 @@ import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/re
 import { TENANT_ROLES, mayGrantRole } from "@approvalmatrix/core/roles";
 import { useEffect } from "react";
 import { type FieldSpec, useFocusOnResult, useFormErrors } from "../components/form-errors";
-import { CopyButton, Field, PageHead, formatDate, DataTable } from "../components/ui";
+import { CopyButton, Field, PageHead, formatDate, DataTable, SubmitButton } from "../components/ui";
 
 const INVITE_FIELDS: Record<string, FieldSpec> = {
   name: { label: "Name", required: "Enter the person's name." },
@@ -116,9 +116,9 @@ export default function Users() {
                 hint="Approvers decide as this member, e.g. EMP-2001."
               />
               <div className="form-actions">
-                <button className="btn btn-primary" type="submit" disabled={busy}>
-                  {busy ? "Inviting…" : "Invite"}
-                </button>
+                <SubmitButton busy={busy} busyLabel="Inviting…">
+                  Invite
+                </SubmitButton>
               </div>
             </Form>
           </div>
