@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { type ApiDeps, createCaller, createTenant, findTenant } from "@approvalmatrix/api";
 import { randomBase62 } from "@approvalmatrix/core";
 import { createTestDatabase } from "@approvalmatrix/db/testing";
+import { afterAll, beforeAll } from "vitest";
 import { readEnv } from "../src/env";
 import { type RunningApp, startApp } from "../src/start";
 import { createWebHandler } from "../src/web-handler";
@@ -114,6 +115,27 @@ export const SEED_SUBMISSION = {
   title: "Office Supplies Q3",
   amount: 4500,
 };
+
+/** The purchase order of the REST reference's story: routes to the seed's Engineering PO matrix (two stages). */
+export const SEED_PURCHASE_ORDER = {
+  ...SEED_SUBMISSION,
+  currency: "USD",
+  metadata: { department: "Engineering", poNumber: "PO-9871" },
+};
+
+/**
+ * One test app for the whole file, started before its first test and closed after its last;
+ * `call` is REST with the demo tenant's all-scopes key. Read the fields inside tests, not at load.
+ */
+export function demoAppForFile(overrides: Record<string, string> = {}): { app: TestApp; call: ReturnType<typeof api> } {
+  const file = {} as { app: TestApp; call: ReturnType<typeof api> };
+  beforeAll(async () => {
+    file.app = await startTestApp(overrides);
+    file.call = api(file.app, file.app.demoKey);
+  });
+  afterAll(() => file.app?.close());
+  return file;
+}
 
 /** A demo-tenant key with every scope and a rate limit no test reaches: for files that make many calls. */
 export async function unlimitedKey(app: TestApp, name = "test key"): Promise<string> {

@@ -1,23 +1,13 @@
 import { requests } from "@approvalmatrix/db";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestApp, SEED_SUBMISSION, api, startTestApp } from "./harness";
+import { describe, expect, it } from "vitest";
+import { SEED_PURCHASE_ORDER, SEED_SUBMISSION, api, demoAppForFile } from "./harness";
 import { securitySuite } from "./security-suite";
 
-let app: TestApp;
-let call: ReturnType<typeof api>;
-beforeAll(async () => {
-  app = await startTestApp();
-  call = api(app, app.demoKey);
-});
-afterAll(() => app?.close());
+const demo = demoAppForFile();
 
 describe("POST /v1/requests", () => {
   it("creates a request routed to the matching matrix and answers 201 in the documented shape", async () => {
-    const res = await call("POST", "/v1/requests", {
-      ...SEED_SUBMISSION,
-      currency: "USD",
-      metadata: { department: "Engineering", poNumber: "PO-9871" },
-    });
+    const res = await demo.call("POST", "/v1/requests", SEED_PURCHASE_ORDER);
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ status: "pending", matrixName: "Engineering PO Matrix", currentStage: 1, totalStages: 2 });
     expect(res.body.requestId).toMatch(/^req_[0-9A-Za-z]{20}$/);
@@ -28,32 +18,32 @@ describe("POST /v1/requests", () => {
   });
 
   it("routes by amount band: a large order goes to the large-order matrix", async () => {
-    const res = await call("POST", "/v1/requests", { ...SEED_SUBMISSION, amount: 25_000 });
+    const res = await demo.call("POST", "/v1/requests", { ...SEED_SUBMISSION, amount: 25_000 });
     expect(res.status).toBe(201);
     expect(res.body.matrixName).toBe("Large purchase orders");
   });
 
   it("answers 422 unknown_submitter for an externalRef no member has, and writes nothing", async () => {
-    const res = await call("POST", "/v1/requests", { ...SEED_SUBMISSION, submitterRef: "EMP-0000" });
+    const res = await demo.call("POST", "/v1/requests", { ...SEED_SUBMISSION, submitterRef: "EMP-0000" });
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe("unknown_submitter");
     expect(res.body.error.message).toContain("EMP-0000");
   });
 
   it("answers 422 no_matching_matrix saying what was tried", async () => {
-    const res = await call("POST", "/v1/requests", { ...SEED_SUBMISSION, requestType: "laptop_refresh" });
+    const res = await demo.call("POST", "/v1/requests", { ...SEED_SUBMISSION, requestType: "laptop_refresh" });
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe("no_matching_matrix");
     expect(res.body.error.message).toContain("laptop_refresh");
 
-    const wrongCurrency = await call("POST", "/v1/requests", { ...SEED_SUBMISSION, currency: "EUR" });
+    const wrongCurrency = await demo.call("POST", "/v1/requests", { ...SEED_SUBMISSION, currency: "EUR" });
     expect(wrongCurrency.status).toBe(422);
     expect(wrongCurrency.body.error.message).toContain("Engineering PO Matrix");
     expect(wrongCurrency.body.error.message).toContain("EUR");
   });
 
   it("names each offending field on a validation error (400 invalid_request)", async () => {
-    const res = await call("POST", "/v1/requests", { submitterRef: "EMP-1042", requestType: "purchase_order", amount: "lots" });
+    const res = await demo.call("POST", "/v1/requests", { submitterRef: "EMP-1042", requestType: "purchase_order", amount: "lots" });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe("invalid_request");
     const fields = res.body.error.issues.map((i: { field: string }) => i.field).sort();
@@ -62,41 +52,41 @@ describe("POST /v1/requests", () => {
   });
 
   it("refuses unknown fields rather than silently dropping them", async () => {
-    const res = await call("POST", "/v1/requests", { ...SEED_SUBMISSION, submitter_ref: "EMP-1042" });
+    const res = await demo.call("POST", "/v1/requests", { ...SEED_SUBMISSION, submitter_ref: "EMP-1042" });
     expect(res.status).toBe(400);
     expect(JSON.stringify(res.body.error)).toContain("submitter_ref");
   });
 
   it("answers 400 invalid_json for a broken body and 415 for a non-JSON one", async () => {
-    const broken = await call("POST", "/v1/requests", '{"submitterRef": ');
+    const broken = await demo.call("POST", "/v1/requests", '{"submitterRef": ');
     expect(broken.status).toBe(400);
     expect(broken.body.error.code).toBe("invalid_json");
-    const form = await call("POST", "/v1/requests", "submitterRef=EMP-1042", { "Content-Type": "text/plain" });
+    const form = await demo.call("POST", "/v1/requests", "submitterRef=EMP-1042", { "Content-Type": "text/plain" });
     expect(form.status).toBe(415);
     expect(form.body.error.code).toBe("unsupported_media_type");
   });
 
   it("refuses NUL characters and runaway nesting with 400 naming the field, and writes nothing", async () => {
-    const before = await app.deps.db.$count(requests);
-    const nul = await call("POST", "/v1/requests", { ...SEED_SUBMISSION, title: "a\u0000b" });
+    const before = await demo.app.deps.db.$count(requests);
+    const nul = await demo.call("POST", "/v1/requests", { ...SEED_SUBMISSION, title: "a\u0000b" });
     expect(nul.status).toBe(400);
     expect(nul.body.error).toMatchObject({ code: "invalid_request", issues: [{ field: "title" }] });
-    const nulInMetadata = await call("POST", "/v1/requests", { ...SEED_SUBMISSION, metadata: { note: ["ok", "x\u0000"] } });
+    const nulInMetadata = await demo.call("POST", "/v1/requests", { ...SEED_SUBMISSION, metadata: { note: ["ok", "x\u0000"] } });
     expect(nulInMetadata.body.error.issues[0].field).toBe("metadata.note.1");
     const deep = `{"submitterRef":"EMP-1042","requestType":"purchase_order","title":"x","metadata":${'{"a":'.repeat(5000)}1${"}".repeat(5000)}}`;
-    const nested = await call("POST", "/v1/requests", deep);
+    const nested = await demo.call("POST", "/v1/requests", deep);
     expect(nested.status).toBe(400);
     expect(nested.body.error.message).toContain("nested deeper");
-    expect(await app.deps.db.$count(requests)).toBe(before);
+    expect(await demo.app.deps.db.$count(requests)).toBe(before);
   });
 
   it("accepts application/json with a charset parameter", async () => {
-    const res = await call("POST", "/v1/requests", SEED_SUBMISSION, { "Content-Type": "application/json; charset=utf-8" });
+    const res = await demo.call("POST", "/v1/requests", SEED_SUBMISSION, { "Content-Type": "application/json; charset=utf-8" });
     expect(res.status).toBe(201);
   });
 
   it("answers 404 not_found in the error shape for an unknown path", async () => {
-    const res = await call("GET", "/v1/nothing-here");
+    const res = await demo.call("GET", "/v1/nothing-here");
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe("not_found");
   });
@@ -104,8 +94,8 @@ describe("POST /v1/requests", () => {
 
 describe("GET /v1/requests/{requestId}", () => {
   it("returns the request in the seed document's shape", async () => {
-    const created = await call("POST", "/v1/requests", SEED_SUBMISSION);
-    const res = await call("GET", `/v1/requests/${created.body.requestId}`);
+    const created = await demo.call("POST", "/v1/requests", SEED_SUBMISSION);
+    const res = await demo.call("GET", `/v1/requests/${created.body.requestId}`);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       requestId: created.body.requestId,
@@ -123,7 +113,7 @@ describe("GET /v1/requests/{requestId}", () => {
   });
 
   it("answers 404 for an id that does not exist", async () => {
-    const res = await call("GET", "/v1/requests/req_nope");
+    const res = await demo.call("GET", "/v1/requests/req_nope");
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe("not_found");
   });
@@ -131,8 +121,8 @@ describe("GET /v1/requests/{requestId}", () => {
 
 describe("POST /v1/requests/test (dry-run)", () => {
   it("resolves the matrix and approvers without creating anything", async () => {
-    const before = await app.deps.db.$count((await import("@approvalmatrix/db")).requests);
-    const res = await call("POST", "/v1/requests/test", SEED_SUBMISSION);
+    const before = await demo.app.deps.db.$count((await import("@approvalmatrix/db")).requests);
+    const res = await demo.call("POST", "/v1/requests/test", SEED_SUBMISSION);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       requestId: null,
@@ -143,12 +133,12 @@ describe("POST /v1/requests/test (dry-run)", () => {
     });
     expect(res.body.stages[0].approvers).toEqual([{ ref: "EMP-2001", name: "Jane Smith" }]);
     expect(res.body.stages[1].approvers).toEqual([{ ref: "EMP-3001", name: "Bob Lee" }]);
-    const after = await app.deps.db.$count((await import("@approvalmatrix/db")).requests);
+    const after = await demo.app.deps.db.$count((await import("@approvalmatrix/db")).requests);
     expect(after).toBe(before);
   });
 
   it("reports the same errors as create", async () => {
-    const res = await call("POST", "/v1/requests/test", { ...SEED_SUBMISSION, submitterRef: "nobody" });
+    const res = await demo.call("POST", "/v1/requests/test", { ...SEED_SUBMISSION, submitterRef: "nobody" });
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe("unknown_submitter");
   });
@@ -156,10 +146,10 @@ describe("POST /v1/requests/test (dry-run)", () => {
 
 describe("rate limiting", () => {
   it("answers 429 with Retry-After once a key's per-minute limit is spent", async () => {
-    const key = await app
-      .operator(app.demoTenantId)
+    const key = await demo.app
+      .operator(demo.app.demoTenantId)
       .admin.apiKeys.create({ name: "tight", scopes: ["requests:read"], rateLimitPerMinute: 3 });
-    const limited = api(app, key.key);
+    const limited = api(demo.app, key.key);
     const statuses: number[] = [];
     let last: Awaited<ReturnType<typeof limited>> | undefined;
     for (let i = 0; i < 4; i++) {

@@ -1,6 +1,7 @@
 import type { StageRule } from "@approvalmatrix/core/approvers";
 import { Form, Link, type ShouldRevalidateFunction, useFetcher, useLocation, useNavigation } from "@remix-run/react";
 import { useEffect, useMemo, useState } from "react";
+import type { MatrixDetail, MatrixPreview } from "../lib/api-types";
 import { type FieldSpec, type FormFailureView, humanizeIssue, useFormErrors } from "./form-errors";
 import { LeaveGuard, RestoredNotice, useStateDraft } from "./unsaved";
 import { Alert, Field } from "./ui";
@@ -86,15 +87,8 @@ export function parseConditions(text: string) {
     });
 }
 
-type Preview =
-  | {
-      routed: true;
-      matrixName: string;
-      isThisMatrix: boolean;
-      stages: { position: number; name: string; rule: string; quorum: number | null; approvers: { ref: string; name: string }[] }[];
-    }
-  | { routed: false; code: string; message: string }
-  | { ok: false; formError: string; fieldErrors?: Record<string, string>; signedOut?: boolean; incomplete?: boolean };
+/** The preview's answer, or the preview route's refusal (bad draft, expired session). */
+type Preview = MatrixPreview | { ok: false; formError: string; fieldErrors?: Record<string, string>; signedOut?: boolean };
 
 /** The form's fields, in page order: labels for messages, and the order focus and the summary follow. */
 function matrixFields(stages: StageDraft[]): Record<string, FieldSpec> {
@@ -527,26 +521,7 @@ function PreviewGaps({ failure, stages }: { failure: FormFailureView; stages: St
   );
 }
 
-type MatrixView = {
-  name: string;
-  requestType: string;
-  minAmount: number | null;
-  maxAmount: number | null;
-  currency: string | null;
-  priority: number;
-  conditions: (
-    { field: string; op: "equals"; value: string | number | boolean } | { field: string; op: "in"; values: (string | number | boolean)[] }
-  )[];
-  stages: {
-    name: string;
-    rule: StageRule;
-    quorum: number | null;
-    approvers: { type: string; department?: string };
-    approverRefs: { ref: string }[];
-  }[];
-};
-
-export function matrixToDraft(m: MatrixView): MatrixDraft {
+export function matrixToDraft(m: MatrixDetail): MatrixDraft {
   return {
     name: m.name,
     requestType: m.requestType,
@@ -559,9 +534,9 @@ export function matrixToDraft(m: MatrixView): MatrixDraft {
       name: s.name,
       rule: s.rule,
       quorum: s.quorum === null ? "" : String(s.quorum),
-      approverType: s.approvers.type as StageDraft["approverType"],
+      approverType: s.approvers.type,
       memberRefs: s.approverRefs.map((r) => r.ref).join(", "),
-      department: s.approvers.department ?? "",
+      department: s.approvers.type === "department" ? s.approvers.department : "",
     })),
   };
 }

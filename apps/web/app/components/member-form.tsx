@@ -1,7 +1,8 @@
 import { Form, Link, useNavigation } from "@remix-run/react";
+import type { MemberDetail } from "../lib/api-types";
 import { type FieldSpec, type FormFailureView, useFormErrors } from "./form-errors";
 import { LeaveGuard, RestoredNotice, useFormDraft } from "./unsaved";
-import { Field } from "./ui";
+import { Field, SubmitButton } from "./ui";
 
 const MEMBER_FIELDS: Record<string, FieldSpec> = {
   name: { label: "Name", required: "Enter the member's name." },
@@ -12,14 +13,8 @@ const MEMBER_FIELDS: Record<string, FieldSpec> = {
   userId: { label: "Linked sign-in user" },
 };
 
-export interface MemberFormValues {
-  name: string;
-  externalRef: string;
-  email: string | null;
-  department: string | null;
-  managerRef: string | null;
-  userId: string | null;
-}
+/** The member fields the form edits, as `admin.members.get` returns them. */
+export type MemberFormValues = Pick<MemberDetail, "name" | "externalRef" | "email" | "department" | "managerRef" | "userId">;
 
 export function MemberForm({
   values,
@@ -107,9 +102,9 @@ export function MemberForm({
         <Link className="btn" to="/members">
           Cancel
         </Link>
-        <button className="btn btn-primary" type="submit" name="intent" value="save" disabled={busy}>
-          {busy ? "Saving…" : submitLabel}
-        </button>
+        <SubmitButton busy={busy} busyLabel="Saving…" name="intent" value="save">
+          {submitLabel}
+        </SubmitButton>
       </div>
     </Form>
   );

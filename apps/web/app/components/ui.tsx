@@ -1,6 +1,15 @@
 import { Form, Link } from "@remix-run/react";
-import { type ReactElement, type ReactNode, cloneElement, isValidElement, useRef, useState } from "react";
-import { errorId, fieldId } from "./form-errors";
+import {
+  type ButtonHTMLAttributes,
+  type CSSProperties,
+  type ReactElement,
+  type ReactNode,
+  cloneElement,
+  isValidElement,
+  useRef,
+  useState,
+} from "react";
+import { errorId, fieldId, useFocusOnResult } from "./form-errors";
 
 export function PageHead({
   title,
@@ -162,6 +171,63 @@ export function Alert({ kind, title, children }: { kind: "error" | "ok" | "warn"
   );
 }
 
+/**
+ * The confirmation after a submit (saved, created, decided). It takes focus when it appears or its
+ * text changes, so focus does not drop to the top of the page after the form posts.
+ */
+export function ResultMessage({ message, gap = 16 }: { message: string; gap?: number }) {
+  const ref = useFocusOnResult(message);
+  return (
+    <div style={{ marginBottom: gap }} tabIndex={-1} ref={ref}>
+      <Alert kind="ok">{message}</Alert>
+    </div>
+  );
+}
+
+/** A list column's heading: hidden on small screens, or read to screen readers only (the actions column). */
+export type Column = string | { label: string; hideSm?: boolean; srOnly?: boolean };
+
+export const ACTIONS_COLUMN: Column = { label: "Actions", srOnly: true };
+
+/**
+ * A list as a table in a scrollable region that keyboard users can reach and screen readers name
+ * (`label`); the rows are the children.
+ */
+export function DataTable({
+  label,
+  columns,
+  card = false,
+  style,
+  children,
+}: {
+  label: string;
+  columns: Column[];
+  /** The table is the card itself rather than sitting in one. */
+  card?: boolean;
+  style?: CSSProperties;
+  children: ReactNode;
+}) {
+  return (
+    <div className={card ? "card table-wrap" : "table-wrap"} tabIndex={0} role="region" aria-label={label} style={style}>
+      <table>
+        <thead>
+          <tr>
+            {columns.map((c) => {
+              const { label: heading, hideSm = false, srOnly = false } = typeof c === "string" ? { label: c } : c;
+              return (
+                <th key={heading} className={hideSm ? "hide-sm" : undefined}>
+                  {srOnly ? <span className="sr-only">{heading}</span> : heading}
+                </th>
+              );
+            })}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
 const STATUS_BADGE: Record<string, string> = {
   active: "badge-ok",
   approved: "badge-ok",
@@ -226,6 +292,62 @@ export function ConfirmAction({
           </div>
         </Form>
       </dialog>
+    </>
+  );
+}
+
+/**
+ * A page header's on/off switch for something that routes (a matrix, a member): switching it off
+ * asks first; switching it back on is harmless and posts at once. Both post `intent` with the id.
+ */
+export function ActiveToggle({
+  active,
+  id,
+  onIntent,
+  deactivate,
+}: {
+  active: boolean;
+  id: string;
+  /** The intent (and, capitalised, the label) of switching back on: "activate" or "reactivate". */
+  onIntent: "activate" | "reactivate";
+  deactivate: { title: string; body: ReactNode; confirmLabel: string };
+}) {
+  if (active) return <ConfirmAction label="Deactivate" intent="deactivate" fields={{ id }} {...deactivate} />;
+  return (
+    <Form method="post">
+      <button className="btn" name="intent" value={onIntent}>
+        {onIntent === "activate" ? "Activate" : "Reactivate"}
+      </button>
+    </Form>
+  );
+}
+
+/** A form's primary button: while the form posts it is disabled and says what is happening. */
+export function SubmitButton({
+  busy,
+  busyLabel,
+  children,
+  ...button
+}: { busy: boolean; busyLabel: string; children: ReactNode } & ButtonHTMLAttributes<HTMLButtonElement>) {
+  return (
+    <button className="btn btn-primary" type="submit" {...button} disabled={busy}>
+      {busy ? busyLabel : children}
+    </button>
+  );
+}
+
+/** A list filter's buttons: apply, and (once something is filtered) back to the whole list. */
+export function FilterActions({ filtered, clearTo }: { filtered: boolean; clearTo: string }) {
+  return (
+    <>
+      <button className="btn" type="submit">
+        Filter
+      </button>
+      {filtered ? (
+        <Link className="btn btn-link" to={clearTo}>
+          Clear
+        </Link>
+      ) : null}
     </>
   );
 }

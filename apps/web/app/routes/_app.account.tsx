@@ -1,7 +1,7 @@
 import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction, data, redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
-import { type FieldSpec, useFocusOnResult, useFormErrors } from "../components/form-errors";
-import { Alert, Field, PageHead } from "../components/ui";
+import { type FieldSpec, useFormErrors } from "../components/form-errors";
+import { Alert, Field, PageHead, ResultMessage } from "../components/ui";
 
 const PASSWORD_FIELDS: Record<string, FieldSpec> = {
   currentPassword: { label: "Current password", required: "Enter your current password." },
@@ -38,7 +38,6 @@ export default function Account() {
   const result = useActionData<typeof action>();
   const failure = result && !result.ok ? result : null;
   const form = useFormErrors(failure, PASSWORD_FIELDS);
-  const doneRef = useFocusOnResult(result?.ok);
   return (
     <>
       <PageHead title="Account" description={`${name} · ${email} · ${role}`} />
@@ -52,11 +51,7 @@ export default function Account() {
               <Alert kind="info">You signed in with a one-time password. Choose your own password to continue.</Alert>
             </div>
           ) : null}
-          {result?.ok ? (
-            <div style={{ marginBottom: 14 }} tabIndex={-1} ref={doneRef}>
-              <Alert kind="ok">Password changed. You were signed out everywhere else.</Alert>
-            </div>
-          ) : null}
+          {result?.ok ? <ResultMessage message="Password changed. You were signed out everywhere else." gap={14} /> : null}
           {form.summary ? <div style={{ marginBottom: 14 }}>{form.summary}</div> : null}
           <Form method="post" noValidate ref={form.formRef} onChange={form.onChange} key={result?.ok ? "done" : "form"}>
             <Field

@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
-import { CursorPager, EmptyState, Field, PageHead, formatDate } from "../components/ui";
+import { Form, useLoaderData, useSearchParams } from "@remix-run/react";
+import { CursorPager, EmptyState, Field, PageHead, formatDate, DataTable, FilterActions } from "../components/ui";
 import { load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 
@@ -102,53 +102,33 @@ export default function Audit() {
             error={fieldErrors.from}
           />
           <Field label="To" name="to" type="date" defaultValue={fieldErrors.to ? "" : (params.get("to") ?? "")} error={fieldErrors.to} />
-          <button className="btn" type="submit">
-            Filter
-          </button>
-          {filtered ? (
-            <Link className="btn btn-link" to="/audit">
-              Clear
-            </Link>
-          ) : null}
+          <FilterActions filtered={filtered} clearTo="/audit" />
         </Form>
         {entries.length === 0 ? (
           <EmptyState icon="log" title={filtered ? "No entries match" : "Nothing recorded yet"} />
         ) : (
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Audit entries">
-            <table>
-              <thead>
-                <tr>
-                  <th>When</th>
-                  <th>Who</th>
-                  <th>Action</th>
-                  <th>Target</th>
-                  <th className="hide-sm">Details</th>
-                </tr>
-              </thead>
-              <tbody>
-                {entries.map((e) => (
-                  <tr key={e.id}>
-                    <td className="small nowrap">{formatDate(e.createdAt)}</td>
-                    <td>
-                      {e.actorName ?? (e.actorType === "operator" ? "Setup" : e.actorType === "api_key" ? "API key" : e.actorType)}
-                      <div className="faint small">
-                        <code>{e.actorId}</code>
-                      </div>
-                    </td>
-                    <td>
-                      <code>{e.action}</code>
-                    </td>
-                    <td>
-                      <code className="small id">{e.targetId}</code>
-                    </td>
-                    <td className="hide-sm small muted audit-details">
-                      <Details data={e.data} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Audit entries" columns={["When", "Who", "Action", "Target", { label: "Details", hideSm: true }]}>
+            {entries.map((e) => (
+              <tr key={e.id}>
+                <td className="small nowrap">{formatDate(e.createdAt)}</td>
+                <td>
+                  {e.actorName ?? (e.actorType === "operator" ? "Setup" : e.actorType === "api_key" ? "API key" : e.actorType)}
+                  <div className="faint small">
+                    <code>{e.actorId}</code>
+                  </div>
+                </td>
+                <td>
+                  <code>{e.action}</code>
+                </td>
+                <td>
+                  <code className="small id">{e.targetId}</code>
+                </td>
+                <td className="hide-sm small muted audit-details">
+                  <Details data={e.data} />
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
         <CursorPager basePath="/audit" params={params} nextCursor={nextCursor} />
       </div>

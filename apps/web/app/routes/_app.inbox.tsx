@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData, useRouteLoaderData } from "@remix-run/react";
-import { Alert, EmptyState, PageHead, StatusBadge, formatAmount, formatDate } from "../components/ui";
+import { Alert, EmptyState, PageHead, StatusBadge, formatAmount, formatDate, DataTable, ACTIONS_COLUMN } from "../components/ui";
 import { requireUser } from "../lib/session.server";
 import type { loader as appLoader } from "./_app";
 
@@ -35,47 +35,41 @@ export default function Inbox() {
               Nothing waits on you right now.
             </EmptyState>
           ) : (
-            <div className="table-wrap" tabIndex={0} role="region" aria-label="Waiting on you">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Request</th>
-                    <th className="hide-sm">Submitter</th>
-                    <th>Amount</th>
-                    <th>Stage</th>
-                    <th className="hide-sm">Submitted</th>
-                    <th>
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {requests.map((r) => (
-                    <tr key={r.requestId}>
-                      <td>
-                        <Link to={`/requests/${r.requestId}`}>
-                          <strong>{r.title}</strong>
-                        </Link>
-                        <div className="faint small">
-                          <code>{r.requestType}</code> · <StatusBadge status={r.status} />
-                        </div>
-                      </td>
-                      <td className="hide-sm">{r.submitterName}</td>
-                      <td>{formatAmount(r.amount, r.currency)}</td>
-                      <td className="small">
-                        {r.currentStage} of {r.totalStages}
-                      </td>
-                      <td className="hide-sm small">{formatDate(r.createdAt)}</td>
-                      <td className="actions">
-                        <Link className="btn btn-sm btn-primary" to={`/requests/${r.requestId}`}>
-                          Review
-                        </Link>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              label="Waiting on you"
+              columns={[
+                "Request",
+                { label: "Submitter", hideSm: true },
+                "Amount",
+                "Stage",
+                { label: "Submitted", hideSm: true },
+                ACTIONS_COLUMN,
+              ]}
+            >
+              {requests.map((r) => (
+                <tr key={r.requestId}>
+                  <td>
+                    <Link to={`/requests/${r.requestId}`}>
+                      <strong>{r.title}</strong>
+                    </Link>
+                    <div className="faint small">
+                      <code>{r.requestType}</code> · <StatusBadge status={r.status} />
+                    </div>
+                  </td>
+                  <td className="hide-sm">{r.submitterName}</td>
+                  <td>{formatAmount(r.amount, r.currency)}</td>
+                  <td className="small">
+                    {r.currentStage} of {r.totalStages}
+                  </td>
+                  <td className="hide-sm small">{formatDate(r.createdAt)}</td>
+                  <td className="actions">
+                    <Link className="btn btn-sm btn-primary" to={`/requests/${r.requestId}`}>
+                      Review
+                    </Link>
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
           )}
         </div>
       )}

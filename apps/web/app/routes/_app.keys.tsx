@@ -5,7 +5,19 @@ import { useEffect, useRef } from "react";
 import { attempt, formFailure } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 import { type FieldSpec, errorId, useFormErrors } from "../components/form-errors";
-import { Alert, ConfirmAction, CopyButton, EmptyState, Field, PageHead, StatusBadge, formatDate } from "../components/ui";
+import {
+  Alert,
+  ConfirmAction,
+  CopyButton,
+  EmptyState,
+  Field,
+  PageHead,
+  StatusBadge,
+  formatDate,
+  DataTable,
+  ACTIONS_COLUMN,
+  SubmitButton,
+} from "../components/ui";
 
 export const meta: MetaFunction = () => [{ title: "API keys · ApprovalMatrix" }];
 
@@ -153,74 +165,62 @@ export default function ApiKeys() {
               Create a key for each system that submits requests; you can revoke any of them at any time.
             </EmptyState>
           ) : (
-            <div className="table-wrap" tabIndex={0} role="region" aria-label="API keys">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th className="hide-sm">Key</th>
-                    <th className="hide-sm">Scopes</th>
-                    <th className="hide-sm">Created by</th>
-                    <th className="hide-sm">Last used</th>
-                    <th className="hide-sm">Expires</th>
-                    <th>Status</th>
-                    <th>
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {keys.map((key) => (
-                    <tr key={key.id} data-key-id={key.id}>
-                      <td>
-                        <strong>{key.name}</strong>
-                        <div className="faint small">{key.rateLimitPerMinute}/min</div>
-                      </td>
-                      <td className="hide-sm">
-                        <code>{key.start}…</code>
-                      </td>
-                      <td className="hide-sm">
-                        {key.scopes.map((s) => (
-                          <span className="tag" key={s}>
-                            {s}
-                          </span>
-                        ))}
-                      </td>
-                      <td className="hide-sm small">{key.createdByName}</td>
-                      <td className="hide-sm small">
-                        {key.lastUsedAt ? formatDate(key.lastUsedAt) : <span className="faint">Never</span>}
-                      </td>
-                      <td className="hide-sm small">{key.expiresAt ? formatDate(key.expiresAt) : <span className="faint">Never</span>}</td>
-                      <td>
-                        <StatusBadge status={key.status} />
-                      </td>
-                      <td className="actions">
-                        {key.status === "active" ? (
-                          <div className="row" style={{ justifyContent: "flex-end", flexWrap: "nowrap" }}>
-                            <a
-                              className="btn btn-sm"
-                              href={`/keys?rotate=${key.id}#create`}
-                              title="Create a replacement, then revoke this one"
-                            >
-                              Rotate
-                            </a>
-                            <ConfirmAction
-                              small
-                              label="Revoke"
-                              title={`Revoke “${key.name}”?`}
-                              body={<>Every call made with {key.start}… will be refused with 401 immediately. This cannot be undone.</>}
-                              confirmLabel="Revoke key"
-                              intent="revoke"
-                              fields={{ id: key.id }}
-                            />
-                          </div>
-                        ) : null}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              label="API keys"
+              columns={[
+                "Name",
+                { label: "Key", hideSm: true },
+                { label: "Scopes", hideSm: true },
+                { label: "Created by", hideSm: true },
+                { label: "Last used", hideSm: true },
+                { label: "Expires", hideSm: true },
+                "Status",
+                ACTIONS_COLUMN,
+              ]}
+            >
+              {keys.map((key) => (
+                <tr key={key.id} data-key-id={key.id}>
+                  <td>
+                    <strong>{key.name}</strong>
+                    <div className="faint small">{key.rateLimitPerMinute}/min</div>
+                  </td>
+                  <td className="hide-sm">
+                    <code>{key.start}…</code>
+                  </td>
+                  <td className="hide-sm">
+                    {key.scopes.map((s) => (
+                      <span className="tag" key={s}>
+                        {s}
+                      </span>
+                    ))}
+                  </td>
+                  <td className="hide-sm small">{key.createdByName}</td>
+                  <td className="hide-sm small">{key.lastUsedAt ? formatDate(key.lastUsedAt) : <span className="faint">Never</span>}</td>
+                  <td className="hide-sm small">{key.expiresAt ? formatDate(key.expiresAt) : <span className="faint">Never</span>}</td>
+                  <td>
+                    <StatusBadge status={key.status} />
+                  </td>
+                  <td className="actions">
+                    {key.status === "active" ? (
+                      <div className="row" style={{ justifyContent: "flex-end", flexWrap: "nowrap" }}>
+                        <a className="btn btn-sm" href={`/keys?rotate=${key.id}#create`} title="Create a replacement, then revoke this one">
+                          Rotate
+                        </a>
+                        <ConfirmAction
+                          small
+                          label="Revoke"
+                          title={`Revoke “${key.name}”?`}
+                          body={<>Every call made with {key.start}… will be refused with 401 immediately. This cannot be undone.</>}
+                          confirmLabel="Revoke key"
+                          intent="revoke"
+                          fields={{ id: key.id }}
+                        />
+                      </div>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
           )}
         </div>
 
@@ -302,9 +302,9 @@ export default function ApiKeys() {
                 />
               </div>
               <div className="form-actions">
-                <button className="btn btn-primary" type="submit" name="intent" value="create" disabled={busy}>
-                  {busy ? "Creating…" : "Create key"}
-                </button>
+                <SubmitButton busy={busy} busyLabel="Creating…" name="intent" value="create">
+                  Create key
+                </SubmitButton>
               </div>
             </Form>
           </div>

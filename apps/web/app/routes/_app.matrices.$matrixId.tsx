@@ -1,8 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
+import { Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
 import { MatrixEditor, matrixToDraft } from "../components/matrix-editor";
-import { useFocusOnResult } from "../components/form-errors";
-import { Alert, ConfirmAction, PageHead, StatusBadge } from "../components/ui";
+import { ActiveToggle, PageHead, StatusBadge, ResultMessage } from "../components/ui";
 import { attempt, load } from "../lib/api-errors.server";
 import { saveMatrixAction } from "../lib/matrix-form.server";
 import { requireUser } from "../lib/session.server";
@@ -44,7 +43,6 @@ export default function EditMatrix() {
   const [params] = useSearchParams();
   const failure = result && !result.ok ? result : null;
   const message = result?.ok ? result.message : params.get("saved") ? "Matrix created." : null;
-  const messageRef = useFocusOnResult(message);
   return (
     <>
       <PageHead
@@ -56,29 +54,19 @@ export default function EditMatrix() {
           </>
         }
         actions={
-          matrix.active ? (
-            <ConfirmAction
-              label="Deactivate"
-              title={`Deactivate “${matrix.name}”?`}
-              body="New requests no longer route through it (another matching matrix takes them, or they are refused). Requests in flight keep their stages. You can activate it again at any time."
-              confirmLabel="Deactivate matrix"
-              intent="deactivate"
-              fields={{ id: matrix.id }}
-            />
-          ) : (
-            <Form method="post">
-              <button className="btn" name="intent" value="activate">
-                Activate
-              </button>
-            </Form>
-          )
+          <ActiveToggle
+            active={matrix.active}
+            id={matrix.id}
+            onIntent="activate"
+            deactivate={{
+              title: `Deactivate “${matrix.name}”?`,
+              body: "New requests no longer route through it (another matching matrix takes them, or they are refused). Requests in flight keep their stages. You can activate it again at any time.",
+              confirmLabel: "Deactivate matrix",
+            }}
+          />
         }
       />
-      {message ? (
-        <div style={{ marginBottom: 16 }} tabIndex={-1} ref={messageRef}>
-          <Alert kind="ok">{message}</Alert>
-        </div>
-      ) : null}
+      {message ? <ResultMessage message={message} /> : null}
       <MatrixEditor
         key={JSON.stringify(matrix)}
         initial={matrixToDraft(matrix)}

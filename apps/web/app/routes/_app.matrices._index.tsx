@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
-import { EmptyState, PageHead, StatusBadge, formatAmount } from "../components/ui";
+import { EmptyState, PageHead, StatusBadge, formatAmount, DataTable, ACTIONS_COLUMN } from "../components/ui";
 import { attempt } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 
@@ -55,61 +55,55 @@ export default function Matrices() {
             Requests are refused with no_matching_matrix until a matrix covers them.
           </EmptyState>
         ) : (
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Matrices">
-            <table>
-              <thead>
-                <tr>
-                  <th>Matrix</th>
-                  <th className="hide-sm">Request type</th>
-                  <th className="hide-sm">Amount</th>
-                  <th className="hide-sm">Stages</th>
-                  <th className="hide-sm">Priority</th>
-                  <th>Status</th>
-                  <th>
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {matrices.map((m) => (
-                  <tr key={m.id}>
-                    <td>
-                      <Link to={`/matrices/${m.id}`}>
-                        <strong>{m.name}</strong>
-                      </Link>
-                      {m.conditions.length ? (
-                        <div className="faint small">
-                          {m.conditions
-                            .map((c) => (c.op === "in" ? `${c.field} in ${c.values.join(", ")}` : `${c.field} = ${String(c.value)}`))
-                            .join(" · ")}
-                        </div>
-                      ) : null}
-                    </td>
-                    <td className="hide-sm">
-                      <code>{m.requestType}</code>
-                    </td>
-                    <td className="hide-sm">{band(m.minAmount, m.maxAmount, m.currency)}</td>
-                    <td className="hide-sm small">{m.stages.map((s) => s.name).join(" → ")}</td>
-                    <td className="hide-sm">{m.priority}</td>
-                    <td>
-                      <StatusBadge status={m.active ? "active" : "inactive"} />
-                    </td>
-                    <td className="actions">
-                      <Form method="post" className="row" style={{ justifyContent: "flex-end", flexWrap: "nowrap" }}>
-                        <input type="hidden" name="id" value={m.id} />
-                        <Link className="btn btn-sm hide-sm" to={`/matrices/${m.id}`}>
-                          Edit
-                        </Link>
-                        <button className="btn btn-sm" name="intent" value={m.active ? "deactivate" : "activate"}>
-                          {m.active ? "Deactivate" : "Activate"}
-                        </button>
-                      </Form>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Matrices"
+            columns={[
+              "Matrix",
+              { label: "Request type", hideSm: true },
+              { label: "Amount", hideSm: true },
+              { label: "Stages", hideSm: true },
+              { label: "Priority", hideSm: true },
+              "Status",
+              ACTIONS_COLUMN,
+            ]}
+          >
+            {matrices.map((m) => (
+              <tr key={m.id}>
+                <td>
+                  <Link to={`/matrices/${m.id}`}>
+                    <strong>{m.name}</strong>
+                  </Link>
+                  {m.conditions.length ? (
+                    <div className="faint small">
+                      {m.conditions
+                        .map((c) => (c.op === "in" ? `${c.field} in ${c.values.join(", ")}` : `${c.field} = ${String(c.value)}`))
+                        .join(" · ")}
+                    </div>
+                  ) : null}
+                </td>
+                <td className="hide-sm">
+                  <code>{m.requestType}</code>
+                </td>
+                <td className="hide-sm">{band(m.minAmount, m.maxAmount, m.currency)}</td>
+                <td className="hide-sm small">{m.stages.map((s) => s.name).join(" → ")}</td>
+                <td className="hide-sm">{m.priority}</td>
+                <td>
+                  <StatusBadge status={m.active ? "active" : "inactive"} />
+                </td>
+                <td className="actions">
+                  <Form method="post" className="row" style={{ justifyContent: "flex-end", flexWrap: "nowrap" }}>
+                    <input type="hidden" name="id" value={m.id} />
+                    <Link className="btn btn-sm hide-sm" to={`/matrices/${m.id}`}>
+                      Edit
+                    </Link>
+                    <button className="btn btn-sm" name="intent" value={m.active ? "deactivate" : "activate"}>
+                      {m.active ? "Deactivate" : "Activate"}
+                    </button>
+                  </Form>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </div>
     </>

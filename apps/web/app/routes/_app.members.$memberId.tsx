@@ -1,8 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
+import { Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
 import { MemberForm, readMemberForm } from "../components/member-form";
-import { useFocusOnResult } from "../components/form-errors";
-import { Alert, ConfirmAction, PageHead, StatusBadge } from "../components/ui";
+import { ActiveToggle, PageHead, StatusBadge, ResultMessage } from "../components/ui";
 import { attempt, formFailure, load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 
@@ -40,7 +39,6 @@ export default function EditMember() {
   const [params] = useSearchParams();
   const failure = result && !result.ok ? result : null;
   const message = result?.ok ? result.message : params.get("created") ? "Member added." : null;
-  const messageRef = useFocusOnResult(message);
   return (
     <>
       <PageHead
@@ -52,29 +50,19 @@ export default function EditMember() {
           </>
         }
         actions={
-          member.active ? (
-            <ConfirmAction
-              label="Deactivate"
-              title={`Deactivate ${member.name}?`}
-              body="They can no longer submit requests and are skipped as an approver of new requests. Requests in flight are unchanged."
-              confirmLabel="Deactivate"
-              intent="deactivate"
-              fields={{ id: member.id }}
-            />
-          ) : (
-            <Form method="post">
-              <button className="btn" name="intent" value="reactivate">
-                Reactivate
-              </button>
-            </Form>
-          )
+          <ActiveToggle
+            active={member.active}
+            id={member.id}
+            onIntent="reactivate"
+            deactivate={{
+              title: `Deactivate ${member.name}?`,
+              body: "They can no longer submit requests and are skipped as an approver of new requests. Requests in flight are unchanged.",
+              confirmLabel: "Deactivate",
+            }}
+          />
         }
       />
-      {message ? (
-        <div style={{ marginBottom: 16 }} tabIndex={-1} ref={messageRef}>
-          <Alert kind="ok">{message}</Alert>
-        </div>
-      ) : null}
+      {message ? <ResultMessage message={message} /> : null}
       <div className="card" style={{ maxWidth: 760 }}>
         <div className="card-body">
           <MemberForm

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData, useNavigation, useSearchParams, useSubmit } from "@remix-run/react";
 import { useRef } from "react";
-import { Email, EmptyState, PageHead, StatusBadge } from "../components/ui";
+import { Email, EmptyState, PageHead, StatusBadge, DataTable } from "../components/ui";
 import { attempt, load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 
@@ -110,61 +110,56 @@ export default function Members() {
             </EmptyState>
           )
         ) : (
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Members" style={{ opacity: searching ? 0.6 : 1 }}>
-            <table>
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>externalRef</th>
-                  <th className="hide-sm">Department</th>
-                  <th className="hide-sm">Manager</th>
-                  <th className="hide-sm">Sign-in</th>
-                  <th>Status</th>
-                  <th className="hide-sm">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {members.map((m) => (
-                  <tr key={m.id}>
-                    <td>
-                      <Link to={`/members/${m.id}`}>
-                        <strong>{m.name}</strong>
-                      </Link>
-                      {m.email ? (
-                        <div className="faint small wrap-anywhere">
-                          <Email address={m.email} />
-                        </div>
-                      ) : null}
-                    </td>
-                    <td>
-                      <code>{m.externalRef}</code>
-                    </td>
-                    <td className="hide-sm">{m.department ?? <span className="faint">—</span>}</td>
-                    <td className="hide-sm">
-                      {m.managerName ? (
-                        <>
-                          {m.managerName} <span className="faint small">{m.managerRef}</span>
-                        </>
-                      ) : (
-                        <span className="faint">—</span>
-                      )}
-                    </td>
-                    <td className="hide-sm small">{m.userEmail ?? <span className="faint">—</span>}</td>
-                    <td>
-                      <StatusBadge status={m.active ? "active" : "inactive"} />
-                    </td>
-                    <td className="actions hide-sm">
-                      <Link className="btn btn-sm" to={`/members/${m.id}`}>
-                        Edit
-                      </Link>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Members"
+            columns={[
+              "Name",
+              "externalRef",
+              { label: "Department", hideSm: true },
+              { label: "Manager", hideSm: true },
+              { label: "Sign-in", hideSm: true },
+              "Status",
+              { label: "Actions", hideSm: true, srOnly: true },
+            ]}
+            style={{ opacity: searching ? 0.6 : 1 }}
+          >
+            {members.map((m) => (
+              <tr key={m.id}>
+                <td>
+                  <Link to={`/members/${m.id}`}>
+                    <strong>{m.name}</strong>
+                  </Link>
+                  {m.email ? (
+                    <div className="faint small wrap-anywhere">
+                      <Email address={m.email} />
+                    </div>
+                  ) : null}
+                </td>
+                <td>
+                  <code>{m.externalRef}</code>
+                </td>
+                <td className="hide-sm">{m.department ?? <span className="faint">—</span>}</td>
+                <td className="hide-sm">
+                  {m.managerName ? (
+                    <>
+                      {m.managerName} <span className="faint small">{m.managerRef}</span>
+                    </>
+                  ) : (
+                    <span className="faint">—</span>
+                  )}
+                </td>
+                <td className="hide-sm small">{m.userEmail ?? <span className="faint">—</span>}</td>
+                <td>
+                  <StatusBadge status={m.active ? "active" : "inactive"} />
+                </td>
+                <td className="actions hide-sm">
+                  <Link className="btn btn-sm" to={`/members/${m.id}`}>
+                    Edit
+                  </Link>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
         <div className="pager">
           <span>

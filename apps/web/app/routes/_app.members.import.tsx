@@ -1,8 +1,9 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link } from "@remix-run/react";
 import { Fragment, useState } from "react";
-import { Alert, PageHead } from "../components/ui";
+import { Alert, PageHead, DataTable } from "../components/ui";
 import { MEMBER_IMPORT_MAX_BYTES as MAX_IMPORT_BYTES } from "@approvalmatrix/core/members";
+import type { MemberImportResult } from "../lib/api-types";
 import { requireUser } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Import members · ApprovalMatrix" }];
@@ -12,14 +13,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return null;
 }
 
-type ImportResult =
-  | { ok: true; rows: number; created: number; updated: number }
-  | { ok: false; rows: number; errorCount: number; errors: { line: number; field: string; message: string }[] };
-
 type State =
   | { step: "idle" }
   | { step: "running"; phase: string; percent: number; fileName: string }
-  | { step: "done"; result: ImportResult; fileName: string }
+  | { step: "done"; result: MemberImportResult; fileName: string }
   | { step: "failed"; failure: Failure };
 
 /** Why an upload ended without a result, in words for the admin. */
@@ -94,7 +91,7 @@ export default function ImportMembers() {
           buffer = buffer.slice(newline + 1);
           if (!line) continue;
           const event = JSON.parse(line) as
-            { type: "progress"; phase: string; done: number; total: number } | { type: "result"; result: ImportResult } | null;
+            { type: "progress"; phase: string; done: number; total: number } | { type: "result"; result: MemberImportResult } | null;
           if (event?.type === "progress") {
             // Validation is the first tenth of the bar; writing the rest.
             const percent = event.phase === "validating" ? 8 : 10 + Math.round((90 * event.done) / Math.max(1, event.total));
@@ -184,34 +181,22 @@ export default function ImportMembers() {
                   {state.fileName}. Fix them and upload the file again.
                   {state.result.errorCount > state.result.errors.length ? ` The first ${state.result.errors.length} are listed.` : ""}
                 </Alert>
-                <div
-                  className="card table-wrap"
-                  tabIndex={0}
-                  role="region"
-                  aria-label="Problems found"
+                <DataTable
+                  label="Problems found"
+                  columns={["Line", "Column", "Problem"]}
+                  card
                   style={{ maxHeight: 360, overflowY: "auto" }}
                 >
-                  <table>
-                    <thead>
-                      <tr>
-                        <th>Line</th>
-                        <th>Column</th>
-                        <th>Problem</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {state.result.errors.map((e, i) => (
-                        <tr key={i}>
-                          <td>{e.line}</td>
-                          <td>
-                            <code>{e.field}</code>
-                          </td>
-                          <td>{e.message}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                  {state.result.errors.map((e, i) => (
+                    <tr key={i}>
+                      <td>{e.line}</td>
+                      <td>
+                        <code>{e.field}</code>
+                      </td>
+                      <td>{e.message}</td>
+                    </tr>
+                  ))}
+                </DataTable>
               </div>
             ) : null}
           </div>

@@ -1,9 +1,9 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Fragment, useRef } from "react";
-import { type FieldSpec, type FormFailureView, useFocusOnResult, useFormErrors } from "../components/form-errors";
+import { type FieldSpec, type FormFailureView, useFormErrors } from "../components/form-errors";
 import { LeaveGuard, RestoredNotice, useFormDraft } from "../components/unsaved";
-import { Alert, Field, PageHead, StatusBadge, formatAmount, formatDate } from "../components/ui";
+import { Field, PageHead, StatusBadge, formatAmount, formatDate, ResultMessage } from "../components/ui";
 import { attempt, formFailure, load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 
@@ -91,7 +91,6 @@ export default function RequestPage() {
   const result = useActionData<typeof action>();
   const failure = result && !result.ok ? result : null;
   const closed = r.status === "approved" || r.status === "rejected" || r.status === "cancelled";
-  const doneRef = useFocusOnResult(result?.ok);
 
   type Event = { key: string; kind: "ok" | "danger" | "accent" | ""; title: string; when: string | null; comment?: string | null };
   const events: Event[] = [
@@ -131,11 +130,7 @@ export default function RequestPage() {
           </>
         }
       />
-      {result?.ok ? (
-        <div style={{ marginBottom: 16 }} tabIndex={-1} ref={doneRef}>
-          <Alert kind="ok">Your decision ({result.decision}) was recorded.</Alert>
-        </div>
-      ) : null}
+      {result?.ok ? <ResultMessage message={`Your decision (${result.decision}) was recorded.`} /> : null}
       <div className="card" style={{ marginBottom: 16 }}>
         <div className="card-head">
           <h2>Progress</h2>

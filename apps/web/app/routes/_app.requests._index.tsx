@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
-import { CursorPager, EmptyState, PageHead, StatusBadge, formatAmount, formatDate } from "../components/ui";
+import { CursorPager, EmptyState, PageHead, StatusBadge, formatAmount, formatDate, DataTable, FilterActions } from "../components/ui";
 import { load } from "../lib/api-errors.server";
 import { isAdmin, requireUser } from "../lib/session.server";
 
@@ -60,14 +60,7 @@ export default function Requests() {
             <label htmlFor="submitter">Submitter</label>
             <input id="submitter" type="text" name="submitter" defaultValue={params.get("submitter") ?? ""} placeholder="EMP-1042" />
           </div>
-          <button className="btn" type="submit">
-            Filter
-          </button>
-          {filtered ? (
-            <Link className="btn btn-link" to="/requests">
-              Clear
-            </Link>
-          ) : null}
+          <FilterActions filtered={filtered} clearTo="/requests" />
         </Form>
         {requests.length === 0 ? (
           filtered ? (
@@ -78,47 +71,43 @@ export default function Requests() {
             </EmptyState>
           )
         ) : (
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Requests">
-            <table>
-              <thead>
-                <tr>
-                  <th>Request</th>
-                  <th className="hide-sm">Submitter</th>
-                  <th>Amount</th>
-                  <th className="hide-sm">Progress</th>
-                  <th>Status</th>
-                  <th className="hide-sm">Submitted</th>
-                </tr>
-              </thead>
-              <tbody>
-                {requests.map((r) => (
-                  <tr key={r.requestId}>
-                    <td>
-                      <Link to={`/requests/${r.requestId}`}>
-                        <strong>{r.title}</strong>
-                      </Link>
-                      <div className="faint small">
-                        <code>{r.requestType}</code> · {r.matrixName}
-                      </div>
-                    </td>
-                    <td className="hide-sm">
-                      {r.submitterName} <span className="faint small">{r.submitterRef}</span>
-                    </td>
-                    <td>{formatAmount(r.amount, r.currency)}</td>
-                    <td className="hide-sm small">
-                      {r.currentStage
-                        ? `Stage ${r.currentStage} of ${r.totalStages}`
-                        : `${r.totalStages} stage${r.totalStages === 1 ? "" : "s"}`}
-                    </td>
-                    <td>
-                      <StatusBadge status={r.status} />
-                    </td>
-                    <td className="hide-sm small">{formatDate(r.createdAt)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Requests"
+            columns={[
+              "Request",
+              { label: "Submitter", hideSm: true },
+              "Amount",
+              { label: "Progress", hideSm: true },
+              "Status",
+              { label: "Submitted", hideSm: true },
+            ]}
+          >
+            {requests.map((r) => (
+              <tr key={r.requestId}>
+                <td>
+                  <Link to={`/requests/${r.requestId}`}>
+                    <strong>{r.title}</strong>
+                  </Link>
+                  <div className="faint small">
+                    <code>{r.requestType}</code> · {r.matrixName}
+                  </div>
+                </td>
+                <td className="hide-sm">
+                  {r.submitterName} <span className="faint small">{r.submitterRef}</span>
+                </td>
+                <td>{formatAmount(r.amount, r.currency)}</td>
+                <td className="hide-sm small">
+                  {r.currentStage
+                    ? `Stage ${r.currentStage} of ${r.totalStages}`
+                    : `${r.totalStages} stage${r.totalStages === 1 ? "" : "s"}`}
+                </td>
+                <td>
+                  <StatusBadge status={r.status} />
+                </td>
+                <td className="hide-sm small">{formatDate(r.createdAt)}</td>
+              </tr>
+            ))}
+          </DataTable>
         )}
         <CursorPager basePath="/requests" params={params} nextCursor={nextCursor} />
       </div>

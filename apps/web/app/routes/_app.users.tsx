@@ -3,7 +3,7 @@ import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/re
 import { TENANT_ROLES, mayGrantRole } from "@approvalmatrix/core/roles";
 import { useEffect } from "react";
 import { type FieldSpec, useFocusOnResult, useFormErrors } from "../components/form-errors";
-import { CopyButton, Field, PageHead, formatDate } from "../components/ui";
+import { CopyButton, Field, PageHead, formatDate, DataTable, SubmitButton } from "../components/ui";
 
 const INVITE_FIELDS: Record<string, FieldSpec> = {
   name: { label: "Name", required: "Enter the person's name." },
@@ -78,33 +78,21 @@ export default function Users() {
         ) : null}
       </div>
       <div className="grid-main-side">
-        <div className="card table-wrap" tabIndex={0} role="region" aria-label="Users">
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Role</th>
-                <th className="hide-sm">Member</th>
-                <th className="hide-sm">Added</th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.map((u) => (
-                <tr key={u.id}>
-                  <td>
-                    <strong>{u.name}</strong>
-                    <div className="faint small">{u.email}</div>
-                  </td>
-                  <td>
-                    <span className="badge badge-brand">{u.role}</span>
-                  </td>
-                  <td className="hide-sm">{u.memberRef ? <code>{u.memberRef}</code> : <span className="faint">—</span>}</td>
-                  <td className="hide-sm small">{formatDate(u.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Users" columns={["Name", "Role", { label: "Member", hideSm: true }, { label: "Added", hideSm: true }]} card>
+          {users.map((u) => (
+            <tr key={u.id}>
+              <td>
+                <strong>{u.name}</strong>
+                <div className="faint small">{u.email}</div>
+              </td>
+              <td>
+                <span className="badge badge-brand">{u.role}</span>
+              </td>
+              <td className="hide-sm">{u.memberRef ? <code>{u.memberRef}</code> : <span className="faint">—</span>}</td>
+              <td className="hide-sm small">{formatDate(u.createdAt)}</td>
+            </tr>
+          ))}
+        </DataTable>
         <div className="card">
           <div className="card-head">
             <h2>Invite a user</h2>
@@ -128,9 +116,9 @@ export default function Users() {
                 hint="Approvers decide as this member, e.g. EMP-2001."
               />
               <div className="form-actions">
-                <button className="btn btn-primary" type="submit" disabled={busy}>
-                  {busy ? "Inviting…" : "Invite"}
-                </button>
+                <SubmitButton busy={busy} busyLabel="Inviting…">
+                  Invite
+                </SubmitButton>
               </div>
             </Form>
           </div>

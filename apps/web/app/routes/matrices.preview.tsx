@@ -1,5 +1,6 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { attempt, formFailure } from "../lib/api-errors.server";
+import type { MatrixInput } from "../lib/api-types";
 import { requireUser } from "../lib/session.server";
 
 /** The editor's live preview: plans a sample request against the unsaved draft. */
@@ -24,7 +25,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const result = await attempt(() =>
     api.admin.matrices.preview({
       id: id || null,
-      matrix: matrix as Parameters<typeof api.admin.matrices.preview>[0]["matrix"],
+      matrix: matrix as MatrixInput,
       sample: {
         submitterRef: String(form.get("submitterRef") ?? "").trim() || "?",
         amount: amount ? Number(amount) : null,

@@ -1,12 +1,18 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { MEMBER_IMPORT_MAX_BYTES as MAX_IMPORT_BYTES } from "@approvalmatrix/core/members";
+import type { MemberImportResult } from "../lib/api-types";
 import { requireUser } from "../lib/session.server";
 
 const NDJSON_HEADERS = { "Content-Type": "application/x-ndjson; charset=utf-8", "Cache-Control": "no-store" };
 
 /** 413 with one result line, as a finished import ends with: a client reads it the same way. */
 function tooLarge(): Response {
-  const result = { ok: false, rows: 0, errorCount: 1, errors: [{ line: 1, field: "(file)", message: "The file is larger than 50 MB." }] };
+  const result = {
+    ok: false,
+    rows: 0,
+    errorCount: 1,
+    errors: [{ line: 1, field: "(file)", message: "The file is larger than 50 MB." }],
+  } satisfies MemberImportResult;
   return new Response(`${JSON.stringify({ type: "result", result })}\n`, { status: 413, headers: NDJSON_HEADERS });
 }
 
@@ -61,7 +67,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
             rows: 0,
             errorCount: 1,
             errors: [{ line: 0, field: "(file)", message: "The import failed unexpectedly; nothing was imported." }],
-          },
+          } satisfies MemberImportResult,
         });
       }
       controller.close();

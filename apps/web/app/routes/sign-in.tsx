@@ -3,7 +3,7 @@ import { Form, useActionData, useNavigation, useSearchParams } from "@remix-run/
 import type { TenantChoice } from "@approvalmatrix/auth";
 import { type FormFailure, formFailure } from "../lib/api-errors.server";
 import { homeFor, safeRedirect } from "../lib/session.server";
-import { Alert, Field } from "../components/ui";
+import { Alert, Field, SubmitButton } from "../components/ui";
 
 /** The password opened accounts in several tenants: the form asks which one. */
 interface ChooseTenant extends FormFailure {
@@ -109,9 +109,9 @@ export default function SignIn() {
                 required
                 error={failure?.fieldErrors.password}
               />
-              <button className="btn btn-primary" type="submit" style={{ width: "100%", marginTop: 4 }} disabled={busy}>
-                {busy ? "Signing in…" : "Sign in"}
-              </button>
+              <SubmitButton busy={busy} busyLabel="Signing in…" style={{ width: "100%", marginTop: 4 }}>
+                Sign in
+              </SubmitButton>
             </Form>
           </div>
         </div>

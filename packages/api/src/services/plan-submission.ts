@@ -140,6 +140,20 @@ export async function planSubmission(db: Queryable, tenantId: string, input: Sub
   return { submitter, matrix, stages, amount, currency, metadata };
 }
 
+/**
+ * The plan's stages as a caller sees them (dry-run and the matrix preview): who may decide each
+ * one, by externalRef and name.
+ */
+export function describePlannedStages(plan: SubmissionPlan) {
+  return plan.stages.map((stage) => ({
+    position: stage.position,
+    name: stage.name,
+    rule: stage.rule,
+    quorum: stage.quorum,
+    approvers: stage.eligible.map((m) => ({ ref: m.externalRef, name: m.name })),
+  }));
+}
+
 /** Loads just the members the stages refer to: named ones, departments, the manager chain. */
 async function loadDirectory(
   db: Queryable,

@@ -1,5 +1,5 @@
 import { apiKeyProcedure } from "../../procedures";
-import { planSubmission } from "../../services/plan-submission";
+import { describePlannedStages, planSubmission } from "../../services/plan-submission";
 import { dryRunOutput, submitRequestInput } from "./schemas";
 
 export const dryRun = apiKeyProcedure("requests:write")
@@ -27,12 +27,7 @@ export const dryRun = apiKeyProcedure("requests:write")
       dryRun: true as const,
       createdAt: null,
       totalStages: plan.stages.length,
-      stages: plan.stages.map((stage) => ({
-        stage: stage.position,
-        name: stage.name,
-        rule: stage.rule,
-        quorum: stage.quorum,
-        approvers: stage.eligible.map((m) => ({ ref: m.externalRef, name: m.name })),
-      })),
+      // REST names a stage's position `stage`, as the created request's stages do.
+      stages: describePlannedStages(plan).map(({ position, ...stage }) => ({ stage: position, ...stage })),
     };
   });

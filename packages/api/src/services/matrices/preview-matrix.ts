@@ -1,7 +1,7 @@
 import { DomainError } from "@approvalmatrix/core";
 import type { Database } from "@approvalmatrix/db";
 import type { Actor } from "../../context";
-import { planSubmission } from "../plan-submission";
+import { describePlannedStages, planSubmission } from "../plan-submission";
 import { saveMatrix } from "./save-matrix";
 import type { MatrixDraft, MatrixPreview, PreviewSample } from "./types";
 
@@ -27,13 +27,7 @@ export async function previewMatrix(
           matrixId: plan.matrix.id,
           matrixName: plan.matrix.name,
           isThisMatrix: plan.matrix.id === id,
-          stages: plan.stages.map((s) => ({
-            position: s.position,
-            name: s.name,
-            rule: s.rule,
-            quorum: s.quorum,
-            approvers: s.eligible.map((m) => ({ ref: m.externalRef, name: m.name })),
-          })),
+          stages: describePlannedStages(plan),
         };
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;

@@ -23,6 +23,12 @@ async function memberIdByRef(db: Queryable, tenantId: string, ref: string, field
   return row.id;
 }
 
+/** How every member write ends, inside its transaction: the audit row (naming the externalRef), then the member as the API shows it. */
+async function auditedMember(tx: Queryable, actor: Actor, action: string, row: typeof members.$inferSelect): Promise<MemberView> {
+  await writeAudit(tx, actor, { action, targetType: "member", targetId: row.id, data: { externalRef: row.externalRef } });
+  return toMemberView(row);
+}
+
 const externalRefTaken = (ref: string) =>
   new DomainError("conflict", `A member with externalRef "${ref}" already exists.`, [{ field: "externalRef", message: "already in use" }]);
 
@@ -47,13 +53,7 @@ export function createMember(db: Database, actor: Actor, input: MemberFields): P
       .onConflictDoNothing()
       .returning();
     if (!row) throw externalRefTaken(input.externalRef);
-    await writeAudit(tx, actor, {
-      action: "member.created",
-      targetType: "member",
-      targetId: row.id,
-      data: { externalRef: row.externalRef },
-    });
-    return toMemberView(row);
+    return auditedMember(tx, actor, "member.created", row);
   });
 }
 
@@ -129,13 +129,7 @@ export function updateMember(
       .where(and(eq(members.tenantId, tenantId), eq(members.id, input.id)))
       .returning();
     if (!row) throw new DomainError("not_found", `No member ${input.id}.`);
-    await writeAudit(tx, actor, {
-      action: "member.updated",
-      targetType: "member",
-      targetId: row.id,
-      data: { externalRef: row.externalRef },
-    });
-    return toMemberView(row);
+    return auditedMember(tx, actor, "member.updated", row);
   });
 }
 
@@ -147,12 +141,6 @@ export function setMemberActive(db: Database, actor: Actor, id: string, active: 
       .where(and(eq(members.tenantId, actor.tenantId), eq(members.id, id)))
       .returning();
     if (!row) throw new DomainError("not_found", `No member ${id}.`);
-    await writeAudit(tx, actor, {
-      action: active ? "member.reactivated" : "member.deactivated",
-      targetType: "member",
-      targetId: row.id,
-      data: { externalRef: row.externalRef },
-    });
-    return toMemberView(row);
+    return auditedMember(tx, actor, active ? "member.reactivated" : "member.deactivated", row);
   });
 }
