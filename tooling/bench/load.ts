@@ -30,7 +30,7 @@ const step = (message: string) => console.log(`[${new Date().toISOString().slice
 const dbName = `apx_bench_${Date.now()}`;
 const databaseUrl = Object.assign(new URL(ADMIN_URL), { pathname: `/${dbName}` }).toString();
 const secret = randomBase62(48);
-const env = {
+const env: NodeJS.ProcessEnv = {
   ...process.env,
   DATABASE_URL: databaseUrl,
   API_KEY_HASH_SECRET: secret,
