@@ -14,10 +14,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: {
-          // Tool configs that no package's tsconfig includes (they run in Vite/drizzle-kit, not in a package).
-          allowDefaultProject: ["apps/web/*.config.ts", "packages/*/*.config.ts"],
-        },
+        projectService: true,
         tsconfigRootDir,
       },
     },
