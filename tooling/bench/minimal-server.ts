@@ -42,7 +42,9 @@ const memberColumns = sql`members.id, members.name, members.external_ref as "ext
 
 async function create(tenantId: string, keyId: string, body: Record<string, unknown>) {
   const [[submitter], matrices] = await Promise.all([
-    sql<(DirectoryMember & { default_currency: string })[]>`select ${memberColumns}, t.default_currency from members join tenants t on t.id = members.tenant_id where members.tenant_id = ${tenantId} and external_ref = ${String(body.submitterRef)} limit 1`,
+    sql<
+      (DirectoryMember & { default_currency: string })[]
+    >`select ${memberColumns}, t.default_currency from members join tenants t on t.id = members.tenant_id where members.tenant_id = ${tenantId} and external_ref = ${String(body.submitterRef)} limit 1`,
     sql`select id, name, request_type as "requestType", min_amount as "minAmount", max_amount as "maxAmount", currency, conditions, priority, active, created_at as "createdAt" from matrices where tenant_id = ${tenantId} and request_type = ${String(body.requestType)} and active = true`,
   ]);
   if (!submitter) return { status: 422, body: { error: "unknown_submitter" } };
@@ -61,10 +63,14 @@ async function create(tenantId: string, keyId: string, body: Record<string, unkn
   const byId = new Map<string, DirectoryMember>([[submitter.id, submitter]]);
   const named = stages.flatMap((s) => (s.approvers.type === "members" ? s.approvers.memberIds : []));
   if (named.length)
-    for (const m of await sql<DirectoryMember[]>`select ${memberColumns} from members where tenant_id = ${tenantId} and id in ${sql(named)}`)
+    for (const m of await sql<
+      DirectoryMember[]
+    >`select ${memberColumns} from members where tenant_id = ${tenantId} and id in ${sql(named)}`)
       byId.set(m.id, m);
   if (submitter.managerId) {
-    const [manager] = await sql<DirectoryMember[]>`select ${memberColumns} from members where tenant_id = ${tenantId} and id = ${submitter.managerId} limit 1`;
+    const [manager] = await sql<
+      DirectoryMember[]
+    >`select ${memberColumns} from members where tenant_id = ${tenantId} and id = ${submitter.managerId} limit 1`;
     if (manager) byId.set(manager.id, manager);
   }
   const directory = { byId: (id: string) => byId.get(id), inDepartment: () => [] };
@@ -112,7 +118,9 @@ async function create(tenantId: string, keyId: string, body: Record<string, unkn
 
 async function status(tenantId: string, requestId: string) {
   const [[request], stages, decisions] = await Promise.all([
-    sql<{ id: string; status: string; title: string; external_ref: string; current_stage: number | null; total_stages: number }[]>`select r.*, m.external_ref from requests r join members m on m.id = r.submitter_id where r.tenant_id = ${tenantId} and r.id = ${requestId} limit 1`,
+    sql<
+      { id: string; status: string; title: string; external_ref: string; current_stage: number | null; total_stages: number }[]
+    >`select r.*, m.external_ref from requests r join members m on m.id = r.submitter_id where r.tenant_id = ${tenantId} and r.id = ${requestId} limit 1`,
     sql`select s.*, coalesce((select json_agg(json_build_object('id', m.id, 'ref', m.external_ref, 'name', m.name)) from members m where m.tenant_id = s.tenant_id and m.id = any(s.approver_ids)), '[]'::json) as approvers
       from request_stages s where s.tenant_id = ${tenantId} and s.request_id = ${requestId} order by s.position`,
     sql`select d.stage, d.approver_id, m.name, m.external_ref, d.decision, d.comment, d.decided_at from decisions d join members m on m.id = d.approver_id where d.tenant_id = ${tenantId} and d.request_id = ${requestId} order by d.decided_at, d.id`,

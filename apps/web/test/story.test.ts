@@ -7,7 +7,7 @@ beforeAll(async () => {
   app = await startTestApp();
   call = api(app, app.demoKey);
 });
-afterAll(() => app?.close());
+afterAll(() => app.close());
 
 // The REST reference's own story, against the demo tenant: Alex Kim (EMP-1042) submits a PO, his
 // manager Jane Smith (EMP-2001) approves stage 1, Bob Lee (EMP-3001, Finance) approves stage 2.
