@@ -27,6 +27,23 @@ export default tseslint.config(
     },
   },
   {
+    // Remix answers a loader or action early by throwing a Response (`redirect(…)`, `data(…, { status })`,
+    // `new Response(…)`): that is its documented control flow, not a lost stack trace.
+    files: ["apps/web/app/**/*.ts", "apps/web/app/**/*.tsx"],
+    rules: {
+      "@typescript-eslint/only-throw-error": [
+        "error",
+        {
+          allow: [
+            { from: "lib", name: "Response" },
+            { from: "package", package: "@remix-run/server-runtime", name: "TypedResponse" },
+            { from: "package", package: "@remix-run/router", name: "DataWithResponseInit" },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Plain Node scripts (the test runner, configs): no types to check.
     files: ["**/*.js", "**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
