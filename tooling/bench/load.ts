@@ -35,6 +35,8 @@ const env: NodeJS.ProcessEnv = {
   DATABASE_URL: databaseUrl,
   API_KEY_HASH_SECRET: secret,
   NODE_ENV: "production",
+  // The bench drives the demo tenant; production on PostgreSQL seeds it only when asked.
+  SEED_DEMO: "true",
   DATABASE_POOL_SIZE: POOL,
   POOL,
 };

@@ -1,5 +1,5 @@
 import type { LinksFunction, MetaFunction } from "@remix-run/node";
-import { Links, Meta, Outlet, Scripts, ScrollRestoration, isRouteErrorResponse, useRouteError } from "@remix-run/react";
+import { Links, Meta, Outlet, Scripts, ScrollRestoration } from "@remix-run/react";
 import type { ReactNode } from "react";
 import { useNonce } from "./lib/nonce";
 import styles from "./styles.css?url";
@@ -34,29 +34,4 @@ export default function App() {
   return <Outlet />;
 }
 
-export function ErrorBoundary() {
-  const error = useRouteError();
-  const status = isRouteErrorResponse(error) ? error.status : 500;
-  const message = isRouteErrorResponse(error)
-    ? typeof error.data === "string"
-      ? error.data
-      : error.statusText
-    : "Something went wrong on our side.";
-  return (
-    <div className="auth-page">
-      <div className="card auth-card">
-        <div className="card-body">
-          <h1>{status === 404 ? "Page not found" : status === 403 ? "No access" : "Something went wrong"}</h1>
-          <p className="muted" style={{ marginTop: 8 }}>
-            {message}
-          </p>
-          <p style={{ marginTop: 16 }}>
-            <a className="btn" href="/">
-              Back to ApprovalMatrix
-            </a>
-          </p>
-        </div>
-      </div>
-    </div>
-  );
-}
+export { StandaloneError as ErrorBoundary } from "./components/route-error";

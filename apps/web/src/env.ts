@@ -9,7 +9,7 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** PostgreSQL connection string; when absent the embedded PGlite under DATA_DIR is used. */
   DATABASE_URL: z.url().optional(),
-  /** Shared rate-limit store for several instances; PostgreSQL is used when absent. */
+  /** Rate-limit counters shared by several instances; absent: PostgreSQL (DATABASE_URL) or memory (embedded). */
   REDIS_URL: z.url().optional(),
   /** Prefix of every Redis key, so deployments sharing one Redis stay apart. */
   REDIS_KEY_PREFIX: z.string().min(1).max(100).default("apx:"),

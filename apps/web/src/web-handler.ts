@@ -44,7 +44,11 @@ export async function createWebHandler(deps: ApiDeps, options: WebHandlerOptions
     if (refuseCrossSite(req, res, origin)) return;
     // A fresh nonce per page admits Remix's inline bootstrap under the CSP.
     const nonce = createCspNonce();
-    const { context, validated } = await adminSessionContext(req, deps, auth, { origin, cspNonce: nonce, trustProxy: options.trustProxy ?? 0 });
+    const { context, validated } = await adminSessionContext(req, deps, auth, {
+      origin,
+      cspNonce: nonce,
+      trustProxy: options.trustProxy ?? 0,
+    });
     const response = await handleRemix(createRequest(req, res, { protocol }), context as unknown as AppLoadContext);
 
     const headers = new Headers(response.headers);

@@ -43,7 +43,6 @@ describe("without a session", () => {
   it.each([
     ["/keys", { intent: "create", name: "x", scopes: "requests:read" }],
     ["/members/new", { name: "X", externalRef: "EMP-X" }],
-    ["/matrices/preview", { matrix: "{}" }],
     ["/members/import-stream", { csv: "externalRef,name" }],
     ["/account", { currentPassword: "a", newPassword: "b" }],
   ])("POST %s is refused and changes nothing", async (path, form) => {
@@ -52,6 +51,12 @@ describe("without a session", () => {
     expect(res.headers.get("location")).toMatch(/^\/sign-in/);
     const keys = await app.operator(app.demoTenantId).admin.apiKeys.list();
     expect(keys.map((k) => k.name)).not.toContain("x");
+  });
+
+  it("POST /matrices/preview answers 401 (no redirect: the editor's fetcher must not leave the draft)", async () => {
+    const res = await browserFetch(app, null)("/matrices/preview", { form: { matrix: "{}" } });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ ok: false, signedOut: true });
   });
 
   it("a forged or expired session cookie counts as no session", async () => {

@@ -8,6 +8,17 @@ const API_KEY_PATTERN = /^apx_live_[0-9A-Za-z]{32}$/;
 export const API_KEY_SCOPES = ["requests:write", "requests:read", "decisions:write"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
+/**
+ * What each scope lets a key do, in words for the people who create keys (the admin app and the
+ * CLI show these). Keep in step with the apiKeyProcedure(scope) of each /v1 endpoint: cancelling
+ * is requests:write (the submitting system withdraws its own request), not decisions:write.
+ */
+export const API_KEY_SCOPE_DESCRIPTIONS: Record<ApiKeyScope, string> = {
+  "requests:write": "Submit, dry-run and cancel requests",
+  "requests:read": "Read requests, their status and approvers' inboxes",
+  "decisions:write": "Approve or reject requests on behalf of an approver",
+};
+
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 60;
 
 /** A fresh key: the plaintext is shown once; only its hash and its start are stored. */

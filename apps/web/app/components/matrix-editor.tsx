@@ -1,6 +1,8 @@
 import type { StageRule } from "@approvalmatrix/core/approvers";
-import { Form, Link, useFetcher, useNavigation } from "@remix-run/react";
+import { Form, Link, type ShouldRevalidateFunction, useFetcher, useLocation, useNavigation } from "@remix-run/react";
 import { useEffect, useMemo, useState } from "react";
+import { type FieldSpec, type FormFailureView, humanizeIssue, useFormErrors } from "./form-errors";
+import { LeaveGuard, RestoredNotice, useStateDraft } from "./unsaved";
 import { Alert, Field } from "./ui";
 
 export interface StageDraft {
@@ -22,6 +24,17 @@ export interface MatrixDraft {
   conditions: string;
   stages: StageDraft[];
 }
+
+/** Where the editor's live preview posts (a dry run: no page reloads after it). */
+export const PREVIEW_ACTION = "/matrices/preview";
+
+/**
+ * The live preview is a dry run that changes nothing: reloading the layout and the page after
+ * each preview would only cost queries, and once the session has expired it would throw the page,
+ * with its unsaved draft, to the sign-in form. The layout and the editor pages export this.
+ */
+export const skipPreviewRevalidation: ShouldRevalidateFunction = ({ formAction, defaultShouldRevalidate }) =>
+  formAction === PREVIEW_ACTION ? false : defaultShouldRevalidate;
 
 export const EMPTY_STAGE: StageDraft = { name: "", approverType: "manager", memberRefs: "", department: "", rule: "any", quorum: "" };
 
@@ -81,30 +94,96 @@ type Preview =
       stages: { position: number; name: string; rule: string; quorum: number | null; approvers: { ref: string; name: string }[] }[];
     }
   | { routed: false; code: string; message: string }
-  | { ok: false; formError: string };
+  | { ok: false; formError: string; fieldErrors?: Record<string, string>; signedOut?: boolean; incomplete?: boolean };
+
+/** The form's fields, in page order: labels for messages, and the order focus and the summary follow. */
+function matrixFields(stages: StageDraft[]): Record<string, FieldSpec> {
+  const fields: Record<string, FieldSpec> = {
+    name: { label: "Name", required: "Give the matrix a name, e.g. Engineering purchase orders." },
+    requestType: { label: "Request type", required: "Enter the request type this matrix routes, e.g. purchase_order." },
+    minAmount: { label: "Minimum amount" },
+    maxAmount: { label: "Maximum amount" },
+    currency: { label: "Currency", format: "Use a three-letter currency code such as USD or EUR, or leave it empty." },
+    priority: { label: "Priority" },
+    conditions: { label: "Conditions on metadata", required: "Each condition needs a field and a value, e.g. region = EU." },
+  };
+  stages.forEach((_, i) => {
+    fields[`stages.${i}.name`] = { label: `Stage ${i + 1} name`, required: `Give stage ${i + 1} a name.` };
+    fields[`stages.${i}.memberRefs`] = { label: `Stage ${i + 1} members`, required: `Name at least one member for stage ${i + 1}.` };
+    fields[`stages.${i}.department`] = { label: `Stage ${i + 1} department`, required: `Name the department for stage ${i + 1}.` };
+    fields[`stages.${i}.quorum`] = { label: `Stage ${i + 1} approvals needed`, required: `Say how many approvals stage ${i + 1} needs.` };
+  });
+  return fields;
+}
+
+/** API paths (`matrix.stages.0.approvers.memberRefs`) to the editor's fields (`stages.0.memberRefs`). */
+function matrixPathMapper(stages: StageDraft[], formError: string) {
+  return (raw: string): string | string[] | null => {
+    const path = raw.replace(/^matrix\./, "");
+    const stage = /^stages\.(\d+)\.(?:approvers\.)?(\w+)/.exec(path);
+    if (stage) return `stages.${stage[1]}.${stage[2]}`;
+    if (path === "stages" || path === "stages.approvers") return null;
+    if (path === "stages.approvers.memberRefs") {
+      // The API names the unknown refs in its message only: mark the stages that list them.
+      const unknown = /externalRef\(s\): (.+?)\.?$/.exec(formError)?.[1]?.split(/,\s*/) ?? [];
+      const hit = stages
+        .map((s, i) => ({ s, i }))
+        .filter(({ s }) => s.approverType === "members" && s.memberRefs.split(/[\s,]+/).some((r) => unknown.includes(r)));
+      return (hit.length ? hit : stages.map((s, i) => ({ s, i })).filter(({ s }) => s.approverType === "members")).map(
+        ({ i }) => `stages.${i}.memberRefs`,
+      );
+    }
+    if (path.startsWith("conditions")) return "conditions";
+    return path.split(".")[0] ?? path;
+  };
+}
+
+/** True when nothing that routes has been entered yet: the preview shows a hint, not an error. */
+function isBlank(draft: MatrixDraft): boolean {
+  return (
+    !draft.name.trim() &&
+    !draft.requestType.trim() &&
+    draft.stages.every((s) => !s.name.trim() && !s.memberRefs.trim() && !s.department.trim())
+  );
+}
+
+interface MetadataRow {
+  key: string;
+  value: string;
+}
 
 export function MatrixEditor({
   initial,
   matrixId,
   failure,
   submitLabel,
+  saved = false,
 }: {
   initial: MatrixDraft;
   matrixId: string | null;
-  failure?: { formError: string; fieldErrors: Record<string, string> } | null | undefined;
+  failure?: FormFailureView | null | undefined;
   submitLabel: string;
+  /** True right after this draft was saved: the stored draft is dropped. */
+  saved?: boolean;
 }) {
   const [draft, setDraft] = useState(initial);
   const [sample, setSample] = useState({ submitterRef: "EMP-1042", amount: "4500", currency: "", department: "" });
+  const [metadata, setMetadata] = useState<MetadataRow[]>([{ key: "", value: "" }]);
   const navigation = useNavigation();
+  const location = useLocation();
+  const kept = useStateDraft(draft, initial, setDraft, saved);
+  const form = useFormErrors(failure, matrixFields(draft.stages), matrixPathMapper(draft.stages, failure?.formError ?? ""));
   const preview = useFetcher<Preview>();
   const set = (patch: Partial<MatrixDraft>) => setDraft((d) => ({ ...d, ...patch }));
   const setStage = (i: number, patch: Partial<StageDraft>) =>
     setDraft((d) => ({ ...d, stages: d.stages.map((s, j) => (j === i ? { ...s, ...patch } : s)) }));
   const payload = useMemo(() => JSON.stringify(draftToInput(draft)), [draft]);
+  const blank = isBlank(draft);
+  const metadataJson = JSON.stringify(Object.fromEntries(metadata.filter((r) => r.key.trim()).map((r) => [r.key.trim(), r.value.trim()])));
 
   // Live preview: re-plan the sample request whenever the draft or the sample changes.
   useEffect(() => {
+    if (blank) return;
     const timer = setTimeout(() => {
       preview.submit(
         {
@@ -114,21 +193,24 @@ export function MatrixEditor({
           amount: sample.amount,
           currency: sample.currency,
           department: sample.department,
+          metadata: metadataJson,
         },
-        { method: "post", action: "/matrices/preview" },
+        { method: "post", action: PREVIEW_ACTION },
       );
     }, 350);
     return () => clearTimeout(timer);
     // Only the serialised draft, the sample and the matrix re-run the preview.
-  }, [payload, sample, matrixId]);
+  }, [payload, sample, metadataJson, matrixId, blank]);
 
-  const fe = failure?.fieldErrors ?? {};
-  const result = preview.data;
+  const result = blank ? undefined : preview.data;
+  const setRow = (i: number, patch: Partial<MetadataRow>) => setMetadata((rows) => rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
   return (
     <div className="grid-main-side">
-      <Form method="post" className="stack" noValidate>
+      <LeaveGuard dirty={kept.dirty} />
+      <Form method="post" className="stack" noValidate onChange={form.onChange} ref={form.formRef}>
         <input type="hidden" name="matrix" value={payload} />
-        {failure ? <Alert kind="error">{failure.formError}</Alert> : null}
+        {kept.restored ? <RestoredNotice onDiscard={() => setDraft(initial)} /> : null}
+        {form.summary}
         <div className="card">
           <div className="card-head">
             <h2>When this matrix applies</h2>
@@ -137,68 +219,68 @@ export function MatrixEditor({
             <div className="form-row">
               <Field
                 label="Name"
-                name="_name"
+                name="name"
                 value={draft.name}
                 onChange={(e) => set({ name: e.currentTarget.value })}
-                error={fe.name}
+                error={form.error("name")}
                 placeholder="e.g. Engineering purchase orders"
               />
               <Field
                 label="Request type"
-                name="_requestType"
+                name="requestType"
                 value={draft.requestType}
                 onChange={(e) => set({ requestType: e.currentTarget.value })}
-                error={fe.requestType}
+                error={form.error("requestType")}
                 placeholder="purchase_order"
               />
             </div>
             <div className="form-row">
               <Field
                 label="Minimum amount"
-                name="_min"
+                name="minAmount"
                 type="number"
                 min={0}
                 value={draft.minAmount}
                 onChange={(e) => set({ minAmount: e.currentTarget.value })}
-                error={fe.minAmount}
+                error={form.error("minAmount")}
                 hint="Inclusive. Empty: no minimum."
               />
               <Field
                 label="Maximum amount"
-                name="_max"
+                name="maxAmount"
                 type="number"
                 min={0}
                 value={draft.maxAmount}
                 onChange={(e) => set({ maxAmount: e.currentTarget.value })}
-                error={fe.maxAmount}
+                error={form.error("maxAmount")}
                 hint="Exclusive. Empty: no maximum."
               />
               <Field
                 label="Currency"
-                name="_currency"
+                name="currency"
                 value={draft.currency}
                 maxLength={3}
                 onChange={(e) => set({ currency: e.currentTarget.value })}
-                error={fe.currency}
+                error={form.error("currency")}
                 placeholder="USD"
               />
               <Field
                 label="Priority"
-                name="_priority"
+                name="priority"
                 type="number"
                 value={draft.priority}
                 onChange={(e) => set({ priority: e.currentTarget.value })}
-                error={fe.priority}
+                error={form.error("priority")}
                 hint="Higher wins when several match."
               />
             </div>
             <Field
               label="Conditions on metadata"
-              name="_conditions"
-              error={fe.conditions}
+              name="conditions"
+              error={form.error("conditions")}
               hint="One per line: department in Engineering, IT  ·  region = EU"
             >
-              <textarea id="_conditions" value={draft.conditions} rows={2} onChange={(e) => set({ conditions: e.currentTarget.value })} />
+              <textarea value={draft.conditions} rows={2} onChange={(e) => set({ conditions: e.currentTarget.value })} />
             </Field>
           </div>
         </div>
@@ -241,15 +323,14 @@ export function MatrixEditor({
                 <div className="form-row">
                   <Field
                     label="Stage name"
-                    name={`_stage${i}name`}
+                    name={`stages.${i}.name`}
                     value={stage.name}
                     onChange={(e) => setStage(i, { name: e.currentTarget.value })}
-                    error={fe[`stages.${i}.name`]}
+                    error={form.error(`stages.${i}.name`)}
                     placeholder="Manager approval"
                   />
-                  <Field label="Approvers" name={`_stage${i}type`}>
+                  <Field label="Approvers" name={`stages.${i}.approverType`}>
                     <select
-                      id={`_stage${i}type`}
                       value={stage.approverType}
                       onChange={(e) => setStage(i, { approverType: e.currentTarget.value as StageDraft["approverType"] })}
                     >
@@ -258,12 +339,8 @@ export function MatrixEditor({
                       <option value="department">Everyone in a department</option>
                     </select>
                   </Field>
-                  <Field label="Rule" name={`_stage${i}rule`}>
-                    <select
-                      id={`_stage${i}rule`}
-                      value={stage.rule}
-                      onChange={(e) => setStage(i, { rule: e.currentTarget.value as StageDraft["rule"] })}
-                    >
+                  <Field label="Rule" name={`stages.${i}.rule`}>
+                    <select value={stage.rule} onChange={(e) => setStage(i, { rule: e.currentTarget.value as StageDraft["rule"] })}>
                       <option value="any">Any one approves</option>
                       <option value="all">All approve</option>
                       <option value="quorum">A quorum approves</option>
@@ -273,32 +350,33 @@ export function MatrixEditor({
                 {stage.approverType === "members" ? (
                   <Field
                     label="Members' externalRefs"
-                    name={`_stage${i}refs`}
+                    name={`stages.${i}.memberRefs`}
                     value={stage.memberRefs}
                     onChange={(e) => setStage(i, { memberRefs: e.currentTarget.value })}
                     placeholder="EMP-2001, EMP-3001"
                     hint="Comma-separated."
-                    error={fe["stages.approvers.memberRefs"]}
+                    error={form.error(`stages.${i}.memberRefs`)}
                   />
                 ) : null}
                 {stage.approverType === "department" ? (
                   <Field
                     label="Department"
-                    name={`_stage${i}dept`}
+                    name={`stages.${i}.department`}
                     value={stage.department}
                     onChange={(e) => setStage(i, { department: e.currentTarget.value })}
                     placeholder="Finance"
+                    error={form.error(`stages.${i}.department`)}
                   />
                 ) : null}
                 {stage.rule === "quorum" ? (
                   <Field
                     label="Approvals needed"
-                    name={`_stage${i}quorum`}
+                    name={`stages.${i}.quorum`}
                     type="number"
                     min={1}
                     value={stage.quorum}
                     onChange={(e) => setStage(i, { quorum: e.currentTarget.value })}
-                    error={fe[`stages.${i}.quorum`]}
+                    error={form.error(`stages.${i}.quorum`)}
                   />
                 ) : null}
               </fieldset>
@@ -347,11 +425,57 @@ export function MatrixEditor({
               onChange={(e) => setSample({ ...sample, amount: e.currentTarget.value })}
             />
           </div>
+          <fieldset className="metadata-rows" data-testid="preview-metadata">
+            <legend className="label">Metadata</legend>
+            <p className="hint small muted">Test the conditions: the sample request carries these fields.</p>
+            {metadata.map((row, i) => (
+              <div className="metadata-row" key={i}>
+                <Field
+                  label={`Metadata field ${i + 1}`}
+                  name={`_meta${i}key`}
+                  value={row.key}
+                  placeholder="department"
+                  onChange={(e) => setRow(i, { key: e.currentTarget.value })}
+                />
+                <Field
+                  label={`Value ${i + 1}`}
+                  name={`_meta${i}value`}
+                  value={row.value}
+                  placeholder="Engineering"
+                  onChange={(e) => setRow(i, { value: e.currentTarget.value })}
+                />
+                <button
+                  type="button"
+                  className="btn btn-sm"
+                  aria-label={`Remove metadata field ${i + 1}`}
+                  disabled={metadata.length === 1 && !row.key && !row.value}
+                  onClick={() => setMetadata((rows) => (rows.length === 1 ? [{ key: "", value: "" }] : rows.filter((_, j) => j !== i)))}
+                >
+                  ✕
+                </button>
+              </div>
+            ))}
+            <button type="button" className="btn btn-sm" onClick={() => setMetadata((rows) => [...rows, { key: "", value: "" }])}>
+              + Add metadata field
+            </button>
+          </fieldset>
           <div data-testid="matrix-preview">
             {!result ? (
-              <p className="faint small">Fill in the matrix to see the route.</p>
+              <p className="muted small">Fill in the matrix (a name, a request type and its stages) to see how a request would route.</p>
             ) : "formError" in result ? (
-              <Alert kind="warn">{result.formError}</Alert>
+              result.signedOut ? (
+                <Alert kind="warn" title="Your session has expired">
+                  Your draft is kept in this tab.{" "}
+                  <Link to={`/sign-in?redirectTo=${encodeURIComponent(location.pathname + location.search)}`}>Sign in again</Link> to
+                  continue where you left off.
+                </Alert>
+              ) : result.fieldErrors && Object.keys(result.fieldErrors).length ? (
+                <Alert kind="info" title="The route appears when the draft is complete">
+                  <PreviewGaps failure={result as FormFailureView} stages={draft.stages} />
+                </Alert>
+              ) : (
+                <Alert kind="warn">{result.formError}</Alert>
+              )
             ) : result.routed ? (
               <div className="stack">
                 {result.isThisMatrix ? (
@@ -381,6 +505,25 @@ export function MatrixEditor({
         </div>
       </aside>
     </div>
+  );
+}
+
+/** What the draft still lacks, in the same words the form uses. */
+function PreviewGaps({ failure, stages }: { failure: FormFailureView; stages: StageDraft[] }) {
+  const fields = matrixFields(stages);
+  const toField = matrixPathMapper(stages, failure.formError);
+  const lines = new Set<string>();
+  for (const [path, raw] of Object.entries(failure.fieldErrors)) {
+    const mapped = toField(path);
+    const name = (Array.isArray(mapped) ? mapped[0] : mapped) ?? path;
+    lines.add(humanizeIssue(raw, fields[name] ?? { label: name }));
+  }
+  return (
+    <ul className="small" style={{ margin: "4px 0 0", paddingLeft: 18 }}>
+      {[...lines].slice(0, 5).map((l) => (
+        <li key={l}>{l}</li>
+      ))}
+    </ul>
   );
 }
 

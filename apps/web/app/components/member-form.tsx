@@ -1,5 +1,16 @@
 import { Form, Link, useNavigation } from "@remix-run/react";
-import { Alert, Field } from "./ui";
+import { type FieldSpec, type FormFailureView, useFormErrors } from "./form-errors";
+import { LeaveGuard, RestoredNotice, useFormDraft } from "./unsaved";
+import { Field } from "./ui";
+
+const MEMBER_FIELDS: Record<string, FieldSpec> = {
+  name: { label: "Name", required: "Enter the member's name." },
+  externalRef: { label: "externalRef", required: "Enter the member's externalRef, e.g. EMP-1042." },
+  email: { label: "Email" },
+  department: { label: "Department" },
+  managerRef: { label: "Manager's externalRef" },
+  userId: { label: "Linked sign-in user" },
+};
 
 export interface MemberFormValues {
   name: string;
@@ -15,39 +26,54 @@ export function MemberForm({
   failure,
   users,
   submitLabel,
+  saved = false,
 }: {
   values?: MemberFormValues | undefined;
-  failure?: { formError: string; fieldErrors: Record<string, string> } | null | undefined;
+  failure?: FormFailureView | null | undefined;
   users?: { id: string; email: string; name: string }[] | undefined;
   submitLabel: string;
+  /** True right after these values were saved: the stored draft is dropped. */
+  saved?: boolean;
 }) {
   const navigation = useNavigation();
   const busy = navigation.state === "submitting";
+  const form = useFormErrors(failure, MEMBER_FIELDS);
+  const draft = useFormDraft(form.formRef, saved);
   return (
-    <Form method="post" noValidate>
-      {failure ? (
+    <Form
+      method="post"
+      noValidate
+      ref={form.formRef}
+      onChange={(e) => {
+        form.onChange(e);
+        draft.onChange();
+      }}
+    >
+      <LeaveGuard dirty={draft.dirty} />
+      {draft.restored ? (
         <div style={{ marginBottom: 14 }}>
-          <Alert kind="error">{failure.formError}</Alert>
+          <RestoredNotice onDiscard={draft.discard} />
         </div>
       ) : null}
+      {form.summary ? <div style={{ marginBottom: 14 }}>{form.summary}</div> : null}
       <div className="form-row">
-        <Field label="Name" name="name" required defaultValue={values?.name} error={failure?.fieldErrors.name} autoFocus />
+        <Field label="Name" name="name" required defaultValue={values?.name} error={form.error("name")} autoFocus={!values} />
         <Field
           label="externalRef"
           name="externalRef"
           required
           defaultValue={values?.externalRef}
-          error={failure?.fieldErrors.externalRef}
+          error={form.error("externalRef")}
           hint="Your employee id, unique in this tenant, e.g. EMP-1042."
         />
       </div>
       <div className="form-row">
-        <Field label="Email" name="email" type="email" defaultValue={values?.email ?? ""} error={failure?.fieldErrors.email} />
+        <Field label="Email" name="email" type="email" defaultValue={values?.email ?? ""} error={form.error("email")} />
         <Field
           label="Department"
           name="department"
           defaultValue={values?.department ?? ""}
-          error={failure?.fieldErrors.department}
+          error={form.error("department")}
           hint="Matrices can route by department."
         />
       </div>
@@ -56,14 +82,14 @@ export function MemberForm({
           label="Manager's externalRef"
           name="managerRef"
           defaultValue={values?.managerRef ?? ""}
-          error={failure?.fieldErrors.managerRef}
+          error={form.error("managerRef")}
           hint="Used by “manager” stages."
         />
         {users ? (
           <Field
             label="Linked sign-in user"
             name="userId"
-            error={failure?.fieldErrors.userId}
+            error={form.error("userId")}
             hint="This member decides in the admin app as this user."
           >
             <select name="userId" defaultValue={values?.userId ?? ""} id="userId">

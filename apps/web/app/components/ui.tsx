@@ -1,5 +1,6 @@
 import { Form, Link } from "@remix-run/react";
-import { type ReactNode, useId, useRef } from "react";
+import { type ReactElement, type ReactNode, cloneElement, isValidElement, useRef, useState } from "react";
+import { errorId, fieldId } from "./form-errors";
 
 export function PageHead({
   title,
@@ -95,7 +96,12 @@ export function EmptyState({ icon, title, children, action }: { icon: IconName; 
   );
 }
 
-/** A labelled input with its hint and inline error, wired for screen readers. */
+/**
+ * A labelled input with its hint and inline error, wired for screen readers: the control gets a
+ * stable id from its name (the error summary links to it), aria-invalid, and aria-describedby
+ * pointing at the hint and the message. A custom control (select, textarea) is passed as the child
+ * and gets the same attributes.
+ */
 export function Field({
   label,
   name,
@@ -108,24 +114,23 @@ export function Field({
   name: string;
   error?: string | undefined;
   hint?: ReactNode;
-  children?: ReactNode;
+  children?: ReactElement<Record<string, unknown>>;
 } & React.InputHTMLAttributes<HTMLInputElement>) {
-  const id = useId();
+  const id = fieldId(name);
+  const hintId = `${id}-hint`;
+  const describedBy = [error ? errorId(name) : null, hint ? hintId : null].filter(Boolean).join(" ") || undefined;
+  const aria = { id, "aria-invalid": error ? true : undefined, "aria-describedby": describedBy };
   return (
-    <div className="field">
-      <label htmlFor={children ? name : id}>{label}</label>
-      {children ?? (
-        <input
-          id={id}
-          name={name}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? `${id}-error` : undefined}
-          {...input}
-        />
-      )}
-      {hint && !error ? <span className="hint">{hint}</span> : null}
+    <div className={`field${error ? " field-invalid" : ""}`} data-field={name}>
+      <label htmlFor={id}>{label}</label>
+      {children && isValidElement(children) ? cloneElement(children, aria) : <input name={name} {...aria} {...input} />}
+      {hint ? (
+        <span className="hint" id={hintId}>
+          {hint}
+        </span>
+      ) : null}
       {error ? (
-        <span className="error" id={`${id}-error`} role="alert">
+        <span className="error" id={errorId(name)}>
           {error}
         </span>
       ) : null}
@@ -222,6 +227,35 @@ export function ConfirmAction({
         </Form>
       </dialog>
     </>
+  );
+}
+
+/** Copies a secret shown once (a new key, a one-time password); says so for screen readers too. */
+export function CopyButton({ text, targetId, label = "Copy" }: { text: string; targetId: string; label?: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <button
+      type="button"
+      className="btn btn-sm"
+      aria-live="polite"
+      onClick={async () => {
+        try {
+          await navigator.clipboard.writeText(text);
+        } catch {
+          // Clipboard API unavailable (plain http on another host): select the text instead.
+          const node = document.getElementById(targetId);
+          if (node) {
+            const range = document.createRange();
+            range.selectNodeContents(node);
+            window.getSelection()?.removeAllRanges();
+            window.getSelection()?.addRange(range);
+          }
+        }
+        setCopied(true);
+      }}
+    >
+      {copied ? "Copied" : label}
+    </button>
   );
 }
 

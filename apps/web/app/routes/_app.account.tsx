@@ -1,6 +1,13 @@
 import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction, data, redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
+import { type FieldSpec, useFocusOnResult, useFormErrors } from "../components/form-errors";
 import { Alert, Field, PageHead } from "../components/ui";
+
+const PASSWORD_FIELDS: Record<string, FieldSpec> = {
+  currentPassword: { label: "Current password", required: "Enter your current password." },
+  newPassword: { label: "New password", required: "Enter a new password." },
+  confirmPassword: { label: "Repeat new password" },
+};
 import { formFailure } from "../lib/api-errors.server";
 import { homeFor, requireUser } from "../lib/session.server";
 
@@ -30,6 +37,8 @@ export default function Account() {
   const { email, name, role, mustChangePassword } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const failure = result && !result.ok ? result : null;
+  const form = useFormErrors(failure, PASSWORD_FIELDS);
+  const doneRef = useFocusOnResult(result?.ok);
   return (
     <>
       <PageHead title="Account" description={`${name} · ${email} · ${role}`} />
@@ -44,29 +53,25 @@ export default function Account() {
             </div>
           ) : null}
           {result?.ok ? (
-            <div style={{ marginBottom: 14 }}>
+            <div style={{ marginBottom: 14 }} tabIndex={-1} ref={doneRef}>
               <Alert kind="ok">Password changed. You were signed out everywhere else.</Alert>
             </div>
           ) : null}
-          {failure ? (
-            <div style={{ marginBottom: 14 }}>
-              <Alert kind="error">{failure.formError}</Alert>
-            </div>
-          ) : null}
-          <Form method="post" noValidate>
+          {form.summary ? <div style={{ marginBottom: 14 }}>{form.summary}</div> : null}
+          <Form method="post" noValidate ref={form.formRef} onChange={form.onChange} key={result?.ok ? "done" : "form"}>
             <Field
               label={mustChangePassword ? "One-time password" : "Current password"}
               name="currentPassword"
               type="password"
               autoComplete="current-password"
-              error={failure?.fieldErrors.currentPassword}
+              error={form.error("currentPassword")}
             />
             <Field
               label="New password"
               name="newPassword"
               type="password"
               autoComplete="new-password"
-              error={failure?.fieldErrors.newPassword}
+              error={form.error("newPassword")}
               hint="At least 10 characters."
             />
             <Field
@@ -74,7 +79,7 @@ export default function Account() {
               name="confirmPassword"
               type="password"
               autoComplete="new-password"
-              error={failure?.fieldErrors.confirmPassword}
+              error={form.error("confirmPassword")}
             />
             <div className="form-actions">
               <button className="btn btn-primary" type="submit">
@@ -87,3 +92,5 @@ export default function Account() {
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

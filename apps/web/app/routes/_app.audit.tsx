@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
-import { CursorPager, EmptyState, PageHead, formatDate } from "../components/ui";
+import { CursorPager, EmptyState, Field, PageHead, formatDate } from "../components/ui";
 import { load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 
@@ -13,9 +13,17 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const url = new URL(request.url);
   const get = (k: string) => url.searchParams.get(k)?.trim() || undefined;
   const actorType = get("actor");
-  const date = (v: string | undefined) => (v && /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : undefined);
-  const from = date(get("from"));
-  const to = date(get("to"));
+  // A date typed into the URL (2026-13-45) gets a message next to its field, not an error page.
+  const fieldErrors: Record<string, string> = {};
+  const date = (name: "from" | "to") => {
+    const v = get(name);
+    if (!v) return undefined;
+    if (isCalendarDate(v)) return v;
+    fieldErrors[name] = `“${v}” is not a date. Pick one from the calendar, or use the form 2026-01-31.`;
+    return undefined;
+  };
+  const from = date("from");
+  const to = date("to");
   const page = await load(() =>
     api.admin.audit.list({
       ...(get("action") ? { action: get("action") } : {}),
@@ -28,18 +36,31 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       ...(get("before") ? { before: get("before") } : {}),
     }),
   );
-  return page;
+  return { ...page, fieldErrors };
 }
 
-function describe(data: Record<string, unknown>): string {
-  return Object.entries(data)
-    .filter(([, v]) => v !== null && v !== undefined)
-    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") : typeof v === "object" ? JSON.stringify(v) : String(v)}`)
-    .join(" · ");
+function isCalendarDate(v: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
+  const d = new Date(`${v}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
+}
+
+/** The entry's data as `key: value` items; a line breaks between items and between words, never inside an id. */
+function Details({ data }: { data: Record<string, unknown> }) {
+  const items = Object.entries(data).filter(([, v]) => v !== null && v !== undefined);
+  return (
+    <ul className="details">
+      {items.map(([k, v]) => (
+        <li key={k}>
+          {k}: {Array.isArray(v) ? v.map(String).join(", ") : typeof v === "object" ? JSON.stringify(v) : String(v)}
+        </li>
+      ))}
+    </ul>
+  );
 }
 
 export default function Audit() {
-  const { entries, nextCursor } = useLoaderData<typeof loader>();
+  const { entries, nextCursor, fieldErrors } = useLoaderData<typeof loader>();
   const [params] = useSearchParams();
   const filtered = ["action", "actor", "target", "from", "to"].some((k) => params.get(k));
   return (
@@ -73,14 +94,14 @@ export default function Audit() {
             <label htmlFor="target">Target id</label>
             <input id="target" type="text" name="target" defaultValue={params.get("target") ?? ""} placeholder="req_…, key_…" />
           </div>
-          <div className="field">
-            <label htmlFor="from">From</label>
-            <input id="from" type="date" name="from" defaultValue={params.get("from") ?? ""} />
-          </div>
-          <div className="field">
-            <label htmlFor="to">To</label>
-            <input id="to" type="date" name="to" defaultValue={params.get("to") ?? ""} />
-          </div>
+          <Field
+            label="From"
+            name="from"
+            type="date"
+            defaultValue={fieldErrors.from ? "" : (params.get("from") ?? "")}
+            error={fieldErrors.from}
+          />
+          <Field label="To" name="to" type="date" defaultValue={fieldErrors.to ? "" : (params.get("to") ?? "")} error={fieldErrors.to} />
           <button className="btn" type="submit">
             Filter
           </button>
@@ -93,7 +114,7 @@ export default function Audit() {
         {entries.length === 0 ? (
           <EmptyState icon="log" title={filtered ? "No entries match" : "Nothing recorded yet"} />
         ) : (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Audit entries">
             <table>
               <thead>
                 <tr>
@@ -118,9 +139,11 @@ export default function Audit() {
                       <code>{e.action}</code>
                     </td>
                     <td>
-                      <code className="small">{e.targetId}</code>
+                      <code className="small id">{e.targetId}</code>
                     </td>
-                    <td className="hide-sm small muted wrap-anywhere">{describe(e.data)}</td>
+                    <td className="hide-sm small muted audit-details">
+                      <Details data={e.data} />
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -132,3 +155,5 @@ export default function Audit() {
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

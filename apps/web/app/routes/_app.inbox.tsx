@@ -35,7 +35,7 @@ export default function Inbox() {
               Nothing waits on you right now.
             </EmptyState>
           ) : (
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0} role="region" aria-label="Waiting on you">
               <table>
                 <thead>
                   <tr>
@@ -82,3 +82,5 @@ export default function Inbox() {
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

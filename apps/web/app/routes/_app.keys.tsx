@@ -1,18 +1,22 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { API_KEY_SCOPES, API_KEY_SCOPE_DESCRIPTIONS, type ApiKeyScope } from "@approvalmatrix/core";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useRef } from "react";
 import { attempt, formFailure } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
-import { Alert, ConfirmAction, EmptyState, Field, PageHead, StatusBadge, formatDate } from "../components/ui";
+import { type FieldSpec, errorId, useFormErrors } from "../components/form-errors";
+import { Alert, ConfirmAction, CopyButton, EmptyState, Field, PageHead, StatusBadge, formatDate } from "../components/ui";
 
 export const meta: MetaFunction = () => [{ title: "API keys · ApprovalMatrix" }];
 
-const SCOPES = [
-  { value: "requests:write", label: "requests:write", hint: "Submit and dry-run requests" },
-  { value: "requests:read", label: "requests:read", hint: "Read request status" },
-  { value: "decisions:write", label: "decisions:write", hint: "Approve, reject and cancel" },
-] as const;
-type Scope = (typeof SCOPES)[number]["value"];
+type Scope = ApiKeyScope;
+
+const KEY_FIELDS: Record<string, FieldSpec> = {
+  name: { label: "Name", required: "Give the key a name, e.g. the system that will use it." },
+  scopes: { label: "Scopes", required: "Pick at least one scope." },
+  expiresAt: { label: "Expires on" },
+  rateLimitPerMinute: { label: "Rate limit per minute" },
+};
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { api } = requireUser(request, context, "admin");
@@ -26,6 +30,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     })),
     origin: context.origin,
     rotate: url.searchParams.get("rotate"),
+    // The checkboxes and their hints come from the one scope table in core (through the loader:
+    // core's key hashing must stay out of the browser bundle).
+    scopes: API_KEY_SCOPES.map((value) => ({ value, hint: API_KEY_SCOPE_DESCRIPTIONS[value] })),
   };
 }
 
@@ -69,47 +76,25 @@ export async function action({ request, context }: ActionFunctionArgs) {
   return { ok: true as const, created: { key: result.value.key, name: result.value.name, id: result.value.id }, revoked: null };
 }
 
-function CopyButton({ text }: { text: string }) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <button
-      type="button"
-      className="btn btn-sm"
-      onClick={async () => {
-        try {
-          await navigator.clipboard.writeText(text);
-        } catch {
-          // Clipboard API unavailable (plain http on another host): select the text instead.
-          const range = document.createRange();
-          const node = document.getElementById("new-key");
-          if (node) {
-            range.selectNodeContents(node);
-            window.getSelection()?.removeAllRanges();
-            window.getSelection()?.addRange(range);
-          }
-        }
-        setCopied(true);
-      }}
-    >
-      {copied ? "Copied" : "Copy"}
-    </button>
-  );
-}
-
 export default function ApiKeys() {
-  const { keys, origin, rotate } = useLoaderData<typeof loader>();
+  const { keys, origin, rotate, scopes: SCOPES } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const navigation = useNavigation();
-  const formRef = useRef<HTMLFormElement>(null);
   const failure = result && !result.ok ? result : null;
   const created = result && result.ok ? result.created : null;
   const revoked = result && result.ok ? result.revoked : null;
   const rotating = rotate ? keys.find((k) => k.id === rotate) : undefined;
   const busy = navigation.state === "submitting" && navigation.formData?.get("intent") === "create";
 
+  const form = useFormErrors(failure, KEY_FIELDS);
+  const createdRef = useRef<HTMLDivElement>(null);
+  const revokedRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    if (created) formRef.current?.reset();
-  }, [created]);
+    if (created) form.formRef.current?.reset();
+    // Focus follows the result: the new key (announced by its live region) or the revoke message.
+    if (created) createdRef.current?.focus();
+    else if (revoked) revokedRef.current?.focus();
+  }, [created, revoked, form.formRef]);
 
   return (
     <>
@@ -118,38 +103,41 @@ export default function ApiKeys() {
         description="Keys let your systems submit requests and read their status over the REST API. Each key belongs to this tenant and carries only the scopes you give it."
       />
 
-      {created ? (
-        <div className="card" style={{ marginBottom: 16, borderColor: "#a5b4fc" }}>
-          <div className="card-body stack">
-            <div>
-              <h2>Your new key “{created.name}”</h2>
-              <p className="muted">Copy it now and store it in your secrets manager. For your security it will not be shown again.</p>
-            </div>
-            <div className="secret">
-              <code id="new-key" data-testid="new-key">
-                {created.key}
-              </code>
-              <CopyButton text={created.key} />
-            </div>
-            <details>
-              <summary className="small muted" style={{ cursor: "pointer" }}>
-                Try it with curl
-              </summary>
-              <pre className="secret small" style={{ whiteSpace: "pre-wrap", marginTop: 8 }}>{`curl -X POST ${origin}/v1/requests/test \\
+      {/* Always rendered, so screen readers announce the key card when it appears in it. */}
+      <div role="status" aria-live="polite" aria-atomic="true" data-testid="key-announcer">
+        {created ? (
+          <div className="card" style={{ marginBottom: 16, borderColor: "#a5b4fc" }} tabIndex={-1} ref={createdRef}>
+            <div className="card-body stack">
+              <div>
+                <h2>Your new key “{created.name}”</h2>
+                <p className="muted">Copy it now and store it in your secrets manager. For your security it will not be shown again.</p>
+              </div>
+              <div className="secret secret-copy">
+                <code id="new-key" data-testid="new-key">
+                  {created.key}
+                </code>
+                <CopyButton text={created.key} targetId="new-key" label="Copy key" />
+              </div>
+              <details>
+                <summary className="small muted" style={{ cursor: "pointer" }}>
+                  Try it with curl
+                </summary>
+                <pre className="secret small" style={{ whiteSpace: "pre-wrap", marginTop: 8 }}>{`curl -X POST ${origin}/v1/requests/test \\
   -H "Authorization: Bearer ${created.key}" \\
   -H "Content-Type: application/json" \\
   -d '{"submitterRef":"EMP-1042","requestType":"purchase_order","title":"Test","amount":100}'`}</pre>
-            </details>
-            {rotating ? (
-              <Alert kind="info" title="Rotation: step 2 of 2">
-                Deploy the new key, then revoke “{rotating.name}” ({rotating.start}…) below.
-              </Alert>
-            ) : null}
+              </details>
+              {rotating ? (
+                <Alert kind="info" title="Rotation: step 2 of 2">
+                  Deploy the new key, then revoke “{rotating.name}” ({rotating.start}…) below.
+                </Alert>
+              ) : null}
+            </div>
           </div>
-        </div>
-      ) : null}
+        ) : null}
+      </div>
       {revoked ? (
-        <div style={{ marginBottom: 16 }}>
+        <div style={{ marginBottom: 16 }} tabIndex={-1} ref={revokedRef}>
           <Alert kind="ok">Key {revoked}… was revoked. Calls with it are refused from now on.</Alert>
         </div>
       ) : null}
@@ -165,7 +153,7 @@ export default function ApiKeys() {
               Create a key for each system that submits requests; you can revoke any of them at any time.
             </EmptyState>
           ) : (
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0} role="region" aria-label="API keys">
               <table>
                 <thead>
                   <tr>
@@ -248,27 +236,31 @@ export default function ApiKeys() {
                 </Alert>
               </div>
             ) : null}
-            {failure ? (
-              <div style={{ marginBottom: 14 }}>
-                <Alert kind="error">{failure.formError}</Alert>
-              </div>
-            ) : null}
-            <Form method="post" ref={formRef} noValidate>
+            {form.summary ? <div style={{ marginBottom: 14 }}>{form.summary}</div> : null}
+            <Form method="post" ref={form.formRef} noValidate onChange={form.onChange}>
               <Field
                 label="Name"
                 name="name"
                 required
                 placeholder="e.g. ERP production"
                 defaultValue={rotating ? `${rotating.name} (rotated)` : ""}
-                error={failure?.fieldErrors.name}
+                error={form.error("name")}
               />
-              <fieldset className="field" style={{ border: 0, padding: 0, margin: "0 0 14px" }}>
+              <fieldset
+                className="field"
+                style={{ border: 0, padding: 0, margin: "0 0 14px" }}
+                data-field="scopes"
+                id="field-scopes"
+                tabIndex={-1}
+                aria-invalid={form.error("scopes") ? true : undefined}
+                aria-describedby={form.error("scopes") ? errorId("scopes") : undefined}
+              >
                 <legend className="label" style={{ marginBottom: 6 }}>
                   Scopes
                 </legend>
                 <div className="checks">
                   {SCOPES.map((scope) => (
-                    <label className="check" key={scope.value} title={scope.hint}>
+                    <label className="check" key={scope.value}>
                       <input
                         type="checkbox"
                         name="scopes"
@@ -276,17 +268,17 @@ export default function ApiKeys() {
                         defaultChecked={rotating ? rotating.scopes.includes(scope.value) : scope.value !== "decisions:write"}
                       />
                       <span>
-                        <code>{scope.label}</code>
-                        <span className="faint small" style={{ display: "block" }}>
+                        <code>{scope.value}</code>
+                        <span className="muted small" style={{ display: "block" }} data-testid={`scope-hint-${scope.value}`}>
                           {scope.hint}
                         </span>
                       </span>
                     </label>
                   ))}
                 </div>
-                {failure?.fieldErrors.scopes ? (
-                  <span className="error" role="alert">
-                    {failure.fieldErrors.scopes}
+                {form.error("scopes") ? (
+                  <span className="error" id={errorId("scopes")}>
+                    {form.error("scopes")}
                   </span>
                 ) : null}
               </fieldset>
@@ -295,7 +287,7 @@ export default function ApiKeys() {
                   label="Expires on (optional)"
                   name="expiresAt"
                   type="date"
-                  error={failure?.fieldErrors.expiresAt}
+                  error={form.error("expiresAt")}
                   hint="Leave empty for no expiry."
                 />
                 <Field
@@ -305,7 +297,7 @@ export default function ApiKeys() {
                   min={1}
                   placeholder="60"
                   defaultValue={rotating ? String(rotating.rateLimitPerMinute) : ""}
-                  error={failure?.fieldErrors.rateLimitPerMinute}
+                  error={form.error("rateLimitPerMinute")}
                   hint="Default 60."
                 />
               </div>
@@ -321,3 +313,5 @@ export default function ApiKeys() {
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

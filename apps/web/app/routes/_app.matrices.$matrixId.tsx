@@ -1,7 +1,8 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
 import { MatrixEditor, matrixToDraft } from "../components/matrix-editor";
-import { Alert, PageHead, StatusBadge } from "../components/ui";
+import { useFocusOnResult } from "../components/form-errors";
+import { Alert, ConfirmAction, PageHead, StatusBadge } from "../components/ui";
 import { attempt, load } from "../lib/api-errors.server";
 import { saveMatrixAction } from "../lib/matrix-form.server";
 import { requireUser } from "../lib/session.server";
@@ -23,6 +24,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     if (!result.ok) return result.failure;
     return {
       ok: true as const,
+      saved: false,
       message:
         intent === "activate"
           ? "Matrix activated: new requests can route through it."
@@ -31,8 +33,10 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   }
   const outcome = await saveMatrixAction(form, (matrix) => api.admin.matrices.update({ id, matrix }), "matrix.");
   if (!outcome.ok) return outcome.failure;
-  return { ok: true as const, message: "Matrix saved. Requests already in flight keep the stages they were submitted with." };
+  return { ok: true as const, saved: true, message: "Matrix saved. Requests already in flight keep the stages they were submitted with." };
 }
+
+export { skipPreviewRevalidation as shouldRevalidate } from "../components/matrix-editor";
 
 export default function EditMatrix() {
   const { matrix } = useLoaderData<typeof loader>();
@@ -40,6 +44,7 @@ export default function EditMatrix() {
   const [params] = useSearchParams();
   const failure = result && !result.ok ? result : null;
   const message = result?.ok ? result.message : params.get("saved") ? "Matrix created." : null;
+  const messageRef = useFocusOnResult(message);
   return (
     <>
       <PageHead
@@ -51,15 +56,26 @@ export default function EditMatrix() {
           </>
         }
         actions={
-          <Form method="post">
-            <button className="btn" name="intent" value={matrix.active ? "deactivate" : "activate"}>
-              {matrix.active ? "Deactivate" : "Activate"}
-            </button>
-          </Form>
+          matrix.active ? (
+            <ConfirmAction
+              label="Deactivate"
+              title={`Deactivate “${matrix.name}”?`}
+              body="New requests no longer route through it (another matching matrix takes them, or they are refused). Requests in flight keep their stages. You can activate it again at any time."
+              confirmLabel="Deactivate matrix"
+              intent="deactivate"
+              fields={{ id: matrix.id }}
+            />
+          ) : (
+            <Form method="post">
+              <button className="btn" name="intent" value="activate">
+                Activate
+              </button>
+            </Form>
+          )
         }
       />
       {message ? (
-        <div style={{ marginBottom: 16 }}>
+        <div style={{ marginBottom: 16 }} tabIndex={-1} ref={messageRef}>
           <Alert kind="ok">{message}</Alert>
         </div>
       ) : null}
@@ -69,7 +85,10 @@ export default function EditMatrix() {
         matrixId={matrix.id}
         failure={failure}
         submitLabel="Save matrix"
+        saved={Boolean(result?.ok && result.saved)}
       />
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

@@ -55,7 +55,7 @@ export default function Matrices() {
             Requests are refused with no_matching_matrix until a matrix covers them.
           </EmptyState>
         ) : (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Matrices">
             <table>
               <thead>
                 <tr>
@@ -115,3 +115,5 @@ export default function Matrices() {
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

@@ -19,6 +19,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   throw redirect(`/matrices/${outcome.id}?saved=1`);
 }
 
+export { skipPreviewRevalidation as shouldRevalidate } from "../components/matrix-editor";
+
 export default function NewMatrix() {
   const failure = useActionData<typeof action>();
   return (
@@ -42,3 +44,5 @@ export default function NewMatrix() {
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

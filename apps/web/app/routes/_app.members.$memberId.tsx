@@ -1,6 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
 import { MemberForm, readMemberForm } from "../components/member-form";
+import { useFocusOnResult } from "../components/form-errors";
 import { Alert, ConfirmAction, PageHead, StatusBadge } from "../components/ui";
 import { attempt, formFailure, load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
@@ -23,13 +24,14 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     if (!result.ok) return result.failure;
     return {
       ok: true as const,
+      saved: false,
       message: intent === "deactivate" ? "Member deactivated: they can no longer submit or be routed to." : "Member reactivated.",
     };
   }
   if (intent !== "save") return formFailure("Unknown action.");
   const result = await attempt(() => api.admin.members.update({ id, ...readMemberForm(form) }));
   if (!result.ok) return result.failure;
-  return { ok: true as const, message: "Changes saved." };
+  return { ok: true as const, saved: true, message: "Changes saved." };
 }
 
 export default function EditMember() {
@@ -38,6 +40,7 @@ export default function EditMember() {
   const [params] = useSearchParams();
   const failure = result && !result.ok ? result : null;
   const message = result?.ok ? result.message : params.get("created") ? "Member added." : null;
+  const messageRef = useFocusOnResult(message);
   return (
     <>
       <PageHead
@@ -68,15 +71,24 @@ export default function EditMember() {
         }
       />
       {message ? (
-        <div style={{ marginBottom: 16 }}>
+        <div style={{ marginBottom: 16 }} tabIndex={-1} ref={messageRef}>
           <Alert kind="ok">{message}</Alert>
         </div>
       ) : null}
       <div className="card" style={{ maxWidth: 760 }}>
         <div className="card-body">
-          <MemberForm key={JSON.stringify(member)} values={member} failure={failure} users={users} submitLabel="Save changes" />
+          <MemberForm
+            key={JSON.stringify(member)}
+            values={member}
+            failure={failure}
+            users={users}
+            submitLabel="Save changes"
+            saved={Boolean(result?.ok && result.saved)}
+          />
         </div>
       </div>
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { Form, Link, useLoaderData, useNavigation, useSearchParams, useSubmit } from "@remix-run/react";
 import { useRef } from "react";
 import { Email, EmptyState, PageHead, StatusBadge } from "../components/ui";
-import { attempt } from "../lib/api-errors.server";
+import { attempt, load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Members · ApprovalMatrix" }];
@@ -15,8 +15,13 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const q = url.searchParams.get("q")?.trim() ?? "";
   const statusParam = url.searchParams.get("status");
   const status = statusParam === "active" || statusParam === "inactive" ? statusParam : "all";
-  const after = url.searchParams.get("after") ?? undefined;
-  const page = await api.admin.members.search({ search: q || undefined, status, limit: PAGE_SIZE, ...(after ? { after } : {}) });
+  // A cursor is an externalRef; one with control characters (a hand-edited URL, `%00`) cannot be
+  // stored in PostgreSQL text, so it is no cursor at all: start from the first page.
+  const rawAfter = url.searchParams.get("after") ?? undefined;
+  const after = rawAfter && ![...rawAfter].some((c) => c.charCodeAt(0) < 32) ? rawAfter : undefined;
+  const page = await load(() =>
+    api.admin.members.search({ search: q.slice(0, 200) || undefined, status, limit: PAGE_SIZE, ...(after ? { after } : {}) }),
+  );
   return { ...page, q, status, after: after ?? null };
 }
 
@@ -105,7 +110,7 @@ export default function Members() {
             </EmptyState>
           )
         ) : (
-          <div className="table-wrap" style={{ opacity: searching ? 0.6 : 1 }}>
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Members" style={{ opacity: searching ? 0.6 : 1 }}>
             <table>
               <thead>
                 <tr>
@@ -183,3 +188,5 @@ export default function Members() {
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

@@ -184,7 +184,13 @@ export default function ImportMembers() {
                   {state.fileName}. Fix them and upload the file again.
                   {state.result.errorCount > state.result.errors.length ? ` The first ${state.result.errors.length} are listed.` : ""}
                 </Alert>
-                <div className="card table-wrap" style={{ maxHeight: 360, overflowY: "auto" }}>
+                <div
+                  className="card table-wrap"
+                  tabIndex={0}
+                  role="region"
+                  aria-label="Problems found"
+                  style={{ maxHeight: 360, overflowY: "auto" }}
+                >
                   <table>
                     <thead>
                       <tr>
@@ -245,3 +251,5 @@ export default function ImportMembers() {
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

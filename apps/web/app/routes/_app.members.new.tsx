@@ -33,3 +33,5 @@ export default function NewMember() {
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

@@ -1,7 +1,9 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { Fragment } from "react";
-import { Alert, PageHead, StatusBadge, formatAmount, formatDate } from "../components/ui";
+import { Fragment, useRef } from "react";
+import { type FieldSpec, type FormFailureView, useFocusOnResult, useFormErrors } from "../components/form-errors";
+import { LeaveGuard, RestoredNotice, useFormDraft } from "../components/unsaved";
+import { Alert, Field, PageHead, StatusBadge, formatAmount, formatDate } from "../components/ui";
 import { attempt, formFailure, load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 
@@ -25,35 +27,61 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   return { ok: true as const, decision };
 }
 
-export function DecisionForm({ failure }: { failure: { formError: string; fieldErrors: Record<string, string> } | null }) {
+const DECISION_FIELDS: Record<string, FieldSpec> = { comment: { label: "Comment", required: "Say why you reject it." } };
+
+export function DecisionForm({ failure }: { failure: FormFailureView | null }) {
   const navigation = useNavigation();
   const busy = navigation.state === "submitting";
+  const form = useFormErrors(failure, DECISION_FIELDS);
+  // A typed comment survives an expired session: it is restored after signing in again.
+  const draft = useFormDraft(form.formRef, false);
+  const confirmRef = useRef<HTMLDialogElement>(null);
   return (
-    <Form method="post" className="stack">
-      {failure ? <Alert kind="error">{failure.formError}</Alert> : null}
-      <div className="field" style={{ margin: 0 }}>
-        <label htmlFor="comment">Comment</label>
-        <textarea
-          id="comment"
-          name="comment"
-          rows={3}
-          placeholder="Optional when approving; required when rejecting."
-          aria-invalid={failure?.fieldErrors.comment ? true : undefined}
-        />
-        {failure?.fieldErrors.comment ? (
-          <span className="error" role="alert">
-            {failure.fieldErrors.comment}
-          </span>
-        ) : null}
-      </div>
-      <div className="row">
+    <Form
+      method="post"
+      className="stack"
+      id="decision-form"
+      ref={form.formRef}
+      noValidate
+      onChange={(e) => {
+        form.onChange(e);
+        draft.onChange();
+      }}
+    >
+      <LeaveGuard dirty={draft.dirty} />
+      {draft.restored ? <RestoredNotice onDiscard={draft.discard} /> : null}
+      {form.summary}
+      <Field label="Comment" name="comment" error={form.error("comment")}>
+        <textarea name="comment" rows={3} placeholder="Optional when approving; required when rejecting." />
+      </Field>
+      <div className="row decision-buttons">
         <button className="btn btn-ok" name="decision" value="approved" disabled={busy}>
           Approve
         </button>
-        <button className="btn btn-danger" name="decision" value="rejected" disabled={busy}>
+        <button className="btn btn-danger" type="button" disabled={busy} onClick={() => confirmRef.current?.showModal()}>
           Reject
         </button>
       </div>
+      <dialog ref={confirmRef} aria-labelledby="reject-title">
+        <div className="card-body">
+          <h2 id="reject-title">Reject this request?</h2>
+          <p>The request ends as rejected for every stage, and the submitter sees your comment. This cannot be undone.</p>
+          <div className="form-actions" style={{ marginTop: 18 }}>
+            <button type="button" className="btn" autoFocus onClick={() => confirmRef.current?.close()}>
+              Cancel
+            </button>
+            <button
+              type="submit"
+              className="btn btn-danger-solid"
+              name="decision"
+              value="rejected"
+              onClick={() => confirmRef.current?.close()}
+            >
+              Reject request
+            </button>
+          </div>
+        </div>
+      </dialog>
     </Form>
   );
 }
@@ -63,6 +91,7 @@ export default function RequestPage() {
   const result = useActionData<typeof action>();
   const failure = result && !result.ok ? result : null;
   const closed = r.status === "approved" || r.status === "rejected" || r.status === "cancelled";
+  const doneRef = useFocusOnResult(result?.ok);
 
   type Event = { key: string; kind: "ok" | "danger" | "accent" | ""; title: string; when: string | null; comment?: string | null };
   const events: Event[] = [
@@ -103,7 +132,7 @@ export default function RequestPage() {
         }
       />
       {result?.ok ? (
-        <div style={{ marginBottom: 16 }}>
+        <div style={{ marginBottom: 16 }} tabIndex={-1} ref={doneRef}>
           <Alert kind="ok">Your decision ({result.decision}) was recorded.</Alert>
         </div>
       ) : null}
@@ -207,3 +236,5 @@ export default function RequestPage() {
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

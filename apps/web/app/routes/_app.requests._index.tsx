@@ -78,7 +78,7 @@ export default function Requests() {
             </EmptyState>
           )
         ) : (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Requests">
             <table>
               <thead>
                 <tr>
@@ -125,3 +125,5 @@ export default function Requests() {
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { Form, NavLink, Outlet, isRouteErrorResponse, useLoaderData, useRouteError } from "@remix-run/react";
+import { Form, NavLink, Outlet, useLoaderData } from "@remix-run/react";
 import { isAdmin, requireUser } from "../lib/session.server";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
@@ -11,6 +11,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     inboxCount: inbox.requests.length,
   };
 }
+
+export { skipPreviewRevalidation as shouldRevalidate } from "../components/matrix-editor";
 
 export default function AppLayout() {
   const { user, admin, inboxCount } = useLoaderData<typeof loader>();
@@ -68,25 +70,4 @@ export default function AppLayout() {
   );
 }
 
-export function ErrorBoundary() {
-  const error = useRouteError();
-  const status = isRouteErrorResponse(error) ? error.status : 500;
-  const message = isRouteErrorResponse(error) ? String(error.data) : "Something went wrong on our side. Try again, or reload the page.";
-  return (
-    <div className="auth-page">
-      <div className="card auth-card">
-        <div className="card-body">
-          <h1>{status === 403 ? "No access" : status === 404 ? "Not found" : "Something went wrong"}</h1>
-          <p className="muted" style={{ marginTop: 8 }}>
-            {message}
-          </p>
-          <p style={{ marginTop: 16 }}>
-            <a className="btn" href="/">
-              Go to my start page
-            </a>
-          </p>
-        </div>
-      </div>
-    </div>
-  );
-}
+export { StandaloneError as ErrorBoundary } from "../components/route-error";

@@ -1,7 +1,16 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { TENANT_ROLES, mayGrantRole } from "@approvalmatrix/core/roles";
-import { Alert, Field, PageHead, formatDate } from "../components/ui";
+import { useEffect } from "react";
+import { type FieldSpec, useFocusOnResult, useFormErrors } from "../components/form-errors";
+import { CopyButton, Field, PageHead, formatDate } from "../components/ui";
+
+const INVITE_FIELDS: Record<string, FieldSpec> = {
+  name: { label: "Name", required: "Enter the person's name." },
+  email: { label: "Email", required: "Enter the email address they sign in with." },
+  role: { label: "Role" },
+  memberRef: { label: "Member externalRef" },
+};
 import { attempt, formFailure } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 
@@ -35,27 +44,41 @@ export default function Users() {
   const result = useActionData<typeof action>();
   const failure = result && !result.ok ? result : null;
   const busy = useNavigation().state === "submitting";
+  const form = useFormErrors(failure, INVITE_FIELDS);
+  const invited = result?.ok ? result : null;
+  const invitedRef = useFocusOnResult(invited);
+  // A successful invite empties the form for the next person.
+  useEffect(() => {
+    if (invited) form.formRef.current?.reset();
+  }, [invited, form.formRef]);
   return (
     <>
       <PageHead
         title="Users"
         description="People who sign in to this admin app. Approvers see only their inbox and the requests they decide; admins set up keys, members and matrices."
       />
-      {result?.ok ? (
-        <div className="card" style={{ marginBottom: 16 }}>
-          <div className="card-body stack">
-            <h2>{result.email} can now sign in</h2>
-            <p className="muted">
-              Give them this one-time password through a safe channel; it is not shown again. They can change it under Account.
-            </p>
-            <div className="secret">
-              <code data-testid="initial-password">{result.password}</code>
+      <div role="status" aria-live="polite" aria-atomic="true">
+        {invited ? (
+          <div className="card" style={{ marginBottom: 16 }} tabIndex={-1} ref={invitedRef} data-testid="invited">
+            <div className="card-body stack">
+              <h2>{invited.email} can now sign in</h2>
+              <p className="muted">
+                Give them this one-time password through a safe channel; it is not shown again. They can change it under Account.
+              </p>
+              {invited.password ? (
+                <div className="secret secret-copy">
+                  <code id="initial-password" data-testid="initial-password">
+                    {invited.password}
+                  </code>
+                  <CopyButton text={invited.password} targetId="initial-password" label="Copy password" />
+                </div>
+              ) : null}
             </div>
           </div>
-        </div>
-      ) : null}
+        ) : null}
+      </div>
       <div className="grid-main-side">
-        <div className="card table-wrap">
+        <div className="card table-wrap" tabIndex={0} role="region" aria-label="Users">
           <table>
             <thead>
               <tr>
@@ -87,16 +110,12 @@ export default function Users() {
             <h2>Invite a user</h2>
           </div>
           <div className="card-body">
-            {failure ? (
-              <div style={{ marginBottom: 14 }}>
-                <Alert kind="error">{failure.formError}</Alert>
-              </div>
-            ) : null}
-            <Form method="post" noValidate>
-              <Field label="Name" name="name" required error={failure?.fieldErrors.name} />
-              <Field label="Email" name="email" type="email" required error={failure?.fieldErrors.email} />
-              <Field label="Role" name="role" error={failure?.fieldErrors.role}>
-                <select name="role" id="role" defaultValue="approver">
+            {form.summary ? <div style={{ marginBottom: 14 }}>{form.summary}</div> : null}
+            <Form method="post" noValidate ref={form.formRef} onChange={form.onChange}>
+              <Field label="Name" name="name" required error={form.error("name")} />
+              <Field label="Email" name="email" type="email" required error={form.error("email")} />
+              <Field label="Role" name="role" error={form.error("role")}>
+                <select name="role" defaultValue="approver">
                   <option value="approver">Approver</option>
                   {canAddAdmins ? <option value="admin">Admin</option> : null}
                   {canAddAdmins ? <option value="owner">Owner</option> : null}
@@ -105,7 +124,7 @@ export default function Users() {
               <Field
                 label="Member externalRef"
                 name="memberRef"
-                error={failure?.fieldErrors.memberRef}
+                error={form.error("memberRef")}
                 hint="Approvers decide as this member, e.g. EMP-2001."
               />
               <div className="form-actions">
@@ -120,3 +139,5 @@ export default function Users() {
     </>
   );
 }
+
+export { PageError as ErrorBoundary } from "../components/route-error";

@@ -4,11 +4,18 @@ import { requireUser } from "../lib/session.server";
 
 /** The editor's live preview: plans a sample request against the unsaved draft. */
 export async function action({ request, context }: ActionFunctionArgs) {
+  // A fetcher that gets a redirect follows it with the whole page: an expired session would
+  // navigate away from the unsaved draft. Answer 401 instead; the editor offers to sign in again.
+  if (!context.session) return Response.json({ ok: false, formError: "Your session has expired.", signedOut: true }, { status: 401 });
   const { api } = requireUser(request, context, "admin");
   const form = await request.formData();
   let matrix: unknown;
+  let metadata: Record<string, string> = {};
   try {
     matrix = JSON.parse(String(form.get("matrix") ?? ""));
+    const raw: unknown = JSON.parse(String(form.get("metadata") || "{}"));
+    if (raw && typeof raw === "object" && !Array.isArray(raw))
+      metadata = Object.fromEntries(Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
   } catch {
     return formFailure("The draft could not be read.");
   }
@@ -18,7 +25,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
     api.admin.matrices.preview({
       id: id || null,
       matrix: matrix as Parameters<typeof api.admin.matrices.preview>[0]["matrix"],
-      sample: { submitterRef: String(form.get("submitterRef") ?? "").trim() || "?", amount: amount ? Number(amount) : null },
+      sample: {
+        submitterRef: String(form.get("submitterRef") ?? "").trim() || "?",
+        amount: amount ? Number(amount) : null,
+        ...(Object.keys(metadata).length ? { metadata } : {}),
+      },
     }),
   );
   if (!result.ok) return result.failure;

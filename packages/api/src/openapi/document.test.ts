@@ -1,4 +1,5 @@
 import SwaggerParser from "@apidevtools/swagger-parser";
+import { createConfig, lintFromString } from "@redocly/openapi-core";
 import { describe, expect, it } from "vitest";
 import { requestView } from "../contracts/requests";
 import { createdRequestOutput, dryRunOutput, submitRequestInput } from "../routers/requests/schemas";
@@ -85,5 +86,13 @@ describe("the OpenAPI document", () => {
     expect(Object.keys(headers)).toEqual(
       expect.arrayContaining(["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Request-Id"]),
     );
+  });
+});
+
+describe("the OpenAPI document under Redocly's recommended rules", () => {
+  it("lints with no error and no warning", async () => {
+    const config = await createConfig({ extends: ["recommended"] });
+    const problems = await lintFromString({ source: JSON.stringify(doc), absoluteRef: "openapi.json", config });
+    expect(problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message}`)).toEqual([]);
   });
 });

@@ -99,8 +99,13 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version?: string }
       bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "apx_live_ + 32 characters", description: "An API key of your tenant." },
     },
   });
+  // The generator cannot state the terms; readers of the document (and Redocly's rules) need them.
+  // A custom SPDX reference (LicenseRef-…): the API is not open source.
+  doc.info.license = { name: "Proprietary: use is governed by your ApprovalMatrix agreement", identifier: "LicenseRef-ApprovalMatrix" };
   const components = (doc.components ??= {}) as Json;
-  components.schemas = { ...(components.schemas as Json | undefined), Error: ERROR_SCHEMA };
+  // The bridge adds an `error.<CODE>` schema per tRPC code; every response here uses our Error instead.
+  const generated = Object.entries((components.schemas as Json | undefined) ?? {}).filter(([name]) => !name.startsWith("error."));
+  components.schemas = { ...Object.fromEntries(generated), Error: ERROR_SCHEMA };
 
   const metas = metaByOperation();
   for (const [path, item] of Object.entries(doc.paths ?? {}) as [string, Json][]) {

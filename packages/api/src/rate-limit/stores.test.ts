@@ -13,9 +13,10 @@ const REDIS_URL = process.env.REDIS_URL || undefined;
 let database: TestDatabase;
 const closers: (() => Promise<void>)[] = [];
 
+// A fresh PGlite takes seconds on a busy machine: more than vitest's default hook timeout.
 beforeAll(async () => {
   database = await createTestDatabase();
-});
+}, 120_000);
 afterAll(async () => {
   for (const close of closers) await close();
   await database.destroy();

@@ -35,6 +35,13 @@ interface ImportRow {
 const emailSchema = z.email();
 type Progress = (p: { phase: string; done: number; total: number }) => void;
 
+/**
+ * After a progress report, let the event loop run so the report is sent now: PGlite answers
+ * queries without I/O (its promises settle as microtasks), so without this the whole transaction
+ * runs in one turn and every progress line reaches the client together with the result.
+ */
+const letProgressOut = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Reads and checks every row; nothing is written unless the whole file is valid. */
 function validateRows(
   csv: string,
@@ -82,7 +89,7 @@ function validateRows(
       if (i % VALIDATE_STEP === 0) {
         // Report, and let the event loop send it: validation is otherwise one synchronous stretch.
         onProgress?.({ phase: "validating", done: i - 1, total: table.length - 1 });
-        await new Promise((resolve) => setImmediate(resolve));
+        await letProgressOut();
       }
       const line = i + 1;
       const get = (index: number) => (index >= 0 ? (cells[index] ?? "").trim() : "");
@@ -148,6 +155,7 @@ function validateRows(
 export async function importMembersCsv(db: Database, actor: Actor, csv: string, onProgress?: Progress): Promise<MemberImportResult> {
   const tenantId = actor.tenantId;
   onProgress?.({ phase: "validating", done: 0, total: 1 });
+  if (onProgress) await letProgressOut();
   const { rows, errors, errorCount } = await validateRows(
     csv,
     async (refs) => new Map((await loadManagerChains(db, tenantId, { refs })).map((link) => [link.externalRef, link.managerRef])),
@@ -193,6 +201,7 @@ export async function importMembersCsv(db: Database, actor: Actor, csv: string, 
       );
       created += counts?.created ?? 0;
       onProgress?.({ phase: "writing", done: i + slice.length, total });
+      if (onProgress) await letProgressOut();
     }
     // Second pass: managers, now that every member of the file exists. Rows whose manager is
     // already right are not touched.
@@ -205,6 +214,7 @@ export async function importMembersCsv(db: Database, actor: Actor, csv: string, 
         left join members g on g.tenant_id = ${tenantId} and g.external_ref = v.mgr
         where m.tenant_id = ${tenantId} and m.external_ref = v.ref and m.manager_id is distinct from g.id`);
       onProgress?.({ phase: "writing", done: rows.length + i + slice.length, total });
+      if (onProgress) await letProgressOut();
     }
     const updated = rows.length - created;
     await writeAudit(tx, actor, {

@@ -78,12 +78,22 @@ export async function inviteUser(db: Database, actor: Actor, input: Invitation):
     }
     const [row] = await tx
       .insert(users)
-      .values({ id: newId("user"), tenantId, email, name: input.name, role: input.role, passwordHash, mustChangePassword: initialPassword !== null })
+      .values({
+        id: newId("user"),
+        tenantId,
+        email,
+        name: input.name,
+        role: input.role,
+        passwordHash,
+        mustChangePassword: initialPassword !== null,
+      })
       // Unique per tenant (tenant_id, email): another tenant's user with this email is no conflict.
       .onConflictDoNothing({ target: [users.tenantId, users.email] })
       .returning();
     if (!row)
-      throw new DomainError("conflict", `This tenant already has a user with email ${email}.`, [{ field: "email", message: "already in use" }]);
+      throw new DomainError("conflict", `This tenant already has a user with email ${email}.`, [
+        { field: "email", message: "already in use" },
+      ]);
     if (memberId)
       await tx
         .update(members)
