@@ -134,6 +134,8 @@ let app: TestApp;
 let project: string;
 let declarations = "";
 const timings: Record<string, number> = {};
+/** A full strict check of the app (tRPC's declarations included) takes a while on a busy machine. */
+const TSC_TIMEOUT = 180_000;
 const diagnostics: Record<string, string> = {};
 
 async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
@@ -226,29 +228,37 @@ describe("@approvalmatrix/client installed from its tarball outside the workspac
     expect(Object.keys(manifest.dependencies ?? {})).toEqual([]);
   });
 
-  it.each(["bundler", "node16"])("typechecks the app under strict with moduleResolution %s; the mistakes stay errors", async (mode) => {
-    diagnostics[`consumer tsc (${mode}), tsc's own figures`] = await timed(`consumer tsc (${mode})`, () => tsc(`tsconfig.${mode}.json`));
-  });
+  it.each(["bundler", "node16"])(
+    "typechecks the app under strict with moduleResolution %s; the mistakes stay errors",
+    async (mode) => {
+      diagnostics[`consumer tsc (${mode}), tsc's own figures`] = await timed(`consumer tsc (${mode})`, () => tsc(`tsconfig.${mode}.json`));
+    },
+    TSC_TIMEOUT,
+  );
 
-  it("runs with plain node against a server: create, dry-run, decide, get, list, error codes, an idempotent retry", async () => {
-    // The node16 check above emitted dist/ (it runs first); compile here when run alone.
-    if (!existsSync(join(project, "dist/app.js"))) await tsc("tsconfig.node16.json");
-    const apiKey = await unlimitedKey(app, "outside app");
-    const { stdout } = await exec(process.execPath, ["run.mjs"], {
-      cwd: project,
-      env: { ...process.env, APX_BASE_URL: app.url, APX_API_KEY: apiKey },
-    });
-    const result = JSON.parse(stdout);
-    expect(result).toEqual({
-      planned: [["EMP-2001"], ["EMP-3001"]],
-      createdId: expect.stringMatching(/^req_/),
-      retriedId: result.createdId,
-      afterFirst: ["in_progress", 2],
-      final: "approved",
-      decidedBy: ["EMP-2001", "EMP-3001"],
-      listed: true,
-      errors: ["request_closed", "not_found", "idempotency_conflict"],
-      commonJs: true,
-    });
-  });
+  it(
+    "runs with plain node against a server: create, dry-run, decide, get, list, error codes, an idempotent retry",
+    async () => {
+      // The node16 check above emitted dist/ (it runs first); compile here when run alone.
+      if (!existsSync(join(project, "dist/app.js"))) await tsc("tsconfig.node16.json");
+      const apiKey = await unlimitedKey(app, "outside app");
+      const { stdout } = await exec(process.execPath, ["run.mjs"], {
+        cwd: project,
+        env: { ...process.env, APX_BASE_URL: app.url, APX_API_KEY: apiKey },
+      });
+      const result = JSON.parse(stdout);
+      expect(result).toEqual({
+        planned: [["EMP-2001"], ["EMP-3001"]],
+        createdId: expect.stringMatching(/^req_/),
+        retriedId: result.createdId,
+        afterFirst: ["in_progress", 2],
+        final: "approved",
+        decidedBy: ["EMP-2001", "EMP-3001"],
+        listed: true,
+        errors: ["request_closed", "not_found", "idempotency_conflict"],
+        commonJs: true,
+      });
+    },
+    TSC_TIMEOUT,
+  );
 });

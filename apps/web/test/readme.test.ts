@@ -114,7 +114,7 @@ describe("README: the curl walk-through", () => {
 });
 
 describe("README: the operator CLI", () => {
-  it("runs every command of the CLI block against a fresh embedded database", { timeout: 240_000 }, async () => {
+  it("runs every command of the CLI block against a fresh embedded database", { timeout: 480_000 }, async () => {
     const [block] = bashBlocks("The operator CLI");
     const dataDir = mkdtempSync(join(tmpdir(), "apx-cli-"));
     try {
