@@ -28,7 +28,7 @@ async function trpc(path: string, input: unknown, opts: { key?: string | null; m
     headers: { ...(bearer ? { Authorization: `Bearer ${bearer}` } : {}), "Content-Type": "application/json" },
     body: method === "POST" ? JSON.stringify(input) : undefined,
   });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+  return { status: res.status, headers: res.headers, body: await res.json() };
 }
 
 function expectInvalid(res: { status: number; body: any; headers: Headers }, field: string) {
@@ -106,7 +106,7 @@ describe("text is well-formed Unicode", () => {
       body: bytes,
     });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as any).error.code).toBe("invalid_json");
+    expect((await res.json()).error.code).toBe("invalid_json");
   });
 });
 
@@ -234,7 +234,7 @@ describe("tRPC batches", () => {
     const res = await fetch(`${app.url}/trpc/${paths}?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`, {
       headers: { Authorization: `Bearer ${key}` },
     });
-    const body = (await res.json()) as any;
+    const body = await res.json();
     expect(res.status, JSON.stringify(body)).toBe(400);
     expect(body.error.data.apiCode).toBe("invalid_request");
   });

@@ -2,6 +2,7 @@ import { requests } from "@approvalmatrix/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, SEED_SUBMISSION, api, startTestApp } from "./harness";
 import { securitySuite } from "./security-suite";
+import { must } from "@approvalmatrix/core";
 
 let app: TestApp;
 let call: ReturnType<typeof api>;
@@ -9,7 +10,7 @@ beforeAll(async () => {
   app = await startTestApp();
   call = api(app, app.demoKey);
 });
-afterAll(() => app?.close());
+afterAll(() => app.close());
 
 describe("POST /v1/requests", () => {
   it("creates a request routed to the matching matrix and answers 201 in the documented shape", async () => {
@@ -167,11 +168,11 @@ describe("rate limiting", () => {
       statuses.push(last.status);
     }
     // A minute boundary can fall between the calls; then the fourth is the first of a new window.
-    if (statuses[3] !== 429) return expect(Number(last!.headers.get("x-ratelimit-remaining"))).toBeGreaterThanOrEqual(0);
+    if (statuses[3] !== 429) return expect(Number(must(last).headers.get("x-ratelimit-remaining"))).toBeGreaterThanOrEqual(0);
     expect(statuses).toEqual([404, 404, 404, 429]);
-    expect(last!.body.error.code).toBe("rate_limited");
-    expect(Number(last!.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect(last!.headers.get("x-ratelimit-remaining")).toBe("0");
+    expect(must(last).body.error.code).toBe("rate_limited");
+    expect(Number(must(last).headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(must(last).headers.get("x-ratelimit-remaining")).toBe("0");
   });
 });
 
