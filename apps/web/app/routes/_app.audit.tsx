@@ -162,5 +162,5 @@ export { PageError as ErrorBoundary } from "../components/route-error";
 function auditValueText(value: unknown): string {
   if (typeof value === "string") return value;
   if (Array.isArray(value)) return value.map(auditValueText).join(", ");
-  return JSON.stringify(value) ?? "";
+  return JSON.stringify(value);
 }
