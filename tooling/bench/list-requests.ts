@@ -10,6 +10,7 @@
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { type ListRequestsInput, inboxQuery, listInbox, listRequests, listRequestsQuery } from "@approvalmatrix/api";
+import { must } from "@approvalmatrix/core";
 import { type Database, rowsOf, sql } from "@approvalmatrix/db";
 import { createTestDatabase, testDatabaseEngine } from "@approvalmatrix/db/testing";
 import postgres from "postgres";
@@ -162,7 +163,7 @@ async function explain(query: Scenario["query"]) {
 }
 
 function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  return must(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)], "a sample");
 }
 
 async function time(scenario: Scenario, runs: number) {
@@ -242,7 +243,7 @@ try {
   );
 } finally {
   await raw.end({ timeout: 5 });
-  if (args.keep && database.target.kind === "postgres") {
+  if (args.keep) {
     await database.close();
     console.log(`Kept the database: ${database.target.url}`);
   } else {

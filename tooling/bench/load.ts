@@ -12,7 +12,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { randomBase62 } from "@approvalmatrix/core";
+import { must, randomBase62 } from "@approvalmatrix/core";
 import autocannon from "autocannon";
 import { resultsFile } from "./results-file";
 import postgres from "postgres";
@@ -30,7 +30,7 @@ const step = (message: string) => console.log(`[${new Date().toISOString().slice
 const dbName = `apx_bench_${Date.now()}`;
 const databaseUrl = Object.assign(new URL(ADMIN_URL), { pathname: `/${dbName}` }).toString();
 const secret = randomBase62(48);
-const env = {
+const env: NodeJS.ProcessEnv = {
   ...process.env,
   DATABASE_URL: databaseUrl,
   API_KEY_HASH_SECRET: secret,
@@ -90,7 +90,8 @@ function stopProcess(child: ChildProcess): Promise<void> {
 function cpuMs(pid: number | undefined): number {
   if (pid === undefined) return Number.NaN;
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ");
+    if (!fields) return Number.NaN;
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return Number.NaN;
@@ -131,7 +132,7 @@ async function load(url: string, method: "GET" | "POST", key: string, ids: strin
 
 /** Rounds of one server folded into one row: throughput and CPU over all of them, median latencies. */
 function combine(runs: LoadResult[]): LoadResult {
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const median = (xs: number[]) => must([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)], "a round");
   const total = runs.reduce((sum, r) => sum + r.total, 0);
   return {
     rps: runs.reduce((sum, r) => sum + r.rps, 0) / runs.length,
@@ -143,7 +144,7 @@ function combine(runs: LoadResult[]): LoadResult {
 }
 
 function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  return must(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))], "a sample");
 }
 
 async function main() {
@@ -201,7 +202,7 @@ async function main() {
     children.push(minimalProcess);
 
     const bridge = `http://127.0.0.1:${BRIDGE_PORT}`;
-    const minimal = `http://127.0.0.1:${(minimalProcess as ChildProcess & { readyOutput: string }).readyOutput.match(/listening (\d+)/)![1]}`;
+    const minimal = `http://127.0.0.1:${must((minimalProcess as ChildProcess & { readyOutput: string }).readyOutput.match(/listening (\d+)/)?.[1], "the minimal server's port")}`;
     step("warming up both (3 s each)");
     for (const url of [bridge, minimal])
       await autocannon({
@@ -235,7 +236,7 @@ async function main() {
         b.push(await load(bridge, method, key, ids, serverProcess.pid));
         step(`${name}: minimal handler, ${SECONDS} s × ${CONNECTIONS} connections (round ${round}/${ROUNDS})`);
         m.push(await load(minimal, method, key, ids, minimalProcess.pid));
-        step(`  ${((b.at(-1)!.rps / m.at(-1)!.rps) * 100).toFixed(0)} % of the minimal handler's throughput this round`);
+        step(`  ${((must(b.at(-1)).rps / must(m.at(-1)).rps) * 100).toFixed(0)} % of the minimal handler's throughput this round`);
       }
       rows.push({ name, bridge: combine(b), minimal: combine(m), target });
     }
@@ -244,7 +245,7 @@ async function main() {
     const [sample] = await postgres(databaseUrl, { max: 1 })`select id from requests limit 1`;
     const durations: number[] = [];
     for (let i = 0; i < 2000; i++) {
-      const res = await fetch(`${bridge}/v1/requests/${sample!.id}`, { headers: { authorization: `Bearer ${key}` } });
+      const res = await fetch(`${bridge}/v1/requests/${must(sample).id}`, { headers: { authorization: `Bearer ${key}` } });
       await res.arrayBuffer();
       const dur = /dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "")?.[1];
       if (dur) durations.push(Number(dur));

@@ -20,6 +20,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { MemoryRateLimitStore, RateLimiter, createCaller, createTenant } from "@approvalmatrix/api";
+import { must } from "@approvalmatrix/core";
 import { type Database, rowsOf, sql } from "@approvalmatrix/db";
 import { createTestDatabase, testDatabaseEngine } from "@approvalmatrix/db/testing";
 import { resultsFile } from "./results-file";
@@ -64,13 +65,13 @@ const ascii = (s: string) =>
 const ref = (i: number) => `EMP-${String(i).padStart(6, "0")}`;
 /** Row i (1-based): a tree of managers ten wide, so every manager is another row of the file. */
 function member(i: number, suffix = "") {
-  const first = FIRST[i % FIRST.length]!;
-  const last = LAST[Math.floor(i / FIRST.length) % LAST.length]!;
+  const first = must(FIRST[i % FIRST.length]);
+  const last = must(LAST[Math.floor(i / FIRST.length) % LAST.length]);
   return {
     externalRef: ref(i),
     name: `${first} ${last} ${i}${suffix}`,
     email: `${ascii(first)}.${ascii(last)}.${i}@example.com`,
-    department: DEPARTMENTS[i % DEPARTMENTS.length]!,
+    department: must(DEPARTMENTS[i % DEPARTMENTS.length]),
     managerRef: i === 1 ? "" : ref(Math.floor(i / 10) || 1),
     active: i % 17 === 0 ? "false" : "true",
   };
@@ -93,7 +94,7 @@ function progressLine(label: string, phase: string, done: number, total: number,
 }
 
 function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  return must(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)], "a sample");
 }
 
 const database = await createTestDatabase();
@@ -234,7 +235,7 @@ try {
     { at: Math.floor(ROWS * 0.9), field: "active", edit: (r: ReturnType<typeof member>) => ({ ...r, active: "maybe" }) },
     { at: ROWS - 1, field: "managerRef", edit: (r: ReturnType<typeof member>) => ({ ...r, managerRef: r.externalRef }) },
   ];
-  for (const b of bad) renamed[b.at] = b.edit(renamed[b.at]!);
+  for (const b of bad) renamed[b.at] = b.edit(must(renamed[b.at]));
   const third = await timedImport(tenant.id, "bad rows", csvOf(renamed));
   const expectedLines = bad.map((b) => ({ line: b.at + 2, field: b.field }));
   const reported = third.result.ok ? [] : third.result.errors;
@@ -266,7 +267,7 @@ try {
 
   // 4. Reads, as the Members page and the export make them.
   await db.execute(sql`analyze members`);
-  const sample = rows[Math.floor(ROWS * 0.6)]!;
+  const sample = must(rows[Math.floor(ROWS * 0.6)]);
   const deepAfter = ref(Math.floor(ROWS * 0.9));
   const search = (input: Parameters<typeof caller.admin.members.search>[0]) => async () =>
     (await caller.admin.members.search({ limit: 50, ...input })).members.length;
@@ -275,7 +276,7 @@ try {
   reads.push(await timeRead("first page (50)", search({})));
   reads.push(await timeRead(`deep page (after ${deepAfter})`, search({ after: deepAfter })));
   reads.push(await timeRead("status=inactive, first page", search({ status: "inactive" })));
-  const lastName = sample.name.split(" ")[1]!;
+  const lastName = must(sample.name.split(" ")[1], "a last name");
   reads.push(await timeRead(`search last-name prefix "${lastName.slice(0, 4)}"`, search({ search: lastName.slice(0, 4) })));
   reads.push(await timeRead(`search name prefix "${sample.name.split(" ")[0]}"`, search({ search: sample.name.split(" ")[0] })));
   reads.push(await timeRead(`search full name "${sample.name}"`, search({ search: sample.name })));
@@ -308,7 +309,8 @@ try {
       Math.max(3, Math.ceil(RUNS / 10)),
     ),
   );
-  check(reads.at(-1)!.rows === ROWS, `export returned ${reads.at(-1)!.rows} rows, expected ${ROWS}`);
+  const lastRead = must(reads.at(-1), "an export read");
+  check(lastRead.rows === ROWS, `export returned ${lastRead.rows} rows, expected ${ROWS}`);
   const totalSeconds = (performance.now() - startedAll) / 1000;
 
   // --- the report ----------------------------------------------------------------------------
@@ -347,7 +349,7 @@ try {
     if (key) sections.set(key, part.trimEnd());
   }
   sections.set(engine, `${marker(engine)}\n${table.trimEnd()}`);
-  const ordered = ["postgres", "pglite"].filter((e) => sections.has(e)).map((e) => sections.get(e)!);
+  const ordered = ["postgres", "pglite"].flatMap((e) => sections.get(e) ?? []);
   writeFileSync(out, `# Members bench (tooling/bench/members.ts)\n\n${ordered.join("\n\n")}\n`);
   console.log(`Written to ${out}`);
 } finally {

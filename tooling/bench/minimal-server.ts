@@ -8,6 +8,7 @@ import {
   type RoutableMatrix,
   type StageDefinition,
   findManager,
+  must,
   hashApiKey,
   newId,
   parseBearer,
@@ -17,7 +18,7 @@ import {
 import postgres from "postgres";
 
 const { DATABASE_URL, PORT = "0", API_KEY_HASH_SECRET = "", POOL = "10" } = process.env;
-const sql = postgres(DATABASE_URL!, { max: Number(POOL), onnotice: () => {} });
+const sql = postgres(must(DATABASE_URL, "DATABASE_URL"), { max: Number(POOL), onnotice: () => {} });
 
 async function authenticate(header: string | undefined): Promise<{ id: string; tenant_id: string } | null> {
   const key = parseBearer(header);
@@ -41,11 +42,13 @@ const memberColumns = sql`members.id, members.name, members.external_ref as "ext
 
 async function create(tenantId: string, keyId: string, body: Record<string, unknown>) {
   const [[submitter], matrices] = await Promise.all([
-    sql`select ${memberColumns}, t.default_currency from members join tenants t on t.id = members.tenant_id where members.tenant_id = ${tenantId} and external_ref = ${String(body.submitterRef)} limit 1`,
+    sql<
+      (DirectoryMember & { default_currency: string })[]
+    >`select ${memberColumns}, t.default_currency from members join tenants t on t.id = members.tenant_id where members.tenant_id = ${tenantId} and external_ref = ${String(body.submitterRef)} limit 1`,
     sql`select id, name, request_type as "requestType", min_amount as "minAmount", max_amount as "maxAmount", currency, conditions, priority, active, created_at as "createdAt" from matrices where tenant_id = ${tenantId} and request_type = ${String(body.requestType)} and active = true`,
   ]);
   if (!submitter) return { status: 422, body: { error: "unknown_submitter" } };
-  const amount = (body.amount as number | undefined) ?? null;
+  const amount = typeof body.amount === "number" ? body.amount : null;
   const currency = amount === null ? null : submitter.default_currency;
   const resolution = resolveMatrix(matrices as unknown as RoutableMatrix[], {
     requestType: String(body.requestType),
@@ -57,19 +60,23 @@ async function create(tenantId: string, keyId: string, body: Record<string, unkn
   const matrix = resolution.matrix;
   const stages =
     (await sql`select position, name, approvers, rule, quorum from matrix_stages where tenant_id = ${tenantId} and matrix_id = ${matrix.id} order by position`) as unknown as StageDefinition[];
-  const byId = new Map<string, DirectoryMember>([[submitter.id, submitter as unknown as DirectoryMember]]);
+  const byId = new Map<string, DirectoryMember>([[submitter.id, submitter]]);
   const named = stages.flatMap((s) => (s.approvers.type === "members" ? s.approvers.memberIds : []));
   if (named.length)
-    for (const m of await sql`select ${memberColumns} from members where tenant_id = ${tenantId} and id in ${sql(named)}`)
-      byId.set(m.id, m as unknown as DirectoryMember);
+    for (const m of await sql<
+      DirectoryMember[]
+    >`select ${memberColumns} from members where tenant_id = ${tenantId} and id in ${sql(named)}`)
+      byId.set(m.id, m);
   if (submitter.managerId) {
-    const [manager] = await sql`select ${memberColumns} from members where tenant_id = ${tenantId} and id = ${submitter.managerId} limit 1`;
-    if (manager) byId.set(manager.id, manager as unknown as DirectoryMember);
+    const [manager] = await sql<
+      DirectoryMember[]
+    >`select ${memberColumns} from members where tenant_id = ${tenantId} and id = ${submitter.managerId} limit 1`;
+    if (manager) byId.set(manager.id, manager);
   }
   const directory = { byId: (id: string) => byId.get(id), inDepartment: () => [] };
   void findManager;
   const approverIds = stages.map((s) => {
-    const r = resolveStageApprovers(s, submitter as unknown as DirectoryMember, directory);
+    const r = resolveStageApprovers(s, submitter, directory);
     return r.ok ? r.approvers.map((m) => m.id) : [];
   });
   const id = newId("request");
@@ -80,7 +87,7 @@ async function create(tenantId: string, keyId: string, body: Record<string, unkn
     name: s.name,
     rule: s.rule,
     quorum: s.quorum,
-    approver_ids: approverIds[i]!,
+    approver_ids: must(approverIds[i]),
     status: i === 0 ? "open" : "waiting",
   }));
   await sql`with new_request as (
@@ -111,7 +118,9 @@ async function create(tenantId: string, keyId: string, body: Record<string, unkn
 
 async function status(tenantId: string, requestId: string) {
   const [[request], stages, decisions] = await Promise.all([
-    sql`select r.*, m.external_ref from requests r join members m on m.id = r.submitter_id where r.tenant_id = ${tenantId} and r.id = ${requestId} limit 1`,
+    sql<
+      { id: string; status: string; title: string; external_ref: string; current_stage: number | null; total_stages: number }[]
+    >`select r.*, m.external_ref from requests r join members m on m.id = r.submitter_id where r.tenant_id = ${tenantId} and r.id = ${requestId} limit 1`,
     sql`select s.*, coalesce((select json_agg(json_build_object('id', m.id, 'ref', m.external_ref, 'name', m.name)) from members m where m.tenant_id = s.tenant_id and m.id = any(s.approver_ids)), '[]'::json) as approvers
       from request_stages s where s.tenant_id = ${tenantId} and s.request_id = ${requestId} order by s.position`,
     sql`select d.stage, d.approver_id, m.name, m.external_ref, d.decision, d.comment, d.decided_at from decisions d join members m on m.id = d.approver_id where d.tenant_id = ${tenantId} and d.request_id = ${requestId} order by d.decided_at, d.id`,
@@ -146,7 +155,7 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
   let result: { status: number; body: unknown };
   if (!key) result = { status: 401, body: { error: "unauthorized" } };
   else if (req.method === "POST" && req.url === "/v1/requests")
-    result = await create(key.tenant_id, key.id, JSON.parse(Buffer.concat(chunks).toString("utf8")));
+    result = await create(key.tenant_id, key.id, JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>);
   else if (req.method === "GET" && req.url?.startsWith("/v1/requests/"))
     result = await status(key.tenant_id, req.url.slice("/v1/requests/".length));
   else result = { status: 404, body: { error: "not_found" } };

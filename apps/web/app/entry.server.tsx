@@ -34,6 +34,7 @@ export default function handleRequest(
         pipe(body);
       },
       onShellError(error: unknown) {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- React's shell error goes to Remix as it came.
         reject(error);
       },
       onError(error: unknown) {

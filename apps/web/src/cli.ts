@@ -49,13 +49,23 @@ function required(name: keyof typeof values): string {
 
 function print(data: unknown, table?: Record<string, unknown>[]): void {
   if (values.json || !table) return console.log(JSON.stringify(data, null, 2));
-  if (table.length === 0) return console.log("(none)");
-  const columns = Object.keys(table[0]!);
-  const widths = columns.map((c) => Math.max(c.length, ...table.map((row) => String(row[c] ?? "").length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ");
+  const [first] = table;
+  if (!first) return console.log("(none)");
+  const columns = Object.keys(first);
+  const widths = columns.map((c) => Math.max(c.length, ...table.map((row) => cellText(row[c]).length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ");
   console.log(line(columns));
   console.log(line(widths.map((w) => "─".repeat(w))));
-  for (const row of table) console.log(line(columns.map((c) => String(row[c] ?? ""))));
+  for (const row of table) console.log(line(columns.map((c) => cellText(row[c]))));
+}
+
+/** A table cell: empty for a missing value, JSON for a nested one (never "[object Object]"). */
+function cellText(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return value.toString();
+  if (value instanceof Date) return value.toString();
+  return JSON.stringify(value);
 }
 
 async function main(): Promise<number> {

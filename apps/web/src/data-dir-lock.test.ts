@@ -25,7 +25,7 @@ async function holdInAnotherProcess(dir: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
   children.push(child);
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("locked") && resolve());
+    child.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("locked") && resolve());
     child.once("exit", (code) => reject(new Error(`lock holder exited with ${code}`)));
   });
   return child;

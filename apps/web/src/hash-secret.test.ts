@@ -9,7 +9,7 @@ const dirs: string[] = [];
 const env = (vars: Record<string, string>) => {
   const dir = mkdtempSync(join(tmpdir(), "apx-secret-"));
   dirs.push(dir);
-  return readEnv({ DATA_DIR: dir, ...vars } as unknown as NodeJS.ProcessEnv);
+  return readEnv({ DATA_DIR: dir, ...vars });
 };
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 

@@ -51,7 +51,7 @@ const READINESS_TIMEOUT_MS = 2_000;
 export async function checkReadiness(deps: ApiDeps): Promise<Record<string, string>> {
   const checks: Record<string, () => Promise<unknown>> = { database: () => deps.db.execute(sql`select 1`) };
   const store = deps.rateLimiter.store;
-  if (store.ping) checks[store.name] = () => store.ping!();
+  if (store.ping) checks[store.name] = store.ping.bind(store);
   const results: Record<string, string> = {};
   await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
@@ -82,7 +82,7 @@ export function createAppServer(deps: ApiDeps, options: AppServerOptions = {}): 
   const openApiJson = JSON.stringify(buildOpenApiDocument({ baseUrl: REST_PREFIX }));
 
   const route: RequestHandler = async (req, res) => {
-    const path = (req.url ?? "/").split("?")[0]!;
+    const [path = "/"] = (req.url ?? "/").split("?");
     const isApi = path === REST_PREFIX || path.startsWith(`${REST_PREFIX}/`) || path.startsWith(`${TRPC_PREFIX}/`);
     // JSON only: set before the handlers, whose own headers are added to these.
     if (isApi || path === "/healthz" || path === "/readyz")

@@ -3,7 +3,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
-import { API_KEY_SCOPES, API_KEY_SCOPE_DESCRIPTIONS } from "@approvalmatrix/core";
+import { API_KEY_SCOPES, API_KEY_SCOPE_DESCRIPTIONS, must } from "@approvalmatrix/core";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { browserFetch, createUserIn, sessionCookie } from "./admin-fixtures";
@@ -23,8 +23,8 @@ beforeAll(async () => {
   browser = await launchChromium(chromiumPath);
 });
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
+  await browser.close();
+  await app.close();
 });
 
 /** A browser context already signed in as `email` (the fixture skips the sign-in form). */
@@ -70,7 +70,7 @@ describe.skipIf(!chromiumPath)("an admin sets up a tenant and routes a request t
     await page.getByRole("button", { name: "Create key" }).click();
     const shown = page.getByTestId("new-key");
     await shown.waitFor();
-    key = (await shown.textContent())!.trim();
+    key = must(await shown.textContent()).trim();
     expect(key).toMatch(/^apx_live_[A-Za-z0-9]{32}$/);
     await shot(page, "02-key-created");
     const res = await api(app, key)("POST", "/v1/requests/test", {
@@ -252,7 +252,7 @@ describe.skipIf(!chromiumPath)("the admin app as people use it", () => {
     await page.setViewportSize(desktop);
   });
   afterAll(async () => {
-    await context?.close();
+    await context.close();
   });
   // Each test starts signed in at desktop size, whatever the one before it did to the session.
   beforeEach(async () => {
@@ -427,7 +427,7 @@ describe.skipIf(!chromiumPath)("the admin app as people use it", () => {
     });
     expect(res.status).toBe(200);
     const arrivals: { type: string; phase?: string; at: number }[] = [];
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const reader = must(res.body).pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
     for (;;) {
       const { value, done } = await reader.read();
@@ -440,11 +440,11 @@ describe.skipIf(!chromiumPath)("the admin app as people use it", () => {
         arrivals.push({ ...event, at: Date.now() - started });
       }
     }
-    const result = arrivals.find((a) => a.type === "result")!;
+    const result = must(arrivals.find((a) => a.type === "result"));
     const writing = arrivals.filter((a) => a.phase === "writing");
     expect(writing.length).toBeGreaterThanOrEqual(4);
     // Live: the first write report arrives well before the result, not bunched with it.
-    expect(result.at - writing[0]!.at).toBeGreaterThan(Math.max(100, (result.at - arrivals[0]!.at) * 0.3));
+    expect(result.at - must(writing[0]).at).toBeGreaterThan(Math.max(100, (result.at - must(arrivals[0]).at) * 0.3));
   });
 
   it("unknown URLs, bad cursors and bad dates get pages for people", async () => {
@@ -477,7 +477,7 @@ describe.skipIf(!chromiumPath)("the admin app as people use it", () => {
     await page.getByRole("button", { name: "Copy password" }).waitFor();
 
     const matrices = await app.operator(app.demoTenantId).admin.matrices.list();
-    const matrix = matrices.find((m) => m.active)!;
+    const matrix = must(matrices.find((m) => m.active));
     await page.goto(`${app.url}/matrices/${matrix.id}`);
     await page.getByRole("button", { name: "Deactivate" }).click();
     await page.getByRole("dialog", { name: /Deactivate/ }).waitFor();
@@ -516,7 +516,7 @@ describe.skipIf(!chromiumPath)("the admin app as people use it", () => {
     await page.getByRole("button", { name: "Create key" }).click();
     await page.getByTestId("new-key").waitFor();
     const copy = await page.getByRole("button", { name: "Copy key" }).boundingBox();
-    expect(copy!.x + copy!.width).toBeLessThanOrEqual(phone.width);
+    expect(must(copy).x + must(copy).width).toBeLessThanOrEqual(phone.width);
     await shot(page, "24-phone-key");
     expect(await pageOverflow(page)).toBeLessThanOrEqual(0);
     await page.goto(`${app.url}/audit`);
@@ -537,7 +537,7 @@ describe.skipIf(!chromiumPath)("the admin app as people use it", () => {
     expect(await pageOverflow(approver.page)).toBeLessThanOrEqual(0);
     for (const name of ["Approve", "Reject"]) {
       const box = await approver.page.getByRole("button", { name, exact: true }).boundingBox();
-      expect(box!.x + box!.width).toBeLessThanOrEqual(phone.width);
+      expect(must(box).x + must(box).width).toBeLessThanOrEqual(phone.width);
     }
     await shot(approver.page, "26-phone-request");
     await approver.context.close();
@@ -568,8 +568,8 @@ describe.skipIf(!chromiumPath)("the admin app as people use it", () => {
 
   it("axe finds no serious or critical violation on any page", async () => {
     const ids = {
-      matrix: (await app.operator(app.demoTenantId).admin.matrices.list())[0]!.id,
-      member: (await app.operator(app.demoTenantId).admin.members.search({ search: "EMP-1042" })).members[0]!.id,
+      matrix: must((await app.operator(app.demoTenantId).admin.matrices.list())[0]).id,
+      member: must((await app.operator(app.demoTenantId).admin.members.search({ search: "EMP-1042" })).members[0]).id,
       request: (
         await api(app, app.demoKey)("POST", "/v1/requests", {
           submitterRef: "EMP-1042",

@@ -1,5 +1,5 @@
 import { createAdminAuth, hashPassword } from "@approvalmatrix/auth";
-import { newId } from "@approvalmatrix/core";
+import { newId, must } from "@approvalmatrix/core";
 import { eq, members, users } from "@approvalmatrix/db";
 import type { TestApp } from "./harness";
 
@@ -9,7 +9,7 @@ export async function sessionCookie(app: TestApp, email: string): Promise<string
   if (!user) throw new Error(`no user ${email}`);
   const auth = createAdminAuth(app.deps.db, app.deps.rateLimiter, { secureCookies: false });
   const { setCookie } = await auth.sessions.create(user.id);
-  return setCookie.split(";")[0]!;
+  return must(setCookie.split(";")[0]);
 }
 
 /** An owner user of another tenant, to prove tenants cannot see each other. */

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { DEMO_TENANT_SLUG } from "@approvalmatrix/api";
 import { createAdminAuth, hashPassword, sessionIdOf } from "@approvalmatrix/auth";
-import { newId } from "@approvalmatrix/core";
+import { newId, must } from "@approvalmatrix/core";
 import { and, eq, members, sessions, users } from "@approvalmatrix/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserFetch, createUserIn, sessionCookie } from "./admin-fixtures";
@@ -18,7 +18,7 @@ beforeAll(async () => {
   ownerCookie = await sessionCookie(app, "admin@acme.example");
   approverCookie = await sessionCookie(app, "jane.smith@acme.example");
 });
-afterAll(() => app?.close());
+afterAll(() => app.close());
 
 const ADMIN_PAGES = [
   "/keys",
@@ -71,11 +71,11 @@ describe("sign-in", () => {
     const res = await browserFetch(app, null)("/sign-in", { form: { email, password: "correct horse battery" } });
     expect(res.status).toBe(302);
     expect(res.headers.get("location")).toBe("/requests");
-    const cookie = res.headers.get("set-cookie")!;
+    const cookie = must(res.headers.get("set-cookie"));
     expect(cookie).toMatch(/^am_session=\w+/);
     expect(cookie).toContain("HttpOnly");
     expect(cookie).toContain("SameSite=Lax");
-    const page = await browserFetch(app, cookie.split(";")[0]!)("/requests");
+    const page = await browserFetch(app, must(cookie.split(";")[0]))("/requests");
     expect(page.status).toBe(200);
   });
 
@@ -106,7 +106,7 @@ describe("sign-in", () => {
       form: { currentPassword: "correct horse battery", newPassword: "a much better pass", confirmPassword: "a much better pass" },
     });
     expect(res.status).toBe(200);
-    const fresh = res.headers.get("set-cookie")!.split(";")[0]!;
+    const fresh = must(must(res.headers.get("set-cookie")).split(";")[0]);
     expect((await browserFetch(app, other)("/account")).status).toBe(302);
     expect((await browserFetch(app, current)("/account")).status).toBe(302);
     expect((await browserFetch(app, fresh)("/account")).status).toBe(200);
@@ -157,7 +157,7 @@ describe("members import stream", () => {
       headers: { Cookie: ownerCookie, Origin: app.url, "Content-Type": "text/csv" },
       body: body(),
       duplex: "half",
-    } as RequestInit);
+    });
     expect(res.status).toBe(413);
     expect(res.headers.get("content-type")).toContain("application/x-ndjson");
     const text = await res.text();
@@ -220,17 +220,20 @@ describe("tenants", () => {
     const matrices = await app.operator(app.demoTenantId).admin.matrices.list();
     const request = await api(app, app.demoKey)("POST", "/v1/requests", SEED_SUBMISSION);
     const get = browserFetch(app, otherOwner);
-    expect((await get(`/members/${member!.id}`)).status).toBe(404);
-    expect((await get(`/matrices/${matrices[0]!.id}`)).status).toBe(404);
+    expect((await get(`/members/${must(member).id}`)).status).toBe(404);
+    expect((await get(`/matrices/${must(matrices[0]).id}`)).status).toBe(404);
     expect((await get(`/requests/${request.body.requestId}`)).status).toBe(404);
     const list = await (await get("/members")).text();
     expect(list).toContain("Other Person");
     expect(list).not.toContain("Alex Kim");
     // Editing another tenant's member by id changes nothing.
-    const edit = await get(`/members/${member!.id}`, { form: { intent: "save", name: "Hijacked", externalRef: "EMP-1042" } });
+    const edit = await get(`/members/${must(member).id}`, { form: { intent: "save", name: "Hijacked", externalRef: "EMP-1042" } });
     expect(edit.status).toBe(404);
-    const [after] = await app.deps.db.select({ name: members.name }).from(members).where(eq(members.id, member!.id));
-    expect(after!.name).toBe("Alex Kim");
+    const [after] = await app.deps.db
+      .select({ name: members.name })
+      .from(members)
+      .where(eq(members.id, must(member).id));
+    expect(must(after).name).toBe("Alex Kim");
     void users;
     void DEMO_TENANT_SLUG;
   });
@@ -255,7 +258,7 @@ describe("redirect after sign-in", () => {
     const email = await createUserIn(app, app.demoTenantId, "admin");
     const res = await signIn({ email, password: "correct horse battery", redirectTo });
     expect(res.status).toBe(302);
-    const location = res.headers.get("location")!;
+    const location = must(res.headers.get("location"));
     expect(new URL(location, app.url).origin).toBe(app.url);
     expect(location).toMatch(/^\/(?![/\\])/);
   });
@@ -326,7 +329,7 @@ describe("users belong to one tenant", () => {
     await insertUser(other.tenantId, email, "password of globex");
     const res = await signIn({ email, password: "password of globex" }, "203.0.113.30");
     expect(res.status).toBe(302);
-    const page = await browserFetch(app, res.headers.get("set-cookie")!.split(";")[0]!)("/requests");
+    const page = await browserFetch(app, must(must(res.headers.get("set-cookie")).split(";")[0]))("/requests");
     expect(await page.text()).toContain("Globex");
   });
 
@@ -341,10 +344,10 @@ describe("users belong to one tenant", () => {
     const html = await ask.text();
     expect(html).toContain("several organizations");
     expect(html).toContain(`<option value="acme">`);
-    const slug = /<option value="(globex-[a-z0-9]+)">/.exec(html)![1]!;
+    const slug = must(must(/<option value="(globex-[a-z0-9]+)">/.exec(html))[1]);
     const chosen = await signIn({ email, password: "one password for all", tenant: slug }, "203.0.113.31");
     expect(chosen.status).toBe(302);
-    const page = await browserFetch(app, chosen.headers.get("set-cookie")!.split(";")[0]!)("/requests");
+    const page = await browserFetch(app, must(must(chosen.headers.get("set-cookie")).split(";")[0]))("/requests");
     expect(await page.text()).toContain("Globex");
   });
 
@@ -370,27 +373,27 @@ describe("forced password change", () => {
       name: "New Admin",
       role: "admin",
     });
-    const res = await signIn({ email: invited.email, password: invited.initialPassword!, redirectTo: "/keys" }, "203.0.113.50");
+    const res = await signIn({ email: invited.email, password: must(invited.initialPassword), redirectTo: "/keys" }, "203.0.113.50");
     expect(res.status).toBe(302);
     expect(res.headers.get("location")).toBe("/account");
-    const cookie = res.headers.get("set-cookie")!.split(";")[0]!;
+    const cookie = must(must(res.headers.get("set-cookie")).split(";")[0]);
     const go = browserFetch(app, cookie);
     expect((await go("/keys")).headers.get("location")).toBe("/account");
     const post = await go("/keys", { form: { intent: "create", name: "before-change", scopes: "requests:read" } });
     expect(post.headers.get("location")).toBe("/account");
     expect(await (await go("/account")).text()).toContain("You signed in with a one-time password");
     const changed = await go("/account", {
-      form: { currentPassword: invited.initialPassword!, newPassword: "my own new password", confirmPassword: "my own new password" },
+      form: { currentPassword: must(invited.initialPassword), newPassword: "my own new password", confirmPassword: "my own new password" },
     });
     expect(changed.status).toBe(302);
     expect(changed.headers.get("location")).toBe("/requests");
-    const fresh = browserFetch(app, changed.headers.get("set-cookie")!.split(";")[0]!);
+    const fresh = browserFetch(app, must(must(changed.headers.get("set-cookie")).split(";")[0]));
     expect((await fresh("/keys")).status).toBe(200);
   });
 
   it("the demo sign-ins need no change", async () => {
     const [owner] = await app.deps.db.select().from(users).where(eq(users.email, "admin@acme.example"));
-    expect(owner!.mustChangePassword).toBe(false);
+    expect(must(owner).mustChangePassword).toBe(false);
   });
 });
 
@@ -398,13 +401,16 @@ describe("sessions", () => {
   it("are stored by the SHA-256 of the cookie's token, never the token", async () => {
     const email = await createUserIn(app, app.demoTenantId, "admin");
     const res = await signIn({ email, password: "correct horse battery" }, "203.0.113.60");
-    const token = /^am_session=([^;]+)/.exec(res.headers.get("set-cookie")!)![1]!;
+    const token = must(must(/^am_session=([^;]+)/.exec(must(res.headers.get("set-cookie"))))[1]);
     const [user] = await app.deps.db.select({ id: users.id }).from(users).where(eq(users.email, email));
-    const rows = await app.deps.db.select({ id: sessions.id }).from(sessions).where(eq(sessions.userId, user!.id));
+    const rows = await app.deps.db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(eq(sessions.userId, must(user).id));
     expect(rows.map((r) => r.id)).toEqual([createHash("sha256").update(token).digest("hex")]);
-    expect(rows[0]!.id).not.toContain(token);
+    expect(must(rows[0]).id).not.toContain(token);
     // The row id itself, sent as a cookie, opens nothing.
-    expect((await browserFetch(app, `am_session=${rows[0]!.id}`)("/requests")).status).toBe(302);
+    expect((await browserFetch(app, `am_session=${must(rows[0]).id}`)("/requests")).status).toBe(302);
     expect((await browserFetch(app, `am_session=${token}`)("/requests")).status).toBe(200);
   });
 
@@ -414,12 +420,17 @@ describe("sessions", () => {
     // Opened eight days ago (a week's lifetime): expired now, unlike every other test's sessions.
     let now = Date.now() - 8 * 24 * 60 * 60_000;
     const auth = createAdminAuth(app.deps.db, app.deps.rateLimiter, { secureCookies: false, now: () => now });
-    const first = await auth.sessions.create(user!.id);
-    const second = await auth.sessions.create(user!.id);
+    const first = await auth.sessions.create(must(user).id);
+    const second = await auth.sessions.create(must(user).id);
     now = Date.now();
-    expect(await auth.sessions.validate(first.setCookie.split(";")[0]!)).toBeNull();
+    expect(await auth.sessions.validate(must(first.setCookie.split(";")[0]))).toBeNull();
     const left = async () =>
-      (await app.deps.db.select({ id: sessions.id }).from(sessions).where(eq(sessions.userId, user!.id))).map((r) => r.id);
+      (
+        await app.deps.db
+          .select({ id: sessions.id })
+          .from(sessions)
+          .where(eq(sessions.userId, must(user).id))
+      ).map((r) => r.id);
     expect(await left()).toEqual([second.sessionId]);
     expect(await auth.sessions.deleteExpired()).toBeGreaterThanOrEqual(1);
     expect(await left()).toEqual([]);
@@ -430,10 +441,10 @@ describe("sessions", () => {
 describe("security headers", () => {
   it("admin pages have a nonce-based Content-Security-Policy that their inline scripts carry", async () => {
     const res = await browserFetch(app, ownerCookie)("/requests");
-    const csp = res.headers.get("content-security-policy")!;
+    const csp = must(res.headers.get("content-security-policy"));
     expect(csp).toContain("default-src 'self'");
     expect(csp).toContain("frame-ancestors 'none'");
-    const nonce = /'nonce-([^']+)'/.exec(csp)![1]!;
+    const nonce = must(must(/'nonce-([^']+)'/.exec(csp))[1]);
     const html = await res.text();
     const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
     expect(scripts.length).toBeGreaterThan(0);
@@ -444,7 +455,7 @@ describe("security headers", () => {
 
   it("/docs has a policy for the Scalar page and the usual headers", async () => {
     const res = await fetch(`${app.url}/docs`);
-    const csp = res.headers.get("content-security-policy")!;
+    const csp = must(res.headers.get("content-security-policy"));
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain("unsafe-eval");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");

@@ -9,7 +9,7 @@ beforeAll(async () => {
   app = await startTestApp();
   call = api(app, await unlimitedKey(app));
 });
-afterAll(() => app?.close());
+afterAll(() => app.close());
 
 async function submit(overrides: Record<string, unknown> = {}): Promise<string> {
   const res = await call("POST", "/v1/requests", { ...SEED_SUBMISSION, ...overrides });

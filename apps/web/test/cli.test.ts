@@ -9,6 +9,7 @@ import { TENANT_ROLES } from "@approvalmatrix/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readEnv } from "../src/env";
 import { openRuntime } from "../src/runtime";
+import { must } from "@approvalmatrix/core";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const WEB = new URL("../", import.meta.url).pathname;
@@ -100,7 +101,7 @@ describe("the operator CLI", () => {
     const runtime = await openRuntime(readEnv(env), "the CLI test");
     try {
       const auth = createAdminAuth(runtime.deps.db, runtime.deps.rateLimiter, { secureCookies: false });
-      const signedIn = await auth.signIn({ email: "olga@initech.example", password: password!, clientIp: "127.0.0.1" });
+      const signedIn = await auth.signIn({ email: "olga@initech.example", password: must(password), clientIp: "127.0.0.1" });
       expect(signedIn).toMatchObject({ ok: true, user: { role: "owner", email: "olga@initech.example" } });
       const pat = await auth.signIn({ email: "pat@initech.example", password: "a long passphrase of mine", clientIp: "127.0.0.1" });
       expect(pat).toMatchObject({ ok: true, user: { role: "approver" } });

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, startTestApp, unlimitedKey } from "./harness";
+import { must } from "@approvalmatrix/core";
 
 const exec = promisify(execFile);
 const CLIENT_DIR = new URL("../../../packages/client/", import.meta.url).pathname;
@@ -131,7 +132,7 @@ const STRICT = {
 
 let app: TestApp;
 let project: string;
-let declarations: string;
+let declarations = "";
 const timings: Record<string, number> = {};
 /** A full strict check of the app (tRPC's declarations included) takes a while on a busy machine. */
 const TSC_TIMEOUT = 180_000;
@@ -180,7 +181,7 @@ beforeAll(async () => {
   ]);
   app = started;
   const [tarball] = readdirSync(packDir);
-  await timed("npm install (tarball)", () => npm([join(packDir, tarball!)]));
+  await timed("npm install (tarball)", () => npm([join(packDir, must(tarball))]));
   declarations = readFileSync(join(project, "node_modules/@approvalmatrix/client/dist/index.d.ts"), "utf8");
 
   mkdirSync(join(project, "src"));
@@ -199,9 +200,9 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await app?.close();
+  await app.close();
   if (project) rmSync(project, { recursive: true, force: true });
-  const size = Buffer.byteLength(declarations ?? "");
+  const size = Buffer.byteLength(declarations);
   console.log(
     [
       "",

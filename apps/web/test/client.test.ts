@@ -10,7 +10,7 @@ beforeAll(async () => {
   // A trailing slash is fine: the client builds <baseUrl>/trpc itself.
   client = createApprovalMatrixClient({ baseUrl: `${app.url}/`, apiKey: await unlimitedKey(app, "typed client") });
 });
-afterAll(() => app?.close());
+afterAll(() => app.close());
 
 async function refusal(promise: Promise<unknown>): Promise<string | null> {
   try {

@@ -10,6 +10,7 @@ import { and, asc, auditLog, decisions, eq, requestStages, requests } from "@app
 import { testDatabaseEngine } from "@approvalmatrix/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, SEED_SUBMISSION, api, startTestApp, unlimitedKey } from "./harness";
+import { must } from "@approvalmatrix/core";
 
 let app: TestApp;
 let call: ReturnType<typeof api>;
@@ -41,7 +42,7 @@ beforeAll(async () => {
   });
   console.log(`concurrency tests on ${testDatabaseEngine()}`);
 });
-afterAll(() => app?.close());
+afterAll(() => app.close());
 
 type Res = Awaited<ReturnType<typeof call>>;
 const decide = (id: string, approverRef: string, decision: "approved" | "rejected" = "approved", headers: Record<string, string> = {}) =>
@@ -82,23 +83,23 @@ async function checkInvariants(requestId: string) {
     .from(auditLog)
     .where(and(eq(auditLog.tenantId, app.demoTenantId), eq(auditLog.targetId, requestId)));
   expect(request).toBeDefined();
-  const terminal = ["approved", "rejected", "cancelled"].includes(request!.status);
+  const terminal = ["approved", "rejected", "cancelled"].includes(must(request).status);
   const countAudit = (action: string, match: Record<string, unknown> = {}) =>
     audit.filter((a) => a.action === action && Object.entries(match).every(([k, v]) => a.data[k] === v)).length;
 
   // One open stage at most, and it is the current one; none once terminal.
   const open = stages.filter((s) => s.status === "open");
   expect(open.length).toBe(terminal ? 0 : 1);
-  expect(request!.currentStage).toBe(terminal ? null : open[0]!.position);
+  expect(must(request).currentStage).toBe(terminal ? null : must(open[0]).position);
 
   // One decision per approver and stage; every decision by an approver of its stage.
   expect(new Set(decided.map((d) => `${d.stage}:${d.approverId}`)).size).toBe(decided.length);
-  for (const d of decided) expect(stages.find((s) => s.position === d.stage)!.approverIds).toContain(d.approverId);
+  for (const d of decided) expect(must(stages.find((s) => s.position === d.stage)).approverIds).toContain(d.approverId);
 
   for (const stage of stages) {
     const approvals = decided.filter((d) => d.stage === stage.position && d.decision === "approved").length;
     const rejections = decided.filter((d) => d.stage === stage.position && d.decision === "rejected").length;
-    const needed = NEEDED[stage.rule]!(stage.approverIds.length, stage.quorum);
+    const needed = must(NEEDED[stage.rule])(stage.approverIds.length, stage.quorum);
     // No double advance: a stage never takes more approvals than it needs, nor more than one rejection.
     expect(approvals).toBeLessThanOrEqual(needed);
     expect(rejections).toBeLessThanOrEqual(1);
@@ -115,9 +116,9 @@ async function checkInvariants(requestId: string) {
   const finished = audit.filter(
     (a) => a.action === "request.status_changed" && ["approved", "rejected", "cancelled"].includes(a.data.to as string),
   );
-  expect(finished.map((a) => a.data.to)).toEqual(terminal ? [request!.status] : []);
-  if (terminal) for (const d of decided) expect(d.decidedAt.getTime()).toBeLessThanOrEqual(request!.updatedAt.getTime());
-  return { request: request!, stages, decided, audit };
+  expect(finished.map((a) => a.data.to)).toEqual(terminal ? [must(request).status] : []);
+  if (terminal) for (const d of decided) expect(d.decidedAt.getTime()).toBeLessThanOrEqual(must(request).updatedAt.getTime());
+  return { request: must(request), stages, decided, audit };
 }
 
 describe("concurrent decisions", () => {
@@ -139,10 +140,10 @@ describe("concurrent decisions", () => {
   it("one approver sending the same decision eight times at once: one is recorded, seven are already_decided", async () => {
     const id = await submitBoardVote();
     for (const ref of BOARD.slice(0, BOARD_QUORUM)) expect((await decide(id, ref)).status).toBe(200);
-    const responses = await Promise.all(Array.from({ length: 8 }, () => decide(id, AUDIT[0]!)));
+    const responses = await Promise.all(Array.from({ length: 8 }, () => decide(id, must(AUDIT[0]))));
     expect(tally(responses)).toEqual({ "200": 1, "409:already_decided": 7 });
     // Then the rest of an `all` stage at once, with the first approver trying again alongside.
-    const rest = await Promise.all([...AUDIT.slice(1), AUDIT[0]!, AUDIT[0]!].map((ref) => decide(id, ref)));
+    const rest = await Promise.all([...AUDIT.slice(1), must(AUDIT[0]), must(AUDIT[0])].map((ref) => decide(id, ref)));
     const repeats = rest.slice(AUDIT.length - 1);
     expect(rest.slice(0, AUDIT.length - 1).map((r) => r.status)).toEqual(AUDIT.slice(1).map(() => 200));
     // A repeat is already_decided while stage 2 is open, or not_an_approver once it has moved on.
@@ -158,9 +159,9 @@ describe("concurrent decisions", () => {
       for (const ref of BOARD.slice(0, BOARD_QUORUM)) await decide(id, ref);
       await Promise.all(AUDIT.map((ref) => decide(id, ref)));
       const responses = await Promise.all([
-        decide(id, OPS[0]!, "approved"),
-        decide(id, OPS[1]!, "rejected"),
-        decide(id, OPS[2]!, "approved"),
+        decide(id, must(OPS[0]), "approved"),
+        decide(id, must(OPS[1]), "rejected"),
+        decide(id, must(OPS[2]), "approved"),
       ]);
       expect(tally(responses)).toEqual({ "200": 1, "409:request_closed": 2 });
       const winner = responses.findIndex((r) => r.status === 200);
@@ -184,7 +185,7 @@ describe("decisions racing cancellations", () => {
     const outcomes = new Set<string>();
     for (const [index, [decision, cancelled]] of pairs.entries()) {
       expect(tally([decision, cancelled])).toEqual({ "200": 1, "409:request_closed": 1 });
-      const { request, decided } = await checkInvariants(ids[index]!);
+      const { request, decided } = await checkInvariants(must(ids[index]));
       if (decision.status === 200) {
         expect(request).toMatchObject({ status: "approved", cancelReason: null });
         expect(decided).toHaveLength(2);
@@ -203,7 +204,7 @@ describe("decisions racing cancellations", () => {
     for (const [index, [decision, cancelled]] of pairs.entries()) {
       // The cancel always succeeds (approving stage 1 does not close the request)…
       expect(cancelled.status).toBe(200);
-      const { request, decided } = await checkInvariants(ids[index]!);
+      const { request, decided } = await checkInvariants(must(ids[index]));
       expect(request.status).toBe("cancelled");
       // …and the approval either came first, and is kept, or came after and was refused.
       if (decision.status === 200) expect(decided).toHaveLength(1);
@@ -224,7 +225,7 @@ describe("concurrent duplicates with one Idempotency-Key", () => {
     expect(new Set(responses.map((r) => JSON.stringify(r.body))).size).toBe(1);
     expect(responses.filter((r) => r.headers.get("idempotent-replayed") === "true")).toHaveLength(9);
     const rows = await app.deps.db.select({ id: requests.id }).from(requests).where(eq(requests.title, body.title));
-    expect(rows.map((r) => r.id)).toEqual([responses[0]!.body.requestId]);
+    expect(rows.map((r) => r.id)).toEqual([must(responses[0]).body.requestId]);
   });
 
   it("ten identical decisions at once record one decision, and all ten get its response", async () => {

@@ -14,8 +14,8 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
+  await browser.close();
+  await app.close();
 });
 
 /** Every Content-Security-Policy violation the page reports, from the console and the DOM event. */

@@ -23,7 +23,7 @@ beforeAll(async () => {
     stages: [{ name: "Legal review", approvers: { type: "department", department: "Legal" }, rule: "quorum", quorum: 2 }],
   });
 });
-afterAll(() => app?.close());
+afterAll(() => app.close());
 
 async function submit(overrides: Record<string, unknown> = {}): Promise<string> {
   const res = await call("POST", "/v1/requests", { ...SEED_SUBMISSION, ...overrides });

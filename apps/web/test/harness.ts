@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ApiDeps, createCaller, createTenant, findTenant } from "@approvalmatrix/api";
-import { randomBase62 } from "@approvalmatrix/core";
+import { randomBase62, must } from "@approvalmatrix/core";
 import { createTestDatabase } from "@approvalmatrix/db/testing";
 import { afterAll, beforeAll } from "vitest";
 import { readEnv } from "../src/env";
@@ -67,8 +67,8 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
     });
   return {
     url: app.url,
-    demoKey: app.demoApiKey!,
-    demoTenantId: demoTenant!.id,
+    demoKey: must(app.demoApiKey),
+    demoTenantId: must(demoTenant).id,
     deps: app.deps,
     operator,
     async createOtherTenant(scopes = ["requests:write", "requests:read", "decisions:write"]) {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { and, decisions, eq, idempotencyKeys, requests, sql } from "@approvalmatrix/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, SEED_SUBMISSION, api, startTestApp, unlimitedKey } from "./harness";
+import { must } from "@approvalmatrix/core";
 
 let app: TestApp;
 let key: string;
@@ -11,7 +12,7 @@ beforeAll(async () => {
   key = await unlimitedKey(app);
   call = api(app, key);
 });
-afterAll(() => app?.close());
+afterAll(() => app.close());
 
 /** A POST with an Idempotency-Key, keeping the exact response text. */
 async function post(path: string, body: unknown, idempotencyKey: string | null, apiKey = key) {
@@ -209,7 +210,7 @@ describe("Idempotency-Key", () => {
     for (const [path, item] of posts) {
       expect(item.post.parameters.some((p: { name: string; in: string }) => p.in === "header" && p.name === "Idempotency-Key")).toBe(true);
       expect(item.post.responses["409"].description).toContain("idempotency_conflict");
-      const { path: url, body } = bodies[path]!;
+      const { path: url, body } = must(bodies[path]);
       const idem = randomUUID();
       const first = await post(url, body, idem);
       expect(first.status, `${path}: ${first.text}`).toBeLessThan(300);

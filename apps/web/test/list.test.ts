@@ -2,6 +2,7 @@ import { inArray, requests, sql } from "@approvalmatrix/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, SEED_SUBMISSION, api, startTestApp, unlimitedKey } from "./harness";
 import { securitySuite } from "./security-suite";
+import { must } from "@approvalmatrix/core";
 
 let app: TestApp;
 let call: ReturnType<typeof api>;
@@ -28,12 +29,12 @@ beforeAll(async () => {
     });
   }
   for (const index of [3, 14]) {
-    const id = created[index]!.requestId;
+    const id = must(created[index]).requestId;
     expect((await call("POST", `/v1/requests/${id}/cancel`, { reason: "not needed" })).status).toBe(200);
     cancelled.push(id);
   }
 });
-afterAll(() => app?.close());
+afterAll(() => app.close());
 
 const newestFirst = () => [...created].reverse().map((r) => r.requestId);
 const list = (query = "") => call("GET", `/v1/requests${query ? `?${query}` : ""}`);
@@ -112,7 +113,7 @@ describe("GET /v1/requests", () => {
     expect(byStatus.body.data.every((r: { status: string }) => r.status === "cancelled")).toBe(true);
 
     const leave = await walk("requestType=time_off&limit=3");
-    expect(leave.ids).toEqual(newestFirst().filter((id) => created.find((r) => r.requestId === id)!.requestType === "time_off"));
+    expect(leave.ids).toEqual(newestFirst().filter((id) => must(created.find((r) => r.requestId === id)).requestType === "time_off"));
     expect(leave.sizes).toEqual([3, 3, 2]);
 
     const it4001 = await list("submitterRef=EMP-4001");
@@ -125,7 +126,7 @@ describe("GET /v1/requests", () => {
 
     const combined = await walk("requestType=purchase_order&submitterRef=EMP-1042&status=pending&limit=4");
     const expected = newestFirst().filter((id) => {
-      const r = created.find((c) => c.requestId === id)!;
+      const r = must(created.find((c) => c.requestId === id));
       return r.submitterRef === "EMP-1042" && r.requestType === "purchase_order" && !cancelled.includes(id);
     });
     expect(combined.ids).toEqual(expected);
@@ -136,8 +137,8 @@ describe("GET /v1/requests", () => {
   });
 
   it("filters by a created range: createdAfter inclusive, createdBefore exclusive", async () => {
-    const from = created[5]!.createdAt;
-    const to = created[10]!.createdAt;
+    const from = must(created[5]).createdAt;
+    const to = must(created[10]).createdAt;
     const res = await list(`createdAfter=${from}&createdBefore=${to}`);
     expect(res.status).toBe(200);
     const expected = created
@@ -145,8 +146,8 @@ describe("GET /v1/requests", () => {
       .map((r) => r.requestId)
       .reverse();
     expect(res.body.data.map((r: { requestId: string }) => r.requestId)).toEqual(expected);
-    expect(expected).toContain(created[5]!.requestId);
-    expect(expected).not.toContain(created[10]!.requestId);
+    expect(expected).toContain(must(created[5]).requestId);
+    expect(expected).not.toContain(must(created[10]).requestId);
   });
 
   it("keeps its place among requests created in the same microsecond (ties broken by id)", async () => {
@@ -187,7 +188,7 @@ describe("GET /v1/requests", () => {
       expect(res.body.error.issues).toEqual([{ field: "startingAfter", message: "unknown requestId" }]);
 
       const other = await app.createOtherTenant();
-      const foreign = await api(app, other.key)("GET", `/v1/requests?startingAfter=${created[0]!.requestId}`);
+      const foreign = await api(app, other.key)("GET", `/v1/requests?startingAfter=${must(created[0]).requestId}`);
       expect(foreign.status).toBe(400);
       expect(foreign.body.error.code).toBe("invalid_request");
     });

@@ -41,7 +41,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "apx-openapi-client-"));
 });
 afterAll(async () => {
-  await app?.close();
+  await app.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

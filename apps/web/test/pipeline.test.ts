@@ -6,6 +6,7 @@ import { RedisRateLimitStore, PostgresRateLimitStore } from "@approvalmatrix/api
 import { rateLimitCounters, requests, sql } from "@approvalmatrix/db";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type TestApp, SEED_SUBMISSION, api, startTestApp, unlimitedKey } from "./harness";
+import { must } from "@approvalmatrix/core";
 
 let app: TestApp;
 let call: ReturnType<typeof api>;
@@ -15,7 +16,7 @@ beforeAll(async () => {
   key = await unlimitedKey(app, "pipeline");
   call = api(app, key);
 });
-afterAll(() => app?.close());
+afterAll(() => app.close());
 
 /** A tRPC call over HTTP, as @trpc/client's httpLink sends it (no transformer). */
 async function trpc(path: string, input: unknown, opts: { key?: string | null; method?: "GET" | "POST" } = {}) {
@@ -27,7 +28,7 @@ async function trpc(path: string, input: unknown, opts: { key?: string | null; m
     headers: { ...(bearer ? { Authorization: `Bearer ${bearer}` } : {}), "Content-Type": "application/json" },
     body: method === "POST" ? JSON.stringify(input) : undefined,
   });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+  return { status: res.status, headers: res.headers, body: await res.json() };
 }
 
 function expectInvalid(res: { status: number; body: any; headers: Headers }, field: string) {
@@ -105,7 +106,7 @@ describe("text is well-formed Unicode", () => {
       body: bytes,
     });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as any).error.code).toBe("invalid_json");
+    expect((await res.json()).error.code).toBe("invalid_json");
   });
 });
 
@@ -163,7 +164,7 @@ describe("authentication and the rate limit run before the body is read", () => 
     expect(big.status).toBe(413);
     const remaining = [broken, wrongType, big].map((r) => Number(r.headers.get("x-ratelimit-remaining")));
     // A minute boundary may fall between two calls; otherwise each one took one from the budget.
-    if (remaining[0]! > remaining[2]!) expect(remaining).toEqual([49, 48, 47]);
+    if (must(remaining[0]) > must(remaining[2])) expect(remaining).toEqual([49, 48, 47]);
     for (const r of [broken, wrongType, big]) expect(r.headers.get("x-ratelimit-limit")).toBe("50");
     // A call that reaches the procedure is counted once: the key middleware reuses the REST
     // handler's authentication instead of looking the key up and counting again.
@@ -233,7 +234,7 @@ describe("tRPC batches", () => {
     const res = await fetch(`${app.url}/trpc/${paths}?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`, {
       headers: { Authorization: `Bearer ${key}` },
     });
-    const body = (await res.json()) as any;
+    const body = await res.json();
     expect(res.status, JSON.stringify(body)).toBe(400);
     expect(body.error.data.apiCode).toBe("invalid_request");
   });
@@ -267,7 +268,7 @@ describe("logs of a server error", () => {
       const res = await call("POST", "/v1/requests", { ...SEED_SUBMISSION, title: "Confidential title", metadata: { note: secret } });
       expect(res.status).toBe(500);
       expect(res.body.error.code).toBe("internal_error");
-      const requestId = res.headers.get("request-id")!;
+      const requestId = must(res.headers.get("request-id"));
       expect(res.body.error.requestId).toBe(requestId);
       const lines = logged.join("\n").split("\n");
       expect(lines.length).toBeGreaterThan(1);

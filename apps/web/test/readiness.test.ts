@@ -12,8 +12,8 @@ beforeAll(async () => {
   redisDown = await startTestApp({ REDIS_URL: "redis://127.0.0.1:1" });
 });
 afterAll(async () => {
-  await app?.close();
-  await redisDown?.close();
+  await app.close();
+  await redisDown.close();
 });
 
 describe("/readyz", () => {

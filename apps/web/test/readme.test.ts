@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, startTestApp } from "./harness";
+import { must } from "@approvalmatrix/core";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const readme = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -19,7 +20,7 @@ function bashBlocks(heading: string): string[] {
   expect(start, `README has a "${heading}" section`).toBeGreaterThan(-1);
   const end = readme.indexOf("\n## ", start + 3);
   const section = readme.slice(start, end === -1 ? undefined : end);
-  return [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  return [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => must(m[1]));
 }
 
 function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
@@ -48,11 +49,11 @@ describe("README: the start command", () => {
     { timeout: 240_000 },
     async () => {
       const [command] = bashBlocks("Two commands");
-      expect(command!.trim()).toBe("npx -y pnpm@10 install && npx -y pnpm@10 start");
+      expect(must(command).trim()).toBe("npx -y pnpm@10 install && npx -y pnpm@10 start");
       const dataDir = mkdtempSync(join(tmpdir(), "apx-readme-"));
       // The install half has already run (this test runs inside the installed workspace); running it
       // again here could relink node_modules under the test files running beside this one.
-      const startCommand = command!.split("&&")[1]!.trim();
+      const startCommand = must(must(command).split("&&")[1]).trim();
       const child = spawn("bash", ["-c", startCommand], {
         cwd: ROOT,
         env: { ...process.env, PORT: "0", DATA_DIR: dataDir, DATABASE_URL: "", REDIS_URL: "", NODE_ENV: "development" },
@@ -60,9 +61,9 @@ describe("README: the start command", () => {
       });
       try {
         const output = await waitForOutput(child, /Demo API key\s+apx_live_\w{32}[\s\S]*Try it/, 180_000);
-        const admin = /Admin app\s+(http:\S+)/.exec(output)![1]!;
-        const docs = /API docs\s+(http:\S+)/.exec(output)![1]!;
-        const key = /Demo API key\s+(apx_live_\w{32})/.exec(output)![1]!;
+        const admin = must(must(/Admin app\s+(http:\S+)/.exec(output))[1]);
+        const docs = must(must(/API docs\s+(http:\S+)/.exec(output))[1]);
+        const key = must(must(/Demo API key\s+(apx_live_\w{32})/.exec(output))[1]);
         expect(output).toContain("embedded PGlite");
         expect(output).toMatch(/admin@acme\.example\s+\S+\s+\(owner\)/);
         const docsPage = await fetch(docs);
@@ -89,12 +90,14 @@ describe("README: the curl walk-through", () => {
   beforeAll(async () => {
     app = await startTestApp();
   });
-  afterAll(() => app?.close());
+  afterAll(() => app.close());
 
   it("runs as written and drives a request to approved and another to cancelled", async () => {
     const [setup, walk] = bashBlocks("A walk through the API with curl");
     expect(setup).toContain("export BASE=");
-    const { stdout } = await run("bash", ["-euo", "pipefail", "-c", walk!], { env: { ...process.env, BASE: app.url, KEY: app.demoKey } });
+    const { stdout } = await run("bash", ["-euo", "pipefail", "-c", must(walk)], {
+      env: { ...process.env, BASE: app.url, KEY: app.demoKey },
+    });
     const bodies = stdout
       .replace(/}\s*{/g, "}\n{")
       .split("\n")
@@ -104,8 +107,8 @@ describe("README: the curl walk-through", () => {
     expect(bodies[0]).toMatchObject({ dryRun: true });
     expect(bodies[1]).toMatchObject({ status: "pending", currentStage: 1, pendingApprovers: [{ ref: "EMP-2001" }] });
     expect(bodies[4]).toMatchObject({ status: "approved", currentStage: null });
-    expect(bodies[4]!.decisions.map((d: { decidedBy: string }) => d.decidedBy)).toEqual(["Jane Smith", "Bob Lee"]);
-    expect(bodies[5]!.data.length).toBeGreaterThan(0);
+    expect(must(bodies[4]).decisions.map((d: { decidedBy: string }) => d.decidedBy)).toEqual(["Jane Smith", "Bob Lee"]);
+    expect(must(bodies[5]).data.length).toBeGreaterThan(0);
     expect(bodies[6]).toMatchObject({ status: "cancelled", cancelReason: "Plans changed" });
   });
 });
@@ -117,7 +120,9 @@ describe("README: the operator CLI", () => {
     try {
       const env = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: "", REDIS_URL: "" };
       const outputs: string[] = [];
-      for (const command of block!.split("\n").filter((l) => l.trim() && !l.startsWith("#"))) {
+      for (const command of must(block)
+        .split("\n")
+        .filter((l) => l.trim() && !l.startsWith("#"))) {
         outputs.push((await run("bash", ["-c", command], { cwd: ROOT, env })).stdout);
       }
       expect(outputs.join("\n")).toMatch(/apx_live_\w{32}/);
@@ -133,10 +138,10 @@ describe("README: the operator CLI", () => {
 describe.skipIf(!process.env.TEST_DATABASE_URL)("README: running on PostgreSQL", () => {
   it("starts without a demo tenant, and the CLI block gives the first tenant an owner who can sign in", { timeout: 300_000 }, async () => {
     const [start, firstTenant] = bashBlocks("Running on PostgreSQL");
-    const admin = postgres(process.env.TEST_DATABASE_URL!, { max: 1, onnotice: () => {} });
+    const admin = postgres(must(process.env.TEST_DATABASE_URL), { max: 1, onnotice: () => {} });
     const dbName = `apx_readme_${Date.now()}_${process.pid}`;
     await admin.unsafe(`create database "${dbName}"`);
-    const url = new URL(process.env.TEST_DATABASE_URL!);
+    const url = new URL(must(process.env.TEST_DATABASE_URL));
     url.pathname = `/${dbName}`;
     const dataDir = mkdtempSync(join(tmpdir(), "apx-readme-pg-"));
     // The README's database name, pointed at this run's throwaway database.
@@ -149,15 +154,15 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("README: running on PostgreSQL",
       NODE_ENV: "development" as const,
       REDIS_KEY_PREFIX: `apx-readme-${process.pid}:`,
     };
-    const child = spawn("bash", ["-c", script(start!)], { cwd: ROOT, env, detached: true });
+    const child = spawn("bash", ["-c", script(must(start))], { cwd: ROOT, env, detached: true });
     try {
       const output = await waitForOutput(child, /Admin app\s+(http:\S+)[\s\S]*Try it/, 180_000);
       expect(output).toContain(`PostgreSQL`);
       expect(output).not.toMatch(/apx_live_\w{32}/);
       expect(output).toContain("Demo tenant   none");
-      const base = /Admin app\s+(http:\S+)\//.exec(output)![1]!;
+      const base = must(must(/Admin app\s+(http:\S+)\//.exec(output))[1]);
 
-      const { stdout } = await run("bash", ["-euo", "pipefail", "-c", `export DATABASE_URL=${url.href}\n${firstTenant!}`], {
+      const { stdout } = await run("bash", ["-euo", "pipefail", "-c", `export DATABASE_URL=${url.href}\n${must(firstTenant)}`], {
         cwd: ROOT,
         env,
       });
@@ -167,7 +172,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("README: running on PostgreSQL",
         method: "POST",
         redirect: "manual",
         headers: { Origin: base, "Content-Type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ email: "owner@globex.example", password: password!, redirectTo: "" }).toString(),
+        body: new URLSearchParams({ email: "owner@globex.example", password: must(password), redirectTo: "" }).toString(),
       });
       expect(signIn.status).toBe(302);
       expect(signIn.headers.getSetCookie().join(";")).toMatch(/=\w+/);

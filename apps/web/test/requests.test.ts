@@ -2,6 +2,7 @@ import { requests } from "@approvalmatrix/db";
 import { describe, expect, it } from "vitest";
 import { SEED_PURCHASE_ORDER, SEED_SUBMISSION, api, demoAppForFile } from "./harness";
 import { securitySuite } from "./security-suite";
+import { must } from "@approvalmatrix/core";
 
 const demo = demoAppForFile();
 
@@ -157,11 +158,11 @@ describe("rate limiting", () => {
       statuses.push(last.status);
     }
     // A minute boundary can fall between the calls; then the fourth is the first of a new window.
-    if (statuses[3] !== 429) return expect(Number(last!.headers.get("x-ratelimit-remaining"))).toBeGreaterThanOrEqual(0);
+    if (statuses[3] !== 429) return expect(Number(must(last).headers.get("x-ratelimit-remaining"))).toBeGreaterThanOrEqual(0);
     expect(statuses).toEqual([404, 404, 404, 429]);
-    expect(last!.body.error.code).toBe("rate_limited");
-    expect(Number(last!.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect(last!.headers.get("x-ratelimit-remaining")).toBe("0");
+    expect(must(last).body.error.code).toBe("rate_limited");
+    expect(Number(must(last).headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(must(last).headers.get("x-ratelimit-remaining")).toBe("0");
   });
 });
 

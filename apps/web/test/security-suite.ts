@@ -38,7 +38,7 @@ export function securitySuite(name: string, endpoint: EndpointUnderTest): void {
       });
       ownRequestId = created.body.requestId;
     });
-    afterAll(() => app?.close());
+    afterAll(() => app.close());
 
     const call = (key: string | null, opts: { path?: string; headers?: Record<string, string>; body?: unknown } = {}) =>
       api(app, key)(

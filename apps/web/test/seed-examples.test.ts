@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, startTestApp } from "./harness";
+import { must } from "@approvalmatrix/core";
 
 // Asynchronous on purpose: the server under test runs in this very process.
 const run = async (file: string, args: string[]) => (await promisify(execFile)(file, args, { encoding: "utf8" })).stdout;
@@ -16,9 +17,14 @@ function curlExamples(): string[] {
   const lines = reference.split("\n");
   const blocks: string[] = [];
   for (let i = 0; i < lines.length; i++) {
-    if (!lines[i]!.startsWith("curl ")) continue;
-    const block = [lines[i]!];
-    while (block[block.length - 1]!.trimEnd().endsWith("\\")) block.push(lines[++i]!);
+    if (!must(lines[i]).startsWith("curl ")) continue;
+    const block = [must(lines[i])];
+    while (
+      must(block[block.length - 1])
+        .trimEnd()
+        .endsWith("\\")
+    )
+      block.push(must(lines[++i]));
     blocks.push(block.join("\n"));
   }
   return blocks;
@@ -52,7 +58,7 @@ beforeAll(async () => {
   });
   requestId = ((await res.json()) as { requestId: string }).requestId;
 });
-afterAll(() => app?.close());
+afterAll(() => app.close());
 
 describe("the reference's examples run as written", () => {
   it("finds all nine examples in the document (3 endpoints × curl, JavaScript, Python)", () => {
@@ -101,7 +107,7 @@ describe("the reference's examples run as written", () => {
     async () => {
       const reveal = `\nimport json\nprint(json.dumps({"httpStatus": resp.status_code, "data": data}))`;
       const results = await Promise.all(
-        pythonExamples().map(async (code) => JSON.parse(await run(python!, ["-c", `${localise(code)}${reveal}`]))),
+        pythonExamples().map(async (code) => JSON.parse(await run(must(python), ["-c", `${localise(code)}${reveal}`]))),
       );
       expect(results[0]).toMatchObject({ httpStatus: 201, data: { status: "pending", matrixName: "Engineering PO Matrix" } });
       expect(results[1]).toMatchObject({ httpStatus: 200, data: { requestId, status: "pending" } });

@@ -6,12 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureWebBuild } from "../src/web-build";
 import { WEB_BUILD_DIR } from "../src/web-handler";
 import { type TestApp, startTestApp } from "./harness";
+import { must } from "@approvalmatrix/core";
 
 let app: TestApp;
 beforeAll(async () => {
   app = await startTestApp({}, { web: true });
 });
-afterAll(() => app?.close());
+afterAll(() => app.close());
 
 const fingerprint = (file: string) => {
   const stat = statSync(file);
@@ -20,7 +21,7 @@ const fingerprint = (file: string) => {
 
 describe("the admin app's build", () => {
   it("is not rewritten by builds of unchanged sources, even two at once, while a server runs from it", { timeout: 240_000 }, async () => {
-    const asset = readdirSync(join(WEB_BUILD_DIR, "client", "assets")).find((f) => f.endsWith(".js"))!;
+    const asset = must(readdirSync(join(WEB_BUILD_DIR, "client", "assets")).find((f) => f.endsWith(".js")));
     const files = [join(WEB_BUILD_DIR, "server", "index.js"), join(WEB_BUILD_DIR, "client", "assets", asset)];
     const before = files.map(fingerprint);
     await Promise.all([ensureWebBuild({ quiet: true }), ensureWebBuild({ quiet: true })]);

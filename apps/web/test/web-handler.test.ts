@@ -7,14 +7,15 @@ import { WEB_BUILD_DIR } from "../src/web-handler";
 import { SECURITY_HEADERS } from "../src/web/security-headers";
 import { browserFetch, sessionCookie } from "./admin-fixtures";
 import { type TestApp, startTestApp } from "./harness";
+import { must } from "@approvalmatrix/core";
 
 let app: TestApp;
 let asset: string;
 beforeAll(async () => {
   app = await startTestApp({}, { web: true });
-  asset = readdirSync(join(WEB_BUILD_DIR, "client", "assets")).find((f) => f.endsWith(".js"))!;
+  asset = must(readdirSync(join(WEB_BUILD_DIR, "client", "assets")).find((f) => f.endsWith(".js")));
 });
-afterAll(() => app?.close());
+afterAll(() => app.close());
 
 const expectSecurityHeaders = (res: Response) => {
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(res.headers.get(name), name).toBe(value);
@@ -38,7 +39,7 @@ describe("static files of the build", () => {
     const head = await fetch(`${app.url}/favicon.svg`, { method: "HEAD" });
     expect(head.status).toBe(200);
     expect(await head.text()).toBe("");
-    const again = await fetch(`${app.url}/favicon.svg`, { headers: { "If-None-Match": res.headers.get("etag")! } });
+    const again = await fetch(`${app.url}/favicon.svg`, { headers: { "If-None-Match": must(res.headers.get("etag")) } });
     expect(again.status).toBe(304);
   });
 

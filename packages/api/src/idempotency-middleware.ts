@@ -1,4 +1,3 @@
-import type { Database } from "@approvalmatrix/db";
 import { apiError } from "./errors";
 import {
   IDEMPOTENCY_HEADER,
@@ -44,7 +43,7 @@ export const idempotent = middleware(async ({ ctx, meta, type, path, getRawInput
         throw new StoredResponse(outcome.status, outcome.body);
       }
       // The procedure runs on this transaction: its own transactions become savepoints in it.
-      const result = await next({ ctx: { deps: { ...ctx.deps, db: tx as unknown as Database } } });
+      const result = await next({ ctx: { deps: { ...ctx.deps, db: tx } } });
       if (!result.ok) throw new RolledBack(result);
       await storeIdempotentResponse(tx, claim, ctx.response.status ?? meta?.successStatus ?? 200, result.data);
       return result;

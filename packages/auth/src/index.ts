@@ -93,8 +93,11 @@ export function createAdminAuth(db: Database, limiter: AttemptLimiter, options: 
           tenants: matches.map((m) => ({ slug: m.tenantSlug, name: m.tenantName })).sort((a, b) => a.name.localeCompare(b.name)),
         };
       }
-      const created = await sessions.create(matches[0]!.id);
-      const validated = await sessions.validate(created.setCookie.split(";")[0]!);
+      const [match] = matches;
+      if (!match) return { ok: false, reason: "invalid_credentials" };
+      const created = await sessions.create(match.id);
+      const [cookiePair = ""] = created.setCookie.split(";");
+      const validated = await sessions.validate(cookiePair);
       if (!validated) return { ok: false, reason: "invalid_credentials" };
       return { ok: true, user: validated.user, sessionId: created.sessionId, setCookie: created.setCookie };
     },

@@ -79,8 +79,9 @@ export function printContract(entry = join(packageDir, "src", "app-router.ts")):
     if (f & ts.TypeFlags.Object) {
       if (checker.isArrayType(type)) {
         const [element] = checker.getTypeArguments(type as ts.TypeReference);
+        if (!element) throw new Error(`an array type without an element type: ${checker.typeToString(type)}`);
         const readonly = type.getSymbol()?.name === "ReadonlyArray" ? "readonly " : "";
-        return `${readonly}Array<${print(element!, indent, next)}>`.replace(/^readonly Array/, "ReadonlyArray");
+        return `${readonly}Array<${print(element, indent, next)}>`.replace(/^readonly Array/, "ReadonlyArray");
       }
       if (checker.isTupleType(type)) {
         return `[${checker
@@ -157,7 +158,7 @@ export function checkDeclarations(declarations: string): void {
   for (const name of ["AppRouter", "createApprovalMatrixClient", "apiErrorCode"]) {
     if (!new RegExp(`export (declare function|type) ${name}\\b`).test(declarations)) throw new Error(`the declarations lack ${name}`);
   }
-  const specifiers = [...declarations.matchAll(/(?:from\s+|import\s*\(\s*)["']([^"']+)["']/g)].map((m) => m[1]!);
+  const specifiers = [...declarations.matchAll(/(?:from\s+|import\s*\(\s*)["']([^"']+)["']/g)].flatMap((m) => m[1] ?? []);
   const foreign = specifiers.filter((s) => !ALLOWED_IMPORTS.has(s));
   if (foreign.length) throw new Error(`the declarations import ${[...new Set(foreign)].join(", ")}`);
 }

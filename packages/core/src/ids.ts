@@ -32,7 +32,8 @@ function nextRandomByte(): number {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const byte = pool[poolOffset]!;
+  // In range: poolOffset < POOL_SIZE after the refill above.
+  const byte = pool.readUInt8(poolOffset);
   pool[poolOffset++] = 0;
   return byte;
 }

@@ -1,4 +1,5 @@
 export * from "./ids";
+export * from "./must";
 export * from "./api-keys";
 export * from "./api-key-names";
 export * from "./audit";

@@ -37,5 +37,5 @@ export function findManagerLoops(starts: Iterable<string>, managerOf: (id: strin
 
 /** "A → B → A": how a loop reads to a person, named by `label`. */
 export function describeManagerLoop(loop: readonly string[], label: (id: string) => string = (id) => id): string {
-  return [...loop, loop[0]!].map(label).join(" → ");
+  return [...loop, ...loop.slice(0, 1)].map(label).join(" → ");
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { StageRule } from "./approvers";
 import { DomainError } from "./errors";
+import { must } from "./must";
 import {
   type Decision,
   type FlowEvent,
@@ -323,7 +324,7 @@ describe("terminal states are immutable", () => {
   });
 
   it.each(Object.keys(terminal))("%s: every decision by anyone and a cancel are refused with request_closed", (status) => {
-    const state = terminal[status]!;
+    const state = must(terminal[status]);
     const everyone = [...new Set([...state.stages.flatMap((s) => s.approverIds), "mallory"])];
     for (const approver of everyone) {
       for (const decision of ["approved", "rejected"] as const) {

@@ -13,6 +13,7 @@
  */
 import { approvalsNeeded, type StageRule } from "./approvers";
 import { DomainError } from "./errors";
+import { must } from "./must";
 
 export const REQUEST_STATUSES = ["pending", "in_progress", "approved", "rejected", "cancelled"] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
@@ -53,10 +54,11 @@ export function isTerminal(status: RequestStatus): boolean {
 
 /** The state of a freshly submitted request: stage 1 open, the rest waiting. */
 export function openRequest(stages: Omit<FlowStage, "status">[]): FlowState {
-  if (stages.length === 0) throw new DomainError("no_eligible_approver", "The matrix has no stages.");
+  const first = stages[0];
+  if (!first) throw new DomainError("no_eligible_approver", "The matrix has no stages.");
   return {
     status: "pending",
-    currentStage: stages[0]!.position,
+    currentStage: first.position,
     stages: stages.map((stage, index) => ({ ...stage, status: index === 0 ? "open" : "waiting" })),
     decisions: [],
   };
@@ -121,7 +123,7 @@ export function decide(state: FlowState, approverId: string, decision: Decision)
   const decisions = [...state.decisions, { stage: stage.position, approverId, decision }];
   const events: FlowEvent[] = [{ type: "decision_recorded", stage: stage.position, approverId, decision }];
   const stages = state.stages.map((s) => ({ ...s }));
-  const current = stages[stageIndex]!;
+  const current = must(stages[stageIndex], "the open stage");
 
   if (decision === "rejected") {
     current.status = "rejected";

@@ -73,5 +73,5 @@ function preferPreparedStatements<T extends postgres.Sql>(sql: T): T {
 /** Rows of a raw `db.execute(sql…)`: postgres.js returns an array, PGlite `{ rows }`. */
 export function rowsOf<T>(result: unknown): T[] {
   if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
+  return (result as { rows?: T[] }).rows ?? [];
 }

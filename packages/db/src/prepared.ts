@@ -23,7 +23,7 @@ export function executePrepared<T>(
 ): Promise<T> {
   if (db instanceof PgTransaction) return build(db).execute(placeholders);
   let statements = statementsByDatabase.get(db);
-  if (!statements) statementsByDatabase.set(db, (statements = new Map()));
+  if (!statements) statementsByDatabase.set(db, (statements = new Map<string, Executable<unknown>>()));
   let statement = statements.get(name) as Executable<T> | undefined;
   if (!statement) statements.set(name, (statement = build(db).prepare(name)));
   return statement.execute(placeholders);

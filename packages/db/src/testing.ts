@@ -23,7 +23,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   if (!TEST_DATABASE_URL) {
     const handle = await openDatabase({ kind: "pglite", dataDir: null });
     await migrateDatabase(handle);
-    return { ...handle, destroy: handle.close };
+    return { ...handle, destroy: () => handle.close() };
   }
   const name = `am_test_${randomBase62(12).toLowerCase()}`;
   const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });

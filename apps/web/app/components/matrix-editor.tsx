@@ -5,6 +5,7 @@ import type { MatrixDetail, MatrixPreview } from "../lib/api-types";
 import { type FieldSpec, type FormFailureView, humanizeIssue, useFormErrors } from "./form-errors";
 import { LeaveGuard, RestoredNotice, useStateDraft } from "./unsaved";
 import { Alert, Field } from "./ui";
+import { must } from "@approvalmatrix/core/must";
 
 export interface StageDraft {
   name: string;
@@ -74,15 +75,15 @@ export function parseConditions(text: string) {
       const inMatch = /^([\w.-]+)\s+in\s+(.+)$/i.exec(line);
       if (inMatch)
         return {
-          field: inMatch[1]!,
+          field: must(inMatch[1]),
           op: "in" as const,
-          values: inMatch[2]!
+          values: must(inMatch[2])
             .split(",")
             .map((v) => v.trim())
             .filter(Boolean),
         };
       const eq = /^([\w.-]+)\s*=\s*(.+)$/.exec(line);
-      if (eq) return { field: eq[1]!, op: "equals" as const, value: eq[2]!.trim() };
+      if (eq) return { field: must(eq[1]), op: "equals" as const, value: must(eq[2]).trim() };
       return { field: line, op: "equals" as const, value: "" };
     });
 }
@@ -297,7 +298,7 @@ export function MatrixEditor({
                     onClick={() =>
                       setDraft((d) => {
                         const s = [...d.stages];
-                        [s[i - 1], s[i]] = [s[i]!, s[i - 1]!];
+                        [s[i - 1], s[i]] = [must(s[i]), must(s[i - 1])];
                         return { ...d, stages: s };
                       })
                     }

@@ -3,6 +3,7 @@ import type { MemberDetail } from "../lib/api-types";
 import { type FieldSpec, type FormFailureView, useFormErrors } from "./form-errors";
 import { LeaveGuard, RestoredNotice, useFormDraft } from "./unsaved";
 import { Field, SubmitButton } from "./ui";
+import { formText } from "../lib/form";
 
 const MEMBER_FIELDS: Record<string, FieldSpec> = {
   name: { label: "Name", required: "Enter the member's name." },
@@ -112,7 +113,7 @@ export function MemberForm({
 
 export function readMemberForm(form: FormData) {
   const text = (k: string) => {
-    const v = String(form.get(k) ?? "").trim();
+    const v = formText(form, k).trim();
     return v === "" ? null : v;
   };
   return {

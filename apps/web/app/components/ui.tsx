@@ -356,29 +356,26 @@ export function FilterActions({ filtered, clearTo }: { filtered: boolean; clearT
 export function CopyButton({ text, targetId, label = "Copy" }: { text: string; targetId: string; label?: string }) {
   const [copied, setCopied] = useState(false);
   return (
-    <button
-      type="button"
-      className="btn btn-sm"
-      aria-live="polite"
-      onClick={async () => {
-        try {
-          await navigator.clipboard.writeText(text);
-        } catch {
-          // Clipboard API unavailable (plain http on another host): select the text instead.
-          const node = document.getElementById(targetId);
-          if (node) {
-            const range = document.createRange();
-            range.selectNodeContents(node);
-            window.getSelection()?.removeAllRanges();
-            window.getSelection()?.addRange(range);
-          }
-        }
-        setCopied(true);
-      }}
-    >
+    <button type="button" className="btn btn-sm" aria-live="polite" onClick={() => void copy()}>
       {copied ? "Copied" : label}
     </button>
   );
+
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      // Clipboard API unavailable (plain http on another host): select the text instead.
+      const node = document.getElementById(targetId);
+      if (node) {
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        window.getSelection()?.removeAllRanges();
+        window.getSelection()?.addRange(range);
+      }
+    }
+    setCopied(true);
+  }
 }
 
 export function formatDate(iso: string | null | undefined): string {

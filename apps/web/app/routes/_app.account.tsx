@@ -10,10 +10,11 @@ const PASSWORD_FIELDS: Record<string, FieldSpec> = {
 };
 import { formFailure } from "../lib/api-errors.server";
 import { homeFor, requireUser } from "../lib/session.server";
+import { formText } from "../lib/form";
 
 export const meta: MetaFunction = () => [{ title: "Account · ApprovalMatrix" }];
 
-export async function loader({ request, context }: LoaderFunctionArgs) {
+export function loader({ request, context }: LoaderFunctionArgs) {
   const { user } = requireUser(request, context);
   return { email: user.email, name: user.name, role: user.role, mustChangePassword: user.mustChangePassword };
 }
@@ -21,10 +22,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const { user } = requireUser(request, context);
   const form = await request.formData();
-  const next = String(form.get("newPassword") ?? "");
-  if (next !== String(form.get("confirmPassword") ?? ""))
+  const next = formText(form, "newPassword");
+  if (next !== formText(form, "confirmPassword"))
     return formFailure("The new passwords differ.", { confirmPassword: "Type the same new password twice." });
-  const result = await context.auth.changePassword(user.id, String(form.get("currentPassword") ?? ""), next);
+  const result = await context.auth.changePassword(user.id, formText(form, "currentPassword"), next);
   if (!result.ok) return formFailure(result.message, { [result.field]: result.message }, "reason" in result ? 429 : 400);
   // A forced change done: on to the start page. Either way every other session just ended and
   // this browser gets a fresh one.

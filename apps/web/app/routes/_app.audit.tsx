@@ -52,7 +52,7 @@ function Details({ data }: { data: Record<string, unknown> }) {
     <ul className="details">
       {items.map(([k, v]) => (
         <li key={k}>
-          {k}: {Array.isArray(v) ? v.map(String).join(", ") : typeof v === "object" ? JSON.stringify(v) : String(v)}
+          {k}: {auditValueText(v)}
         </li>
       ))}
     </ul>
@@ -137,3 +137,10 @@ export default function Audit() {
 }
 
 export { PageError as ErrorBoundary } from "../components/route-error";
+
+/** An audit row's data value as text: strings as they are, lists comma-separated, anything else as JSON. */
+function auditValueText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (Array.isArray(value)) return value.map(auditValueText).join(", ");
+  return JSON.stringify(value);
+}

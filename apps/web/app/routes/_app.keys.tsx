@@ -18,6 +18,7 @@ import {
   ACTIONS_COLUMN,
   SubmitButton,
 } from "../components/ui";
+import { formText } from "../lib/form";
 
 export const meta: MetaFunction = () => [{ title: "API keys · ApprovalMatrix" }];
 
@@ -53,15 +54,15 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const form = await request.formData();
   const intent = form.get("intent");
   if (intent === "revoke") {
-    const result = await attempt(() => api.admin.apiKeys.revoke({ id: String(form.get("id")) }));
+    const result = await attempt(() => api.admin.apiKeys.revoke({ id: formText(form, "id") }));
     if (!result.ok) return result.failure;
     return { ok: true as const, revoked: result.value.start, created: null };
   }
   if (intent !== "create") return formFailure("Unknown action.");
-  const name = String(form.get("name") ?? "").trim();
+  const name = formText(form, "name").trim();
   const scopes = form.getAll("scopes").map(String) as Scope[];
-  const expires = String(form.get("expiresAt") ?? "");
-  const rate = String(form.get("rateLimitPerMinute") ?? "").trim();
+  const expires = formText(form, "expiresAt");
+  const rate = formText(form, "rateLimitPerMinute").trim();
   const fieldErrors: Record<string, string> = {};
   if (!name) fieldErrors.name = "Give the key a name, e.g. the system that will use it.";
   if (scopes.length === 0) fieldErrors.scopes = "Pick at least one scope.";

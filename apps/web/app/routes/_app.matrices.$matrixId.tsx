@@ -5,18 +5,19 @@ import { ActiveToggle, PageHead, StatusBadge, ResultMessage } from "../component
 import { attempt, load } from "../lib/api-errors.server";
 import { saveMatrixAction } from "../lib/matrix-form.server";
 import { requireUser } from "../lib/session.server";
+import { must } from "@approvalmatrix/core/must";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.matrix.name ?? "Matrix"} · ApprovalMatrix` }];
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { api } = requireUser(request, context, "admin");
-  return { matrix: await load(() => api.admin.matrices.get({ id: params.matrixId! })) };
+  return { matrix: await load(() => api.admin.matrices.get({ id: must(params.matrixId) })) };
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const { api } = requireUser(request, context, "admin");
   const form = await request.formData();
-  const id = params.matrixId!;
+  const id = must(params.matrixId);
   const intent = form.get("intent");
   if (intent === "activate" || intent === "deactivate") {
     const result = await attempt(() => api.admin.matrices.setActive({ id, active: intent === "activate" }));

@@ -3,6 +3,7 @@ import { Form, Link, useLoaderData } from "@remix-run/react";
 import { EmptyState, PageHead, StatusBadge, formatAmount, DataTable, ACTIONS_COLUMN } from "../components/ui";
 import { attempt } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
+import { formText } from "../lib/form";
 
 export const meta: MetaFunction = () => [{ title: "Matrices · ApprovalMatrix" }];
 
@@ -14,9 +15,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const { api } = requireUser(request, context, "admin");
   const form = await request.formData();
-  const result = await attempt(() =>
-    api.admin.matrices.setActive({ id: String(form.get("id")), active: form.get("intent") === "activate" }),
-  );
+  const result = await attempt(() => api.admin.matrices.setActive({ id: formText(form, "id"), active: form.get("intent") === "activate" }));
   if (!result.ok) return result.failure;
   return { ok: true as const };
 }

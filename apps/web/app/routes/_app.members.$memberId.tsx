@@ -4,12 +4,13 @@ import { MemberForm, readMemberForm } from "../components/member-form";
 import { ActiveToggle, PageHead, StatusBadge, ResultMessage } from "../components/ui";
 import { attempt, formFailure, load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
+import { must } from "@approvalmatrix/core/must";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.member.name ?? "Member"} · ApprovalMatrix` }];
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { api } = requireUser(request, context, "admin");
-  const [member, users] = await Promise.all([load(() => api.admin.members.get({ id: params.memberId! })), api.admin.users.list()]);
+  const [member, users] = await Promise.all([load(() => api.admin.members.get({ id: must(params.memberId) })), api.admin.users.list()]);
   return { member, users: users.map(({ id, email, name }) => ({ id, email, name })) };
 }
 
@@ -17,7 +18,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const { api } = requireUser(request, context, "admin");
   const form = await request.formData();
   const intent = form.get("intent");
-  const id = params.memberId!;
+  const id = must(params.memberId);
   if (intent === "deactivate" || intent === "reactivate") {
     const result = await attempt(() => api.admin.members.setActive({ id, active: intent === "reactivate" }));
     if (!result.ok) return result.failure;

@@ -4,6 +4,7 @@ import { useRef } from "react";
 import { Email, EmptyState, PageHead, StatusBadge, DataTable } from "../components/ui";
 import { attempt, load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
+import { formText } from "../lib/form";
 
 export const meta: MetaFunction = () => [{ title: "Members · ApprovalMatrix" }];
 
@@ -29,7 +30,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { api } = requireUser(request, context, "admin");
   const form = await request.formData();
   const result = await attempt(() =>
-    api.admin.members.setActive({ id: String(form.get("id")), active: form.get("intent") === "reactivate" }),
+    api.admin.members.setActive({ id: formText(form, "id"), active: form.get("intent") === "reactivate" }),
   );
   if (!result.ok) return result.failure;
   return { ok: true as const };

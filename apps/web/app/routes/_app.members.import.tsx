@@ -8,7 +8,7 @@ import { requireUser } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Import members · ApprovalMatrix" }];
 
-export async function loader({ request, context }: LoaderFunctionArgs) {
+export function loader({ request, context }: LoaderFunctionArgs) {
   requireUser(request, context, "admin");
   return null;
 }
@@ -96,7 +96,7 @@ export default function ImportMembers() {
             // Validation is the first tenth of the bar; writing the rest.
             const percent = event.phase === "validating" ? 8 : 10 + Math.round((90 * event.done) / Math.max(1, event.total));
             setState({ step: "running", phase: event.phase, percent, fileName: file.name });
-          } else if (event?.type === "result" && event.result) return setState({ step: "done", result: event.result, fileName: file.name });
+          } else if (event?.type === "result") return setState({ step: "done", result: event.result, fileName: file.name });
           else throw new SyntaxError("Not a line of the import stream");
         }
       }

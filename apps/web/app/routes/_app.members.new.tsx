@@ -7,7 +7,7 @@ import { requireUser } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Add member · ApprovalMatrix" }];
 
-export async function loader({ request, context }: LoaderFunctionArgs) {
+export function loader({ request, context }: LoaderFunctionArgs) {
   requireUser(request, context, "admin");
   return null;
 }

@@ -6,12 +6,14 @@ import { LeaveGuard, RestoredNotice, useFormDraft } from "../components/unsaved"
 import { Field, PageHead, StatusBadge, formatAmount, formatDate, ResultMessage } from "../components/ui";
 import { attempt, formFailure, load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
+import { formText } from "../lib/form";
+import { must } from "@approvalmatrix/core/must";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.request.title ?? "Request"} · ApprovalMatrix` }];
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { api } = requireUser(request, context);
-  return { request: await load(() => api.admin.requests.get({ requestId: params.requestId! })) };
+  return { request: await load(() => api.admin.requests.get({ requestId: must(params.requestId) })) };
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
@@ -19,10 +21,10 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const form = await request.formData();
   const decision = form.get("decision");
   if (decision !== "approved" && decision !== "rejected") return formFailure("Choose approve or reject.");
-  const comment = String(form.get("comment") ?? "").trim();
+  const comment = formText(form, "comment").trim();
   if (decision === "rejected" && !comment)
     return formFailure("Say why you reject it: the submitter will see your comment.", { comment: "A comment is required to reject." });
-  const result = await attempt(() => api.admin.requests.decide({ requestId: params.requestId!, decision, comment: comment || null }));
+  const result = await attempt(() => api.admin.requests.decide({ requestId: must(params.requestId), decision, comment: comment || null }));
   if (!result.ok) return result.failure;
   return { ok: true as const, decision };
 }

@@ -13,6 +13,7 @@ const INVITE_FIELDS: Record<string, FieldSpec> = {
 };
 import { attempt, formFailure } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
+import { formText } from "../lib/form";
 
 export const meta: MetaFunction = () => [{ title: "Users · ApprovalMatrix" }];
 
@@ -26,11 +27,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const form = await request.formData();
   const role = TENANT_ROLES.find((r) => r === form.get("role"));
   if (!role) return formFailure("Pick a role.", { role: "Pick a role." });
-  const memberRef = String(form.get("memberRef") ?? "").trim();
+  const memberRef = formText(form, "memberRef").trim();
   const result = await attempt(() =>
     api.admin.users.create({
-      email: String(form.get("email") ?? "").trim(),
-      name: String(form.get("name") ?? "").trim(),
+      email: formText(form, "email").trim(),
+      name: formText(form, "name").trim(),
       role,
       memberRef: memberRef || null,
     }),

@@ -1,7 +1,7 @@
 import { type LoaderFunctionArgs, redirect } from "@remix-run/node";
 import { homeFor } from "../lib/session.server";
 
-export async function loader({ context }: LoaderFunctionArgs) {
+export function loader({ context }: LoaderFunctionArgs) {
   const user = context.session?.user;
   throw redirect(user ? homeFor(user) : "/sign-in");
 }

@@ -2,6 +2,7 @@ import type { ActionFunctionArgs } from "@remix-run/node";
 import { attempt, formFailure } from "../lib/api-errors.server";
 import type { MatrixInput } from "../lib/api-types";
 import { requireUser } from "../lib/session.server";
+import { formText } from "../lib/form";
 
 /** The editor's live preview: plans a sample request against the unsaved draft. */
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -13,21 +14,21 @@ export async function action({ request, context }: ActionFunctionArgs) {
   let matrix: unknown;
   let metadata: Record<string, string> = {};
   try {
-    matrix = JSON.parse(String(form.get("matrix") ?? ""));
-    const raw: unknown = JSON.parse(String(form.get("metadata") || "{}"));
+    matrix = JSON.parse(formText(form, "matrix"));
+    const raw: unknown = JSON.parse(formText(form, "metadata") || "{}");
     if (raw && typeof raw === "object" && !Array.isArray(raw))
       metadata = Object.fromEntries(Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
   } catch {
     return formFailure("The draft could not be read.");
   }
-  const amount = String(form.get("amount") ?? "").trim();
-  const id = String(form.get("id") ?? "");
+  const amount = formText(form, "amount").trim();
+  const id = formText(form, "id");
   const result = await attempt(() =>
     api.admin.matrices.preview({
       id: id || null,
       matrix: matrix as MatrixInput,
       sample: {
-        submitterRef: String(form.get("submitterRef") ?? "").trim() || "?",
+        submitterRef: formText(form, "submitterRef").trim() || "?",
         amount: amount ? Number(amount) : null,
         ...(Object.keys(metadata).length ? { metadata } : {}),
       },

@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireUser } from "../lib/session.server";
 
 /** Streams every member as CSV, page by page: 100 000 members never sit in memory at once. */
-export async function loader({ request, context }: LoaderFunctionArgs) {
+export function loader({ request, context }: LoaderFunctionArgs) {
   const { api } = requireUser(request, context, "admin");
   const encoder = new TextEncoder();
   let after: string | undefined;

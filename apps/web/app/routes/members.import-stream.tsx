@@ -2,6 +2,7 @@ import type { ActionFunctionArgs } from "@remix-run/node";
 import { MEMBER_IMPORT_MAX_BYTES as MAX_IMPORT_BYTES } from "@approvalmatrix/core/members";
 import type { MemberImportResult } from "../lib/api-types";
 import { requireUser } from "../lib/session.server";
+import { must } from "@approvalmatrix/core/must";
 
 const NDJSON_HEADERS = { "Content-Type": "application/x-ndjson; charset=utf-8", "Cache-Control": "no-store" };
 
@@ -56,7 +57,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
         send({ type: "progress", ...p });
       });
       try {
-        const result = await api!.admin.members.importCsv({ csv });
+        const result = await must(api).admin.members.importCsv({ csv });
         send({ type: "result", result });
       } catch (error) {
         console.error(`[${context.requestId}] members import failed`, error);

@@ -4,6 +4,7 @@ import type { TenantChoice } from "@approvalmatrix/auth";
 import { type FormFailure, formFailure } from "../lib/api-errors.server";
 import { homeFor, safeRedirect } from "../lib/session.server";
 import { Alert, Field, SubmitButton } from "../components/ui";
+import { formText } from "../lib/form";
 
 /** The password opened accounts in several tenants: the form asks which one. */
 interface ChooseTenant extends FormFailure {
@@ -17,16 +18,16 @@ function isChoice(value: unknown): value is ChooseTenant {
 
 export const meta: MetaFunction = () => [{ title: "Sign in · ApprovalMatrix" }];
 
-export async function loader({ context }: LoaderFunctionArgs) {
+export function loader({ context }: LoaderFunctionArgs) {
   if (context.session) throw redirect(homeFor(context.session.user));
   return null;
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await request.formData();
-  const email = String(form.get("email") ?? "").trim();
-  const password = String(form.get("password") ?? "");
-  const tenant = String(form.get("tenant") ?? "") || null;
+  const email = formText(form, "email").trim();
+  const password = formText(form, "password");
+  const tenant = formText(form, "tenant") || null;
   // Decided before any session exists: a refused target falls back to the user's start page.
   const back = safeRedirect(form.get("redirectTo"), context.origin);
   const fieldErrors: Record<string, string> = {};

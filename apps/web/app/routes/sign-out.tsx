@@ -1,6 +1,6 @@
 import { type ActionFunctionArgs, redirect } from "@remix-run/node";
 
-export async function loader() {
+export function loader() {
   throw redirect("/");
 }
 

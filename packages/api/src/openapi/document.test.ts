@@ -5,6 +5,7 @@ import { requestView } from "../contracts/requests";
 import { createdRequestOutput, dryRunOutput, submitRequestInput } from "../routers/requests/schemas";
 import { buildOpenApiDocument } from "./document";
 import { EXAMPLES } from "./examples";
+import { must } from "@approvalmatrix/core";
 
 type Json = Record<string, any>;
 const doc = buildOpenApiDocument({ baseUrl: "/v1" }) as Json;
@@ -59,8 +60,8 @@ describe("the OpenAPI document", () => {
 
   it("carries the reference's examples, and they satisfy the real schemas", () => {
     const create = op("post", "/requests");
-    expect(create.requestBody.content["application/json"].example).toEqual(EXAMPLES["POST /requests"]!.request);
-    expect(submitRequestInput.safeParse(EXAMPLES["POST /requests"]!.request).success).toBe(true);
+    expect(create.requestBody.content["application/json"].example).toEqual(must(EXAMPLES["POST /requests"]).request);
+    expect(submitRequestInput.safeParse(must(EXAMPLES["POST /requests"]).request).success).toBe(true);
     expect(createdRequestOutput.safeParse(create.responses["201"].content["application/json"].example).success).toBe(true);
     expect(dryRunOutput.safeParse(op("post", "/requests/test").responses["200"].content["application/json"].example).success).toBe(true);
     expect(requestView.safeParse(op("get", "/requests/{requestId}").responses["200"].content["application/json"].example).success).toBe(

@@ -73,8 +73,8 @@ const REPLAYED_HEADER = {
 function metaByOperation(): Map<string, ProcedureMeta> {
   const map = new Map<string, ProcedureMeta>();
   for (const procedure of Object.values(appRouter._def.procedures) as unknown as { _def: { meta?: ProcedureMeta } }[]) {
-    const openapi = procedure._def.meta?.openapi;
-    if (openapi) map.set(`${openapi.method.toLowerCase()} ${openapi.path}`, procedure._def.meta!);
+    const meta = procedure._def.meta;
+    if (meta?.openapi) map.set(`${meta.openapi.method.toLowerCase()} ${meta.openapi.path}`, meta);
   }
   return map;
 }

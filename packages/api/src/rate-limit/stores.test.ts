@@ -1,4 +1,4 @@
-import { generateApiKey, hashApiKey, newId, randomBase62 } from "@approvalmatrix/core";
+import { generateApiKey, hashApiKey, newId, randomBase62, must } from "@approvalmatrix/core";
 import { apiKeys } from "@approvalmatrix/db";
 import { type TestDatabase, createTestDatabase, testDatabaseEngine } from "@approvalmatrix/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -118,8 +118,8 @@ describe("RateLimiter", () => {
       [true, 0],
       [false, 0],
     ]);
-    expect(outcomes[2]!.retryAfter).toBe(15);
-    expect(outcomes[2]!.resetAt).toBe((6 * RATE_LIMIT_WINDOW_MS) / 1000);
+    expect(must(outcomes[2]).retryAfter).toBe(15);
+    expect(must(outcomes[2]).resetAt).toBe((6 * RATE_LIMIT_WINDOW_MS) / 1000);
     now += 15_000;
     expect((await limiter.consume("k", 2)).allowed).toBe(true);
   });

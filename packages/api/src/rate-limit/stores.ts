@@ -15,17 +15,18 @@ export class MemoryRateLimitStore implements RateLimitStore {
   private latestStart = 0;
   private sweptAt = 0;
 
-  async hit(bucket: string, windowStart: number, windowMs: number): Promise<number> {
+  // Synchronous inside; a Promise only because the store interface is shared with Redis and PostgreSQL.
+  hit(bucket: string, windowStart: number, windowMs: number): Promise<number> {
     this.sweep(windowStart);
     const entry = this.counts.get(bucket);
-    if (entry && entry.windowStart === windowStart) return ++entry.count;
+    if (entry && entry.windowStart === windowStart) return Promise.resolve(++entry.count);
     this.counts.set(bucket, { windowStart, windowEnd: windowStart + windowMs, count: 1 });
-    return 1;
+    return Promise.resolve(1);
   }
 
-  async peek(bucket: string, windowStart: number): Promise<number> {
+  peek(bucket: string, windowStart: number): Promise<number> {
     const entry = this.counts.get(bucket);
-    return entry && entry.windowStart === windowStart ? entry.count : 0;
+    return Promise.resolve(entry && entry.windowStart === windowStart ? entry.count : 0);
   }
 
   /** Drops counters whose window has ended, at most once per new window start. */

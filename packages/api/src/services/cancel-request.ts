@@ -1,4 +1,4 @@
-import { cancel } from "@approvalmatrix/core";
+import { cancel, must } from "@approvalmatrix/core";
 import type { Database } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import type { RequestView } from "../contracts/requests";
@@ -21,6 +21,6 @@ export async function cancelRequest(db: Database, actor: Actor, input: { request
       cancelReason: reason,
       eventData: (event) => (event.type === "status_changed" ? { reason } : {}),
     });
-    return (await loadRequestView(tx, tenantId, input.requestId))!;
+    return must(await loadRequestView(tx, tenantId, input.requestId), "the cancelled request");
   });
 }

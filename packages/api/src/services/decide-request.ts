@@ -1,4 +1,4 @@
-import { type Decision, DomainError, decide, newId } from "@approvalmatrix/core";
+import { type Decision, DomainError, decide, must, newId } from "@approvalmatrix/core";
 import { type Database, and, decisions, eq, members } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import type { RequestView } from "../contracts/requests";
@@ -53,7 +53,8 @@ export async function decideRequest(db: Database, actor: Actor, input: DecideReq
     const transition = decide(locked.state, approver.id, input.decision);
     const now = new Date();
     const comment = input.comment?.trim() || null;
-    const stage = locked.state.currentStage!;
+    // decide() above refused a closed request, so a stage is open.
+    const stage = must(locked.state.currentStage, "the open stage");
     try {
       await tx.insert(decisions).values({
         id: newId("decision"),
@@ -77,6 +78,6 @@ export async function decideRequest(db: Database, actor: Actor, input: DecideReq
       eventData: (event) =>
         event.type === "decision_recorded" ? { approverId: approver.id, approverRef: approver.ref, ...(comment ? { comment } : {}) } : {},
     });
-    return (await loadRequestView(tx, tenantId, input.requestId))!;
+    return must(await loadRequestView(tx, tenantId, input.requestId), "the decided request");
   });
 }

@@ -26,7 +26,7 @@ export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 /** Equal bodies hash equal whatever their key order: JSON with object keys sorted at every level. */
 export function requestBodyHash(input: unknown): string {
   return createHash("sha256")
-    .update(stableStringify(input ?? null) ?? "null")
+    .update(stableStringify(input ?? null))
     .digest("hex");
 }
 

@@ -89,10 +89,11 @@ async function toPage(db: Queryable, tenantId: string, rows: SummaryRow[], input
   if (rows.length === 0 && input.startingAfter) await assertCursorExists(db, tenantId, input.startingAfter);
   const page = rows.slice(0, input.limit);
   const hasMore = rows.length > input.limit;
+  const last = page.at(-1);
   return {
     data: page.map((row) => ({ ...row, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() })),
     hasMore,
-    ...(hasMore ? { nextCursor: page[page.length - 1]!.requestId } : {}),
+    ...(hasMore && last ? { nextCursor: last.requestId } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { newId, openRequest } from "@approvalmatrix/core";
+import { must, newId, openRequest } from "@approvalmatrix/core";
 import { type Database, type Queryable, auditLog, executePrepared, requestStages, requests, sql } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { auditRowParams, auditRowPlaceholders } from "./audit";
@@ -77,14 +77,11 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
     totalStages: flow.stages.length,
     now,
     stages: JSON.stringify(
-      plan.stages.map((stage, index) => ({
-        position: stage.position,
-        name: stage.name,
-        rule: stage.rule,
-        quorum: stage.quorum,
-        approver_ids: flow.stages[index]!.approverIds,
-        status: flow.stages[index]!.status,
-      })),
+      plan.stages.map((stage, index) => {
+        // openRequest keeps the stages' order: the flow's stage at `index` is this one.
+        const { approverIds, status } = must(flow.stages[index], "the stage's flow");
+        return { position: stage.position, name: stage.name, rule: stage.rule, quorum: stage.quorum, approver_ids: approverIds, status };
+      }),
     ),
     ...auditRowParams(actor, {
       action: "request.submitted",

@@ -1,4 +1,4 @@
-import { newId } from "@approvalmatrix/core";
+import { must, newId } from "@approvalmatrix/core";
 import { type Database, eq, tenants } from "@approvalmatrix/db";
 
 /** Platform-level: tenants are created by the operator (CLI, seed), not by a tenant's own actors. */
@@ -7,7 +7,7 @@ export async function createTenant(db: Database, input: { name: string; slug: st
     .insert(tenants)
     .values({ id: newId("tenant"), name: input.name, slug: input.slug, defaultCurrency: (input.defaultCurrency ?? "USD").toUpperCase() })
     .returning();
-  return tenant!;
+  return must(tenant, "the inserted tenant");
 }
 
 export async function findTenant(db: Database, idOrSlug: string) {

@@ -8,7 +8,7 @@ let bed: AdminTestBed;
 beforeAll(async () => {
   bed = await startAdminTestBed();
 });
-afterAll(() => bed?.close());
+afterAll(() => bed.close());
 
 describe("API key names are unique among a tenant's keys that are not revoked", () => {
   it("refuses a second key with the same name, in any letter case (409 on name)", async () => {

@@ -11,7 +11,7 @@ beforeAll(async () => {
   await admin.admin.members.create({ name: "Chen Wei", externalRef: "EMP-2", department: "Finance" });
   await admin.admin.members.create({ name: "Alex Kim", externalRef: "EMP-3", department: "Engineering", managerRef: "EMP-1" });
 });
-afterAll(() => bed?.close());
+afterAll(() => bed.close());
 
 const stored = async () => ({
   matrices: await bed.database.db.$count(matrices),

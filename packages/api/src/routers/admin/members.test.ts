@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AdminTestBed, refusal, startAdminTestBed } from "./test-callers";
+import { must } from "@approvalmatrix/core";
 
 let bed: AdminTestBed;
 const id: Record<string, string> = {};
@@ -16,10 +17,10 @@ beforeAll(async () => {
     id[ref] = (await members.create({ name: `Person ${ref}`, externalRef: ref, managerRef })).id;
   }
 });
-afterAll(() => bed?.close());
+afterAll(() => bed.close());
 
 const update = (ref: string, changes: { managerRef?: string | null; externalRef?: string; userId?: string | null }) =>
-  bed.caller().admin.members.update({ id: id[ref]!, name: `Person ${ref}`, externalRef: ref, ...changes });
+  bed.caller().admin.members.update({ id: must(id[ref]), name: `Person ${ref}`, externalRef: ref, ...changes });
 
 describe("admin.members.update refuses", () => {
   it("an externalRef another member has (409 on externalRef)", async () => {
@@ -44,7 +45,7 @@ describe("admin.members.update refuses", () => {
   it("a longer loop, A → C → B → A", async () => {
     const refused = await refusal(update("A", { managerRef: "C" }));
     expect(refused.fields.managerRef).toBe("would make a loop: A → C → B → A");
-    expect((await bed.caller().admin.members.get({ id: id.A! })).managerRef).toBeNull();
+    expect((await bed.caller().admin.members.get({ id: must(id.A) })).managerRef).toBeNull();
   });
 
   it("a user already linked to another member (409 on userId)", async () => {
@@ -103,6 +104,6 @@ describe("admin.members.importCsv", () => {
   it("takes a file that re-draws the chart without a loop (B moves above A)", async () => {
     const result = await importCsv("externalRef,name,managerRef\nA,Person A,B\nB,Person B,\n");
     expect(result).toMatchObject({ ok: true, rows: 2 });
-    expect((await bed.caller().admin.members.get({ id: id.A! })).managerRef).toBe("B");
+    expect((await bed.caller().admin.members.get({ id: must(id.A) })).managerRef).toBe("B");
   });
 });

@@ -53,7 +53,7 @@ beforeAll(async () => {
   requestIds = ids(await newestFirst("requests"));
   expect(auditIds).toHaveLength(21);
 });
-afterAll(() => bed?.close());
+afterAll(() => bed.close());
 
 /** Follows the cursor from the first page to the last; returns every id in the order seen. */
 async function collect(

@@ -6,7 +6,7 @@ let bed: AdminTestBed;
 beforeAll(async () => {
   bed = await startAdminTestBed();
 });
-afterAll(() => bed?.close());
+afterAll(() => bed.close());
 
 let n = 0;
 const invite = (role: TenantRole) => ({ email: `person${++n}@acme.example`, name: `Person ${n}`, role });

@@ -5,7 +5,12 @@ import { describePlannedStages, planSubmission } from "../plan-submission";
 import { saveMatrix } from "./save-matrix";
 import type { MatrixDraft, MatrixPreview, PreviewSample } from "./types";
 
-class PreviewRollback extends Error {}
+/** Thrown to roll the preview's transaction back; carries what the preview found. */
+class PreviewRollback extends Error {
+  constructor(readonly outcome: MatrixPreview) {
+    super("preview rolled back");
+  }
+}
 
 /**
  * "This sample request would route here": the draft is written inside a transaction that is
@@ -16,10 +21,10 @@ export async function previewMatrix(
   actor: Actor,
   input: { id: string | null; matrix: MatrixDraft; sample: PreviewSample },
 ): Promise<MatrixPreview> {
-  let outcome: MatrixPreview | null = null;
   try {
     await db.transaction(async (tx) => {
       const { id } = await saveMatrix(tx, actor, { ...input.matrix, active: true }, input.id, { audit: false, refuseUnroutable: false });
+      let outcome: MatrixPreview;
       try {
         const plan = await planSubmission(tx, actor.tenantId, { ...input.sample, requestType: input.matrix.requestType, title: "Preview" });
         outcome = {
@@ -33,11 +38,11 @@ export async function previewMatrix(
         if (!(error instanceof DomainError)) throw error;
         outcome = { routed: false, code: error.code, message: error.message };
       }
-      throw new PreviewRollback();
+      throw new PreviewRollback(outcome);
     });
   } catch (error) {
-    if (!(error instanceof PreviewRollback)) throw error;
+    if (error instanceof PreviewRollback) return error.outcome;
+    throw error;
   }
-  if (!outcome) throw new Error("the preview transaction ended without an outcome");
-  return outcome;
+  throw new Error("the preview transaction ended without an outcome");
 }

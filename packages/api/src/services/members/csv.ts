@@ -8,14 +8,14 @@ export { CsvError } from "csv-parse/sync";
  * A file csv-parse cannot read (a quote never closed) throws its CsvError, which names the line.
  */
 export function parseCsv(text: string): string[][] {
-  const rows = parse(text, {
+  const rows: string[][] = parse(text, {
     bom: true,
     // Any mix of CRLF, LF and CR, as files stitched together from several tools have.
     record_delimiter: ["\r\n", "\n", "\r"],
     relax_column_count: true,
     relax_quotes: true,
     skip_empty_lines: true,
-  }) as string[][];
+  });
   // Lines of only spaces carry no row either.
   return rows.filter((r) => !(r.length === 1 && (r[0] ?? "").trim() === ""));
 }

@@ -84,24 +84,21 @@ function validateRows(
     };
     const rows: ImportRow[] = [];
     const seen = new Map<string, number>();
-    for (let i = 1; i < table.length; i++) {
+    for (const [i, cells] of table.entries()) {
+      if (i === 0) continue; // the header
       if (i % VALIDATE_STEP === 0) {
         // Report, and let the event loop send it: validation is otherwise one synchronous stretch.
         onProgress?.({ phase: "validating", done: i - 1, total: table.length - 1 });
         await letProgressOut();
       }
-      const cells = table[i]!;
       const line = i + 1;
       const get = (index: number) => (index >= 0 ? (cells[index] ?? "").trim() : "");
       const externalRef = get(at.ref);
       const name = get(at.name);
       const email = get(at.email);
       const activeText = get(at.active).toLowerCase();
-      let ok = true;
-      const reject = (field: string, message: string) => {
-        ok = false;
-        fail(line, field, message);
-      };
+      const failedBefore = errorCount;
+      const reject = (field: string, message: string) => fail(line, field, message);
       if (!externalRef) reject("externalRef", "is required");
       else if (externalRef.length > 200) reject("externalRef", "is longer than 200 characters");
       else if (seen.has(externalRef)) reject("externalRef", `"${externalRef}" appears again (first on line ${seen.get(externalRef)})`);
@@ -111,7 +108,7 @@ function validateRows(
       if (activeText && !["true", "false", "yes", "no", "1", "0"].includes(activeText)) reject("active", "must be true or false");
       if (get(at.dept).length > 200) reject("department", "is longer than 200 characters");
       if (externalRef) seen.set(externalRef, line);
-      if (ok) {
+      if (errorCount === failedBefore) {
         rows.push({
           line,
           externalRef,
