@@ -133,7 +133,10 @@ export function demoAppForFile(overrides: Record<string, string> = {}): { app: T
     file.app = await startTestApp(overrides);
     file.call = api(file.app, file.app.demoKey);
   });
-  afterAll(() => file.app?.close());
+  // A failed start leaves no app to close.
+  afterAll(async () => {
+    if (Object.hasOwn(file, "app")) await file.app.close();
+  });
   return file;
 }
 
