@@ -193,6 +193,18 @@ export const ACTIONS_COLUMN: Column = { label: "Actions", srOnly: true };
  * A list as a table in a scrollable region that keyboard users can reach and screen readers name
  * (`label`); the rows are the children.
  */
+/** A request's first cell in a list: its title, linked to its page, over a faint detail line. */
+export function RequestTitleCell({ requestId, title, children }: { requestId: string; title: string; children: ReactNode }) {
+  return (
+    <td>
+      <Link to={`/requests/${requestId}`}>
+        <strong>{title}</strong>
+      </Link>
+      <div className="faint small">{children}</div>
+    </td>
+  );
+}
+
 export function DataTable({
   label,
   columns,

@@ -1,6 +1,16 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData, useRouteLoaderData } from "@remix-run/react";
-import { Alert, EmptyState, PageHead, StatusBadge, formatAmount, formatDate, DataTable, ACTIONS_COLUMN } from "../components/ui";
+import {
+  Alert,
+  EmptyState,
+  PageHead,
+  StatusBadge,
+  formatAmount,
+  formatDate,
+  DataTable,
+  RequestTitleCell,
+  ACTIONS_COLUMN,
+} from "../components/ui";
 import { requireUser } from "../lib/session.server";
 import type { loader as appLoader } from "./_app";
 
@@ -48,14 +58,9 @@ export default function Inbox() {
             >
               {requests.map((r) => (
                 <tr key={r.requestId}>
-                  <td>
-                    <Link to={`/requests/${r.requestId}`}>
-                      <strong>{r.title}</strong>
-                    </Link>
-                    <div className="faint small">
-                      <code>{r.requestType}</code> · <StatusBadge status={r.status} />
-                    </div>
-                  </td>
+                  <RequestTitleCell requestId={r.requestId} title={r.title}>
+                    <code>{r.requestType}</code> · <StatusBadge status={r.status} />
+                  </RequestTitleCell>
                   <td className="hide-sm">{r.submitterName}</td>
                   <td>{formatAmount(r.amount, r.currency)}</td>
                   <td className="small">

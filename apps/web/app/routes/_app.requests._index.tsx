@@ -1,6 +1,16 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
-import { CursorPager, EmptyState, PageHead, StatusBadge, formatAmount, formatDate, DataTable, FilterActions } from "../components/ui";
+import { Form, useLoaderData, useSearchParams } from "@remix-run/react";
+import {
+  CursorPager,
+  EmptyState,
+  PageHead,
+  StatusBadge,
+  formatAmount,
+  formatDate,
+  DataTable,
+  RequestTitleCell,
+  FilterActions,
+} from "../components/ui";
 import { load } from "../lib/api-errors.server";
 import { isAdmin, requireUser } from "../lib/session.server";
 
@@ -84,14 +94,9 @@ export default function Requests() {
           >
             {requests.map((r) => (
               <tr key={r.requestId}>
-                <td>
-                  <Link to={`/requests/${r.requestId}`}>
-                    <strong>{r.title}</strong>
-                  </Link>
-                  <div className="faint small">
-                    <code>{r.requestType}</code> · {r.matrixName}
-                  </div>
-                </td>
+                <RequestTitleCell requestId={r.requestId} title={r.title}>
+                  <code>{r.requestType}</code> · {r.matrixName}
+                </RequestTitleCell>
                 <td className="hide-sm">
                   {r.submitterName} <span className="faint small">{r.submitterRef}</span>
                 </td>
