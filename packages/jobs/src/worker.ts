@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { type Clock, randomBase62, systemClock } from "@approvalmatrix/core";
+import { type Clock, newId, randomBase62, systemClock } from "@approvalmatrix/core";
 import { type Database, and, asc, eq, inArray, isNull, jobs, lte, or, sql } from "@approvalmatrix/db";
 
 export interface ClaimedJob {
@@ -169,7 +169,8 @@ export class Worker {
       .insert(jobs)
       .values(
         [...this.periodic].map(([kind, intervalMs]) => ({
-          id: `job_${PERIODIC_PREFIX}${kind}`,
+          // A fresh id: instances planting at once then collide on the dedupe key alone, which ON CONFLICT settles.
+          id: newId("job"),
           kind,
           payload: { intervalMs },
           dedupeKey: `${PERIODIC_PREFIX}${kind}`,
