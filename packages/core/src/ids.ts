@@ -11,6 +11,10 @@ export const ID_PREFIXES = {
   request: "req",
   decision: "dec",
   audit: "aud",
+  webhookEndpoint: "whe",
+  webhookDelivery: "whd",
+  webhookAttempt: "wha",
+  webhookMessage: "msg",
   httpRequest: "rid",
 } as const;
 
