@@ -42,7 +42,11 @@ delete (env as Record<string, string | undefined>).REDIS_URL;
 
 function startServer(): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: `${ROOT}apps/web`, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      cwd: `${ROOT}apps/web`,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
@@ -80,7 +84,22 @@ async function main() {
     server = await startServer();
     const cli = spawnSync(
       process.execPath,
-      ["--import", "tsx", "src/cli.ts", "keys", "create", "--tenant", "acme", "--name", "bench", "--scopes", "requests:write,webhooks:write", "--rate-limit", "1000000", "--json"],
+      [
+        "--import",
+        "tsx",
+        "src/cli.ts",
+        "keys",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "bench",
+        "--scopes",
+        "requests:write,webhooks:write",
+        "--rate-limit",
+        "1000000",
+        "--json",
+      ],
       { cwd: `${ROOT}apps/web`, env, encoding: "utf8" },
     );
     if (cli.status !== 0) throw new Error(cli.stderr);

@@ -82,7 +82,9 @@ export function describeStart(env: ServerEnv, app: RunningApp, target: string): 
           "  First tenant  pnpm cli tenants create, then pnpm cli users create --role owner (README: The operator CLI)",
         ]),
     ...(env.WEBHOOK_ALLOW_LOOPBACK === "true"
-      ? [`  Webhooks      loopback receivers allowed (WEBHOOK_ALLOW_LOOPBACK=true)${env.NODE_ENV === "production" ? ": WARNING, never in a real deployment" : ""}`]
+      ? [
+          `  Webhooks      loopback receivers allowed (WEBHOOK_ALLOW_LOOPBACK=true)${env.NODE_ENV === "production" ? ": WARNING, never in a real deployment" : ""}`,
+        ]
       : []),
     ...(app.demoLogins.length
       ? ["", "  Sign in to the admin app:", ...app.demoLogins.map((l) => `    ${l.email.padEnd(26)} ${l.password}   (${l.role})`)]

@@ -169,16 +169,18 @@ describe("every event type, signed and verified", () => {
     // Each event exactly once (webhooks promise no order: deliveries run in parallel).
     expect(new Set(messages.map((m) => m.payload.id)).size).toBe(messages.length);
     const lifeOfApproved = messages.filter((m) => m.payload.data.requestId === approved).map((m) => m.payload.type);
-    expect(lifeOfApproved.sort()).toEqual([
-      "approval_request.created",
-      "approval_request.stage_opened",
-      "approval_request.decision_recorded",
-      "approval_request.stage_approved",
-      "approval_request.stage_opened",
-      "approval_request.decision_recorded",
-      "approval_request.stage_approved",
-      "approval_request.approved",
-    ].sort());
+    expect(lifeOfApproved.sort()).toEqual(
+      [
+        "approval_request.created",
+        "approval_request.stage_opened",
+        "approval_request.decision_recorded",
+        "approval_request.stage_approved",
+        "approval_request.stage_opened",
+        "approval_request.decision_recorded",
+        "approval_request.stage_approved",
+        "approval_request.approved",
+      ].sort(),
+    );
     const done = messages.find((m) => m.payload.type === "approval_request.approved")!.payload.data;
     expect(done).toMatchObject({ requestId: approved, status: "approved", submitterRef: "EMP-1042", url: `/v1/requests/${approved}` });
 
@@ -383,7 +385,12 @@ describe("test ping, CRUD and the SSRF guard", () => {
   });
 
   it("refuses private, link-local and metadata URLs at once, and loopback without WEBHOOK_ALLOW_LOOPBACK", async () => {
-    for (const url of ["http://169.254.169.254/latest/meta-data/", "http://10.0.0.8/hook", "http://[fd00:ec2::254]/", "http://[::ffff:192.168.0.1]/"]) {
+    for (const url of [
+      "http://169.254.169.254/latest/meta-data/",
+      "http://10.0.0.8/hook",
+      "http://[fd00:ec2::254]/",
+      "http://[::ffff:192.168.0.1]/",
+    ]) {
       const res = await call("POST", "/v1/webhook-endpoints", { url });
       expect(res.status, url).toBe(422);
       expect(res.body.error.code).toBe("webhook_url_refused");
@@ -544,7 +551,9 @@ describe("README: the 20-line receiver", () => {
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     try {
-      await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: "{}" }).catch(() => null))?.status === 400);
+      await waitUntil(
+        async () => (await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: "{}" }).catch(() => null))?.status === 400,
+      );
       const id = await submit("README receiver");
       await deliverAll();
       await waitUntil(() => Promise.resolve(output.includes(`approval_request.created ${id} pending`)));

@@ -3,7 +3,18 @@ import { EVENT_TYPES, type EventType } from "@approvalmatrix/core";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { attempt, formFailure, load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
-import { Alert, ConfirmAction, CopyButton, CursorPager, DataTable, EmptyState, Field, PageHead, StatusBadge, formatDate } from "../components/ui";
+import {
+  Alert,
+  ConfirmAction,
+  CopyButton,
+  CursorPager,
+  DataTable,
+  EmptyState,
+  Field,
+  PageHead,
+  StatusBadge,
+  formatDate,
+} from "../components/ui";
 import { formText } from "../lib/form";
 
 export const meta: MetaFunction = () => [{ title: "Webhook endpoint · ApprovalMatrix" }];
@@ -49,7 +60,11 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     if (!result.ok) return result.failure;
     const attempt0 = result.value.delivery.attemptLog[0];
     const answer = attempt0?.responseStatus ? `answered ${attempt0.responseStatus}` : (attempt0?.error ?? "did not answer");
-    return { ok: true as const, message: `Test ping ${result.value.success ? "delivered" : "failed"}: the receiver ${answer}.`, secret: null };
+    return {
+      ok: true as const,
+      message: `Test ping ${result.value.success ? "delivered" : "failed"}: the receiver ${answer}.`,
+      secret: null,
+    };
   }
   if (intent === "update") {
     const eventTypes = form.getAll("eventTypes").map(String) as EventType[];
@@ -66,7 +81,9 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     const since = new Date(formText(form, "since"));
     if (Number.isNaN(since.getTime())) return formFailure("Pick the time to replay from.", { since: "Pick a date and time." });
     const result = await attempt(() => api.admin.webhooks.replay({ endpointId, since: since.toISOString() }));
-    return result.ok ? { ok: true as const, message: `${result.value.replayed} failed deliveries are queued again.`, secret: null } : result.failure;
+    return result.ok
+      ? { ok: true as const, message: `${result.value.replayed} failed deliveries are queued again.`, secret: null }
+      : result.failure;
   }
   return formFailure("Unknown action.");
 }
@@ -103,7 +120,8 @@ export default function WebhookEndpoint() {
       {endpoint.status === "disabled" ? (
         <div style={{ marginBottom: 16 }}>
           <Alert kind="warn" title="Disabled">
-            {endpoint.disabledReason} ({formatDate(endpoint.disabledAt)}). Nothing is sent until you enable it; replay its failed deliveries afterwards.
+            {endpoint.disabledReason} ({formatDate(endpoint.disabledAt)}). Nothing is sent until you enable it; replay its failed deliveries
+            afterwards.
           </Alert>
         </div>
       ) : null}
@@ -146,7 +164,9 @@ export default function WebhookEndpoint() {
           <div className="card-body">
             <p className="small muted">
               Secret <code>{endpoint.secretStart}…</code>
-              {endpoint.previousSecretExpiresAt ? ` · the previous secret also signs until ${formatDate(endpoint.previousSecretExpiresAt)}` : ""}
+              {endpoint.previousSecretExpiresAt
+                ? ` · the previous secret also signs until ${formatDate(endpoint.previousSecretExpiresAt)}`
+                : ""}
               {endpoint.failingSince ? ` · failing since ${formatDate(endpoint.failingSince)}` : ""}
             </p>
             <Form method="post">
@@ -190,7 +210,10 @@ export default function WebhookEndpoint() {
               Events of this tenant appear here as they are sent.
             </EmptyState>
           ) : (
-            <DataTable label="Deliveries" columns={["Event", "Status", { label: "Attempts", hideSm: true }, { label: "Created", hideSm: true }, "Actions"]}>
+            <DataTable
+              label="Deliveries"
+              columns={["Event", "Status", { label: "Attempts", hideSm: true }, { label: "Created", hideSm: true }, "Actions"]}
+            >
               {deliveries.data.map((d) => (
                 <tr key={d.id} data-delivery-id={d.id}>
                   <td>
@@ -199,7 +222,9 @@ export default function WebhookEndpoint() {
                   </td>
                   <td>
                     <StatusBadge status={d.status} />
-                    {d.nextAttemptAt && d.status === "pending" ? <div className="faint small">next {formatDate(d.nextAttemptAt)}</div> : null}
+                    {d.nextAttemptAt && d.status === "pending" ? (
+                      <div className="faint small">next {formatDate(d.nextAttemptAt)}</div>
+                    ) : null}
                   </td>
                   <td className="hide-sm small">
                     <details>

@@ -75,7 +75,10 @@ export default function Webhooks() {
               Add the URL of a system that should hear about approvals as they happen.
             </EmptyState>
           ) : (
-            <DataTable label="Webhook endpoints" columns={["URL", { label: "Events", hideSm: true }, { label: "Created", hideSm: true }, "Status"]}>
+            <DataTable
+              label="Webhook endpoints"
+              columns={["URL", { label: "Events", hideSm: true }, { label: "Created", hideSm: true }, "Status"]}
+            >
               {endpoints.map((endpoint) => (
                 <tr key={endpoint.id} data-endpoint-id={endpoint.id}>
                   <td>
@@ -106,7 +109,13 @@ export default function Webhooks() {
               </div>
             ) : null}
             <Form method="post">
-              <Field label="URL" name="url" required placeholder="https://erp.example.com/webhooks/approvalmatrix" error={failure?.fieldErrors.url} />
+              <Field
+                label="URL"
+                name="url"
+                required
+                placeholder="https://erp.example.com/webhooks/approvalmatrix"
+                error={failure?.fieldErrors.url}
+              />
               <Field label="Description (optional)" name="description" placeholder="e.g. ERP production" />
               <fieldset className="field" style={{ border: 0, padding: 0, margin: "0 0 14px" }}>
                 <legend className="label" style={{ marginBottom: 6 }}>

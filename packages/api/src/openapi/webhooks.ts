@@ -142,7 +142,11 @@ function payloadOf(type: EventType): { schema: Json; example: Json } {
   switch (type) {
     case "approval_request.decision_recorded":
       return {
-        schema: { ...REQUEST_DATA, required: [...(REQUEST_DATA.required as string[]), "decision"], properties: { ...(REQUEST_DATA.properties as Json), decision: DECISION } },
+        schema: {
+          ...REQUEST_DATA,
+          required: [...(REQUEST_DATA.required as string[]), "decision"],
+          properties: { ...(REQUEST_DATA.properties as Json), decision: DECISION },
+        },
         example: requestExample("in_progress", STAGE_1, {
           decision: {
             decision: "approved",
@@ -155,7 +159,10 @@ function payloadOf(type: EventType): { schema: Json; example: Json } {
       };
     case "approval_request.cancelled":
       return {
-        schema: { ...REQUEST_DATA, properties: { ...(REQUEST_DATA.properties as Json), reason: nullable(str("The cancel reason, if one was given.")) } },
+        schema: {
+          ...REQUEST_DATA,
+          properties: { ...(REQUEST_DATA.properties as Json), reason: nullable(str("The cancel reason, if one was given.")) },
+        },
         example: requestExample("cancelled", null, { reason: "No longer needed" }),
       };
     case "approval_request.created":
@@ -240,7 +247,13 @@ export function webhooksSection(): { webhooks: Json; schemas: Json } {
           content: {
             "application/json": {
               schema: { $ref: `#/components/schemas/${name}` },
-              example: { id: "evt_9Lp0Zr5Tb2Xn7Mk4VQ8w", type, createdAt: "2026-11-30T10:00:00.000Z", apiVersion: EVENT_API_VERSION, data: example },
+              example: {
+                id: "evt_9Lp0Zr5Tb2Xn7Mk4VQ8w",
+                type,
+                createdAt: "2026-11-30T10:00:00.000Z",
+                apiVersion: EVENT_API_VERSION,
+                data: example,
+              },
             },
           },
         },

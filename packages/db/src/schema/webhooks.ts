@@ -17,7 +17,10 @@ export const webhookEndpoints = pgTable(
     url: text("url").notNull(),
     description: text("description").notNull().default(""),
     /** Event types delivered; empty means every type. */
-    eventTypes: text("event_types").array().notNull().default(sql`'{}'::text[]`),
+    eventTypes: text("event_types")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     status: text("status").$type<"enabled" | "disabled">().notNull().default("enabled"),
     /** Why it is disabled: by whom, 410 Gone, or failing for 5 days. */
     disabledReason: text("disabled_reason"),

@@ -62,7 +62,13 @@ export const adminWebhooksRouter = router({
     .input(rotateSecretInput)
     .output(webhookEndpointWithSecret)
     .mutation(({ ctx, input }) =>
-      rotateEndpointSecret(ctx.deps, ctx.actor, input.endpointId, ctx.deps.clock.now(), (input.previousSecretExpiresInSeconds ?? 86_400) * 1000),
+      rotateEndpointSecret(
+        ctx.deps,
+        ctx.actor,
+        input.endpointId,
+        ctx.deps.clock.now(),
+        (input.previousSecretExpiresInSeconds ?? 86_400) * 1000,
+      ),
     ),
   test: admin
     .input(endpointIdInput)

@@ -3,12 +3,7 @@
  * app's procedures (routers/admin/webhooks.ts) call the same services.
  */
 import { apiKeyProcedure } from "../../procedures";
-import {
-  listDeliveries,
-  pingEndpoint,
-  replayFailedDeliveries,
-  resendDelivery,
-} from "../../services/webhooks/deliveries";
+import { listDeliveries, pingEndpoint, replayFailedDeliveries, resendDelivery } from "../../services/webhooks/deliveries";
 import {
   createEndpoint,
   deleteEndpoint,
@@ -108,7 +103,10 @@ export const webhookEndpointsRouter = router({
     .mutation(({ ctx, input }) => disableEndpoint(ctx.deps.db, ctx.actor, input.endpointId, input.reason)),
 
   enable: procedure
-    .meta({ openapi: { method: "POST", path: `${one}/enable`, summary: "Enable a webhook endpoint", tags, protect: true }, errorCodes: ["not_found"] })
+    .meta({
+      openapi: { method: "POST", path: `${one}/enable`, summary: "Enable a webhook endpoint", tags, protect: true },
+      errorCodes: ["not_found"],
+    })
     .input(endpointIdInput)
     .output(webhookEndpointView)
     .mutation(({ ctx, input }) => enableEndpoint(ctx.deps.db, ctx.actor, input.endpointId)),
@@ -161,7 +159,8 @@ export const webhookEndpointsRouter = router({
         method: "GET",
         path: `${one}/deliveries`,
         summary: "An endpoint's delivery log",
-        description: "Newest first, with every attempt: response status, the first KB of the answer, latency. Cursor pagination as on /requests.",
+        description:
+          "Newest first, with every attempt: response status, the first KB of the answer, latency. Cursor pagination as on /requests.",
         tags,
         protect: true,
       },

@@ -55,9 +55,11 @@ export async function listEvents(db: Queryable, tenantId: string, input: ListEve
       .from(events)
       .where(and(eq(events.tenantId, tenantId), eq(events.id, input.startingAfter)));
     if (!cursor) {
-      throw new DomainError("invalid_request", `startingAfter: no event ${input.startingAfter} in your tenant (events are kept ${EVENT_RETENTION_DAYS} days).`, [
-        { field: "startingAfter", message: "unknown event id" },
-      ]);
+      throw new DomainError(
+        "invalid_request",
+        `startingAfter: no event ${input.startingAfter} in your tenant (events are kept ${EVENT_RETENTION_DAYS} days).`,
+        [{ field: "startingAfter", message: "unknown event id" }],
+      );
     }
   }
   const page = rows.slice(0, input.limit);

@@ -49,7 +49,13 @@ const deliverJob = (deliveryId: string, tenantId: string, runAt?: Date) => ({
 
 /** The body every receiver gets: the event envelope. */
 export function eventEnvelope(event: { id: string; type: string; createdAt: Date; apiVersion: string; data: unknown }): string {
-  return JSON.stringify({ id: event.id, type: event.type, createdAt: event.createdAt.toISOString(), apiVersion: event.apiVersion, data: event.data });
+  return JSON.stringify({
+    id: event.id,
+    type: event.type,
+    createdAt: event.createdAt.toISOString(),
+    apiVersion: event.apiVersion,
+    data: event.data,
+  });
 }
 
 type EventRow = typeof events.$inferSelect;
@@ -352,19 +358,34 @@ export async function listDeliveries(
 }
 
 /** Sends a delivery again now (a new round of the schedule), whatever its state. */
-export async function resendDelivery(db: Database, actor: Actor, endpointId: string, deliveryId: string, now: Date): Promise<WebhookDeliveryView> {
+export async function resendDelivery(
+  db: Database,
+  actor: Actor,
+  endpointId: string,
+  deliveryId: string,
+  now: Date,
+): Promise<WebhookDeliveryView> {
   return db.transaction(async (tx) => {
     await findEndpoint(tx, actor.tenantId, endpointId);
     const [row] = await tx
       .update(webhookDeliveries)
       .set({ status: "pending", attempts: 0, nextAttemptAt: now, updatedAt: now })
       .where(
-        and(eq(webhookDeliveries.tenantId, actor.tenantId), eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.id, deliveryId)),
+        and(
+          eq(webhookDeliveries.tenantId, actor.tenantId),
+          eq(webhookDeliveries.endpointId, endpointId),
+          eq(webhookDeliveries.id, deliveryId),
+        ),
       )
       .returning();
     if (!row) throw new DomainError("not_found", `No delivery ${deliveryId} for webhook endpoint ${endpointId}.`);
     await enqueueJobs(tx, [deliverJob(row.id, row.tenantId, now)]);
-    await writeAudit(tx, actor, { action: "webhook_delivery.resent", targetType: "webhook_delivery", targetId: row.id, data: { endpointId } });
+    await writeAudit(tx, actor, {
+      action: "webhook_delivery.resent",
+      targetType: "webhook_delivery",
+      targetId: row.id,
+      data: { endpointId },
+    });
     const attempts = await attemptsOf(tx, [row.id]);
     return toDeliveryView(row, attempts.get(row.id) ?? []);
   });
@@ -442,7 +463,12 @@ export async function pingEndpoint(deps: ApiDeps, actor: Actor, endpointId: stri
     })
     .returning();
   if (!delivery) throw new Error("the ping insert returned no row");
-  const headers = signWebhook({ id: webhookId, timestamp: new Date(), body, secrets: signingSecrets(endpoint, deps.apiKeyHashSecret, now) });
+  const headers = signWebhook({
+    id: webhookId,
+    timestamp: new Date(),
+    body,
+    secrets: signingSecrets(endpoint, deps.apiKeyHashSecret, now),
+  });
   const result = await sendWebhookAttempt(endpoint.url, { ...headers }, body, webhookSettings(deps));
   const success = result.status !== null && isWebhookSuccess(result.status);
   const [row] = await deps.db.transaction(async (tx) => {
@@ -456,7 +482,12 @@ export async function pingEndpoint(deps: ApiDeps, actor: Actor, endpointId: stri
       error: success ? null : (result.error ?? describeFailure(result)),
       durationMs: result.durationMs,
     });
-    await writeAudit(tx, actor, { action: "webhook_endpoint.pinged", targetType: "webhook_endpoint", targetId: endpointId, data: { success } });
+    await writeAudit(tx, actor, {
+      action: "webhook_endpoint.pinged",
+      targetType: "webhook_endpoint",
+      targetId: endpointId,
+      data: { success },
+    });
     return tx
       .update(webhookDeliveries)
       .set({

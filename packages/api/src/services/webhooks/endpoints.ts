@@ -74,7 +74,9 @@ export function signingSecrets(row: EndpointRow, serverSecret: string, now: Date
 function assertUrlAllowed(url: string, settings: WebhookSettings): void {
   const verdict = checkWebhookUrl(url, settings);
   if (!verdict.allowed) {
-    throw new DomainError("webhook_url_refused", `The webhook URL is refused: ${verdict.reason}.`, [{ field: "url", message: verdict.reason }]);
+    throw new DomainError("webhook_url_refused", `The webhook URL is refused: ${verdict.reason}.`, [
+      { field: "url", message: verdict.reason },
+    ]);
   }
 }
 
@@ -127,7 +129,11 @@ export async function createEndpoint(
 }
 
 export async function listEndpoints(db: Queryable, tenantId: string): Promise<WebhookEndpointView[]> {
-  const rows = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.tenantId, tenantId)).orderBy(desc(webhookEndpoints.createdAt));
+  const rows = await db
+    .select()
+    .from(webhookEndpoints)
+    .where(eq(webhookEndpoints.tenantId, tenantId))
+    .orderBy(desc(webhookEndpoints.createdAt));
   return rows.map((row) => toEndpointView(row));
 }
 
@@ -195,7 +201,12 @@ export async function deleteEndpoint(db: Database, actor: Actor, id: string): Pr
       .where(and(eq(webhookEndpoints.tenantId, actor.tenantId), eq(webhookEndpoints.id, id)))
       .returning({ id: webhookEndpoints.id, url: webhookEndpoints.url });
     if (!row) throw new DomainError("not_found", `No webhook endpoint ${id} in your tenant.`);
-    await writeAudit(tx, actor, { action: "webhook_endpoint.deleted", targetType: "webhook_endpoint", targetId: id, data: { url: row.url } });
+    await writeAudit(tx, actor, {
+      action: "webhook_endpoint.deleted",
+      targetType: "webhook_endpoint",
+      targetId: id,
+      data: { url: row.url },
+    });
   });
   return { id, deleted: true };
 }

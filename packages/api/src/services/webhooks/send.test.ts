@@ -56,7 +56,12 @@ describe("the SSRF guard on each attempt", () => {
   it("refuses loopback unless allowed, and private, link-local and metadata addresses always", async () => {
     receiver.reply = { status: 200 };
     const before = receiver.received.length;
-    for (const url of [receiver.url, `http://localhost:${receiver.port}/`, `http://[::1]:${receiver.port}/`, "http://169.254.169.254/latest/meta-data/"]) {
+    for (const url of [
+      receiver.url,
+      `http://localhost:${receiver.port}/`,
+      `http://[::1]:${receiver.port}/`,
+      "http://169.254.169.254/latest/meta-data/",
+    ]) {
       const result = await sendWebhookAttempt(url, {}, "{}", strict);
       expect(result.error, url).toMatch(/^refused/);
     }

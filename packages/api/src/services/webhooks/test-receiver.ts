@@ -36,7 +36,12 @@ export async function startReceiver(): Promise<TestReceiver> {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      const entry: ReceivedWebhook = { headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), path: req.url ?? "/", receivedAt: Date.now() };
+      const entry: ReceivedWebhook = {
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+        path: req.url ?? "/",
+        receivedAt: Date.now(),
+      };
       const index = receiver.received.push(entry) - 1;
       const reply = typeof receiver.reply === "function" ? receiver.reply(entry, index) : receiver.reply;
       if (reply === "hang") {
