@@ -9,7 +9,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { randomBase62 } from "@approvalmatrix/core";
+import { must, randomBase62 } from "@approvalmatrix/core";
 import postgres from "postgres";
 import { type Arrival, percentile, startHttpsReceiver } from "./https-receiver";
 import { resultsFile } from "./results-file";
@@ -114,7 +114,7 @@ async function main() {
     const queuedAt = Date.now();
     await db`
       insert into events (id, tenant_id, type, api_version, data, created_at)
-      select 'evt_bench' || i, ${tenant!.id as string}, 'approval_request.created', '2026-11-01',
+      select 'evt_bench' || i, ${must(tenant).id as string}, 'approval_request.created', '2026-11-01',
              jsonb_build_object('requestId', 'req_bench' || i, 'status', 'pending'), clock_timestamp()
       from generate_series(1, ${EVENTS}) as i`;
     const drained = await waitFor(() => receiver.distinct() >= EVENTS, 15 * 60_000);

@@ -181,7 +181,7 @@ describe("every event type, signed and verified", () => {
         "approval_request.approved",
       ].sort(),
     );
-    const done = messages.find((m) => m.payload.type === "approval_request.approved")!.payload.data;
+    const done = must(messages.find((m) => m.payload.type === "approval_request.approved")).payload.data;
     expect(done).toMatchObject({ requestId: approved, status: "approved", submitterRef: "EMP-1042", url: `/v1/requests/${approved}` });
 
     // The delivery log shows each as succeeded, with the receiver's answer.
@@ -338,7 +338,7 @@ describe("receivers that fail", () => {
     const resend = await call("POST", `/v1/webhook-endpoints/${endpoint.id}/deliveries/${delivery.id}/resend`, {});
     expect(resend.body.status).toBe("pending");
     await deliverAll();
-    expect(r.received.at(-1)!.headers["webhook-id"]).toBe(delivery.webhookId);
+    expect(must(r.received.at(-1)).headers["webhook-id"]).toBe(delivery.webhookId);
   });
 });
 
@@ -443,8 +443,8 @@ describe("crashes and several instances", () => {
       clock.advance(61_000); // the dead worker's lease lapses
       await secondWorker.runDue();
       await r.waitFor(2);
-      expect(r.received[1]!.headers["webhook-id"]).toBe(r.received[0]!.headers["webhook-id"]);
-      verify(endpoint.secret, r.received[1]!);
+      expect(must(r.received[1]).headers["webhook-id"]).toBe(must(r.received[0]).headers["webhook-id"]);
+      verify(endpoint.secret, must(r.received[1]));
       r.releaseHanging();
       await inFlight;
       const [delivery] = (await call("GET", `/v1/webhook-endpoints/${endpoint.id}/deliveries`)).body.data;

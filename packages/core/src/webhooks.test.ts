@@ -12,6 +12,7 @@ import {
   parseRetryAfter,
   signWebhook,
 } from "./webhooks";
+import { must } from "./must";
 
 describe("Standard Webhooks signing", () => {
   it("produces headers the standardwebhooks library verifies, with each secret of a rotation", () => {
@@ -58,8 +59,8 @@ describe("retry schedule", () => {
     expected.forEach((delay, i) => {
       const low = nextWebhookAttempt(i + 1, now, { random: () => 0 });
       const high = nextWebhookAttempt(i + 1, now, { random: () => 0.999999 });
-      expect(low!.getTime() - now.getTime()).toBe(Math.round(delay * 0.9));
-      expect(high!.getTime() - now.getTime()).toBeCloseTo(delay * 1.1, -2);
+      expect(must(low).getTime() - now.getTime()).toBe(Math.round(delay * 0.9));
+      expect(must(high).getTime() - now.getTime()).toBeCloseTo(delay * 1.1, -2);
     });
     expect(nextWebhookAttempt(10, now)).toBeNull();
   });
@@ -70,9 +71,9 @@ describe("retry schedule", () => {
     expect(parseRetryAfter("Thu, 01 Jan 2026 00:10:00 GMT", now)).toBe(600_000);
     expect(parseRetryAfter("soon", now)).toBeNull();
     const at = nextWebhookAttempt(1, now, { retryAfterMs: 120_000, random: () => 0.5 });
-    expect(at!.getTime() - now.getTime()).toBe(120_000);
+    expect(must(at).getTime() - now.getTime()).toBe(120_000);
     const capped = nextWebhookAttempt(1, now, { retryAfterMs: 10 * 86_400_000, random: () => 0.5 });
-    expect(capped!.getTime() - now.getTime()).toBe(86_400_000);
+    expect(must(capped).getTime() - now.getTime()).toBe(86_400_000);
   });
 });
 

@@ -110,7 +110,7 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version?: string }
   const { webhooks, schemas: eventSchemas } = webhooksSection();
   components.schemas = { ...Object.fromEntries(generated), Error: ERROR_SCHEMA, ...eventSchemas };
   // OpenAPI 3.1: the messages we send (one per event type), beside the paths we serve.
-  (doc as Json).webhooks = webhooks;
+  Object.assign(doc, { webhooks });
 
   const metas = metaByOperation();
   for (const [path, item] of Object.entries(doc.paths ?? {}) as [string, Json][]) {

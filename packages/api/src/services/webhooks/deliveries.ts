@@ -135,7 +135,11 @@ async function disableForHealth(tx: Queryable, endpoint: { id: string; tenantId:
  * The `webhooks.deliver` job: one attempt of one delivery. Returns the instant of the next attempt
  * (the worker reschedules the job) or nothing when the delivery is settled.
  */
-export async function deliverWebhook(deps: ApiDeps, deliveryId: string, now: Date): Promise<void | { retryAt: Date }> {
+export async function deliverWebhook(
+  deps: Pick<ApiDeps, "db" | "apiKeyHashSecret" | "webhooks">,
+  deliveryId: string,
+  now: Date,
+): Promise<void | { retryAt: Date }> {
   const [found] = await deps.db
     .select({ delivery: webhookDeliveries, endpoint: webhookEndpoints })
     .from(webhookDeliveries)

@@ -1,4 +1,4 @@
-import { generateWebhookSecret, signWebhook } from "@approvalmatrix/core";
+import { generateWebhookSecret, must, signWebhook } from "@approvalmatrix/core";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HostResolver, type WebhookSettings, sendWebhookAttempt } from "./send";
@@ -25,7 +25,7 @@ describe("one webhook attempt over real HTTP", () => {
     receiver.reply = { status: 204 };
     const result = await sendWebhookAttempt(receiver.url, { ...headers }, body, dev);
     expect(result).toMatchObject({ status: 204, error: null });
-    const got = receiver.received.at(-1)!;
+    const got = must(receiver.received.at(-1));
     expect(got.headers["content-type"]).toBe("application/json");
     expect(new Webhook(secret).verify(got.body, got.headers as Record<string, string>)).toEqual(JSON.parse(body));
   });
@@ -80,7 +80,7 @@ describe("the SSRF guard on each attempt", () => {
     // Loopback allowed (development): the socket goes to the judged address, with the name as Host.
     const ok = await sendWebhookAttempt(url, {}, "{}", dev, resolveTo("127.0.0.1"));
     expect(ok.status).toBe(200);
-    expect(receiver.received.at(-1)!.headers.host).toBe(`hooks.example.test:${receiver.port}`);
+    expect(must(receiver.received.at(-1)).headers.host).toBe(`hooks.example.test:${receiver.port}`);
   });
 
   it("resolves again on every attempt: a name rebound to a private address is refused", async () => {

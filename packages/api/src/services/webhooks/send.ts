@@ -42,9 +42,9 @@ function guardedLookup(policy: WebhookUrlPolicy, resolver: HostResolver): Lookup
   return (hostname, options, callback) => {
     resolver(hostname).then(
       (addresses) => {
-        const refused = addresses.map((a) => checkWebhookAddress(a.address, policy)).find((v) => !v.allowed);
         // One forbidden answer refuses the host: a name that also resolves inward is not a receiver.
-        if (refused && !refused.allowed) return callback(new RefusedAddress(`${hostname}: ${refused.reason}`), "", 0);
+        const refused = addresses.map((a) => checkWebhookAddress(a.address, policy)).find((v) => !v.allowed);
+        if (refused?.allowed === false) return callback(new RefusedAddress(`${hostname}: ${refused.reason}`), "", 0);
         const first = addresses[0];
         if (!first) return callback(new Error(`${hostname} has no address`), "", 0);
         // Exactly the judged addresses go to the socket: no second resolution.
