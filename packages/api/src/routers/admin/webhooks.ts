@@ -81,9 +81,17 @@ export const adminWebhooksRouter = router({
   resend: admin
     .input(resendInput)
     .output(webhookDeliveryView)
-    .mutation(({ ctx, input }) => resendDelivery(ctx.deps.db, ctx.actor, input.endpointId, input.deliveryId, ctx.deps.clock.now())),
+    .mutation(async ({ ctx, input }) => {
+      const delivery = await resendDelivery(ctx.deps.db, ctx.actor, input.endpointId, input.deliveryId, ctx.deps.clock.now());
+      ctx.deps.wakeWorker?.();
+      return delivery;
+    }),
   replay: admin
     .input(replayInput)
     .output(replayOutput)
-    .mutation(({ ctx, input }) => replayFailedDeliveries(ctx.deps.db, ctx.actor, input.endpointId, input.since, ctx.deps.clock.now())),
+    .mutation(async ({ ctx, input }) => {
+      const replayed = await replayFailedDeliveries(ctx.deps.db, ctx.actor, input.endpointId, input.since, ctx.deps.clock.now());
+      ctx.deps.wakeWorker?.();
+      return replayed;
+    }),
 });
