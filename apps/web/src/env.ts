@@ -34,6 +34,13 @@ const schema = z.object({
   WEBHOOK_ALLOW_LOOPBACK: z.enum(["true", "false"]).default("false"),
   /** Deadline of one webhook attempt, in milliseconds (15 s; tests shorten it). */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  /**
+   * The durable job worker (event dispatch, webhook deliveries, deadlines, e-mail) runs inside
+   * every server process unless `off`: then run `pnpm cli worker` as its own process.
+   */
+  WORKER: z.enum(["on", "off"]).default("on"),
+  /** Jobs one worker runs at once. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
 });
 
 export type ServerEnv = z.infer<typeof schema> & { SEED_DEMO: "true" | "false" };

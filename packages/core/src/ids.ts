@@ -15,6 +15,8 @@ export const ID_PREFIXES = {
   webhookDelivery: "whd",
   webhookAttempt: "wha",
   webhookMessage: "msg",
+  event: "evt",
+  job: "job",
   httpRequest: "rid",
 } as const;
 

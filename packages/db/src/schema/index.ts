@@ -8,3 +8,5 @@ export * from "./audit";
 export * from "./rate-limits";
 export * from "./idempotency";
 export * from "./webhooks";
+export * from "./jobs";
+export * from "./events";
