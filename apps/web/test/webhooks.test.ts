@@ -19,6 +19,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { readEnv } from "../src/env";
 import { type RunningApp, startApp } from "../src/start";
 import { SEED_PURCHASE_ORDER, api } from "./harness";
+import { securitySuite } from "./security-suite";
 
 const clock = new ManualClock();
 const hashSecret = randomBase62(48);
@@ -587,3 +588,11 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Pro
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+securitySuite("GET /v1/events", { method: "GET", path: () => "/events", scope: "events:read" });
+securitySuite("POST /v1/webhook-endpoints", {
+  method: "POST",
+  path: () => "/webhook-endpoints",
+  body: { url: "https://hooks.example.com/in" },
+  scope: "webhooks:write",
+});
