@@ -14,6 +14,7 @@ import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { must, randomBase62 } from "@approvalmatrix/core";
 import autocannon from "autocannon";
+import { type HttpsReceiver, startHttpsReceiver } from "./https-receiver";
 import { resultsFile } from "./results-file";
 import postgres from "postgres";
 
@@ -39,6 +40,10 @@ const env: NodeJS.ProcessEnv = {
   SEED_DEMO: "true",
   DATABASE_POOL_SIZE: POOL,
   POOL,
+  // The "one subscribed endpoint" case delivers to an HTTPS receiver in this process, on loopback,
+  // with a self-signed certificate.
+  WEBHOOK_ALLOW_LOOPBACK: "true",
+  NODE_TLS_REJECT_UNAUTHORIZED: "0",
 };
 delete (env as Record<string, string | undefined>).REDIS_URL;
 if (process.env.REDIS_URL && process.env.BENCH_REDIS === "1") env.REDIS_URL = process.env.REDIS_URL;
@@ -177,7 +182,7 @@ async function main() {
         "--name",
         "bench",
         "--scopes",
-        "requests:write,requests:read",
+        "requests:write,requests:read,webhooks:write",
         "--rate-limit",
         "1000000",
         "--json",
@@ -221,10 +226,22 @@ async function main() {
 
     const rows: { name: string; bridge: LoadResult; minimal: LoadResult; target: number }[] = [];
     const endpoints = [
-      ["create  POST /v1/requests", "POST", 0.7],
-      ["status  GET /v1/requests/{id}", "GET", 0.8],
+      ["create  POST /v1/requests", "POST", 0.7, false],
+      ["status  GET /v1/requests/{id}", "GET", 0.8, false],
+      // The outbox on the hot path, with its fan-out and deliveries running in the same process.
+      ["create  POST /v1/requests, one subscribed webhook endpoint", "POST", 0.7, true],
     ] as const;
-    for (const [name, method, target] of endpoints.filter(([, m]) => !ONLY || m === ONLY)) {
+    let receiver: HttpsReceiver | null = null;
+    for (const [name, method, target, subscribe] of endpoints.filter(([, m]) => !ONLY || m === ONLY)) {
+      if (subscribe && !receiver) {
+        receiver = await startHttpsReceiver();
+        const res = await fetch(`${bridge}/v1/webhook-endpoints`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          body: JSON.stringify({ url: receiver.url }),
+        });
+        if (res.status !== 201) throw new Error(`creating the webhook endpoint: ${res.status} ${await res.text()}`);
+      }
       const ids =
         method === "GET"
           ? (await postgres(databaseUrl, { max: 1 })`select id from requests order by random() limit 2000`).map((r) => r.id as string)
@@ -239,6 +256,10 @@ async function main() {
         step(`  ${((must(b.at(-1)).rps / must(m.at(-1)).rps) * 100).toFixed(0)} % of the minimal handler's throughput this round`);
       }
       rows.push({ name, bridge: combine(b), minimal: combine(m), target });
+    }
+    if (receiver) {
+      step(`the receiver got ${receiver.distinct()} events during the subscribed runs`);
+      await receiver.close();
     }
 
     step("sampling Server-Timing auth+rate limit over 2000 sequential GETs");

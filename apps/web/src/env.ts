@@ -27,6 +27,14 @@ const schema = z.object({
    */
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
   /**
+   * Lets webhooks reach loopback receivers (http://127.0.0.1:…, localhost): for development and
+   * the tests (and benchmarks); the start banner warns when it is on in production. Private,
+   * link-local and metadata addresses stay refused.
+   */
+  WEBHOOK_ALLOW_LOOPBACK: z.enum(["true", "false"]).default("false"),
+  /** Deadline of one webhook attempt, in milliseconds (15 s; tests shorten it). */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  /**
    * The durable job worker (event dispatch, webhook deliveries, deadlines, e-mail) runs inside
    * every server process unless `off`: then run `pnpm cli worker` as its own process.
    */

@@ -44,6 +44,11 @@ export async function openRuntime(env: ServerEnv, holder: string, database?: Dat
       apiKeyHashSecret: resolveHashSecret(env),
       rateLimiter: new RateLimiter(rateLimitStore),
       maxBodyBytes: env.MAX_BODY_BYTES,
+      webhooks: {
+        requireHttps: env.NODE_ENV === "production",
+        allowLoopback: env.WEBHOOK_ALLOW_LOOPBACK === "true",
+        timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      },
       clock,
     };
     return {

@@ -92,6 +92,11 @@ export function describeStart(env: ServerEnv, app: RunningApp, target: string): 
           "  Demo tenant   none (SEED_DEMO=false; the default on PostgreSQL and in production)",
           "  First tenant  pnpm cli tenants create, then pnpm cli users create --role owner (README: The operator CLI)",
         ]),
+    ...(env.WEBHOOK_ALLOW_LOOPBACK === "true"
+      ? [
+          `  Webhooks      loopback receivers allowed (WEBHOOK_ALLOW_LOOPBACK=true)${env.NODE_ENV === "production" ? ": WARNING, never in a real deployment" : ""}`,
+        ]
+      : []),
     ...(app.demoLogins.length
       ? ["", "  Sign in to the admin app:", ...app.demoLogins.map((l) => `    ${l.email.padEnd(26)} ${l.password}   (${l.role})`)]
       : []),

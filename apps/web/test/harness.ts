@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ApiDeps, createCaller, createTenant, findTenant } from "@approvalmatrix/api";
-import { type Clock, randomBase62, must } from "@approvalmatrix/core";
+import { API_KEY_SCOPES, type ApiKeyScope, type Clock, randomBase62, must } from "@approvalmatrix/core";
 import type { Worker } from "@approvalmatrix/jobs";
 import { createTestDatabase } from "@approvalmatrix/db/testing";
 import { afterAll, beforeAll } from "vitest";
@@ -28,7 +28,7 @@ export interface TestApp {
   /** Operator access to one tenant, as the CLI has: fixtures go through the real procedures. */
   operator(tenantId: string): ReturnType<typeof createCaller>;
   /** A second tenant with one member (EMP-1042, as in the demo) and a key with `scopes`. */
-  createOtherTenant(scopes?: ("requests:write" | "requests:read" | "decisions:write")[]): Promise<{ tenantId: string; key: string }>;
+  createOtherTenant(scopes?: ApiKeyScope[]): Promise<{ tenantId: string; key: string }>;
   close(): Promise<void>;
 }
 
@@ -151,7 +151,7 @@ export function demoAppForFile(overrides: Record<string, string> = {}): { app: T
 export async function unlimitedKey(app: TestApp, name = "test key"): Promise<string> {
   const key = await app.operator(app.demoTenantId).admin.apiKeys.create({
     name,
-    scopes: ["requests:write", "requests:read", "decisions:write"],
+    scopes: [...API_KEY_SCOPES],
     rateLimitPerMinute: 1_000_000,
   });
   return key.key;

@@ -212,6 +212,7 @@ describe("GET /v1/requests", () => {
       "startingAfter",
       "status",
       "submitterRef",
+      "updatedAfter",
     ]);
     for (const param of Object.values(params) as { in: string }[]) expect(param.in).toBe("query");
     expect(params.limit.schema).toMatchObject({ minimum: 1, maximum: 100, default: 20 });

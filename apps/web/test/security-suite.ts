@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ApiKeyScope } from "@approvalmatrix/core";
+import { API_KEY_SCOPES, type ApiKeyScope } from "@approvalmatrix/core";
 import { type TestApp, api, startTestApp } from "./harness";
 
 export interface EndpointUnderTest {
@@ -13,7 +13,7 @@ export interface EndpointUnderTest {
   takesRequestId?: boolean;
 }
 
-const ALL_SCOPES: ApiKeyScope[] = ["requests:write", "requests:read", "decisions:write"];
+const ALL_SCOPES: ApiKeyScope[] = [...API_KEY_SCOPES];
 
 function expectError(res: { status: number; body: any; headers: Headers }, status: number, code: string) {
   expect(res.status).toBe(status);

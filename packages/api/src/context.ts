@@ -2,6 +2,7 @@ import type { ApiKeyScope, AuditActorType, Clock, TenantRole } from "@approvalma
 import type { Database } from "@approvalmatrix/db";
 import type { AuthenticatedKey } from "./procedures";
 import type { RateLimitOutcome, RateLimiter } from "./rate-limit/rate-limiter";
+import type { WebhookSettings } from "./services/webhooks/send";
 
 /** What the procedures need from the process: built once at start-up. */
 export interface ApiDeps {
@@ -10,6 +11,11 @@ export interface ApiDeps {
   rateLimiter: RateLimiter;
   /** Largest JSON body accepted on /v1 (bytes). */
   maxBodyBytes: number;
+  /**
+   * The webhook SSRF guard and attempt deadline (env WEBHOOK_ALLOW_LOOPBACK, WEBHOOK_TIMEOUT_MS).
+   * Absent: the production rules (https only, no loopback, 15 s).
+   */
+  webhooks?: WebhookSettings;
   /** Where services read "now" for deadlines and jobs; tests move a ManualClock. */
   clock: Clock;
   /** Tells this process's job worker that work was queued, so it need not wait for its next poll. */

@@ -1,10 +1,14 @@
 import { adminRouter } from "./routers/admin/index";
+import { eventsRouter } from "./routers/events/list";
 import { requestsRouter } from "./routers/requests/index";
+import { webhookEndpointsRouter } from "./routers/webhooks/index";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
   requests: requestsRouter,
   admin: adminRouter,
+  events: eventsRouter,
+  webhookEndpoints: webhookEndpointsRouter,
 });
 
 export type AppRouter = typeof appRouter;

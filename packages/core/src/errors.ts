@@ -24,6 +24,11 @@ export const API_ERRORS = {
   no_matching_matrix: { status: 422, description: "No active approval matrix matches the request; the message says what was tried." },
   no_eligible_approver: { status: 422, description: "A stage of the matching matrix has no eligible approver for this submitter." },
   not_an_approver: { status: 422, description: "The member is not an eligible approver of the current stage." },
+  webhook_url_refused: {
+    status: 422,
+    description:
+      "The webhook URL is refused: not https (in production), credentials in it, or a loopback, private, link-local or metadata address.",
+  },
   already_decided: { status: 409, description: "This approver already decided on this stage." },
   request_closed: { status: 409, description: "The request is approved, rejected or cancelled and can no longer change." },
   rate_limited: { status: 429, description: "Too many requests for this key; retry after `Retry-After` seconds." },

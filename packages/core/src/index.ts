@@ -12,5 +12,6 @@ export * from "./request-flow";
 export * from "./text";
 export * from "./roles";
 export * from "./text-search";
+export * from "./webhooks";
 export * from "./clock";
 export * from "./events";

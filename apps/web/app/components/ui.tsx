@@ -252,6 +252,10 @@ const STATUS_BADGE: Record<string, string> = {
   revoked: "badge-danger",
   rejected: "badge-danger",
   cancelled: "",
+  enabled: "badge-ok",
+  disabled: "badge-danger",
+  succeeded: "badge-ok",
+  failed: "badge-danger",
 };
 
 export function StatusBadge({ status }: { status: string }) {

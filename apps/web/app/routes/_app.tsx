@@ -45,6 +45,7 @@ export default function AppLayout() {
               <NavLink to="/matrices">Matrices</NavLink>
               <NavLink to="/members">Members</NavLink>
               <NavLink to="/keys">API keys</NavLink>
+              <NavLink to="/webhooks">Webhooks</NavLink>
               <NavLink to="/users">Users</NavLink>
               <NavLink to="/audit">Audit log</NavLink>
             </>

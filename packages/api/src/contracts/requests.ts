@@ -101,6 +101,11 @@ export const listRequestsInput = z.strictObject({
   submitterRef: externalRef.optional().describe("Only requests submitted by this member (externalRef)."),
   createdAfter: isoDateTime.optional().describe("Only requests created at or after this instant (inclusive)."),
   createdBefore: isoDateTime.optional().describe("Only requests created before this instant (exclusive)."),
+  updatedAfter: isoDateTime
+    .optional()
+    .describe(
+      "Only requests changed at or after this instant (inclusive): submitted, decided, advanced or cancelled. A system that was down catches up with it (or with GET /v1/events).",
+    ),
   ...pageFields,
 });
 export type ListRequestsInput = z.infer<typeof listRequestsInput>;

@@ -4,17 +4,23 @@
  */
 import type { JobHandler } from "@approvalmatrix/jobs";
 import type { ApiDeps } from "../context";
-import { eventsDispatchJob, eventsPurgeJob } from "./events-dispatch";
+import { DELIVER_JOB, deliverWebhook, purgeOldDeliveries, webhookFanOut } from "../services/webhooks/deliveries";
+import { EVENT_RETENTION_MS, eventsDispatchJob, eventsPurgeJob } from "./events-dispatch";
 
 export const JOB_KINDS = {
   eventsDispatch: "events.dispatch",
   eventsPurge: "events.purge",
+  webhooksDeliver: DELIVER_JOB,
+  webhooksPurge: "webhooks.purge",
 } as const;
 
-export function jobHandlers(_deps: Pick<ApiDeps, "db" | "clock">): Record<string, JobHandler> {
+export function jobHandlers(deps: Pick<ApiDeps, "db" | "clock" | "apiKeyHashSecret" | "webhooks">): Record<string, JobHandler> {
   return {
-    [JOB_KINDS.eventsDispatch]: eventsDispatchJob(),
+    // The outbox fans out into one webhook delivery per event and matching endpoint.
+    [JOB_KINDS.eventsDispatch]: eventsDispatchJob(webhookFanOut(deps)),
     [JOB_KINDS.eventsPurge]: eventsPurgeJob,
+    [JOB_KINDS.webhooksDeliver]: (job, { now }) => deliverWebhook(deps, String(job.payload.deliveryId), now),
+    [JOB_KINDS.webhooksPurge]: async (_job, { db, now }) => purgeOldDeliveries(db, now, EVENT_RETENTION_MS),
   };
 }
 
@@ -22,4 +28,5 @@ export function jobHandlers(_deps: Pick<ApiDeps, "db" | "clock">): Record<string
 export const PERIODIC_JOBS: Record<string, number> = {
   [JOB_KINDS.eventsDispatch]: 1_000,
   [JOB_KINDS.eventsPurge]: 60 * 60_000,
+  [JOB_KINDS.webhooksPurge]: 60 * 60_000,
 };

@@ -5,7 +5,7 @@ import { requestView } from "../contracts/requests";
 import { createdRequestOutput, dryRunOutput, submitRequestInput } from "../routers/requests/schemas";
 import { buildOpenApiDocument } from "./document";
 import { EXAMPLES } from "./examples";
-import { must } from "@approvalmatrix/core";
+import { EVENT_TYPES, must } from "@approvalmatrix/core";
 
 type Json = Record<string, any>;
 const doc = buildOpenApiDocument({ baseUrl: "/v1" }) as Json;
@@ -95,5 +95,33 @@ describe("the OpenAPI document under Redocly's recommended rules", () => {
     const config = await createConfig({ extends: ["recommended"] });
     const problems = await lintFromString({ source: JSON.stringify(doc), absoluteRef: "openapi.json", config });
     expect(problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message}`)).toEqual([]);
+  });
+});
+
+describe("the webhooks section (OpenAPI 3.1)", () => {
+  it("lists every event type with its envelope schema, an example and the Standard Webhooks headers", () => {
+    expect(doc.openapi).toMatch(/^3\.1\./);
+    expect(Object.keys(doc.webhooks).sort()).toEqual([...EVENT_TYPES].sort());
+    for (const type of EVENT_TYPES) {
+      const operation = doc.webhooks[type].post;
+      expect(operation.parameters.map((p: { name: string }) => p.name)).toEqual(["webhook-id", "webhook-timestamp", "webhook-signature"]);
+      const content = operation.requestBody.content["application/json"];
+      const schema = doc.components.schemas[content.schema.$ref.replace("#/components/schemas/", "")];
+      expect(schema.required).toEqual(["id", "type", "createdAt", "apiVersion", "data"]);
+      expect(schema.properties.type.const).toBe(type);
+      expect(content.example.type).toBe(type);
+      // The example carries every field its data schema requires.
+      for (const field of schema.properties.data.required) expect(content.example.data, `${type}.${field}`).toHaveProperty(field);
+    }
+    expect(doc.components.schemas.Event_approval_request_decision_recorded.properties.data.required).toContain("decision");
+  });
+
+  it("documents the webhook and events endpoints with their scopes' errors", () => {
+    expect(op("post", "/webhook-endpoints").responses["201"]).toBeDefined();
+    expect(op("post", "/webhook-endpoints").responses["422"].description).toContain("webhook_url_refused");
+    expect(op("get", "/events").parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(["type", "createdAfter", "createdBefore", "limit", "startingAfter"]),
+    );
+    expect(op("get", "/requests").parameters.map((p: { name: string }) => p.name)).toContain("updatedAfter");
   });
 });

@@ -3,6 +3,7 @@ import { type OpenAPIObject, generateOpenApiDocument } from "trpc-to-openapi";
 import { appRouter } from "../root";
 import type { ProcedureMeta } from "../trpc";
 import { EXAMPLES } from "./examples";
+import { webhooksSection } from "./webhooks";
 
 type Json = Record<string, unknown>;
 
@@ -93,6 +94,7 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version?: string }
       "**Authentication.** Send your key in every request as `Authorization: Bearer apx_live_…`. Keys in the query string are refused.",
       "**Rate limits.** 60 requests per minute per key unless configured otherwise; every response, errors included, carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`, and a refusal is `429` with `Retry-After`. Calls that fail authentication are counted per client address (100 a minute), and their `401` carries that budget.",
       "**Order of checks.** Authentication and the rate limit come first, before the body is read; then the path and method, the body (`413`, `415`, `invalid_json`), the key's scope, and validation.",
+      "**Webhooks and events.** Every change of a request, member or API key is an event: POSTed to your webhook endpoints (`/webhook-endpoints`), signed per [Standard Webhooks](https://www.standardwebhooks.com) and retried for about three days, and readable from `GET /events` for 30 days. The `webhooks` section lists each event type with its payload.",
       '**Errors.** Every error is `{ "error": { "code", "message", "requestId", "issues"? } }`; branch on `code`. A path called with a method it does not take answers `405` `method_not_allowed` with an `Allow` header listing the methods it takes.',
     ].join("\n\n"),
     securitySchemes: {
@@ -105,7 +107,10 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version?: string }
   const components = (doc.components ??= {}) as Json;
   // The bridge adds an `error.<CODE>` schema per tRPC code; every response here uses our Error instead.
   const generated = Object.entries((components.schemas as Json | undefined) ?? {}).filter(([name]) => !name.startsWith("error."));
-  components.schemas = { ...Object.fromEntries(generated), Error: ERROR_SCHEMA };
+  const { webhooks, schemas: eventSchemas } = webhooksSection();
+  components.schemas = { ...Object.fromEntries(generated), Error: ERROR_SCHEMA, ...eventSchemas };
+  // OpenAPI 3.1: the messages we send (one per event type), beside the paths we serve.
+  Object.assign(doc, { webhooks });
 
   const metas = metaByOperation();
   for (const [path, item] of Object.entries(doc.paths ?? {}) as [string, Json][]) {

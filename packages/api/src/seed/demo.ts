@@ -1,3 +1,4 @@
+import { API_KEY_SCOPES } from "@approvalmatrix/core";
 import { generateOneTimePassword } from "@approvalmatrix/auth";
 import { type Database, tenants } from "@approvalmatrix/db";
 import type { Actor } from "../context";
@@ -64,7 +65,7 @@ export async function seedDemoTenant(deps: ApiDeps): Promise<DemoSeed> {
     stages: [{ name: "Manager approval", approvers: { type: "manager" }, rule: "any" }],
   });
 
-  const key = await caller.admin.apiKeys.create({ name: "Demo key", scopes: ["requests:write", "requests:read", "decisions:write"] });
+  const key = await caller.admin.apiKeys.create({ name: "Demo key", scopes: [...API_KEY_SCOPES] });
 
   // Generated passwords (shown by the start command): a demo never ships a guessable one. Given
   // as chosen passwords, not one-time ones, so the demo sign-ins need no forced change.

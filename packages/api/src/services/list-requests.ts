@@ -52,6 +52,7 @@ export function listRequestsQuery(db: Queryable, tenantId: string, input: ListRe
         // Compared as timestamptz in SQL: a Date would drop the microseconds.
         input.createdAfter ? sql`${requests.createdAt} >= ${input.createdAfter}::timestamptz` : undefined,
         input.createdBefore ? sql`${requests.createdAt} < ${input.createdBefore}::timestamptz` : undefined,
+        input.updatedAfter ? sql`${requests.updatedAt} >= ${input.updatedAfter}::timestamptz` : undefined,
         input.startingAfter ? afterCursor(tenantId, input.startingAfter) : undefined,
       ),
     )

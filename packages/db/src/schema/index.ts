@@ -7,5 +7,6 @@ export * from "./requests";
 export * from "./audit";
 export * from "./rate-limits";
 export * from "./idempotency";
+export * from "./webhooks";
 export * from "./jobs";
 export * from "./events";

@@ -39,6 +39,8 @@ export const requests = pgTable(
     // an index range scan whatever the filter and however deep the cursor.
     index("requests_tenant_submitter_created_idx").on(t.tenantId, t.submitterId, t.createdAt.desc(), t.id.desc()),
     index("requests_tenant_type_created_idx").on(t.tenantId, t.requestType, t.createdAt.desc(), t.id.desc()),
+    // GET /v1/requests?updatedAfter=…: a system back from downtime catches up on what changed.
+    index("requests_tenant_updated_idx").on(t.tenantId, t.updatedAt),
   ],
 );
 

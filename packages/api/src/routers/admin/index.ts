@@ -5,6 +5,7 @@ import { matricesRouter } from "./matrices";
 import { membersRouter } from "./members";
 import { adminRequestsRouter } from "./requests";
 import { usersRouter } from "./users";
+import { adminWebhooksRouter } from "./webhooks";
 
 export const adminRouter = router({
   apiKeys: apiKeysRouter,
@@ -13,4 +14,5 @@ export const adminRouter = router({
   users: usersRouter,
   requests: adminRequestsRouter,
   audit: auditRouter,
+  webhooks: adminWebhooksRouter,
 });
