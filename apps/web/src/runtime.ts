@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import {
   type ApiDeps,
+  type ApiLogger,
   MemoryRateLimitStore,
   PostgresRateLimitStore,
   RateLimiter,
@@ -26,7 +27,7 @@ export function databaseTarget(env: ServerEnv): DatabaseTarget {
 }
 
 /** Opens (and migrates) the database and picks the rate-limit store: what a process needs to serve. */
-export async function openRuntime(env: ServerEnv, holder: string, database?: DatabaseHandle): Promise<Runtime> {
+export async function openRuntime(env: ServerEnv, holder: string, database?: DatabaseHandle, logger?: ApiLogger): Promise<Runtime> {
   const target = database?.target ?? databaseTarget(env);
   const unlock = target.kind === "pglite" && target.dataDir ? lockDataDir(env.DATA_DIR, holder) : () => {};
   try {
@@ -43,6 +44,7 @@ export async function openRuntime(env: ServerEnv, holder: string, database?: Dat
       apiKeyHashSecret: resolveHashSecret(env),
       rateLimiter: new RateLimiter(rateLimitStore),
       maxBodyBytes: env.MAX_BODY_BYTES,
+      ...(logger ? { logger } : {}),
     };
     return {
       deps,

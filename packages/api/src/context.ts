@@ -1,5 +1,6 @@
 import type { ApiKeyScope, AuditActorType, TenantRole } from "@approvalmatrix/core";
 import type { Database } from "@approvalmatrix/db";
+import type { ApiLogger, RequestObservation } from "./http/observation";
 import type { AuthenticatedKey } from "./procedures";
 import type { RateLimitOutcome, RateLimiter } from "./rate-limit/rate-limiter";
 
@@ -10,6 +11,8 @@ export interface ApiDeps {
   rateLimiter: RateLimiter;
   /** Largest JSON body accepted on /v1 (bytes). */
   maxBodyBytes: number;
+  /** Where internal errors are logged (structured); console when absent. */
+  logger?: ApiLogger;
 }
 
 /** Who is calling. The tenant always comes from here, never from input. */
@@ -46,6 +49,8 @@ export interface ApiContext {
    * (services/idempotency.ts). Absent for in-process callers.
    */
   idempotencyKey?: string | null;
+  /** The HTTP request's log/metrics record (http/observation.ts): authentication names the caller in it. */
+  observed?: RequestObservation;
   /** Long operations (a members CSV import) report how far they are; the admin app streams it. */
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }
