@@ -53,6 +53,6 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
     // In-process (no worker thread): the bundle needs nothing resolved at run time.
     return pino(options, pretty({ colorize: process.stdout.isTTY, sync: true, ignore: "pid,hostname", translateTime: "HH:MM:ss.l" }));
   }
-  // Asynchronous writes in 4 KB batches; main.ts flushes on the way out.
-  return pino(options, pino.destination({ dest: 1, sync: false, minLength: 4096 }));
+  // Asynchronous writes (sonic-boom): the request path never waits on stdout; a shutdown flushes.
+  return pino(options, pino.destination({ dest: 1, sync: false }));
 }
