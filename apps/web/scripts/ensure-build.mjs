@@ -31,7 +31,15 @@ export async function ensureBuild(options = {}) {
   });
   try {
     const [command, prefix] = pnpmCommand();
-    const args = [...prefix, "exec", "turbo", "run", "build", "--filter=@approvalmatrix/web", `--output-logs=${options.quiet ? "errors-only" : "new-only"}`];
+    const args = [
+      ...prefix,
+      "exec",
+      "turbo",
+      "run",
+      "build",
+      "--filter=@approvalmatrix/web",
+      `--output-logs=${options.quiet ? "errors-only" : "new-only"}`,
+    ];
     // One output for every caller (tests run with NODE_ENV=test): the cache key does not include it.
     const child = spawn(command, args, {
       cwd: REPO_ROOT,

@@ -66,7 +66,7 @@ export async function startApp(env: ServerEnv, options: StartOptions = {}): Prom
   const poolStats = runtime.database.poolStats?.bind(runtime.database);
   const metrics = new AppMetrics({ inFlight: () => inFlight(), ...(poolStats ? { pool: poolStats } : {}) });
   const observer = createHttpObserver(logger, metrics);
-  inFlight = observer.inFlight;
+  inFlight = () => observer.inFlight();
   const server = createAppServer(
     runtime.deps,
     { ...options, ...(webHandler ? { webHandler } : {}) },

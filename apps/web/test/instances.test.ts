@@ -5,13 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { type IncomingMessage, type Server, createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import {
-  type ApiDeps,
-  MemoryRateLimitStore,
-  RateLimiter,
-  createCaller,
-  seedDemoTenant,
-} from "@approvalmatrix/api";
+import { type ApiDeps, MemoryRateLimitStore, RateLimiter, createCaller, seedDemoTenant } from "@approvalmatrix/api";
 import { must, randomBase62 } from "@approvalmatrix/core";
 import { rowsOf, sql } from "@approvalmatrix/db";
 import { type TestDatabase, createTestDatabase } from "@approvalmatrix/db/testing";
@@ -170,8 +164,10 @@ describe.skipIf(!enabled)("three instances on one PostgreSQL and Redis behind a 
 
   afterAll(async () => {
     await Promise.all(instances.map(stopInstance));
-    await new Promise((resolve) => proxy?.close(resolve));
-    await database?.destroy();
+    // A failed beforeAll may leave either unset.
+    const started = { proxy: proxy as Server | undefined, database: database as TestDatabase | undefined };
+    if (started.proxy) await new Promise((resolve) => started.proxy?.close(resolve));
+    await started.database?.destroy();
   });
 
   it("sum their rate limits: a key's per-minute limit holds across all three", async () => {
@@ -187,7 +183,8 @@ describe.skipIf(!enabled)("three instances on one PostgreSQL and Redis behind a 
 
   it("see a revocation on the very next request, on every instance", async () => {
     const { id, key } = await operator().admin.apiKeys.create({ name: "to revoke", scopes: ["requests:read"] });
-    for (const instance of instances) expect((await call(`http://127.0.0.1:${instance.port}`, "GET", "/v1/requests?limit=1", key)).status).toBe(200);
+    for (const instance of instances)
+      expect((await call(`http://127.0.0.1:${instance.port}`, "GET", "/v1/requests?limit=1", key)).status).toBe(200);
     await operator().admin.apiKeys.revoke({ id });
     for (const instance of instances) {
       const res = await call(`http://127.0.0.1:${instance.port}`, "GET", "/v1/requests?limit=1", key);
@@ -201,7 +198,16 @@ describe.skipIf(!enabled)("three instances on one PostgreSQL and Redis behind a 
     const title = `idempotent ${idempotencyKey}`;
     const answers = [];
     for (const instance of instances)
-      answers.push(await call(`http://127.0.0.1:${instance.port}`, "POST", "/v1/requests", demoKey, { ...SEED_SUBMISSION, title }, { "Idempotency-Key": idempotencyKey }));
+      answers.push(
+        await call(
+          `http://127.0.0.1:${instance.port}`,
+          "POST",
+          "/v1/requests",
+          demoKey,
+          { ...SEED_SUBMISSION, title },
+          { "Idempotency-Key": idempotencyKey },
+        ),
+      );
     expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
     expect(new Set(answers.map((a) => a.body.requestId)).size).toBe(1);
     expect(answers.slice(1).map((a) => a.headers.get("idempotent-replayed"))).toEqual(["true", "true"]);
@@ -210,11 +216,20 @@ describe.skipIf(!enabled)("three instances on one PostgreSQL and Redis behind a 
     const racingKey = `idem-${randomBase62(12)}`;
     const raced = await Promise.all(
       instances.map((instance) =>
-        call(`http://127.0.0.1:${instance.port}`, "POST", "/v1/requests", demoKey, { ...SEED_SUBMISSION, title: racingKey }, { "Idempotency-Key": racingKey }),
+        call(
+          `http://127.0.0.1:${instance.port}`,
+          "POST",
+          "/v1/requests",
+          demoKey,
+          { ...SEED_SUBMISSION, title: racingKey },
+          { "Idempotency-Key": racingKey },
+        ),
       ),
     );
     for (const answer of raced) expect([201, 409]).toContain(answer.status);
-    const rows = rowsOf<{ n: number }>(await database.db.execute(sql`select count(*)::int as n from requests where title in (${title}, ${racingKey})`));
+    const rows = rowsOf<{ n: number }>(
+      await database.db.execute(sql`select count(*)::int as n from requests where title in (${title}, ${racingKey})`),
+    );
     expect(must(rows[0]).n).toBe(2);
   });
 
@@ -230,10 +245,17 @@ describe.skipIf(!enabled)("three instances on one PostgreSQL and Redis behind a 
         const title = `rolling ${worker}-${n}`;
         const idempotencyKey = `roll-${worker}-${n}-${randomBase62(6)}`;
         for (let attempt = 1; ; attempt++) {
-          let status = 0;
+          let status: number;
           let requestId: string | undefined;
           try {
-            const res = await call(proxyUrl, "POST", "/v1/requests", key, { ...SEED_SUBMISSION, title }, { "Idempotency-Key": idempotencyKey });
+            const res = await call(
+              proxyUrl,
+              "POST",
+              "/v1/requests",
+              key,
+              { ...SEED_SUBMISSION, title },
+              { "Idempotency-Key": idempotencyKey },
+            );
             status = res.status;
             requestId = res.body.requestId as string | undefined;
           } catch (error) {
@@ -270,7 +292,9 @@ describe.skipIf(!enabled)("three instances on one PostgreSQL and Redis behind a 
     // another attempt with the key ran), never an error of the service.
     expect(failures.filter((f) => !/bad_gateway|ECONNRESET|fetch failed/.test(f) && !f.includes("HTTP 502"))).toEqual([]);
     // Every acknowledged write is there, exactly once, with the id the client was given.
-    const rows = rowsOf<{ id: string; title: string }>(await database.db.execute(sql`select id, title from requests where title like 'rolling %'`));
+    const rows = rowsOf<{ id: string; title: string }>(
+      await database.db.execute(sql`select id, title from requests where title like 'rolling %'`),
+    );
     const stored = new Map(rows.map((r) => [r.title, r.id]));
     expect(rows.length).toBe(stored.size);
     for (const [title, id] of acknowledged) expect(stored.get(title), title).toBe(id);

@@ -87,7 +87,9 @@ describe("/metrics", () => {
     expect(missing.status).toBeGreaterThanOrEqual(400);
     expect(delta(`approvalmatrix_http_requests_total{method="GET",route="/v1/requests/{requestId}",status="${missing.status}"}`)).toBe(1);
     expect(delta('approvalmatrix_http_request_duration_seconds_count{method="POST",route="/v1/requests",status="201"}')).toBe(1);
-    expect(after).toMatch(/approvalmatrix_http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/v1\/requests\/\{requestId\}",status="200"\} \d+/);
+    expect(after).toMatch(
+      /approvalmatrix_http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/v1\/requests\/\{requestId\}",status="200"\} \d+/,
+    );
     // Node's own: event-loop delay, heap, resident memory.
     expect(after).toContain("approvalmatrix_nodejs_eventloop_lag_seconds");
     expect(after).toContain("approvalmatrix_process_resident_memory_bytes");
@@ -103,7 +105,10 @@ describe("/metrics", () => {
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await api(app, key)("GET", "/v1/requests")).status);
     expect(statuses).toEqual([200, 200, 429, 429]);
-    expect(value(await scrape(), 'approvalmatrix_rate_limit_refusals_total{limit="key"}') - value(before, 'approvalmatrix_rate_limit_refusals_total{limit="key"}')).toBe(2);
+    expect(
+      value(await scrape(), 'approvalmatrix_rate_limit_refusals_total{limit="key"}') -
+        value(before, 'approvalmatrix_rate_limit_refusals_total{limit="key"}'),
+    ).toBe(2);
   });
 
   it("is served without a token on the internal METRICS_PORT, and only /metrics there", async () => {

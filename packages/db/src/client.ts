@@ -92,7 +92,9 @@ function preferPreparedStatements<T extends postgres.Sql>(sql: T, busy: { count:
         return (...args: unknown[]) => {
           const callback = args.pop() as (tx: postgres.Sql) => unknown;
           return holding(() =>
-            (target.begin as (...a: unknown[]) => Promise<unknown>)(...args, (tx: postgres.Sql) => callback(preferPreparedStatements(tx, null))),
+            (target.begin as (...a: unknown[]) => Promise<unknown>)(...args, (tx: postgres.Sql) =>
+              callback(preferPreparedStatements(tx, null)),
+            ),
           );
         };
       }
