@@ -1,9 +1,12 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ApiDeps, DEMO_TENANT_SLUG, hasAnyTenant, seedDemoTenant } from "@approvalmatrix/api";
+import type { Clock } from "@approvalmatrix/core";
 import { type DatabaseHandle, describeTarget } from "@approvalmatrix/db";
 import type { Server } from "node:http";
+import { Worker } from "@approvalmatrix/jobs";
 import type { ServerEnv } from "./env";
+import { createJobWorker } from "./job-worker";
 import { createHttpObserver } from "./observability/http-observer";
 import { type Logger, createLogger } from "./observability/logger";
 import { AppMetrics } from "./observability/metrics";
@@ -20,10 +23,13 @@ export interface RunningApp {
   demoApiKey: string | null;
   /** Admin-app sign-ins of the demo tenant (owner first), when known. */
   demoLogins: { email: string; password: string; role: string }[];
+  /** The in-process job worker; null with WORKER=off. Tests drive it with runDue(). */
+  worker: Worker | null;
   /**
-   * Graceful shutdown (see README: Running many instances): /readyz turns 503 at once, requests are
-   * still served for SHUTDOWN_DRAIN_DELAY_MS, then the listener closes, in-flight requests get until
-   * `deadlineMs` (SHUTDOWN_TIMEOUT_MS) to finish, remaining connections are cut, and the pools close.
+   * Graceful shutdown (README: Graceful shutdown): /readyz turns 503 at once, requests are still
+   * served for SHUTDOWN_DRAIN_DELAY_MS, then the listener closes and the job worker stops claiming;
+   * in-flight requests and running jobs get until `deadlineMs` (SHUTDOWN_TIMEOUT_MS) to finish,
+   * remaining connections are cut, and the pools close.
    */
   close(deadlineMs?: number): Promise<void>;
 }
@@ -35,11 +41,13 @@ export interface StartOptions extends AppServerOptions {
   createWebHandler?: (deps: ApiDeps) => Promise<RequestHandler>;
   /** The process's logger (tests pass one writing to memory); built from the environment when absent. */
   logger?: Logger;
+  /** Time for services and the worker (tests pass a ManualClock). */
+  clock?: Clock;
 }
 
 export async function startApp(env: ServerEnv, options: StartOptions = {}): Promise<RunningApp> {
   const logger = options.logger ?? createLogger(env);
-  const runtime = await openRuntime(env, "the ApprovalMatrix server", options.database, logger);
+  const runtime = await openRuntime(env, "the ApprovalMatrix server", options.database, options.clock, logger);
   let demoApiKey: string | null = null;
   let demoLogins: RunningApp["demoLogins"] = [];
   const demoKeyFile = join(env.DATA_DIR, "demo-api-key");
@@ -61,10 +69,13 @@ export async function startApp(env: ServerEnv, options: StartOptions = {}): Prom
     if (existsSync(demoLoginsFile)) demoLogins = JSON.parse(readFileSync(demoLoginsFile, "utf8")) as RunningApp["demoLogins"];
   }
   const webHandler = options.webHandler ?? (options.createWebHandler ? await options.createWebHandler(runtime.deps) : undefined);
+  const worker = env.WORKER === "on" ? createJobWorker(runtime.deps, env, logger) : null;
+  // Queue figures come from the table, so a server whose worker is off (WORKER=off) still reports them.
+  const queue = worker ?? new Worker({ db: runtime.deps.db, handlers: {}, clock: runtime.deps.clock });
   let draining = false;
   let inFlight = () => 0;
   const poolStats = runtime.database.poolStats?.bind(runtime.database);
-  const metrics = new AppMetrics({ inFlight: () => inFlight(), ...(poolStats ? { pool: poolStats } : {}) });
+  const metrics = new AppMetrics({ inFlight: () => inFlight(), jobs: () => queue.stats(), ...(poolStats ? { pool: poolStats } : {}) });
   const observer = createHttpObserver(logger, metrics);
   inFlight = () => observer.inFlight();
   const server = createAppServer(
@@ -79,6 +90,7 @@ export async function startApp(env: ServerEnv, options: StartOptions = {}): Prom
     metricsServer = createMetricsServer(metrics);
     metricsUrl = await listen(metricsServer, env.METRICS_PORT, env.METRICS_HOST ?? env.HOST);
   }
+  await worker?.start();
   let closing: Promise<void> | null = null;
   return {
     url,
@@ -88,6 +100,7 @@ export async function startApp(env: ServerEnv, options: StartOptions = {}): Prom
     metrics,
     demoApiKey,
     demoLogins,
+    worker,
     close(deadlineMs = env.SHUTDOWN_TIMEOUT_MS) {
       closing ??= (async () => {
         const started = Date.now();
@@ -100,6 +113,8 @@ export async function startApp(env: ServerEnv, options: StartOptions = {}): Prom
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const deadline = started + env.SHUTDOWN_DRAIN_DELAY_MS + deadlineMs;
+        // The worker stops claiming now; its running jobs finish beside the in-flight requests.
+        const workerStopped = worker?.stop(Math.max(0, deadline - Date.now()));
         while (observer.inFlight() > 0 && Date.now() < deadline) {
           await sleep(20);
           // A keep-alive connection that just finished its last request is idle now: close it.
@@ -109,6 +124,7 @@ export async function startApp(env: ServerEnv, options: StartOptions = {}): Prom
         if (cut > 0) logger.warn({ inFlight: cut }, "shutdown: deadline passed, cutting the remaining connections");
         server.closeAllConnections();
         await closed;
+        await workerStopped;
         if (metricsServer) {
           const m = metricsServer;
           await new Promise<void>((resolve) => {

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ApiDeps, createCaller, createTenant, findTenant } from "@approvalmatrix/api";
-import { randomBase62, must } from "@approvalmatrix/core";
+import { type Clock, randomBase62, must } from "@approvalmatrix/core";
+import type { Worker } from "@approvalmatrix/jobs";
 import { createTestDatabase } from "@approvalmatrix/db/testing";
 import { afterAll, beforeAll } from "vitest";
 import { readEnv } from "../src/env";
@@ -15,6 +16,8 @@ export interface TestAppOptions {
   web?: boolean;
   /** The server's logger (a test that reads the log passes one writing to memory). */
   logger?: Logger;
+  /** Time for the services and the worker: a ManualClock lets a test pass deadlines without sleeping. */
+  clock?: Clock;
 }
 
 export interface TestApp {
@@ -25,6 +28,8 @@ export interface TestApp {
   deps: ApiDeps;
   /** The running server itself: its metrics, logger and graceful close(deadline). */
   running: RunningApp;
+  /** The server's job worker (null with WORKER=off): `runDue()` runs what is due now. */
+  worker: Worker | null;
   /** Operator access to one tenant, as the CLI has: fixtures go through the real procedures. */
   operator(tenantId: string): ReturnType<typeof createCaller>;
   /** A second tenant with one member (EMP-1042, as in the demo) and a key with `scopes`. */
@@ -57,6 +62,7 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
     app = await startApp(env, {
       database,
       ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
       ...(options.web ? { createWebHandler: (deps) => createWebHandler(deps, { secureCookies: false, trustProxy: env.TRUST_PROXY }) } : {}),
     });
   } catch (error) {
@@ -79,6 +85,7 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
     demoTenantId: must(demoTenant).id,
     deps: app.deps,
     running: app,
+    worker: app.worker,
     operator,
     async createOtherTenant(scopes = ["requests:write", "requests:read", "decisions:write"]) {
       const tenant = await createTenant(app.deps.db, { name: "Globex", slug: `globex-${randomBase62(6).toLowerCase()}` });

@@ -6,7 +6,7 @@ import { type IncomingMessage, type Server, createServer, request } from "node:h
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type ApiDeps, MemoryRateLimitStore, RateLimiter, createCaller, seedDemoTenant } from "@approvalmatrix/api";
-import { must, randomBase62 } from "@approvalmatrix/core";
+import { must, randomBase62, systemClock } from "@approvalmatrix/core";
 import { rowsOf, sql } from "@approvalmatrix/db";
 import { type TestDatabase, createTestDatabase } from "@approvalmatrix/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -60,7 +60,6 @@ function startInstance(instance: Instance): Promise<void> {
       SEED_DEMO: "false",
       SHUTDOWN_DRAIN_DELAY_MS: "0",
       SHUTDOWN_TIMEOUT_MS: "5000",
-      WORKER: process.env.WORKER ?? "",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -153,7 +152,7 @@ const operator = () =>
 describe.skipIf(!enabled)("three instances on one PostgreSQL and Redis behind a proxy", () => {
   beforeAll(async () => {
     database = await createTestDatabase();
-    deps = { db: database.db, apiKeyHashSecret: secret, rateLimiter: new RateLimiter(new MemoryRateLimitStore()), maxBodyBytes: 100_000 };
+    deps = { db: database.db, apiKeyHashSecret: secret, rateLimiter: new RateLimiter(new MemoryRateLimitStore()), maxBodyBytes: 100_000, clock: systemClock };
     const seeded = await seedDemoTenant(deps);
     tenantId = seeded.tenantId;
     demoKey = seeded.apiKey;
@@ -231,6 +230,22 @@ describe.skipIf(!enabled)("three instances on one PostgreSQL and Redis behind a 
       await database.db.execute(sql`select count(*)::int as n from requests where title in (${title}, ${racingKey})`),
     );
     expect(must(rows[0]).n).toBe(2);
+  });
+
+  it("share one job queue: each periodic job is one row across the three workers, and every event is dispatched", async () => {
+    const periodic = rowsOf<{ kind: string; n: number }>(
+      await database.db.execute(sql`select kind, count(*)::int as n from jobs where dedupe_key like 'every:%' group by kind`),
+    );
+    expect(periodic.length).toBeGreaterThan(0);
+    for (const row of periodic) expect(row.n, row.kind).toBe(1);
+    // The creations above emitted events; the workers (any of the three, once) mark them dispatched.
+    let undispatched = -1;
+    for (let i = 0; i < 100 && undispatched !== 0; i++) {
+      if (i > 0) await sleep(100);
+      undispatched = must(rowsOf<{ n: number }>(await database.db.execute(sql`select count(*)::int as n from events where dispatched_at is null`))[0]).n;
+    }
+    expect(undispatched).toBe(0);
+    expect(must(rowsOf<{ n: number }>(await database.db.execute(sql`select count(*)::int as n from events`))[0]).n).toBeGreaterThan(0);
   });
 
   it("lose no request and no acknowledged write through a rolling restart under load", { timeout: 90_000 }, async () => {

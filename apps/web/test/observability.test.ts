@@ -93,6 +93,9 @@ describe("/metrics", () => {
     // Node's own: event-loop delay, heap, resident memory.
     expect(after).toContain("approvalmatrix_nodejs_eventloop_lag_seconds");
     expect(after).toContain("approvalmatrix_process_resident_memory_bytes");
+    // The job queue, from the jobs table.
+    expect(after).toMatch(/approvalmatrix_jobs_queue_depth \d+/);
+    expect(after).toMatch(/approvalmatrix_jobs_oldest_age_seconds [\d.e-]+/);
     // No raw path (an id) ever becomes a label.
     expect(after).not.toContain(String(created.body.requestId));
     if (process.env.TEST_DATABASE_URL) expect(after).toMatch(/approvalmatrix_db_pool_connections\{state="max"\} \d+/);
