@@ -56,7 +56,13 @@ describe("graceful shutdown", () => {
       () => "answered",
       (error: Error) => error.message,
     );
-    await sleep(200); // both are in the server's hands now
+    // Both are in the server's hands (headers parsed, handlers waiting for the bodies) before the shutdown starts.
+    const inFlight = async () => {
+      const text = await app.running.metrics.registry.getSingleMetricAsString("approvalmatrix_http_requests_in_flight");
+      return Number(/ (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    for (let i = 0; i < 200 && (await inFlight()) < 2; i++) await sleep(25);
+    expect(await inFlight()).toBe(2);
     const started = Date.now();
     const closing = app.running.close(1500);
 
