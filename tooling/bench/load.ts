@@ -4,7 +4,9 @@
 // Prints requests/s, p50/p99 latency, the server's CPU time per request (from /proc: steadier than
 // throughput on a shared machine) and the ratio, plus what auth + rate limiting cost inside the
 // server (from its Server-Timing header), and writes the table to results/local/load-latest.md
-// (results/load-latest.md, tracked, with BENCH_SAVE=1).
+// (results/load-latest.md, tracked, with BENCH_SAVE=1). A second table: p99 at BENCH_HIGH_CONNECTIONS
+// (50) connections against the minimal handler's in the same run. The real server runs compiled
+// (apps/web/dist/main.js: `pnpm bench` builds it first).
 // The two servers take turns (BENCH_ROUNDS rounds each), so a noisy neighbour hits both alike.
 //
 //   pnpm bench        (BENCH_DATABASE_URL, BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONNECTIONS to tune)
@@ -25,6 +27,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const POOL = process.env.BENCH_POOL ?? "10";
 const BRIDGE_PORT = 43_117;
+/** The high-concurrency case: p99 at this many connections, against the minimal handler's in the same run. */
+const HIGH_CONNECTIONS = Number(process.env.BENCH_HIGH_CONNECTIONS ?? 50);
 
 const step = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 
@@ -62,7 +66,9 @@ function startProcess(
   nodeFlags: string[] = [],
 ): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", ...args], {
+    // TypeScript (the minimal handler) through tsx; the real server is the compiled dist/main.js, as in production.
+    const loader = args[0]?.endsWith(".ts") ? ["--import", "tsx"] : [];
+    const child = spawn(process.execPath, [...nodeFlags, ...loader, ...args], {
       cwd,
       env: { ...env, ...extra },
       stdio: ["ignore", "pipe", "pipe"],
@@ -112,12 +118,19 @@ interface LoadResult {
   cpuUs: number;
 }
 
-async function load(url: string, method: "GET" | "POST", key: string, ids: string[], pid: number | undefined): Promise<LoadResult> {
+async function load(
+  url: string,
+  method: "GET" | "POST",
+  key: string,
+  ids: string[],
+  pid: number | undefined,
+  connections = CONNECTIONS,
+): Promise<LoadResult> {
   const cpuBefore = cpuMs(pid);
   const body = JSON.stringify({ submitterRef: "EMP-1042", requestType: "purchase_order", title: "Bench order", amount: 4500 });
   const result = await autocannon({
     url,
-    connections: CONNECTIONS,
+    connections,
     duration: SECONDS,
     requests: [
       method === "POST"
@@ -161,7 +174,7 @@ async function main() {
     step("starting the real server (migrates and seeds the demo tenant)");
     const serverProcess = await startProcess(
       "server",
-      ["src/main.ts"],
+      ["dist/main.js"],
       `${ROOT}apps/web`,
       { PORT: String(BRIDGE_PORT), HOST: "127.0.0.1" },
       /ApprovalMatrix is running/,
@@ -172,9 +185,7 @@ async function main() {
     const cli = spawnSync(
       process.execPath,
       [
-        "--import",
-        "tsx",
-        "src/cli.ts",
+        "dist/cli.js",
         "keys",
         "create",
         "--tenant",
@@ -262,6 +273,18 @@ async function main() {
       await receiver.close();
     }
 
+    const high: { name: string; bridge: LoadResult; minimal: LoadResult }[] = [];
+    for (const [name, method] of endpoints.filter(([, m]) => !ONLY || m === ONLY)) {
+      const ids =
+        method === "GET"
+          ? (await postgres(databaseUrl, { max: 1 })`select id from requests order by random() limit 2000`).map((r) => r.id as string)
+          : [];
+      step(`${name}: both servers, ${SECONDS} s × ${HIGH_CONNECTIONS} connections`);
+      const bridgeRun = await load(bridge, method, key, ids, serverProcess.pid, HIGH_CONNECTIONS);
+      const minimalRun = await load(minimal, method, key, ids, minimalProcess.pid, HIGH_CONNECTIONS);
+      high.push({ name, bridge: bridgeRun, minimal: minimalRun });
+    }
+
     step("sampling Server-Timing auth+rate limit over 2000 sequential GETs");
     const [sample] = await postgres(databaseUrl, { max: 1 })`select id from requests limit 1`;
     const durations: number[] = [];
@@ -286,6 +309,15 @@ async function main() {
       ...rows.map(
         (r) =>
           `| ${r.name} | ${r.bridge.rps.toFixed(0)} | ${r.bridge.p50} | ${r.bridge.p99} | ${r.bridge.cpuUs.toFixed(0)} | ${r.minimal.rps.toFixed(0)} | ${r.minimal.p50} | ${r.minimal.p99} | ${r.minimal.cpuUs.toFixed(0)} | ${((r.bridge.rps / r.minimal.rps) * 100).toFixed(0)} % | ≥ ${r.target * 100} % ${r.bridge.rps / r.minimal.rps >= r.target ? "✔" : "✘"} |`,
+      ),
+      "",
+      `At ${HIGH_CONNECTIONS} connections (one run each, same database):`,
+      "",
+      "| endpoint | real req/s | real p99 ms | minimal req/s | minimal p99 ms | p99 ratio | target |",
+      "|---|---:|---:|---:|---:|---:|---:|",
+      ...high.map(
+        (r) =>
+          `| ${r.name} | ${r.bridge.rps.toFixed(0)} | ${r.bridge.p99} | ${r.minimal.rps.toFixed(0)} | ${r.minimal.p99} | ${(r.bridge.p99 / r.minimal.p99).toFixed(2)}× | ≤ 1.25× ${r.bridge.p99 <= r.minimal.p99 * 1.25 ? "✔" : "✘"} |`,
       ),
       "",
       `Authentication + rate limiting inside the real server (Server-Timing, ${durations.length} sequential calls): p50 ${authP50.toFixed(3)} ms, p99 ${authP99.toFixed(3)} ms (target p50 < 0.3 ms ${authP50 < 0.3 ? "✔" : "✘"}).`,

@@ -26,6 +26,23 @@ const schema = z.object({
    * (sign-in throttling) is taken that many hops from the right. 0: the socket's peer, header ignored.
    */
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  /** pino's levels; "silent" logs nothing. */
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** json: one JSON object per line (the default in production); pretty: readable lines (the default otherwise). */
+  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+  /** Bearer token that /metrics on the main port requires; without it (and without METRICS_PORT) /metrics is off. */
+  METRICS_TOKEN: z.string().min(16, "use at least 16 characters").optional(),
+  /** Serve /metrics (no token) on this port instead, for an internal network only. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Address the metrics port binds to (default: HOST). */
+  METRICS_HOST: z.string().optional(),
+  /** Graceful shutdown: how long in-flight requests and jobs get to finish before connections are cut. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /**
+   * Graceful shutdown: how long /readyz answers 503 while requests are still served, before the
+   * listener closes: set it above the proxy's health-check interval × failure threshold.
+   */
+  SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(0),
   /**
    * Lets webhooks reach loopback receivers (http://127.0.0.1:…, localhost): for development and
    * the tests (and benchmarks); the start banner warns when it is on in production. Private,

@@ -1,4 +1,4 @@
-import { type ApiDeps, PERIODIC_JOBS, jobHandlers } from "@approvalmatrix/api";
+import { type ApiDeps, type ApiLogger, PERIODIC_JOBS, jobHandlers } from "@approvalmatrix/api";
 import { Worker } from "@approvalmatrix/jobs";
 import type { ServerEnv } from "./env";
 
@@ -6,8 +6,23 @@ import type { ServerEnv } from "./env";
  * The process's job worker: every job kind of the platform, the periodic ones planted (once across
  * instances). Services that queue work wake it through deps.wakeWorker.
  */
-export function createJobWorker(deps: ApiDeps, env: Pick<ServerEnv, "WORKER_CONCURRENCY">): Worker {
-  const worker = new Worker({ db: deps.db, handlers: jobHandlers(deps), clock: deps.clock, concurrency: env.WORKER_CONCURRENCY });
+export function createJobWorker(deps: ApiDeps, env: Pick<ServerEnv, "WORKER_CONCURRENCY">, logger?: ApiLogger): Worker {
+  const worker = new Worker({
+    db: deps.db,
+    handlers: jobHandlers(deps),
+    clock: deps.clock,
+    concurrency: env.WORKER_CONCURRENCY,
+    // A failed attempt is retried with backoff: a warning, as a structured line when there is a logger.
+    ...(logger
+      ? {
+          onError: (job, error) =>
+            logger.warn(
+              { jobId: job.id, kind: job.kind, attempt: job.attempt, error: error instanceof Error ? error.message : String(error) },
+              "job attempt failed",
+            ),
+        }
+      : {}),
+  });
   for (const [kind, intervalMs] of Object.entries(PERIODIC_JOBS)) worker.every(kind, intervalMs);
   deps.wakeWorker = () => worker.wake();
   return worker;

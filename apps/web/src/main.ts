@@ -1,5 +1,6 @@
 import { readEnv } from "./env";
 import { databaseTarget } from "./runtime";
+import { logFormat } from "./observability/logger";
 import { describeStart, describeTarget, startApp } from "./start";
 import { createWebHandler } from "./web-handler";
 
@@ -8,13 +9,23 @@ async function main() {
   const app = await startApp(env, {
     createWebHandler: (deps) => createWebHandler(deps, { secureCookies: env.NODE_ENV === "production", trustProxy: env.TRUST_PROXY }),
   });
-  console.log(describeStart(env, app, describeTarget(databaseTarget(env))));
+  const target = databaseTarget(env);
+  // The banner is for people; a JSON log gets one structured line instead.
+  if (logFormat(env) === "json")
+    app.logger.info({ url: app.url, metricsUrl: app.metricsUrl, database: describeTarget(target) }, "ApprovalMatrix is running");
+  else console.log(describeStart(env, app, describeTarget(target)));
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    console.log(`\n${signal}: shutting down…`);
-    await app.close();
+    app.logger.info({ signal }, "shutting down");
+    try {
+      await app.close();
+    } catch (error) {
+      app.logger.error({ err: error }, "shutdown failed");
+      app.logger.flush();
+      process.exit(1);
+    }
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));

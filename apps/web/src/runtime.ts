@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import {
   type ApiDeps,
+  type ApiLogger,
   MemoryRateLimitStore,
   PostgresRateLimitStore,
   RateLimiter,
@@ -27,7 +28,13 @@ export function databaseTarget(env: ServerEnv): DatabaseTarget {
 }
 
 /** Opens (and migrates) the database and picks the rate-limit store: what a process needs to serve. */
-export async function openRuntime(env: ServerEnv, holder: string, database?: DatabaseHandle, clock: Clock = systemClock): Promise<Runtime> {
+export async function openRuntime(
+  env: ServerEnv,
+  holder: string,
+  database?: DatabaseHandle,
+  clock: Clock = systemClock,
+  logger?: ApiLogger,
+): Promise<Runtime> {
   const target = database?.target ?? databaseTarget(env);
   const unlock = target.kind === "pglite" && target.dataDir ? lockDataDir(env.DATA_DIR, holder) : () => {};
   try {
@@ -49,6 +56,7 @@ export async function openRuntime(env: ServerEnv, holder: string, database?: Dat
         allowLoopback: env.WEBHOOK_ALLOW_LOOPBACK === "true",
         timeoutMs: env.WEBHOOK_TIMEOUT_MS,
       },
+      ...(logger ? { logger } : {}),
       clock,
     };
     return {

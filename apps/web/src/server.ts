@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
@@ -12,6 +13,9 @@ import {
 import { newId } from "@approvalmatrix/core";
 import { sql } from "@approvalmatrix/db";
 import { sendDocsBundle, sendDocsPage } from "./docs-page";
+import type { HttpObserver } from "./observability/http-observer";
+import type { Logger } from "./observability/logger";
+import type { AppMetrics } from "./observability/metrics";
 import { API_HEADERS } from "./web/security-headers";
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -21,6 +25,17 @@ export interface AppServerOptions {
   webHandler?: RequestHandler;
   /** Overrides of SERVER_TIMEOUTS (tests use short ones). */
   timeouts?: Partial<ServerTimeouts>;
+}
+
+/** What startApp adds: the request log and metrics, /metrics, and the draining state of a shutdown. */
+export interface ServerInternals {
+  observer: HttpObserver;
+  logger: Logger;
+  metrics: AppMetrics;
+  /** /metrics on this port needs `Authorization: Bearer <token>`; null: not served on this port. */
+  metricsToken: string | null;
+  /** True once a shutdown began: /readyz answers 503 and responses close their connection. */
+  draining: () => boolean;
 }
 
 export interface ServerTimeouts {
@@ -76,13 +91,12 @@ export async function checkReadiness(deps: ApiDeps): Promise<Record<string, stri
  * The one Node process: /v1 (REST), /trpc, the OpenAPI document and docs page, and the admin
  * app. The API paths are matched first and touch nothing the admin app needs.
  */
-export function createAppServer(deps: ApiDeps, options: AppServerOptions = {}): Server {
+export function createAppServer(deps: ApiDeps, options: AppServerOptions = {}, internals?: ServerInternals): Server {
   const rest = createRestHandler(deps);
   const trpc = createTrpcHandler(deps);
   const openApiJson = JSON.stringify(buildOpenApiDocument({ baseUrl: REST_PREFIX }));
 
-  const route: RequestHandler = async (req, res) => {
-    const [path = "/"] = (req.url ?? "/").split("?");
+  const route = async (req: IncomingMessage, res: ServerResponse, path: string) => {
     const isApi = path === REST_PREFIX || path.startsWith(`${REST_PREFIX}/`) || path.startsWith(`${TRPC_PREFIX}/`);
     // JSON only: set before the handlers, whose own headers are added to these.
     if (isApi || path === "/healthz" || path === "/readyz")
@@ -100,13 +114,19 @@ export function createAppServer(deps: ApiDeps, options: AppServerOptions = {}): 
       res.writeHead(200, { "Content-Type": "application/json" });
       return void res.end('{"ok":true}');
     }
-    // Readiness: 503 (and which dependency failed) while the database or Redis does not answer.
+    // Readiness: 503 (and which dependency failed) while the database or Redis does not answer,
+    // and from the start of a graceful shutdown (proxies stop sending new requests here).
     if (path === "/readyz") {
+      if (internals?.draining()) {
+        res.writeHead(503, { "Content-Type": "application/json", "Cache-Control": "no-store" });
+        return void res.end(JSON.stringify({ ok: false, draining: true, checks: {} }));
+      }
       const checks = await checkReadiness(deps);
       const ok = Object.values(checks).every((c) => c === "ok");
       res.writeHead(ok ? 200 : 503, { "Content-Type": "application/json", "Cache-Control": "no-store" });
       return void res.end(JSON.stringify({ ok, checks }));
     }
+    if (path === "/metrics" && internals?.metricsToken) return sendMetrics(req, res, internals.metrics, internals.metricsToken);
     if (options.webHandler) return options.webHandler(req, res);
     res.writeHead(path === "/" ? 200 : 404, { "Content-Type": "text/html; charset=utf-8" });
     res.end(
@@ -116,9 +136,14 @@ export function createAppServer(deps: ApiDeps, options: AppServerOptions = {}): 
 
   const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
   const server = createServer({ connectionsCheckingInterval: timeouts.connectionsCheckingInterval }, (req, res) => {
-    Promise.resolve(route(req, res)).catch((error: unknown) => {
-      const requestId = newId("httpRequest");
-      console.error(`[${requestId}] unhandled error on ${req.method} ${req.url?.split("?")[0]}`, error);
+    const [path = "/"] = (req.url ?? "/").split("?");
+    const requestId = internals ? internals.observer.begin(req, res, path).requestId : newId("httpRequest");
+    res.setHeader("Request-Id", requestId);
+    // Draining: this answer is the connection's last, so the client's next request opens a new one elsewhere.
+    if (internals?.draining()) res.setHeader("Connection", "close");
+    Promise.resolve(route(req, res, path)).catch((error: unknown) => {
+      if (internals) internals.logger.error({ requestId, err: error }, "unhandled error");
+      else console.error(`[${requestId}] unhandled error on ${req.method} ${path}`, error);
       if (!res.headersSent)
         sendRestError(res, "internal_error", "An unexpected error occurred. Quote the requestId when you contact support.", requestId);
       else res.end();
@@ -128,6 +153,32 @@ export function createAppServer(deps: ApiDeps, options: AppServerOptions = {}): 
   server.requestTimeout = timeouts.requestTimeout;
   server.keepAliveTimeout = timeouts.keepAliveTimeout;
   return server;
+}
+
+/** Prometheus text format, for a caller with the bearer token (compared in constant time). */
+export async function sendMetrics(req: IncomingMessage, res: ServerResponse, metrics: AppMetrics, token: string | null): Promise<void> {
+  if (token !== null) {
+    const presented = Buffer.from(req.headers.authorization ?? "");
+    const expected = Buffer.from(`Bearer ${token}`);
+    if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+      res.writeHead(401, { "Content-Type": "application/json", "WWW-Authenticate": 'Bearer realm="metrics"' });
+      return void res.end('{"error":{"code":"unauthorized","message":"/metrics needs Authorization: Bearer <METRICS_TOKEN>."}}');
+    }
+  }
+  const { contentType, body } = await metrics.render();
+  res.writeHead(200, { "Content-Type": contentType, "Cache-Control": "no-store" });
+  res.end(body);
+}
+
+/** A server of /metrics alone (METRICS_PORT): for an internal network, so no token. */
+export function createMetricsServer(metrics: AppMetrics): Server {
+  return createServer((req, res) => {
+    if ((req.url ?? "/").split("?")[0] !== "/metrics") {
+      res.writeHead(404, { "Content-Type": "text/plain" });
+      return void res.end("Not found: this port serves /metrics only.\n");
+    }
+    sendMetrics(req, res, metrics, null).catch(() => res.destroy());
+  });
 }
 
 export function listen(server: Server, port: number, host: string): Promise<string> {

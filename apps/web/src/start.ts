@@ -3,21 +3,35 @@ import { join } from "node:path";
 import { type ApiDeps, DEMO_TENANT_SLUG, hasAnyTenant, seedDemoTenant } from "@approvalmatrix/api";
 import type { Clock } from "@approvalmatrix/core";
 import { type DatabaseHandle, describeTarget } from "@approvalmatrix/db";
-import type { Worker } from "@approvalmatrix/jobs";
+import type { Server } from "node:http";
+import { Worker } from "@approvalmatrix/jobs";
 import type { ServerEnv } from "./env";
 import { createJobWorker } from "./job-worker";
+import { createHttpObserver } from "./observability/http-observer";
+import { type Logger, createLogger } from "./observability/logger";
+import { AppMetrics } from "./observability/metrics";
 import { openRuntime } from "./runtime";
-import { type AppServerOptions, type RequestHandler, createAppServer, listen } from "./server";
+import { type AppServerOptions, type RequestHandler, createAppServer, createMetricsServer, listen } from "./server";
 
 export interface RunningApp {
   url: string;
+  /** The metrics port's URL when METRICS_PORT is set. */
+  metricsUrl: string | null;
   deps: ApiDeps;
+  logger: Logger;
+  metrics: AppMetrics;
   demoApiKey: string | null;
   /** Admin-app sign-ins of the demo tenant (owner first), when known. */
   demoLogins: { email: string; password: string; role: string }[];
   /** The in-process job worker; null with WORKER=off. Tests drive it with runDue(). */
   worker: Worker | null;
-  close(): Promise<void>;
+  /**
+   * Graceful shutdown (README: Graceful shutdown): /readyz turns 503 at once, requests are still
+   * served for SHUTDOWN_DRAIN_DELAY_MS, then the listener closes and the job worker stops claiming;
+   * in-flight requests and running jobs get until `deadlineMs` (SHUTDOWN_TIMEOUT_MS) to finish,
+   * remaining connections are cut, and the pools close.
+   */
+  close(deadlineMs?: number): Promise<void>;
 }
 
 /** Starts the whole product: database, migrations, demo seed on an empty database, HTTP server. */
@@ -25,12 +39,15 @@ export interface StartOptions extends AppServerOptions {
   database?: DatabaseHandle;
   /** Builds the admin app's handler once the database is open (it needs the deps). */
   createWebHandler?: (deps: ApiDeps) => Promise<RequestHandler>;
+  /** The process's logger (tests pass one writing to memory); built from the environment when absent. */
+  logger?: Logger;
   /** Time for services and the worker (tests pass a ManualClock). */
   clock?: Clock;
 }
 
 export async function startApp(env: ServerEnv, options: StartOptions = {}): Promise<RunningApp> {
-  const runtime = await openRuntime(env, "the ApprovalMatrix server", options.database, options.clock);
+  const logger = options.logger ?? createLogger(env);
+  const runtime = await openRuntime(env, "the ApprovalMatrix server", options.database, options.clock, logger);
   let demoApiKey: string | null = null;
   let demoLogins: RunningApp["demoLogins"] = [];
   const demoKeyFile = join(env.DATA_DIR, "demo-api-key");
@@ -52,26 +69,79 @@ export async function startApp(env: ServerEnv, options: StartOptions = {}): Prom
     if (existsSync(demoLoginsFile)) demoLogins = JSON.parse(readFileSync(demoLoginsFile, "utf8")) as RunningApp["demoLogins"];
   }
   const webHandler = options.webHandler ?? (options.createWebHandler ? await options.createWebHandler(runtime.deps) : undefined);
-  const server = createAppServer(runtime.deps, { ...options, ...(webHandler ? { webHandler } : {}) });
+  const worker = env.WORKER === "on" ? createJobWorker(runtime.deps, env, logger) : null;
+  // Queue figures come from the table, so a server whose worker is off (WORKER=off) still reports them.
+  const queue = worker ?? new Worker({ db: runtime.deps.db, handlers: {}, clock: runtime.deps.clock });
+  let draining = false;
+  let inFlight = () => 0;
+  const poolStats = runtime.database.poolStats?.bind(runtime.database);
+  const metrics = new AppMetrics({ inFlight: () => inFlight(), jobs: () => queue.stats(), ...(poolStats ? { pool: poolStats } : {}) });
+  const observer = createHttpObserver(logger, metrics);
+  inFlight = () => observer.inFlight();
+  const server = createAppServer(
+    runtime.deps,
+    { ...options, ...(webHandler ? { webHandler } : {}) },
+    { observer, logger, metrics, metricsToken: env.METRICS_TOKEN ?? null, draining: () => draining },
+  );
   const url = await listen(server, env.PORT, env.HOST);
-  const worker = env.WORKER === "on" ? createJobWorker(runtime.deps, env) : null;
+  let metricsServer: Server | null = null;
+  let metricsUrl: string | null = null;
+  if (env.METRICS_PORT !== undefined) {
+    metricsServer = createMetricsServer(metrics);
+    metricsUrl = await listen(metricsServer, env.METRICS_PORT, env.METRICS_HOST ?? env.HOST);
+  }
   await worker?.start();
+  let closing: Promise<void> | null = null;
   return {
     url,
+    metricsUrl,
     deps: runtime.deps,
+    logger,
+    metrics,
     demoApiKey,
     demoLogins,
     worker,
-    async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+    close(deadlineMs = env.SHUTDOWN_TIMEOUT_MS) {
+      closing ??= (async () => {
+        const started = Date.now();
+        draining = true;
+        if (env.SHUTDOWN_DRAIN_DELAY_MS > 0) {
+          logger.info({ delayMs: env.SHUTDOWN_DRAIN_DELAY_MS }, "shutdown: readiness is 503, still serving");
+          await sleep(env.SHUTDOWN_DRAIN_DELAY_MS);
+        }
+        logger.info({ inFlight: observer.inFlight(), deadlineMs }, "shutdown: listener closed, finishing in-flight requests");
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const deadline = started + env.SHUTDOWN_DRAIN_DELAY_MS + deadlineMs;
+        // The worker stops claiming now; its running jobs finish beside the in-flight requests.
+        const workerStopped = worker?.stop(Math.max(0, deadline - Date.now()));
+        while (observer.inFlight() > 0 && Date.now() < deadline) {
+          await sleep(20);
+          // A keep-alive connection that just finished its last request is idle now: close it.
+          server.closeIdleConnections();
+        }
+        const cut = observer.inFlight();
+        if (cut > 0) logger.warn({ inFlight: cut }, "shutdown: deadline passed, cutting the remaining connections");
         server.closeAllConnections();
-      });
-      await worker?.stop(5_000);
-      await runtime.close();
+        await closed;
+        await workerStopped;
+        if (metricsServer) {
+          const m = metricsServer;
+          await new Promise<void>((resolve) => {
+            m.close(() => resolve());
+            m.closeAllConnections();
+          });
+        }
+        await runtime.close();
+        logger.info({ ms: Date.now() - started }, "shutdown: done");
+        logger.flush();
+      })();
+      return closing;
     },
   };
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function describeStart(env: ServerEnv, app: RunningApp, target: string): string {
   const lines = [

@@ -9,10 +9,13 @@ import { afterAll, beforeAll } from "vitest";
 import { readEnv } from "../src/env";
 import { type RunningApp, startApp } from "../src/start";
 import { createWebHandler } from "../src/web-handler";
+import type { Logger } from "../src/observability/logger";
 
 export interface TestAppOptions {
   /** Serve the admin app too (built by test/global-setup.ts before any test file starts). */
   web?: boolean;
+  /** The server's logger (a test that reads the log passes one writing to memory). */
+  logger?: Logger;
   /** Time for the services and the worker: a ManualClock lets a test pass deadlines without sleeping. */
   clock?: Clock;
 }
@@ -23,6 +26,8 @@ export interface TestApp {
   demoKey: string;
   demoTenantId: string;
   deps: ApiDeps;
+  /** The running server itself: its metrics, logger and graceful close(deadline). */
+  running: RunningApp;
   /** The server's job worker (null with WORKER=off): `runDue()` runs what is due now. */
   worker: Worker | null;
   /** Operator access to one tenant, as the CLI has: fixtures go through the real procedures. */
@@ -48,12 +53,15 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
     REDIS_URL: process.env.REDIS_URL,
     // Counters of earlier runs in a shared Redis must not leak into this one.
     REDIS_KEY_PREFIX: `apx-test-${randomBase62(10)}:`,
+    // Request lines would bury the test output; LOG_LEVEL=info shows them.
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
     ...overrides,
   });
   let app: RunningApp;
   try {
     app = await startApp(env, {
       database,
+      ...(options.logger ? { logger: options.logger } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.web ? { createWebHandler: (deps) => createWebHandler(deps, { secureCookies: false, trustProxy: env.TRUST_PROXY }) } : {}),
     });
@@ -76,6 +84,7 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
     demoKey: must(app.demoApiKey),
     demoTenantId: must(demoTenant).id,
     deps: app.deps,
+    running: app,
     worker: app.worker,
     operator,
     async createOtherTenant(scopes = ["requests:write", "requests:read", "decisions:write"]) {

@@ -1,5 +1,6 @@
 import type { ApiKeyScope, AuditActorType, Clock, TenantRole } from "@approvalmatrix/core";
 import type { Database } from "@approvalmatrix/db";
+import type { ApiLogger, RequestObservation } from "./http/observation";
 import type { AuthenticatedKey } from "./procedures";
 import type { RateLimitOutcome, RateLimiter } from "./rate-limit/rate-limiter";
 import type { WebhookSettings } from "./services/webhooks/send";
@@ -16,6 +17,8 @@ export interface ApiDeps {
    * Absent: the production rules (https only, no loopback, 15 s).
    */
   webhooks?: WebhookSettings;
+  /** Where internal errors are logged (structured); console when absent. */
+  logger?: ApiLogger;
   /** Where services read "now" for deadlines and jobs; tests move a ManualClock. */
   clock: Clock;
   /** Tells this process's job worker that work was queued, so it need not wait for its next poll. */
@@ -58,6 +61,8 @@ export interface ApiContext {
    * (services/idempotency.ts). Absent for in-process callers.
    */
   idempotencyKey?: string | null;
+  /** The HTTP request's log/metrics record (http/observation.ts): authentication names the caller in it. */
+  observed?: RequestObservation;
   /** Long operations (a members CSV import) report how far they are; the admin app streams it. */
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }

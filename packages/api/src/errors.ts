@@ -1,6 +1,7 @@
 import { API_ERRORS, type ApiErrorCode, DomainError, type ErrorIssue } from "@approvalmatrix/core";
 import { TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
+import type { ApiLogger } from "./http/observation";
 
 /** The one mapping from our machine codes to tRPC's codes (and so to HTTP statuses). */
 const TRPC_CODE_BY_STATUS: Record<number, TRPC_ERROR_CODE_KEY> = {
@@ -102,7 +103,7 @@ function describeForLog(error: Error): string {
  * got, and quotes to support), and no line carries request data: the class and message of each
  * error in the cause chain (SQL text without parameters) and the stack frames of the innermost one.
  */
-export function logInternalError(requestId: string, error: unknown): void {
+export function logInternalError(requestId: string, error: unknown, logger?: ApiLogger): void {
   const chain: Error[] = [];
   for (let e: unknown = error; e instanceof Error && chain.length < 5; e = e.cause) chain.push(e);
   const lines =
@@ -112,6 +113,7 @@ export function logInternalError(requestId: string, error: unknown): void {
   const innermost = chain.at(-1);
   const frames = innermost?.stack?.split("\n").filter((line) => line.trimStart().startsWith("at ")) ?? [];
   lines.push(...frames.slice(0, 12).map((frame) => `  ${frame.trim()}`));
+  if (logger) return logger.error({ requestId, error: lines.join("\n") }, "internal error");
   // A query text spans lines: every one of them carries the Request-Id.
   const prefixed = lines.flatMap((line) => line.split("\n")).map((line) => `[${requestId}] ${line}`);
   console.error(prefixed.join("\n"));

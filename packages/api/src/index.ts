@@ -10,5 +10,6 @@ export { seedDemoTenant, hasAnyTenant, DEMO_TENANT_SLUG, type DemoSeed } from ".
 export { inboxQuery, listInbox, listRequests, listRequestsQuery } from "./services/list-requests";
 export { purgeExpiredIdempotencyKeys } from "./services/idempotency";
 export type { ListRequestsInput, RequestPage } from "./contracts/requests";
+export { type ApiLogger, type RequestObservation, observationOf, startObservation } from "./http/observation";
 export { JOB_KINDS, PERIODIC_JOBS, jobHandlers } from "./jobs/handlers";
 export { emitEvents, type NewEvent } from "./services/events/emit";

@@ -64,6 +64,10 @@ async function verifyApiKey(ctx: ApiContext): Promise<{ presented: string; key: 
   const found = await findKeyCountingHit(ctx.deps, hashApiKey(ctx.deps.apiKeyHashSecret, presented));
   if (!found.key) return refuseUnauthenticated(ctx, "Unknown API key.");
   const { key, hit } = found;
+  if (ctx.observed) {
+    ctx.observed.tenantId = key.tenantId;
+    ctx.observed.keyId = key.id;
+  }
   // A known key's refusal shows its own bucket, which the lookup counted.
   if (key.revokedAt || (key.expiresAt && key.expiresAt.getTime() <= Date.now())) {
     recordRateLimit(ctx, ctx.deps.rateLimiter.decide(hit, key.rateLimitPerMinute));
@@ -80,6 +84,7 @@ async function refuseUnauthenticated(ctx: ApiContext, message: string): Promise<
   const outcome = await ctx.deps.rateLimiter.consume(`unauth:${ctx.clientIp ?? "in-process"}`, AUTH_FAILURES_PER_MINUTE);
   recordRateLimit(ctx, outcome);
   if (!outcome.allowed) {
+    if (ctx.observed) ctx.observed.rateLimited = "unauthenticated";
     throw apiError(
       "rate_limited",
       `Too many failed authentications from your address (${outcome.limit} per minute); retry in ${outcome.retryAfter} s.`,
@@ -93,6 +98,7 @@ function applyRateLimit(ctx: ApiContext, key: ApiKeyRow, hit: RateLimitHit): voi
   const outcome = ctx.deps.rateLimiter.decide(hit, key.rateLimitPerMinute);
   recordRateLimit(ctx, outcome);
   if (!outcome.allowed) {
+    if (ctx.observed) ctx.observed.rateLimited = "key";
     throw apiError("rate_limited", `Rate limit of ${outcome.limit} requests per minute exceeded; retry in ${outcome.retryAfter} s.`);
   }
 }

@@ -19,7 +19,18 @@ export type DatabaseTarget = { kind: "postgres"; url: string; maxConnections?: n
 export interface DatabaseHandle {
   db: Database;
   target: DatabaseTarget;
+  /**
+   * PostgreSQL: the pool's size and how many connections are busy now (a query outside a
+   * transaction, or an open transaction, holds one; beyond `max` the rest wait). Absent on PGlite.
+   */
+  poolStats?(): PoolStats;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  max: number;
+  inUse: number;
+  waiting: number;
 }
 
 export function describeTarget(target: DatabaseTarget): string {
@@ -36,8 +47,15 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
       // Names our connections in pg_stat_activity, so they can be told apart from other clients.
       connection: { application_name: "approvalmatrix" },
     });
-    const db = drizzlePostgres(preferPreparedStatements(client), { schema }) as unknown as Database;
-    return { db, target, close: () => client.end({ timeout: 5 }) };
+    const max = target.maxConnections ?? 10;
+    const busy = { count: 0 };
+    const db = drizzlePostgres(preferPreparedStatements(client, busy), { schema }) as unknown as Database;
+    return {
+      db,
+      target,
+      poolStats: () => ({ max, inUse: Math.min(busy.count, max), waiting: Math.max(0, busy.count - max) }),
+      close: () => client.end({ timeout: 5 }),
+    };
   }
   if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
   const client = target.dataDir ? new PGlite(target.dataDir) : new PGlite();
@@ -52,22 +70,72 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
  * cache them per connection (as its tagged templates do), in transactions too. On the API hot path
  * this moves the planning cost off the database, which is what bounds throughput.
  */
-function preferPreparedStatements<T extends postgres.Sql>(sql: T): T {
+function preferPreparedStatements<T extends postgres.Sql>(sql: T, busy: { count: number } | null): T {
+  /** Counts a connection as busy while a transaction runs (`busy` is null inside one: it holds its connection already). */
+  const holding = <R>(work: () => Promise<R>): Promise<R> => {
+    if (!busy) return work();
+    busy.count++;
+    const release = () => void busy.count--;
+    const result = work();
+    result.then(release, release);
+    return result;
+  };
   return new Proxy(sql, {
     get(target, property, receiver) {
       if (property === "unsafe") {
-        return (query: string, params?: unknown[], options?: Record<string, unknown>) =>
-          target.unsafe(query, params as never, { ...options, prepare: true });
+        return (query: string, params?: unknown[], options?: Record<string, unknown>) => {
+          const pending = target.unsafe(query, params as never, { ...options, prepare: true });
+          return busy ? countedWhileRunning(pending, busy) : pending;
+        };
       }
       if (property === "begin") {
         return (...args: unknown[]) => {
           const callback = args.pop() as (tx: postgres.Sql) => unknown;
-          return (target.begin as (...a: unknown[]) => unknown)(...args, (tx: postgres.Sql) => callback(preferPreparedStatements(tx)));
+          return holding(() =>
+            (target.begin as (...a: unknown[]) => Promise<unknown>)(...args, (tx: postgres.Sql) =>
+              callback(preferPreparedStatements(tx, null)),
+            ),
+          );
         };
       }
       return Reflect.get(target, property, receiver);
     },
   });
+}
+
+/**
+ * A postgres.js query runs when it is awaited (its `then`), after drizzle may have chosen its mode
+ * (`.values()`, which returns the query itself): count from that `then` until it settles.
+ */
+function countedWhileRunning<T extends object>(query: T, busy: { count: number }): T {
+  const proxy: T = new Proxy(query, {
+    get(target, property) {
+      if (property === "then") {
+        return (onFulfilled?: (value: unknown) => unknown, onRejected?: (reason: unknown) => unknown) => {
+          busy.count++;
+          return (target as unknown as PromiseLike<unknown>)
+            .then(
+              (value) => {
+                busy.count--;
+                return value;
+              },
+              (error: unknown) => {
+                busy.count--;
+                throw error;
+              },
+            )
+            .then(onFulfilled, onRejected);
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        const out: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        return out === target ? proxy : out;
+      };
+    },
+  });
+  return proxy;
 }
 
 /** Rows of a raw `db.execute(sql…)`: postgres.js returns an array, PGlite `{ rows }`. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { type ApiContext, type ApiDeps, createCaller } from "@approvalmatrix/api";
+import { type ApiContext, type ApiDeps, createCaller, observationOf } from "@approvalmatrix/api";
 import type { AdminAuth, ValidatedSession } from "@approvalmatrix/auth";
 import { newId } from "@approvalmatrix/core";
 import type { WebContext } from "../../app/load-context";
@@ -16,8 +16,13 @@ export async function adminSessionContext(
   auth: AdminAuth,
   { origin, cspNonce, trustProxy }: { origin: string; cspNonce: string; trustProxy: number },
 ): Promise<{ context: WebContext; validated: ValidatedSession | null }> {
-  const requestId = newId("httpRequest");
+  const observed = observationOf(req);
+  const requestId = observed?.requestId ?? newId("httpRequest");
   const validated = await auth.sessions.validate(req.headers.cookie ?? null);
+  if (observed && validated) {
+    observed.tenantId = validated.user.tenantId;
+    observed.userId = validated.user.id;
+  }
   const apiContext = (onProgress?: ApiContext["onProgress"]): ApiContext | null =>
     validated
       ? {

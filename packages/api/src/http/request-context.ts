@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { ApiContext, ApiDeps } from "../context";
+import { observationOf } from "./observation";
 
 const CREDENTIAL_PARAMS = new Set(["api_key", "apikey", "key", "access_token", "token", "authorization", "bearer"]);
 
@@ -30,5 +31,6 @@ export function contextFromHttp(req: IncomingMessage, deps: ApiDeps, requestId: 
     idempotencyKey: headerValue(req.headers["idempotency-key"]),
     response: { headers: {} },
     actor: null,
+    observed: observationOf(req),
   };
 }

@@ -8,6 +8,7 @@ import { authenticateRequest } from "../procedures";
 import { rateLimitHeaders } from "../rate-limit/rate-limiter";
 import { appRouter } from "../root";
 import type { ProcedureMeta } from "../trpc";
+import { observationOf } from "./observation";
 import { contextFromHttp } from "./request-context";
 
 export const REST_PREFIX = "/v1";
@@ -149,7 +150,7 @@ export function createRestHandler(deps: ApiDeps) {
       headers: responseHeaders(ctx),
     }),
     onError: ({ error, req }: { error: TRPCError; req: RequestWithBody }) => {
-      if (describeError(error).code === "internal_error") logInternalError(req.requestId ?? "-", error);
+      if (describeError(error).code === "internal_error") logInternalError(req.requestId ?? "-", error, deps.logger);
     },
     maxBodySize: deps.maxBodyBytes,
   } as Parameters<typeof createOpenApiNodeHttpHandler>[0]);
@@ -165,6 +166,7 @@ export function createRestHandler(deps: ApiDeps) {
     const method = req.method ?? "GET";
     const onPath = routes.filter((route) => route.pattern.test(path));
     const route = onPath.find((r) => r.method === method);
+    if (ctx.observed) ctx.observed.route = route ? `${REST_PREFIX}${route.meta.openapi?.path ?? ""}` : `${REST_PREFIX}/(unmatched)`;
 
     if (route?.meta.openapi?.protect !== false) {
       try {
@@ -209,13 +211,16 @@ export function createRestHandler(deps: ApiDeps) {
   }
 
   return async function handleRest(req: RequestWithBody, res: ServerResponse): Promise<void> {
-    const requestId = newId("httpRequest");
+    const requestId = observationOf(req)?.requestId ?? newId("httpRequest");
     req.requestId = requestId;
     res.setHeader("Request-Id", requestId);
     try {
       await handle(req, res, requestId);
     } catch (error) {
-      logInternalError(requestId, error);
+      // The client went away while its body was being read (or a shutdown cut it): nothing to answer, nothing broken.
+      if (req.destroyed && error instanceof Error && (error.message === "aborted" || (error as { code?: string }).code === "ECONNRESET"))
+        return void res.destroy();
+      logInternalError(requestId, error, deps.logger);
       if (!res.headersSent) sendRestError(res, "internal_error", API_ERRORS.internal_error.description, requestId);
       else res.destroy();
     }

@@ -4,6 +4,7 @@ import type { ApiDeps } from "../context";
 import { describeError, logInternalError } from "../errors";
 import { rateLimitHeaders } from "../rate-limit/rate-limiter";
 import { appRouter } from "../root";
+import { observationOf } from "./observation";
 import { contextFromHttp } from "./request-context";
 
 export const TRPC_PREFIX = "/trpc";
@@ -15,6 +16,15 @@ export const TRPC_PREFIX = "/trpc";
  */
 export const MAX_TRPC_BATCH_SIZE = 10;
 
+const PROCEDURE_NAMES = new Set(Object.keys(appRouter._def.procedures));
+
+/** The route label of a tRPC call: its procedure, or "(batch)"; an unknown name never becomes a label of its own. */
+function trpcRoute(url: string): string {
+  const path = (url.split("?")[0] ?? "").slice(TRPC_PREFIX.length + 1);
+  if (path.includes(",")) return `${TRPC_PREFIX}/(batch)`;
+  return `${TRPC_PREFIX}/${PROCEDURE_NAMES.has(path) ? path : "(unknown)"}`;
+}
+
 /** tRPC over HTTP for TypeScript apps: the same procedures, same auth, same limits. */
 export function createTrpcHandler(deps: ApiDeps) {
   const requestIds = new WeakMap<object, string>();
@@ -24,13 +34,15 @@ export function createTrpcHandler(deps: ApiDeps) {
     maxBodySize: deps.maxBodyBytes,
     maxBatchSize: MAX_TRPC_BATCH_SIZE,
     createContext: ({ req, res }) => {
-      const requestId = requestIds.get(req) ?? newId("httpRequest");
+      const observed = observationOf(req);
+      const requestId = requestIds.get(req) ?? observed?.requestId ?? newId("httpRequest");
+      if (observed) observed.route = trpcRoute(req.url ?? "");
       requestIds.set(req, requestId);
       res.setHeader("Request-Id", requestId);
       return contextFromHttp(req, deps, requestId);
     },
     onError: ({ error, req }) => {
-      if (describeError(error).code === "internal_error") logInternalError(requestIds.get(req) ?? "-", error);
+      if (describeError(error).code === "internal_error") logInternalError(requestIds.get(req) ?? "-", error, deps.logger);
     },
     // One context per HTTP request: for a batch, the rate-limit state after its last counted call.
     responseMeta: ({ ctx }) => ({
