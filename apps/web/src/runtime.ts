@@ -4,13 +4,14 @@ import {
   MemoryRateLimitStore,
   PostgresRateLimitStore,
   RateLimiter,
+  ReceiptSigner,
   type RateLimitStore,
   RedisRateLimitStore,
 } from "@approvalmatrix/api";
 import { type DatabaseHandle, type DatabaseTarget, migrateDatabase, openDatabase } from "@approvalmatrix/db";
 import { lockDataDir } from "./data-dir-lock";
 import type { ServerEnv } from "./env";
-import { resolveHashSecret } from "./hash-secret";
+import { resolveHashSecret, resolveReceiptSigningSecret } from "./hash-secret";
 
 export interface Runtime {
   deps: ApiDeps;
@@ -43,7 +44,10 @@ export async function openRuntime(env: ServerEnv, holder: string, database?: Dat
       apiKeyHashSecret: resolveHashSecret(env),
       rateLimiter: new RateLimiter(rateLimitStore),
       maxBodyBytes: env.MAX_BODY_BYTES,
+      receipts: new ReceiptSigner(handle.db, resolveReceiptSigningSecret(env)),
     };
+    // Creates the first keys, and fails fast when the secret does not decrypt the stored ones.
+    await deps.receipts.ensureKeys();
     return {
       deps,
       database: handle,

@@ -2,6 +2,7 @@ import type { ApiKeyScope, AuditActorType, TenantRole } from "@approvalmatrix/co
 import type { Database } from "@approvalmatrix/db";
 import type { AuthenticatedKey } from "./procedures";
 import type { RateLimitOutcome, RateLimiter } from "./rate-limit/rate-limiter";
+import type { ReceiptSigner } from "./services/receipts/keys";
 
 /** What the procedures need from the process: built once at start-up. */
 export interface ApiDeps {
@@ -10,6 +11,8 @@ export interface ApiDeps {
   rateLimiter: RateLimiter;
   /** Largest JSON body accepted on /v1 (bytes). */
   maxBodyBytes: number;
+  /** Signs decision receipts and checkpoints with the product's key (services/receipts). */
+  receipts: ReceiptSigner;
 }
 
 /** Who is calling. The tenant always comes from here, never from input. */

@@ -4,6 +4,8 @@ import type { Actor } from "../context";
 import type { RequestView } from "../contracts/requests";
 import { loadRequestView } from "./request-view";
 import { lockRequest, saveTransition } from "./request-transition";
+import { receiptActor } from "./receipts/actor";
+import type { ReceiptSigner } from "./receipts/keys";
 
 export interface DecideRequestInput {
   requestId: string;
@@ -30,13 +32,13 @@ function isUniqueViolation(error: unknown, constraint: string): boolean {
  * together. Refusals, in order: not_found, unknown_approver, request_closed, not_an_approver,
  * already_decided. Returns the request as GET /v1/requests/{id} shows it after the decision.
  */
-export async function decideRequest(db: Database, actor: Actor, input: DecideRequestInput): Promise<RequestView> {
+export async function decideRequest(db: Database, actor: Actor, input: DecideRequestInput, signer: ReceiptSigner): Promise<RequestView> {
   const tenantId = actor.tenantId;
   return db.transaction(async (tx) => {
     const locked = await lockRequest(tx, tenantId, input.requestId);
 
     const [approver] = await tx
-      .select({ id: members.id, ref: members.externalRef, active: members.active })
+      .select({ id: members.id, ref: members.externalRef, name: members.name, active: members.active })
       .from(members)
       .where(
         and(
@@ -55,9 +57,10 @@ export async function decideRequest(db: Database, actor: Actor, input: DecideReq
     const comment = input.comment?.trim() || null;
     // decide() above refused a closed request, so a stage is open.
     const stage = must(locked.state.currentStage, "the open stage");
+    const decisionId = newId("decision");
     try {
       await tx.insert(decisions).values({
-        id: newId("decision"),
+        id: decisionId,
         tenantId,
         requestId: input.requestId,
         stage,
@@ -75,6 +78,11 @@ export async function decideRequest(db: Database, actor: Actor, input: DecideReq
     }
     await saveTransition(tx, actor, locked, transition, {
       now,
+      receipts: {
+        signer,
+        actor: await receiptActor(tx, actor),
+        decision: { id: decisionId, approverRef: approver.ref, approverName: approver.name, comment },
+      },
       eventData: (event) =>
         event.type === "decision_recorded" ? { approverId: approver.id, approverRef: approver.ref, ...(comment ? { comment } : {}) } : {},
     });

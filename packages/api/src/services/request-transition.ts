@@ -5,12 +5,16 @@
  * writers on one request are serialized by its row lock and the second sees the first's outcome.
  */
 import { DomainError, type FlowEvent, type FlowState, type Transition } from "@approvalmatrix/core";
-import { type Queryable, and, asc, decisions, eq, requestStages, requests } from "@approvalmatrix/db";
+import { type Queryable, and, asc, decisions, eq, members, requestStages, requests } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { type AuditEntry, writeAudit } from "./audit";
+import { type TransitionReceipts, writeTransitionReceipts } from "./receipts/transition";
 
 export interface LockedRequest {
   request: typeof requests.$inferSelect;
+  submitterRef: string;
+  /** Stage names by position (for events). */
+  stageNames: Map<number, string>;
   state: FlowState;
 }
 
@@ -24,12 +28,14 @@ export function requestNotFound(requestId: string): DomainError {
  * transaction: the lock is held until it ends, so concurrent deciders and cancellers queue here.
  */
 export async function lockRequest(tx: Queryable, tenantId: string, requestId: string): Promise<LockedRequest> {
-  const [request] = await tx
-    .select()
+  const [row] = await tx
+    .select({ request: requests, submitterRef: members.externalRef })
     .from(requests)
+    .innerJoin(members, eq(members.id, requests.submitterId))
     .where(and(eq(requests.tenantId, tenantId), eq(requests.id, requestId)))
-    .for("update");
-  if (!request) throw requestNotFound(requestId);
+    .for("update", { of: requests });
+  if (!row) throw requestNotFound(requestId);
+  const { request, submitterRef } = row;
   const stages = await tx
     .select()
     .from(requestStages)
@@ -41,6 +47,8 @@ export async function lockRequest(tx: Queryable, tenantId: string, requestId: st
     .where(and(eq(decisions.tenantId, tenantId), eq(decisions.requestId, requestId)));
   return {
     request,
+    submitterRef,
+    stageNames: new Map(stages.map((stage) => [stage.position, stage.name])),
     state: {
       status: request.status,
       currentStage: request.currentStage,
@@ -65,7 +73,13 @@ export async function saveTransition(
   actor: Actor,
   locked: LockedRequest,
   transition: Transition,
-  opts: { now: Date; cancelReason?: string; eventData?: (event: FlowEvent) => Record<string, unknown> },
+  opts: {
+    now: Date;
+    cancelReason?: string;
+    eventData?: (event: FlowEvent) => Record<string, unknown>;
+    /** Required: a transition without its signed receipts cannot be written (services/receipts). */
+    receipts: TransitionReceipts;
+  },
 ): Promise<void> {
   const { request, state: before } = locked;
   const { state: after, events } = transition;
@@ -97,4 +111,6 @@ export async function saveTransition(
     actor,
     events.map((event) => auditEntry(request.id, event, opts.eventData?.(event) ?? {})),
   );
+  // Last: the tenant's log head stays locked from here to the commit, as briefly as possible.
+  await writeTransitionReceipts(tx, locked, transition, opts.now, opts.receipts);
 }
