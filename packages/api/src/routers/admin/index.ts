@@ -3,6 +3,7 @@ import { apiKeysRouter } from "./api-keys";
 import { auditRouter } from "./audit";
 import { matricesRouter } from "./matrices";
 import { membersRouter } from "./members";
+import { adminReceiptsRouter } from "./receipts";
 import { adminRequestsRouter } from "./requests";
 import { usersRouter } from "./users";
 
@@ -13,4 +14,5 @@ export const adminRouter = router({
   users: usersRouter,
   requests: adminRequestsRouter,
   audit: auditRouter,
+  receipts: adminReceiptsRouter,
 });
