@@ -40,7 +40,7 @@ export interface ReceiptView {
   position: number;
   kind: "decision" | "outcome";
   envelope: DsseEnvelope;
-  /** The decoded payload (null when it does not decode): for reading; the envelope is what counts. */
+  /** The decoded payload when the signature verifies (null otherwise): for reading; the envelope is what counts. */
   body: ReceiptBody | null;
   leafHash: string;
   inclusionProof: InclusionProofView | null;
@@ -176,7 +176,7 @@ export async function verifyRequest(
       position: row.position,
       kind: row.kind,
       envelope,
-      body: body ?? decodeLoosely(envelope),
+      body,
       leafHash: leaf,
       inclusionProof: proof,
       valid: problems.length === 0,
@@ -188,14 +188,6 @@ export async function verifyRequest(
   if (views.length === 0) reasons.push("No decision has been recorded on this request yet: nothing to verify.");
   else if (valid) reasons.push(`All ${views.length} receipts verify against the published keys and the tenant's log.`);
   return { requestId: request.id, valid, reasons, receipts: views, checkpoint, keySetUrl: KEY_SET_PATH };
-}
-
-function decodeLoosely(envelope: DsseEnvelope): ReceiptBody | null {
-  try {
-    return JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8")) as ReceiptBody;
-  } catch {
-    return null;
-  }
 }
 
 export interface EnvelopeVerification {
