@@ -246,7 +246,13 @@ async function main(): Promise<number> {
         const keys = await deps.receipts.keySet();
         print(
           keys,
-          keys.map((k) => ({ kid: k.kid, status: k.status, created: k.createdAt, activated: k.activatedAt ?? "", retired: k.retiredAt ?? "" })),
+          keys.map((k) => ({
+            kid: k.kid,
+            status: k.status,
+            created: k.createdAt,
+            activated: k.activatedAt ?? "",
+            retired: k.retiredAt ?? "",
+          })),
         );
         return 0;
       }

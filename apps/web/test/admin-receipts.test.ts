@@ -34,7 +34,12 @@ describe("receipts in the admin app", () => {
     const download = await owner(`/requests/${id}/receipts/0.json`);
     expect(download.status).toBe(200);
     expect(download.headers.get("content-disposition")).toBe(`attachment; filename="receipt-${id}-0.json"`);
-    const bundle = (await download.json()) as { envelope: { payload: string }; inclusionProof: { leafIndex: number }; checkpoint: unknown; keySetUrl: string };
+    const bundle = (await download.json()) as {
+      envelope: { payload: string };
+      inclusionProof: { leafIndex: number };
+      checkpoint: unknown;
+      keySetUrl: string;
+    };
     const body = JSON.parse(Buffer.from(bundle.envelope.payload, "base64").toString("utf8"));
     expect(body).toMatchObject({ kind: "decision", approver: { ref: "EMP-2001" }, actor: { type: "user" }, requestId: id });
     expect(bundle.keySetUrl).toBe(`${app.url}/v1/keys`);

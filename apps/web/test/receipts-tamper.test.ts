@@ -25,8 +25,7 @@ afterAll(() => app.close());
 const operator = () => app.operator(app.demoTenantId);
 const verifyLog = () => operator().admin.receipts.verifyLog();
 const exec = (query: ReturnType<typeof sql>) => app.deps.db.execute(query);
-const rows = () =>
-  app.deps.db.select().from(receipts).where(eq(receipts.tenantId, app.demoTenantId)).orderBy(receipts.position);
+const rows = () => app.deps.db.select().from(receipts).where(eq(receipts.tenantId, app.demoTenantId)).orderBy(receipts.position);
 
 /** Runs `tamper` with the append-only trigger dropped (as a database owner could), then puts every row back. */
 async function tampered(tamper: (all: Awaited<ReturnType<typeof rows>>) => Promise<void>): Promise<Awaited<ReturnType<typeof verifyLog>>> {
@@ -80,7 +79,9 @@ describe("the receipt log under tampering", () => {
       const [first] = target.signatures;
       const sig = Buffer.from(must(first).sig, "base64");
       sig[0] = (sig[0] ?? 0) ^ 1;
-      await exec(sql`update receipts set signatures = ${JSON.stringify([{ ...first, sig: sig.toString("base64") }])}::jsonb where id = ${target.id}`);
+      await exec(
+        sql`update receipts set signatures = ${JSON.stringify([{ ...first, sig: sig.toString("base64") }])}::jsonb where id = ${target.id}`,
+      );
     });
     expect(signature.firstBadPosition).toBe(6);
   });

@@ -12,3 +12,4 @@ export { purgeExpiredIdempotencyKeys } from "./services/idempotency";
 export type { ListRequestsInput, RequestPage } from "./contracts/requests";
 export { ReceiptSigner, SigningKeyError, type PublishedKey, type RotationResult } from "./services/receipts/keys";
 export { checkpointGrownLogs } from "./services/receipts/log";
+export { verifyRequest, verifyEnvelope } from "./services/receipts/verify";

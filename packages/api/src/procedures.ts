@@ -169,12 +169,15 @@ export function openProcedure(scope: ApiKeyScope, perMinute = OPEN_CALLS_PER_MIN
       const { key, keyStart } = ctx.authenticated ?? (await authenticateRequest(ctx));
       const scopes = checkScope(key, scope);
       const actor: Actor = { kind: "apiKey", tenantId: key.tenantId, keyId: key.id, keyStart, scopes };
-      return next({ ctx: { actor, tenantId: key.tenantId as string | null } });
+      return next({ ctx: { actor, tenantId: key.tenantId } });
     }
     const outcome = await ctx.deps.rateLimiter.consume(`open:${ctx.clientIp ?? "in-process"}`, perMinute);
     recordRateLimit(ctx, outcome);
     if (!outcome.allowed) {
-      throw apiError("rate_limited", `Rate limit of ${outcome.limit} requests per minute per address exceeded; retry in ${outcome.retryAfter} s.`);
+      throw apiError(
+        "rate_limited",
+        `Rate limit of ${outcome.limit} requests per minute per address exceeded; retry in ${outcome.retryAfter} s.`,
+      );
     }
     return next({ ctx: { actor: null, tenantId: null as string | null } });
   });

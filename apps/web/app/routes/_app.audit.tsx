@@ -1,7 +1,18 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { hasRole } from "@approvalmatrix/core/roles";
-import { Alert, ConfirmAction, CursorPager, EmptyState, Field, PageHead, formatDate, DataTable, FilterActions, SubmitButton } from "../components/ui";
+import {
+  Alert,
+  ConfirmAction,
+  CursorPager,
+  EmptyState,
+  Field,
+  PageHead,
+  formatDate,
+  DataTable,
+  FilterActions,
+  SubmitButton,
+} from "../components/ui";
 import { attempt, formFailure, load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 
@@ -81,7 +92,9 @@ function ReceiptLogCard({ log, canRotate }: { log: LogState; canRotate: boolean 
               <>
                 {log.checkpoint.treeSize} entries, root <code className="id">{log.checkpoint.rootHash.slice(0, 16)}…</code>, signed{" "}
                 {formatDate(log.checkpoint.issuedAt)} ·{" "}
-                <span className={`badge ${log.checkpoint.valid ? "badge-ok" : "badge-danger"}`}>{log.checkpoint.valid ? "signature valid" : "signature INVALID"}</span>
+                <span className={`badge ${log.checkpoint.valid ? "badge-ok" : "badge-danger"}`}>
+                  {log.checkpoint.valid ? "signature valid" : "signature INVALID"}
+                </span>
               </>
             ) : (
               "none yet: the first final outcome signs one"
@@ -98,11 +111,17 @@ function ReceiptLogCard({ log, canRotate }: { log: LogState; canRotate: boolean 
           </dd>
         </dl>
         {outcome?.verdict ? (
-          <Alert kind={outcome.verdict.valid ? "ok" : "error"} title={outcome.verdict.valid ? "The log is intact" : `The log is NOT intact from entry ${outcome.verdict.firstBadPosition}`}>
+          <Alert
+            kind={outcome.verdict.valid ? "ok" : "error"}
+            title={outcome.verdict.valid ? "The log is intact" : `The log is NOT intact from entry ${outcome.verdict.firstBadPosition}`}
+          >
             <span data-testid="log-verdict">
               {outcome.verdict.valid
                 ? `All ${outcome.verdict.size} entries verified; checkpoints checked: ${outcome.verdict.checkpointsChecked}.`
-                : outcome.verdict.problems.slice(0, 5).map((p) => `entry ${p.position}: ${p.reason}`).join("; ")}
+                : outcome.verdict.problems
+                    .slice(0, 5)
+                    .map((p) => `entry ${p.position}: ${p.reason}`)
+                    .join("; ")}
             </span>
           </Alert>
         ) : null}

@@ -272,8 +272,11 @@ function ReceiptsCard({ verification }: { verification: Verification }) {
                   {body?.stage ? ` · stage ${body.stage.position} (${body.stage.name})` : ""} · {who}
                 </div>
                 <div className="small muted">
-                  {formatDate(body?.decidedAt)} · log entry {receipt.position} · key <code>{receipt.envelope.signatures[0]?.keyid.slice(0, 12)}…</code> ·{" "}
-                  <span data-testid={`receipt-${receipt.position}-state`}>{receipt.valid ? "verified" : `not verified: ${receipt.reasons.join(" ")}`}</span>
+                  {formatDate(body?.decidedAt)} · log entry {receipt.position} · key{" "}
+                  <code>{receipt.envelope.signatures[0]?.keyid.slice(0, 12)}…</code> ·{" "}
+                  <span data-testid={`receipt-${receipt.position}-state`}>
+                    {receipt.valid ? "verified" : `not verified: ${receipt.reasons.join(" ")}`}
+                  </span>
                 </div>
                 <a className="btn btn-sm" href={`/requests/${verification.requestId}/receipts/${receipt.position}.json`} download>
                   Download receipt (JSON)

@@ -7,14 +7,26 @@ import { SIGNING_KEY_STATUSES } from "@approvalmatrix/db";
 import { z } from "zod";
 
 const hex = z.string().regex(/^[0-9a-f]*$/, "lowercase hex");
-const base64 = z.string().max(200_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64");
+const base64 = z
+  .string()
+  .max(200_000)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64");
 
 export const dsseEnvelope = z
   .object({
     payload: base64.describe("base64 of the RFC 8785 canonical JSON body, exactly as signed."),
-    payloadType: z.string().min(1).max(200).describe(`${RECEIPT_PAYLOAD_TYPES.join(", ")} or ${CHECKPOINT_PAYLOAD_TYPE}.`),
+    payloadType: z
+      .string()
+      .min(1)
+      .max(200)
+      .describe(`${RECEIPT_PAYLOAD_TYPES.join(", ")} or ${CHECKPOINT_PAYLOAD_TYPE}.`),
     signatures: z
-      .array(z.object({ keyid: z.string().max(200).describe("kid of a key in GET /v1/keys."), sig: base64.describe("base64 Ed25519 signature over DSSE's PAE(payloadType, payload).") }))
+      .array(
+        z.object({
+          keyid: z.string().max(200).describe("kid of a key in GET /v1/keys."),
+          sig: base64.describe("base64 Ed25519 signature over DSSE's PAE(payloadType, payload)."),
+        }),
+      )
       .min(1)
       .max(16),
   })
@@ -105,7 +117,9 @@ export const publishedKey = z.object({
   kid: z.string().describe("RFC 7638 thumbprint."),
   alg: z.literal("EdDSA"),
   use: z.literal("sig"),
-  status: z.enum(SIGNING_KEY_STATUSES).describe("next: published, not signing yet; active: signing; retired: no longer signs, still valid for what it signed."),
+  status: z
+    .enum(SIGNING_KEY_STATUSES)
+    .describe("next: published, not signing yet; active: signing; retired: no longer signs, still valid for what it signed."),
   createdAt: z.string(),
   activatedAt: z.string().nullable(),
   retiredAt: z.string().nullable(),

@@ -119,11 +119,13 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version?: string }
       for (const status of Object.keys(responses)) if (status !== "200") delete responses[status];
 
       const success = responses["200"] as Json;
-      success.headers = method === "post" && meta.openapi.protect !== false ? { ...RATE_LIMIT_HEADERS, ...REPLAYED_HEADER } : RATE_LIMIT_HEADERS;
+      success.headers =
+        method === "post" && meta.openapi.protect !== false ? { ...RATE_LIMIT_HEADERS, ...REPLAYED_HEADER } : RATE_LIMIT_HEADERS;
       const open = meta.openapi.protect === false;
       // No key needed; a key with the endpoint's scope is accepted too (procedures.ts openProcedure).
       if (open) operation.security = [{}, { bearerAuth: [] }];
-      if (method === "post" && !open) operation.parameters = [...((operation.parameters as unknown[] | undefined) ?? []), IDEMPOTENCY_KEY_PARAMETER];
+      if (method === "post" && !open)
+        operation.parameters = [...((operation.parameters as unknown[] | undefined) ?? []), IDEMPOTENCY_KEY_PARAMETER];
       const example = EXAMPLES[`${method.toUpperCase()} ${path}`];
       const successContent = (success.content as Json | undefined)?.["application/json"] as Json | undefined;
       if (example && successContent) successContent.example = example.response;

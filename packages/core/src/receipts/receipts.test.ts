@@ -203,7 +203,11 @@ describe("the log verifier", () => {
 
   it("reports the first bad position for a changed, reordered, inserted or deleted entry", () => {
     const { entries, checkpoint } = buildLog(6);
-    const at = (i: number) => entries[i] ?? (() => { throw new Error("no entry"); })();
+    const at = (i: number) =>
+      entries[i] ??
+      (() => {
+        throw new Error("no entry");
+      })();
     // One byte of one payload.
     const payload = Buffer.from(at(3).envelope.payload, "base64");
     payload[payload.indexOf("Jane")] = "K".charCodeAt(0);

@@ -179,7 +179,12 @@ export class LogVerifier {
 }
 
 /** The whole log at once (tests, small logs). */
-export function verifyLog(tenantId: string, entries: readonly StoredLogEntry[], checkpoints: readonly DsseEnvelope[], keys: KeyResolver): LogVerdict {
+export function verifyLog(
+  tenantId: string,
+  entries: readonly StoredLogEntry[],
+  checkpoints: readonly DsseEnvelope[],
+  keys: KeyResolver,
+): LogVerdict {
   const verifier = new LogVerifier(tenantId, keys, checkpoints);
   for (const entry of entries) verifier.add(entry);
   return verifier.finish();

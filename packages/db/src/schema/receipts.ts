@@ -25,8 +25,12 @@ export const signingKeys = pgTable(
     retiredAt: timestamp("retired_at", { withTimezone: true }),
   },
   (t) => [
-    uniqueIndex("signing_keys_one_active").on(t.status).where(sql`${t.status} = 'active'`),
-    uniqueIndex("signing_keys_one_next").on(t.status).where(sql`${t.status} = 'next'`),
+    uniqueIndex("signing_keys_one_active")
+      .on(t.status)
+      .where(sql`${t.status} = 'active'`),
+    uniqueIndex("signing_keys_one_next")
+      .on(t.status)
+      .where(sql`${t.status} = 'next'`),
   ],
 );
 

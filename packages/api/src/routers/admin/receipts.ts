@@ -50,7 +50,14 @@ export const adminReceiptsRouter = router({
   /** Walks the whole log (audit verify). */
   verifyLog: tenantProcedure("admin")
     .output(logVerdict)
-    .mutation(({ ctx }) => auditTenantLog(ctx.deps.db, ctx.deps.receipts, ctx.tenantId, ctx.onProgress ? (p) => ctx.onProgress?.({ phase: "verify", ...p }) : undefined)),
+    .mutation(({ ctx }) =>
+      auditTenantLog(
+        ctx.deps.db,
+        ctx.deps.receipts,
+        ctx.tenantId,
+        ctx.onProgress ? (p) => ctx.onProgress?.({ phase: "verify", ...p }) : undefined,
+      ),
+    ),
 
   /**
    * Rotates the platform's signing key: the published next key starts signing, the active one is
@@ -60,7 +67,12 @@ export const adminReceiptsRouter = router({
     .output(z.object({ activated: z.string(), retired: z.string().nullable(), next: z.string() }))
     .mutation(async ({ ctx }) => {
       const rotated = await ctx.deps.receipts.rotate();
-      await writeAudit(ctx.deps.db, ctx.actor, { action: "signing_key.rotated", targetType: "signing_key", targetId: rotated.activated, data: { ...rotated } });
+      await writeAudit(ctx.deps.db, ctx.actor, {
+        action: "signing_key.rotated",
+        targetType: "signing_key",
+        targetId: rotated.activated,
+        data: { ...rotated },
+      });
       return rotated;
     }),
 });

@@ -18,4 +18,6 @@ export const verify = openProcedure("requests:verify")
   })
   .input(requestIdInput)
   .output(requestVerification)
-  .query(({ ctx, input }) => verifyRequest(ctx.deps.db, ctx.deps.receipts, { requestId: input.requestId, ...(ctx.tenantId ? { tenantId: ctx.tenantId } : {}) }));
+  .query(({ ctx, input }) =>
+    verifyRequest(ctx.deps.db, ctx.deps.receipts, { requestId: input.requestId, ...(ctx.tenantId ? { tenantId: ctx.tenantId } : {}) }),
+  );

@@ -3,7 +3,7 @@
  * were) an approver on, and an approver decides as their own member.
  */
 import { DomainError, type RequestStatus, escapeLike } from "@approvalmatrix/core";
-import { type Database, type Queryable, type SQL, and, desc, eq, ilike, members, requests, sql } from "@approvalmatrix/db";
+import { type Queryable, type SQL, and, desc, eq, ilike, members, requests, sql } from "@approvalmatrix/db";
 import type { Actor, ApiDeps } from "../../context";
 import type { RequestView } from "../../contracts/requests";
 import { decideRequest } from "../decide-request";

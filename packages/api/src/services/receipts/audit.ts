@@ -48,7 +48,12 @@ export async function auditTenantLog(
   const verdict = verifier.finish();
   if (total > verdict.size && verdict.valid) {
     // The head says more entries were appended than the log holds: the last ones were deleted.
-    return { ...verdict, valid: false, firstBadPosition: verdict.size, problems: [{ position: verdict.size, reason: `the log head counts ${total} entries, ${total - verdict.size} are gone: deleted` }] };
+    return {
+      ...verdict,
+      valid: false,
+      firstBadPosition: verdict.size,
+      problems: [{ position: verdict.size, reason: `the log head counts ${total} entries, ${total - verdict.size} are gone: deleted` }],
+    };
   }
   return verdict;
 }

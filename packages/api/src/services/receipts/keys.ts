@@ -15,6 +15,7 @@ import {
   publicKeyX,
 } from "@approvalmatrix/core";
 import { type Database, type Queryable, type SigningKeyStatus, asc, eq, signingKeys, sql } from "@approvalmatrix/db";
+import { type ReceiptDraft, appendReceipts } from "./log";
 
 /** Any id will do as long as every instance uses the same one. */
 const KEY_LOCK_ID = 7_042_010;
@@ -117,7 +118,10 @@ export class ReceiptSigner {
     await this.ensureKeys();
     return this.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${KEY_LOCK_ID})`);
-      const rows = await tx.select().from(signingKeys).where(sql`${signingKeys.status} in ('active', 'next')`);
+      const rows = await tx
+        .select()
+        .from(signingKeys)
+        .where(sql`${signingKeys.status} in ('active', 'next')`);
       const active = rows.find((r) => r.status === "active");
       const next = rows.find((r) => r.status === "next");
       if (!next) throw new SigningKeyError("No published next key to promote.");
@@ -129,6 +133,17 @@ export class ReceiptSigner {
       const newNext = await this.insertKey(tx, "next", now);
       return { activated: next.kid, retired: active?.kid ?? null, next: newNext };
     });
+  }
+
+  /** Signs `drafts` into the tenant's log in the caller's transaction (log.ts appendReceipts). */
+  append(
+    tx: Queryable,
+    tenantId: string,
+    requestId: string,
+    drafts: ReceiptDraft[],
+    opts: { now: Date; checkpoint: boolean },
+  ): Promise<void> {
+    return appendReceipts(tx, this, tenantId, requestId, drafts, opts);
   }
 
   /** Every key ever made, oldest first, as JWKs with their status: the published key set. */

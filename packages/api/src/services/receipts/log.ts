@@ -158,7 +158,10 @@ export async function appendReceipts(
  * tenant in its own short transaction, so a busy log is locked only briefly.
  */
 export async function checkpointGrownLogs(db: Database, signer: ReceiptSigner, now = new Date()): Promise<number> {
-  const grown = await db.select({ tenantId: receiptLogs.tenantId }).from(receiptLogs).where(gt(receiptLogs.size, receiptLogs.checkpointedSize));
+  const grown = await db
+    .select({ tenantId: receiptLogs.tenantId })
+    .from(receiptLogs)
+    .where(gt(receiptLogs.size, receiptLogs.checkpointedSize));
   let signed = 0;
   for (const { tenantId } of grown) {
     await db.transaction(async (tx) => {

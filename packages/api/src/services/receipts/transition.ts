@@ -6,7 +6,6 @@
 import {
   DECISION_MEANINGS,
   type Decision,
-  type FlowEvent,
   OUTCOME_MEANINGS,
   RECEIPT_OUTCOMES,
   type ReceiptActor,
@@ -18,7 +17,7 @@ import {
 import type { Queryable } from "@approvalmatrix/db";
 import type { LockedRequest } from "../request-transition";
 import type { ReceiptSigner } from "./keys";
-import { type ReceiptDraft, appendReceipts } from "./log";
+import type { ReceiptDraft } from "./log";
 
 export interface TransitionReceipts {
   signer: ReceiptSigner;
@@ -62,7 +61,7 @@ export async function writeTransitionReceipts(
   const drafts: ReceiptDraft[] = [];
   let lastStage: number | null = locked.state.currentStage;
   let terminal = false;
-  for (const event of transition.events as FlowEvent[]) {
+  for (const event of transition.events) {
     if (event.type === "decision_recorded") {
       const detail = receipts.decision;
       if (!detail) throw new Error("A decision's receipt needs the decision's details.");
@@ -92,5 +91,5 @@ export async function writeTransitionReceipts(
       lastStage = event.stage;
     }
   }
-  await appendReceipts(tx, receipts.signer, request.tenantId, request.id, drafts, { now, checkpoint: terminal });
+  await receipts.signer.append(tx, request.tenantId, request.id, drafts, { now, checkpoint: terminal });
 }

@@ -17,7 +17,22 @@ import {
   verifyInclusion,
   verifyReceiptEnvelope,
 } from "@approvalmatrix/core";
-import { type Database, type Queryable, and, asc, decisions, desc, eq, inArray, lt, members, receiptCheckpoints, receipts, requests, tenants } from "@approvalmatrix/db";
+import {
+  type Database,
+  type Queryable,
+  and,
+  asc,
+  decisions,
+  desc,
+  eq,
+  inArray,
+  lt,
+  members,
+  receiptCheckpoints,
+  receipts,
+  requests,
+  tenants,
+} from "@approvalmatrix/db";
 import type { ReceiptSigner } from "./keys";
 
 export const KEY_SET_PATH = "/v1/keys";
@@ -161,14 +176,16 @@ export async function verifyRequest(
     let proof: InclusionProofView | null = null;
     const cp = checkpoint?.body;
     if (cp && row.position < cp.treeSize) {
-      if (leaves.length < cp.treeSize) problems.push(`The log has fewer entries than the checkpoint's ${cp.treeSize}: entries were deleted.`);
+      if (leaves.length < cp.treeSize)
+        problems.push(`The log has fewer entries than the checkpoint's ${cp.treeSize}: entries were deleted.`);
       else {
         proof = {
           leafIndex: row.position,
           treeSize: cp.treeSize,
           hashes: inclusionProof(leaves, row.position, cp.treeSize).map((h) => h.toString("hex")),
         };
-        if (!verifyInclusion(envelope, row.position, cp, proof.hashes)) problems.push("Not included in the signed checkpoint: the log was changed.");
+        if (!verifyInclusion(envelope, row.position, cp, proof.hashes))
+          problems.push("Not included in the signed checkpoint: the log was changed.");
       }
     }
     return {
@@ -180,10 +197,17 @@ export async function verifyRequest(
       leafHash: leaf,
       inclusionProof: proof,
       valid: problems.length === 0,
-      reasons: problems.length ? problems : [proof ? "Signed by a published key and included in the latest checkpoint." : "Signed by a published key; not yet covered by a checkpoint."],
+      reasons: problems.length
+        ? problems
+        : [
+            proof
+              ? "Signed by a published key and included in the latest checkpoint."
+              : "Signed by a published key; not yet covered by a checkpoint.",
+          ],
     };
   });
-  for (const view of views) for (const reason of view.valid ? [] : view.reasons) reasons.push(`Receipt at position ${view.position}: ${reason}`);
+  for (const view of views)
+    for (const reason of view.valid ? [] : view.reasons) reasons.push(`Receipt at position ${view.position}: ${reason}`);
   const valid = reasons.length === 0 && views.length > 0;
   if (views.length === 0) reasons.push("No decision has been recorded on this request yet: nothing to verify.");
   else if (valid) reasons.push(`All ${views.length} receipts verify against the published keys and the tenant's log.`);
@@ -226,7 +250,8 @@ export async function verifyEnvelope(
         .where(and(eq(receipts.tenantId, body.tenant.id), eq(receipts.position, body.log.position)))
     : [];
   const inLog = stored?.leafHash === leaf;
-  if (!inLog) reasons.push(`The log of tenant ${body.tenant.slug} has no such receipt at position ${body.log.position}: removed or replaced.`);
+  if (!inLog)
+    reasons.push(`The log of tenant ${body.tenant.slug} has no such receipt at position ${body.log.position}: removed or replaced.`);
 
   let checkpoint: CheckpointView | null = null;
   let proof: InclusionProofView | null = null;
@@ -236,7 +261,10 @@ export async function verifyEnvelope(
     checkpoint = { envelope: input.checkpoint, body: cp.ok ? cp.body : null, valid: cp.ok };
     if (!cp.ok) reasons.push(`Checkpoint: ${cp.reason}.`);
     else if (!input.proof) reasons.push("A checkpoint was sent without an inclusion proof.");
-    else if (input.proof.leafIndex !== body.log.position || !verifyInclusion(input.envelope, input.proof.leafIndex, cp.body, input.proof.hashes))
+    else if (
+      input.proof.leafIndex !== body.log.position ||
+      !verifyInclusion(input.envelope, input.proof.leafIndex, cp.body, input.proof.hashes)
+    )
       reasons.push("The inclusion proof does not lead to the checkpoint's root.");
     else proof = input.proof;
   } else if (tenant) {
@@ -246,12 +274,22 @@ export async function verifyEnvelope(
     if (cp && body.log.position < cp.treeSize) {
       const leaves = await leafHashes(db, body.tenant.id, cp.treeSize);
       if (leaves.length === cp.treeSize) {
-        proof = { leafIndex: body.log.position, treeSize: cp.treeSize, hashes: inclusionProof(leaves, body.log.position, cp.treeSize).map((h) => h.toString("hex")) };
-        if (!verifyInclusion(input.envelope, body.log.position, cp, proof.hashes)) reasons.push("Not included in the latest signed checkpoint.");
+        proof = {
+          leafIndex: body.log.position,
+          treeSize: cp.treeSize,
+          hashes: inclusionProof(leaves, body.log.position, cp.treeSize).map((h) => h.toString("hex")),
+        };
+        if (!verifyInclusion(input.envelope, body.log.position, cp, proof.hashes))
+          reasons.push("Not included in the latest signed checkpoint.");
       } else reasons.push("The log has fewer entries than its latest checkpoint: entries were deleted.");
     }
   }
   const valid = reasons.length === 0;
-  if (valid) reasons.push(proof ? "Signed by a published key and included in a signed checkpoint of the log." : "Signed by a published key and present in the log; not yet covered by a checkpoint.");
+  if (valid)
+    reasons.push(
+      proof
+        ? "Signed by a published key and included in a signed checkpoint of the log."
+        : "Signed by a published key and present in the log; not yet covered by a checkpoint.",
+    );
   return { valid, reasons, keyid: checked.keyid, body, inLog, inclusionProof: proof, checkpoint, keySetUrl: KEY_SET_PATH };
 }
