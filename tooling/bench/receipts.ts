@@ -12,7 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { MemoryRateLimitStore, RateLimiter, ReceiptSigner, createCaller, createTenant, verifyRequest } from "@approvalmatrix/api";
-import { type DsseEnvelope, must, verifyReceiptEnvelope } from "@approvalmatrix/core";
+import { type DsseEnvelope, must, systemClock, verifyReceiptEnvelope } from "@approvalmatrix/core";
 import { type Database, receipts } from "@approvalmatrix/db";
 import { createTestDatabase } from "@approvalmatrix/db/testing";
 
@@ -46,6 +46,7 @@ const deps = (receiptSigner: ReceiptSigner) => ({
   rateLimiter: new RateLimiter(new MemoryRateLimitStore()),
   maxBodyBytes: 1 << 20,
   receipts: receiptSigner,
+  clock: systemClock,
 });
 
 const tenant = await createTenant(db, { name: "Bench", slug: "bench" });

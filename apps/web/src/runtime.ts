@@ -8,6 +8,7 @@ import {
   type RateLimitStore,
   RedisRateLimitStore,
 } from "@approvalmatrix/api";
+import { type Clock, systemClock } from "@approvalmatrix/core";
 import { type DatabaseHandle, type DatabaseTarget, migrateDatabase, openDatabase } from "@approvalmatrix/db";
 import { lockDataDir } from "./data-dir-lock";
 import type { ServerEnv } from "./env";
@@ -27,7 +28,7 @@ export function databaseTarget(env: ServerEnv): DatabaseTarget {
 }
 
 /** Opens (and migrates) the database and picks the rate-limit store: what a process needs to serve. */
-export async function openRuntime(env: ServerEnv, holder: string, database?: DatabaseHandle): Promise<Runtime> {
+export async function openRuntime(env: ServerEnv, holder: string, database?: DatabaseHandle, clock: Clock = systemClock): Promise<Runtime> {
   const target = database?.target ?? databaseTarget(env);
   const unlock = target.kind === "pglite" && target.dataDir ? lockDataDir(env.DATA_DIR, holder) : () => {};
   try {
@@ -45,6 +46,7 @@ export async function openRuntime(env: ServerEnv, holder: string, database?: Dat
       rateLimiter: new RateLimiter(rateLimitStore),
       maxBodyBytes: env.MAX_BODY_BYTES,
       receipts: new ReceiptSigner(handle.db, resolveReceiptSigningSecret(env)),
+      clock,
     };
     // Creates the first keys, and fails fast when the secret does not decrypt the stored ones.
     await deps.receipts.ensureKeys();

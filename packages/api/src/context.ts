@@ -1,4 +1,4 @@
-import type { ApiKeyScope, AuditActorType, TenantRole } from "@approvalmatrix/core";
+import type { ApiKeyScope, AuditActorType, Clock, TenantRole } from "@approvalmatrix/core";
 import type { Database } from "@approvalmatrix/db";
 import type { AuthenticatedKey } from "./procedures";
 import type { RateLimitOutcome, RateLimiter } from "./rate-limit/rate-limiter";
@@ -13,6 +13,10 @@ export interface ApiDeps {
   maxBodyBytes: number;
   /** Signs decision receipts and checkpoints with the product's key (services/receipts). */
   receipts: ReceiptSigner;
+  /** Where services read "now" for deadlines and jobs; tests move a ManualClock. */
+  clock: Clock;
+  /** Tells this process's job worker that work was queued, so it need not wait for its next poll. */
+  wakeWorker?: () => void;
 }
 
 /** Who is calling. The tenant always comes from here, never from input. */
@@ -20,7 +24,9 @@ export type Actor =
   | { kind: "apiKey"; tenantId: string; keyId: string; keyStart: string; scopes: ApiKeyScope[] }
   /** The CLI and the seed: in-process, never reachable over HTTP. */
   | { kind: "operator"; tenantId: string }
-  | { kind: "user"; tenantId: string; userId: string; role: TenantRole; memberId: string | null };
+  | { kind: "user"; tenantId: string; userId: string; role: TenantRole; memberId: string | null }
+  /** The platform acting on its own: a deadline, an expiry, a periodic job. `reason` names it. */
+  | { kind: "system"; tenantId: string; reason: string };
 
 export interface ApiContext {
   deps: ApiDeps;
@@ -53,8 +59,15 @@ export interface ApiContext {
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }
 
-export function actorAudit(actor: Actor): { actorType: Exclude<AuditActorType, "system">; actorId: string } {
-  if (actor.kind === "apiKey") return { actorType: "api_key", actorId: actor.keyId };
-  if (actor.kind === "user") return { actorType: "user", actorId: actor.userId };
-  return { actorType: "operator", actorId: "cli" };
+export function actorAudit(actor: Actor): { actorType: AuditActorType; actorId: string } {
+  switch (actor.kind) {
+    case "apiKey":
+      return { actorType: "api_key", actorId: actor.keyId };
+    case "user":
+      return { actorType: "user", actorId: actor.userId };
+    case "system":
+      return { actorType: "system", actorId: actor.reason };
+    case "operator":
+      return { actorType: "operator", actorId: "cli" };
+  }
 }

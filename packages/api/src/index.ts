@@ -13,3 +13,5 @@ export type { ListRequestsInput, RequestPage } from "./contracts/requests";
 export { ReceiptSigner, SigningKeyError, type PublishedKey, type RotationResult } from "./services/receipts/keys";
 export { checkpointGrownLogs } from "./services/receipts/log";
 export { verifyRequest, verifyEnvelope } from "./services/receipts/verify";
+export { JOB_KINDS, PERIODIC_JOBS, jobHandlers } from "./jobs/handlers";
+export { emitEvents, type NewEvent } from "./services/events/emit";

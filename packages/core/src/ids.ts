@@ -13,6 +13,8 @@ export const ID_PREFIXES = {
   receipt: "rcp",
   checkpoint: "ckp",
   audit: "aud",
+  event: "evt",
+  job: "job",
   httpRequest: "rid",
 } as const;
 

@@ -13,3 +13,5 @@ export * from "./text";
 export * from "./roles";
 export * from "./text-search";
 export * from "./receipts/index";
+export * from "./clock";
+export * from "./events";

@@ -4,7 +4,7 @@ import type { Actor } from "../context";
 import type { RequestView } from "../contracts/requests";
 import { loadRequestView } from "./request-view";
 import { lockRequest, saveTransition } from "./request-transition";
-import { receiptActor } from "./receipts/actor";
+import { describeActor } from "./actor";
 import type { ReceiptSigner } from "./receipts/keys";
 
 /**
@@ -26,7 +26,7 @@ export async function cancelRequest(
     await saveTransition(tx, actor, locked, transition, {
       now: new Date(),
       cancelReason: reason,
-      receipts: { signer, actor: await receiptActor(tx, actor), reason },
+      receipts: { signer, actor: await describeActor(tx, actor), reason },
       eventData: (event) => (event.type === "status_changed" ? { reason } : {}),
     });
     return must(await loadRequestView(tx, tenantId, input.requestId), "the cancelled request");

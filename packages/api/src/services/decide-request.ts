@@ -2,9 +2,9 @@ import { type Decision, DomainError, decide, must, newId } from "@approvalmatrix
 import { type Database, and, decisions, eq, members } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import type { RequestView } from "../contracts/requests";
+import { describeActor } from "./actor";
 import { loadRequestView } from "./request-view";
 import { lockRequest, saveTransition } from "./request-transition";
-import { receiptActor } from "./receipts/actor";
 import type { ReceiptSigner } from "./receipts/keys";
 
 export interface DecideRequestInput {
@@ -58,6 +58,7 @@ export async function decideRequest(db: Database, actor: Actor, input: DecideReq
     // decide() above refused a closed request, so a stage is open.
     const stage = must(locked.state.currentStage, "the open stage");
     const decisionId = newId("decision");
+    const actedBy = await describeActor(tx, actor);
     try {
       await tx.insert(decisions).values({
         id: decisionId,
@@ -67,6 +68,9 @@ export async function decideRequest(db: Database, actor: Actor, input: DecideReq
         approverId: approver.id,
         decision: input.decision,
         comment,
+        actorType: actedBy.type,
+        actorId: actedBy.id,
+        actorName: actedBy.name,
         decidedAt: now,
       });
     } catch (error) {
@@ -78,9 +82,10 @@ export async function decideRequest(db: Database, actor: Actor, input: DecideReq
     }
     await saveTransition(tx, actor, locked, transition, {
       now,
+      decision: { approverRef: approver.ref, approverName: approver.name, comment, actor: actedBy },
       receipts: {
         signer,
-        actor: await receiptActor(tx, actor),
+        actor: actedBy,
         decision: { id: decisionId, approverRef: approver.ref, approverName: approver.name, comment },
       },
       eventData: (event) =>

@@ -9,6 +9,8 @@ import { type Queryable, and, asc, decisions, eq, members, requestStages, reques
 import type { Actor } from "../context";
 import { type AuditEntry, writeAudit } from "./audit";
 import { type TransitionReceipts, writeTransitionReceipts } from "./receipts/transition";
+import { emitEvents } from "./events/emit";
+import { type DecisionDetail, type RequestEventSubject, requestTransitionEvents } from "./events/request-events";
 
 export interface LockedRequest {
   request: typeof requests.$inferSelect;
@@ -65,8 +67,9 @@ function auditEntry(requestId: string, event: FlowEvent, extra: Record<string, u
 }
 
 /**
- * Writes a transition: the stages whose status changed, the request row, and an audit row per
- * event. `eventData` adds fields to an event's audit row (the approver's ref, a comment, a reason).
+ * Writes a transition: the stages whose status changed, the request row, an audit row per flow
+ * event and the integrators' events (the outbox). `eventData` adds fields to an event's audit row
+ * (the approver's ref, a comment, a reason); `decision` and `cancelReason` go into the events.
  */
 export async function saveTransition(
   tx: Queryable,
@@ -79,6 +82,7 @@ export async function saveTransition(
     eventData?: (event: FlowEvent) => Record<string, unknown>;
     /** Required: a transition without its signed receipts cannot be written (services/receipts). */
     receipts: TransitionReceipts;
+    decision?: DecisionDetail;
   },
 ): Promise<void> {
   const { request, state: before } = locked;
@@ -110,6 +114,27 @@ export async function saveTransition(
     tx,
     actor,
     events.map((event) => auditEntry(request.id, event, opts.eventData?.(event) ?? {})),
+  );
+  const subject: RequestEventSubject = {
+    tenantId: request.tenantId,
+    requestId: request.id,
+    requestType: request.requestType,
+    title: request.title,
+    amount: request.amount,
+    currency: request.currency,
+    submitterRef: locked.submitterRef,
+    status: after.status,
+    totalStages: request.totalStages,
+    stageNames: locked.stageNames,
+  };
+  await emitEvents(
+    tx,
+    request.tenantId,
+    requestTransitionEvents(subject, events, {
+      ...(opts.decision ? { decision: opts.decision } : {}),
+      ...(opts.cancelReason !== undefined ? { cancelReason: opts.cancelReason } : {}),
+    }),
+    opts.now,
   );
   // Last: the tenant's log head stays locked from here to the commit, as briefly as possible.
   await writeTransitionReceipts(tx, locked, transition, opts.now, opts.receipts);

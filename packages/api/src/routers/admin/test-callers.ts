@@ -3,7 +3,7 @@
  * TEST_DATABASE_URL is set), a tenant, and callers acting as the operator or as a signed-in user.
  */
 import { ReceiptSigner } from "../../services/receipts/keys";
-import { newId, type TenantRole } from "@approvalmatrix/core";
+import { newId, systemClock, type TenantRole } from "@approvalmatrix/core";
 import { users } from "@approvalmatrix/db";
 import { type TestDatabase, createTestDatabase } from "@approvalmatrix/db/testing";
 import type { Actor, ApiDeps } from "../../context";
@@ -30,6 +30,7 @@ export async function startAdminTestBed(): Promise<AdminTestBed> {
     rateLimiter: new RateLimiter(new MemoryRateLimitStore()),
     maxBodyBytes: 1_000_000,
     receipts: new ReceiptSigner(database.db, "test-secret-for-in-process-receipt-keys"),
+    clock: systemClock,
   };
   await deps.receipts.ensureKeys();
   const tenant = await createTenant(database.db, { name: "Acme", slug: `acme-${newId("tenant").slice(4, 12).toLowerCase()}` });
