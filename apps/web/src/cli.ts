@@ -216,6 +216,56 @@ async function main(): Promise<number> {
         print(revoked, [{ id: revoked.id, name: revoked.name, status: revoked.status, revokedAt: revoked.revokedAt }]);
         return 0;
       }
+      case "audit verify": {
+        const tenant = await findTenant(deps.db, required("tenant"));
+        if (!tenant) throw new UsageError(`No tenant "${values.tenant}". See: pnpm cli tenants list`);
+        const started = Date.now();
+        const caller = createCaller({
+          deps,
+          requestId: "cli",
+          authorization: null,
+          credentialInQuery: false,
+          response: { headers: {} },
+          actor: { kind: "operator", tenantId: tenant.id },
+          // Progress on stderr, so --json output stays clean.
+          onProgress: ({ done, total }) => process.stderr.write(`\rverifying ${done}/${total} entries…`),
+        });
+        const verdict = await caller.admin.receipts.verifyLog();
+        process.stderr.write("\n");
+        if (values.json) print(verdict);
+        else if (verdict.valid) {
+          console.log(
+            `Log of ${tenant.slug} is intact: ${verdict.size} entries, ${verdict.checkpointsChecked} checkpoints, largest verified checkpoint ${verdict.verifiedTreeSize} (${Date.now() - started} ms).`,
+          );
+        } else {
+          console.log(`Log of ${tenant.slug} is NOT intact: first bad position ${verdict.firstBadPosition} of ${verdict.size}.`);
+          for (const problem of verdict.problems.slice(0, 20)) console.log(`  position ${problem.position}: ${problem.reason}`);
+          if (verdict.problems.length > 20) console.log(`  … and ${verdict.problems.length - 20} more`);
+        }
+        return verdict.valid ? 0 : 3;
+      }
+      case "signing-keys list": {
+        const keys = await deps.receipts.keySet();
+        print(
+          keys,
+          keys.map((k) => ({
+            kid: k.kid,
+            status: k.status,
+            created: k.createdAt,
+            activated: k.activatedAt ?? "",
+            retired: k.retiredAt ?? "",
+          })),
+        );
+        return 0;
+      }
+      case "signing-keys rotate": {
+        const rotated = await deps.receipts.rotate();
+        if (values.json) return (print(rotated), 0);
+        console.log(`Now signing with ${rotated.activated} (it was published as the next key).`);
+        if (rotated.retired) console.log(`Retired ${rotated.retired}: still published, so what it signed stays verifiable.`);
+        console.log(`Published ${rotated.next} as the next key.`);
+        return 0;
+      }
       case "worker": {
         const worker = createJobWorker(deps, env);
         if (values.once) {

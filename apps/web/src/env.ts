@@ -15,6 +15,8 @@ const schema = z.object({
   REDIS_KEY_PREFIX: z.string().min(1).max(100).default("apx:"),
   DATA_DIR: z.string().default(`${REPO_ROOT}.data`),
   API_KEY_HASH_SECRET: z.string().optional(),
+  /** Encrypts the receipt-signing private keys at rest (README "Signed receipts"); like API_KEY_HASH_SECRET. */
+  RECEIPT_SIGNING_SECRET: z.string().optional(),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(100_000),
   /** Unset: seed only on the embedded database outside production (see readEnv). */
   SEED_DEMO: z.enum(["true", "false"]).optional(),

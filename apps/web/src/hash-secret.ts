@@ -8,21 +8,29 @@ import type { ServerEnv } from "./env";
  * once and kept in the data directory, so keys keep working across restarts.
  */
 export function resolveHashSecret(env: ServerEnv): string {
-  const given = env.API_KEY_HASH_SECRET;
+  return resolveSecret(env, "API_KEY_HASH_SECRET", "api-key-hash-secret");
+}
+
+/**
+ * RECEIPT_SIGNING_SECRET, which encrypts the receipt-signing keys at rest: the same rules. Losing
+ * it loses the ability to sign with the stored keys (rotate to new ones); receipts stay verifiable.
+ */
+export function resolveReceiptSigningSecret(env: ServerEnv): string {
+  return resolveSecret(env, "RECEIPT_SIGNING_SECRET", "receipt-signing-secret");
+}
+
+function resolveSecret(env: ServerEnv, name: "API_KEY_HASH_SECRET" | "RECEIPT_SIGNING_SECRET", fileName: string): string {
+  const given = env[name];
   if (given !== undefined) {
     if (!isStrongHashSecret(given)) {
-      throw new Error(
-        `API_KEY_HASH_SECRET is too weak: use at least ${MIN_HASH_SECRET_LENGTH} random characters (e.g. \`openssl rand -base64 48\`).`,
-      );
+      throw new Error(`${name} is too weak: use at least ${MIN_HASH_SECRET_LENGTH} random characters (e.g. \`openssl rand -base64 48\`).`);
     }
     return given;
   }
   if (env.NODE_ENV === "production") {
-    throw new Error(
-      "API_KEY_HASH_SECRET is required in production: set it to at least 32 random characters (e.g. `openssl rand -base64 48`).",
-    );
+    throw new Error(`${name} is required in production: set it to at least 32 random characters (e.g. \`openssl rand -base64 48\`).`);
   }
-  const file = join(env.DATA_DIR, "api-key-hash-secret");
+  const file = join(env.DATA_DIR, fileName);
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
   mkdirSync(env.DATA_DIR, { recursive: true });
   const secret = randomBase62(48);

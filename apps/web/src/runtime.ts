@@ -5,6 +5,7 @@ import {
   MemoryRateLimitStore,
   PostgresRateLimitStore,
   RateLimiter,
+  ReceiptSigner,
   type RateLimitStore,
   RedisRateLimitStore,
 } from "@approvalmatrix/api";
@@ -12,7 +13,7 @@ import { type Clock, systemClock } from "@approvalmatrix/core";
 import { type DatabaseHandle, type DatabaseTarget, migrateDatabase, openDatabase } from "@approvalmatrix/db";
 import { lockDataDir } from "./data-dir-lock";
 import type { ServerEnv } from "./env";
-import { resolveHashSecret } from "./hash-secret";
+import { resolveHashSecret, resolveReceiptSigningSecret } from "./hash-secret";
 
 export interface Runtime {
   deps: ApiDeps;
@@ -57,8 +58,11 @@ export async function openRuntime(
         timeoutMs: env.WEBHOOK_TIMEOUT_MS,
       },
       ...(logger ? { logger } : {}),
+      receipts: new ReceiptSigner(handle.db, resolveReceiptSigningSecret(env)),
       clock,
     };
+    // Creates the first keys, and fails fast when the secret does not decrypt the stored ones.
+    await deps.receipts.ensureKeys();
     return {
       deps,
       database: handle,

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { type IncomingMessage, type Server, createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { type ApiDeps, MemoryRateLimitStore, RateLimiter, createCaller, seedDemoTenant } from "@approvalmatrix/api";
+import { type ApiDeps, MemoryRateLimitStore, RateLimiter, ReceiptSigner, createCaller, seedDemoTenant } from "@approvalmatrix/api";
 import { must, randomBase62, systemClock } from "@approvalmatrix/core";
 import { rowsOf, sql } from "@approvalmatrix/db";
 import { type TestDatabase, createTestDatabase } from "@approvalmatrix/db/testing";
@@ -26,6 +26,7 @@ let deps: ApiDeps;
 let tenantId: string;
 let demoKey: string;
 const secret = randomBase62(48);
+const receiptSecret = randomBase62(48);
 const redisPrefix = `apx-instances-${randomBase62(8)}:`;
 const instances: Instance[] = [];
 let proxy: Server;
@@ -57,6 +58,7 @@ function startInstance(instance: Instance): Promise<void> {
       REDIS_URL: process.env.REDIS_URL,
       REDIS_KEY_PREFIX: redisPrefix,
       API_KEY_HASH_SECRET: secret,
+      RECEIPT_SIGNING_SECRET: receiptSecret,
       SEED_DEMO: "false",
       SHUTDOWN_DRAIN_DELAY_MS: "0",
       SHUTDOWN_TIMEOUT_MS: "5000",
@@ -158,6 +160,7 @@ describe.skipIf(!enabled)("three instances on one PostgreSQL and Redis behind a 
       rateLimiter: new RateLimiter(new MemoryRateLimitStore()),
       maxBodyBytes: 100_000,
       clock: systemClock,
+      receipts: new ReceiptSigner(database.db, receiptSecret),
     };
     const seeded = await seedDemoTenant(deps);
     tenantId = seeded.tenantId;

@@ -4,6 +4,7 @@ import type { ApiLogger, RequestObservation } from "./http/observation";
 import type { AuthenticatedKey } from "./procedures";
 import type { RateLimitOutcome, RateLimiter } from "./rate-limit/rate-limiter";
 import type { WebhookSettings } from "./services/webhooks/send";
+import type { ReceiptSigner } from "./services/receipts/keys";
 
 /** What the procedures need from the process: built once at start-up. */
 export interface ApiDeps {
@@ -19,6 +20,8 @@ export interface ApiDeps {
   webhooks?: WebhookSettings;
   /** Where internal errors are logged (structured); console when absent. */
   logger?: ApiLogger;
+  /** Signs decision receipts and checkpoints with the product's key (services/receipts). */
+  receipts: ReceiptSigner;
   /** Where services read "now" for deadlines and jobs; tests move a ManualClock. */
   clock: Clock;
   /** Tells this process's job worker that work was queued, so it need not wait for its next poll. */

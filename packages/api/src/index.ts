@@ -11,5 +11,8 @@ export { inboxQuery, listInbox, listRequests, listRequestsQuery } from "./servic
 export { purgeExpiredIdempotencyKeys } from "./services/idempotency";
 export type { ListRequestsInput, RequestPage } from "./contracts/requests";
 export { type ApiLogger, type RequestObservation, observationOf, startObservation } from "./http/observation";
+export { ReceiptSigner, SigningKeyError, type PublishedKey, type RotationResult } from "./services/receipts/keys";
+export { checkpointGrownLogs } from "./services/receipts/log";
+export { verifyRequest, verifyEnvelope } from "./services/receipts/verify";
 export { JOB_KINDS, PERIODIC_JOBS, jobHandlers } from "./jobs/handlers";
 export { emitEvents, type NewEvent } from "./services/events/emit";

@@ -159,6 +159,36 @@ export function apiKeyProcedure(scope: ApiKeyScope) {
   return publicProcedure.use(authenticateApiKey(scope)).use(idempotent);
 }
 
+/** Budget of a caller without a key on an open endpoint, per client address (seed 002: verification). */
+export const OPEN_CALLS_PER_MINUTE = 300;
+
+/**
+ * For endpoints anyone may call without a key (verification), rate limited per client address
+ * (`perMinute`, bucket `open:<address>`). A caller that sends a key is treated like on any other
+ * endpoint (401 for a bad key, its own rate limit) and must hold `scope`; it then sees only its own
+ * tenant (`ctx.tenantId`). Without a key, `ctx.tenantId` is null. No Idempotency-Key: open
+ * endpoints change nothing.
+ */
+export function openProcedure(scope: ApiKeyScope, perMinute = OPEN_CALLS_PER_MINUTE) {
+  return publicProcedure.use(async ({ ctx, next }) => {
+    if (ctx.authenticated || ctx.authorization !== null || ctx.credentialInQuery) {
+      const { key, keyStart } = ctx.authenticated ?? (await authenticateRequest(ctx));
+      const scopes = checkScope(key, scope);
+      const actor: Actor = { kind: "apiKey", tenantId: key.tenantId, keyId: key.id, keyStart, scopes };
+      return next({ ctx: { actor, tenantId: key.tenantId } });
+    }
+    const outcome = await ctx.deps.rateLimiter.consume(`open:${ctx.clientIp ?? "in-process"}`, perMinute);
+    recordRateLimit(ctx, outcome);
+    if (!outcome.allowed) {
+      throw apiError(
+        "rate_limited",
+        `Rate limit of ${outcome.limit} requests per minute per address exceeded; retry in ${outcome.retryAfter} s.`,
+      );
+    }
+    return next({ ctx: { actor: null, tenantId: null as string | null } });
+  });
+}
+
 /**
  * For the admin app (a signed-in user) and the operator CLI: the tenant is the actor's own.
  * `minRole` is the least role allowed; the operator counts as owner.

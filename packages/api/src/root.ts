@@ -1,5 +1,6 @@
 import { adminRouter } from "./routers/admin/index";
 import { eventsRouter } from "./routers/events/list";
+import { receiptsRouter } from "./routers/receipts/index";
 import { requestsRouter } from "./routers/requests/index";
 import { webhookEndpointsRouter } from "./routers/webhooks/index";
 import { createCallerFactory, router } from "./trpc";
@@ -9,6 +10,7 @@ export const appRouter = router({
   admin: adminRouter,
   events: eventsRouter,
   webhookEndpoints: webhookEndpointsRouter,
+  receipts: receiptsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -5,7 +5,7 @@ export const API_KEY_PREFIX = "apx_live_";
 export const API_KEY_RANDOM_LENGTH = 32;
 const API_KEY_PATTERN = /^apx_live_[0-9A-Za-z]{32}$/;
 
-export const API_KEY_SCOPES = ["requests:write", "requests:read", "decisions:write", "events:read", "webhooks:write"] as const;
+export const API_KEY_SCOPES = ["requests:write", "requests:read", "decisions:write", "requests:verify", "events:read", "webhooks:write"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /**
@@ -19,6 +19,7 @@ export const API_KEY_SCOPE_DESCRIPTIONS: Record<ApiKeyScope, string> = {
   "decisions:write": "Approve or reject requests on behalf of an approver",
   "events:read": "Read the tenant's events (GET /v1/events), to catch up on what changed",
   "webhooks:write": "Create, change, test and delete webhook endpoints, and read their deliveries",
+  "requests:verify": "Verify signed decision receipts of this tenant (the public verify endpoint needs no key)",
 };
 
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 60;

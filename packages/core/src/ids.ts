@@ -10,6 +10,8 @@ export const ID_PREFIXES = {
   stage: "stg",
   request: "req",
   decision: "dec",
+  receipt: "rcp",
+  checkpoint: "ckp",
   audit: "aud",
   webhookEndpoint: "whe",
   webhookDelivery: "whd",

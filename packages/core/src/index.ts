@@ -13,5 +13,6 @@ export * from "./text";
 export * from "./roles";
 export * from "./text-search";
 export * from "./webhooks";
+export * from "./receipts/index";
 export * from "./clock";
 export * from "./events";

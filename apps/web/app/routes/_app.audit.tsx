@@ -1,7 +1,19 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, useLoaderData, useSearchParams } from "@remix-run/react";
-import { CursorPager, EmptyState, Field, PageHead, formatDate, DataTable, FilterActions } from "../components/ui";
-import { load } from "../lib/api-errors.server";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
+import { hasRole } from "@approvalmatrix/core/roles";
+import {
+  Alert,
+  ConfirmAction,
+  CursorPager,
+  EmptyState,
+  Field,
+  PageHead,
+  formatDate,
+  DataTable,
+  FilterActions,
+  SubmitButton,
+} from "../components/ui";
+import { attempt, formFailure, load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Audit log · ApprovalMatrix" }];
@@ -9,7 +21,7 @@ export const meta: MetaFunction = () => [{ title: "Audit log · ApprovalMatrix" 
 const ACTOR_TYPES = ["user", "api_key", "operator", "system"] as const;
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const { api } = requireUser(request, context, "admin");
+  const { api, user } = requireUser(request, context, "admin");
   const url = new URL(request.url);
   const get = (k: string) => url.searchParams.get(k)?.trim() || undefined;
   const actorType = get("actor");
@@ -36,7 +48,108 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       ...(get("before") ? { before: get("before") } : {}),
     }),
   );
-  return { ...page, fieldErrors };
+  const log = await load(() => api.admin.receipts.logState());
+  return { ...page, fieldErrors, log, role: user.role };
+}
+
+/** Walk the whole receipt log (audit verify), or rotate the signing key (owners). */
+export async function action({ request, context }: ActionFunctionArgs) {
+  const form = await request.formData();
+  const intent = form.get("intent");
+  if (intent === "rotate-key") {
+    const { api } = requireUser(request, context, "owner");
+    const result = await attempt(() => api.admin.receipts.rotateKey());
+    if (!result.ok) return result.failure;
+    return { ok: true as const, rotated: result.value, verdict: null };
+  }
+  if (intent !== "verify-log") return formFailure("Unknown action.");
+  const { api } = requireUser(request, context, "admin");
+  const result = await attempt(() => api.admin.receipts.verifyLog());
+  if (!result.ok) return result.failure;
+  return { ok: true as const, rotated: null, verdict: result.value };
+}
+
+type LogState = ReturnType<typeof useLoaderData<typeof loader>>["log"];
+
+/** The tenant's signed receipt log: its size, the latest checkpoint and the signing keys. */
+function ReceiptLogCard({ log, canRotate }: { log: LogState; canRotate: boolean }) {
+  const result = useActionData<typeof action>();
+  const outcome = result && "ok" in result && result.ok ? result : null;
+  const active = log.keys.find((k) => k.status === "active");
+  const navigation = useNavigation();
+  const verifying = navigation.state === "submitting" && navigation.formData?.get("intent") === "verify-log";
+  return (
+    <div className="card" style={{ marginBottom: 16 }} data-testid="receipt-log">
+      <div className="card-head">
+        <h2>Signed receipt log</h2>
+        <span className="muted small">{log.size} entries</span>
+      </div>
+      <div className="card-body">
+        <dl className="props">
+          <dt>Latest checkpoint</dt>
+          <dd data-testid="latest-checkpoint">
+            {log.checkpoint ? (
+              <>
+                {log.checkpoint.treeSize} entries, root <code className="id">{log.checkpoint.rootHash.slice(0, 16)}…</code>, signed{" "}
+                {formatDate(log.checkpoint.issuedAt)} ·{" "}
+                <span className={`badge ${log.checkpoint.valid ? "badge-ok" : "badge-danger"}`}>
+                  {log.checkpoint.valid ? "signature valid" : "signature INVALID"}
+                </span>
+              </>
+            ) : (
+              "none yet: the first final outcome signs one"
+            )}
+          </dd>
+          <dt>Not yet checkpointed</dt>
+          <dd>{log.size - (log.checkpoint?.treeSize ?? 0)} entries</dd>
+          <dt>Signing key</dt>
+          <dd>
+            {active ? <code className="id">{active.kid}</code> : "none"}{" "}
+            <span className="faint small">
+              ({log.keys.filter((k) => k.status === "retired").length} retired, all published at <code>/v1/keys</code>)
+            </span>
+          </dd>
+        </dl>
+        {outcome?.verdict ? (
+          <Alert
+            kind={outcome.verdict.valid ? "ok" : "error"}
+            title={outcome.verdict.valid ? "The log is intact" : `The log is NOT intact from entry ${outcome.verdict.firstBadPosition}`}
+          >
+            <span data-testid="log-verdict">
+              {outcome.verdict.valid
+                ? `All ${outcome.verdict.size} entries verified; checkpoints checked: ${outcome.verdict.checkpointsChecked}.`
+                : outcome.verdict.problems
+                    .slice(0, 5)
+                    .map((p) => `entry ${p.position}: ${p.reason}`)
+                    .join("; ")}
+            </span>
+          </Alert>
+        ) : null}
+        {outcome?.rotated ? (
+          <Alert kind="ok" title="Signing key rotated">
+            Now signing with <code>{outcome.rotated.activated}</code>; the previous key stays published as retired.
+          </Alert>
+        ) : null}
+        <div className="row" style={{ marginTop: 12, gap: 8 }}>
+          <Form method="post">
+            <SubmitButton name="intent" value="verify-log" busy={verifying} busyLabel="Verifying…">
+              Verify the whole log
+            </SubmitButton>
+          </Form>
+          {canRotate ? (
+            <ConfirmAction
+              label="Rotate signing key"
+              title="Rotate the receipt-signing key?"
+              body="The published next key starts signing; the current key is retired but stays published, so every receipt it signed still verifies. This applies to the whole installation."
+              confirmLabel="Rotate"
+              intent="rotate-key"
+              fields={{}}
+            />
+          ) : null}
+        </div>
+      </div>
+    </div>
+  );
 }
 
 function isCalendarDate(v: string): boolean {
@@ -60,7 +173,7 @@ function Details({ data }: { data: Record<string, unknown> }) {
 }
 
 export default function Audit() {
-  const { entries, nextCursor, fieldErrors } = useLoaderData<typeof loader>();
+  const { entries, nextCursor, fieldErrors, log, role } = useLoaderData<typeof loader>();
   const [params] = useSearchParams();
   const filtered = ["action", "actor", "target", "from", "to"].some((k) => params.get(k));
   return (
@@ -69,6 +182,7 @@ export default function Audit() {
         title="Audit log"
         description="Who changed what, and when: keys, members, matrices, users and decisions. Entries are written in the same transaction as the change."
       />
+      <ReceiptLogCard log={log} canRotate={hasRole(role, "owner")} />
       <div className="card">
         <Form method="get" className="toolbar">
           <div className="field" style={{ flex: "1 1 200px" }}>

@@ -13,7 +13,12 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { api } = requireUser(request, context);
-  return { request: await load(() => api.admin.requests.get({ requestId: must(params.requestId) })) };
+  const requestId = must(params.requestId);
+  const [view, receipts] = await Promise.all([
+    load(() => api.admin.requests.get({ requestId })),
+    load(() => api.admin.receipts.forRequest({ requestId })),
+  ]);
+  return { request: view, receipts };
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
@@ -89,7 +94,8 @@ export function DecisionForm({ failure }: { failure: FormFailureView | null }) {
 }
 
 export default function RequestPage() {
-  const { request: r } = useLoaderData<typeof loader>();
+  const data = useLoaderData<typeof loader>();
+  const r = data.request;
   const result = useActionData<typeof action>();
   const failure = result && !result.ok ? result : null;
   const closed = r.status === "approved" || r.status === "rejected" || r.status === "cancelled";
@@ -201,6 +207,7 @@ export default function RequestPage() {
               </div>
             </div>
           ) : null}
+          <ReceiptsCard verification={data.receipts} />
           <div className="card">
             <div className="card-head">
               <h2>Details</h2>
@@ -231,6 +238,59 @@ export default function RequestPage() {
         </div>
       </div>
     </>
+  );
+}
+
+type Verification = ReturnType<typeof useLoaderData<typeof loader>>["receipts"];
+
+/** Each signed receipt: what it says, whether it verifies now, and a download for offline checking. */
+function ReceiptsCard({ verification }: { verification: Verification }) {
+  if (verification.receipts.length === 0) return null;
+  return (
+    <div className="card" data-testid="receipts">
+      <div className="card-head">
+        <h2>Signed receipts</h2>
+        <span className={`badge ${verification.valid ? "badge-ok" : "badge-danger"}`} data-testid="receipts-state">
+          {verification.valid ? "verified" : "NOT verified"}
+        </span>
+      </div>
+      <div className="card-body">
+        <ul className="stack" style={{ listStyle: "none", margin: 0, padding: 0 }}>
+          {verification.receipts.map((receipt) => {
+            const body = receipt.body;
+            // A signed-in user decides as their own member; anything else acts for the approver.
+            const who =
+              body?.kind === "decision"
+                ? body.actor.type === "user"
+                  ? body.approver.name
+                  : `${body.actor.name} acting for ${body.approver.name}`
+                : (body?.actor.name ?? "");
+            return (
+              <li key={receipt.id} data-testid={`receipt-${receipt.position}`}>
+                <div>
+                  <strong>{body ? body.meaning.charAt(0).toUpperCase() + body.meaning.slice(1) : receipt.kind}</strong>
+                  {body?.stage ? ` · stage ${body.stage.position} (${body.stage.name})` : ""} · {who}
+                </div>
+                <div className="small muted">
+                  {formatDate(body?.decidedAt)} · log entry {receipt.position} · key{" "}
+                  <code>{receipt.envelope.signatures[0]?.keyid.slice(0, 12)}…</code> ·{" "}
+                  <span data-testid={`receipt-${receipt.position}-state`}>
+                    {receipt.valid ? "verified" : `not verified: ${receipt.reasons.join(" ")}`}
+                  </span>
+                </div>
+                <a className="btn btn-sm" href={`/requests/${verification.requestId}/receipts/${receipt.position}.json`} download>
+                  Download receipt (JSON)
+                </a>
+              </li>
+            );
+          })}
+        </ul>
+        <p className="small faint" style={{ marginTop: 12 }}>
+          Anyone can check these without an account: <code>GET /v1/requests/{verification.requestId}/verify</code>, keys at{" "}
+          <code>{verification.keySetUrl}</code>.
+        </p>
+      </div>
+    </div>
   );
 }
 

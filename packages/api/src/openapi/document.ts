@@ -50,10 +50,12 @@ const RATE_LIMIT_HEADERS = {
 };
 
 /** Codes every key-protected endpoint can answer with, by whether it takes a JSON body. */
-function commonCodes(method: string, hasInput: boolean): ApiErrorCode[] {
+function commonCodes(method: string, hasInput: boolean, open = false): ApiErrorCode[] {
+  // Open endpoints answer 401/403 only to a caller that sends a (bad or unscoped) key.
   const codes: ApiErrorCode[] = ["unauthorized", "forbidden", "rate_limited", "internal_error"];
   if (hasInput) codes.push("invalid_request");
-  if (method === "post") codes.push("invalid_json", "payload_too_large", "unsupported_media_type", "idempotency_conflict");
+  if (method === "post") codes.push("invalid_json", "payload_too_large", "unsupported_media_type");
+  if (method === "post" && !open) codes.push("idempotency_conflict");
   return codes;
 }
 
@@ -122,8 +124,13 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version?: string }
       for (const status of Object.keys(responses)) if (status !== "200") delete responses[status];
 
       const success = responses["200"] as Json;
-      success.headers = method === "post" ? { ...RATE_LIMIT_HEADERS, ...REPLAYED_HEADER } : RATE_LIMIT_HEADERS;
-      if (method === "post") operation.parameters = [...((operation.parameters as unknown[] | undefined) ?? []), IDEMPOTENCY_KEY_PARAMETER];
+      success.headers =
+        method === "post" && meta.openapi.protect !== false ? { ...RATE_LIMIT_HEADERS, ...REPLAYED_HEADER } : RATE_LIMIT_HEADERS;
+      const open = meta.openapi.protect === false;
+      // No key needed; a key with the endpoint's scope is accepted too (procedures.ts openProcedure).
+      if (open) operation.security = [{}, { bearerAuth: [] }];
+      if (method === "post" && !open)
+        operation.parameters = [...((operation.parameters as unknown[] | undefined) ?? []), IDEMPOTENCY_KEY_PARAMETER];
       const example = EXAMPLES[`${method.toUpperCase()} ${path}`];
       const successContent = (success.content as Json | undefined)?.["application/json"] as Json | undefined;
       if (example && successContent) successContent.example = example.response;
@@ -136,7 +143,7 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version?: string }
         delete responses["200"];
       }
 
-      const codes = [...commonCodes(method, hasInput), ...(meta.errorCodes ?? [])];
+      const codes = [...commonCodes(method, hasInput, open), ...(meta.errorCodes ?? [])];
       const byStatus = new Map<number, ApiErrorCode[]>();
       for (const code of codes) byStatus.set(API_ERRORS[code].status, [...(byStatus.get(API_ERRORS[code].status) ?? []), code]);
       for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {

@@ -5,6 +5,7 @@ import type { RequestView } from "../contracts/requests";
 import { describeActor } from "./actor";
 import { loadRequestView } from "./request-view";
 import { lockRequest, saveTransition } from "./request-transition";
+import type { ReceiptSigner } from "./receipts/keys";
 
 export interface DecideRequestInput {
   requestId: string;
@@ -31,7 +32,7 @@ function isUniqueViolation(error: unknown, constraint: string): boolean {
  * together. Refusals, in order: not_found, unknown_approver, request_closed, not_an_approver,
  * already_decided. Returns the request as GET /v1/requests/{id} shows it after the decision.
  */
-export async function decideRequest(db: Database, actor: Actor, input: DecideRequestInput): Promise<RequestView> {
+export async function decideRequest(db: Database, actor: Actor, input: DecideRequestInput, signer: ReceiptSigner): Promise<RequestView> {
   const tenantId = actor.tenantId;
   return db.transaction(async (tx) => {
     const locked = await lockRequest(tx, tenantId, input.requestId);
@@ -56,10 +57,11 @@ export async function decideRequest(db: Database, actor: Actor, input: DecideReq
     const comment = input.comment?.trim() || null;
     // decide() above refused a closed request, so a stage is open.
     const stage = must(locked.state.currentStage, "the open stage");
+    const decisionId = newId("decision");
     const actedBy = await describeActor(tx, actor);
     try {
       await tx.insert(decisions).values({
-        id: newId("decision"),
+        id: decisionId,
         tenantId,
         requestId: input.requestId,
         stage,
@@ -81,6 +83,11 @@ export async function decideRequest(db: Database, actor: Actor, input: DecideReq
     await saveTransition(tx, actor, locked, transition, {
       now,
       decision: { approverRef: approver.ref, approverName: approver.name, comment, actor: actedBy },
+      receipts: {
+        signer,
+        actor: actedBy,
+        decision: { id: decisionId, approverRef: approver.ref, approverName: approver.name, comment },
+      },
       eventData: (event) =>
         event.type === "decision_recorded" ? { approverId: approver.id, approverRef: approver.ref, ...(comment ? { comment } : {}) } : {},
     });

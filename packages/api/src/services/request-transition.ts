@@ -8,6 +8,7 @@ import { DomainError, type FlowEvent, type FlowState, type Transition } from "@a
 import { type Queryable, and, asc, decisions, eq, members, requestStages, requests } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { type AuditEntry, writeAudit } from "./audit";
+import { type TransitionReceipts, writeTransitionReceipts } from "./receipts/transition";
 import { emitEvents } from "./events/emit";
 import { type DecisionDetail, type RequestEventSubject, requestTransitionEvents } from "./events/request-events";
 
@@ -79,6 +80,8 @@ export async function saveTransition(
     now: Date;
     cancelReason?: string;
     eventData?: (event: FlowEvent) => Record<string, unknown>;
+    /** Required: a transition without its signed receipts cannot be written (services/receipts). */
+    receipts: TransitionReceipts;
     decision?: DecisionDetail;
   },
 ): Promise<void> {
@@ -133,4 +136,6 @@ export async function saveTransition(
     }),
     opts.now,
   );
+  // Last: the tenant's log head stays locked from here to the commit, as briefly as possible.
+  await writeTransitionReceipts(tx, locked, transition, opts.now, opts.receipts);
 }

@@ -8,5 +8,6 @@ export * from "./audit";
 export * from "./rate-limits";
 export * from "./idempotency";
 export * from "./webhooks";
+export * from "./receipts";
 export * from "./jobs";
 export * from "./events";

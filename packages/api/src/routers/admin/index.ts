@@ -3,6 +3,7 @@ import { apiKeysRouter } from "./api-keys";
 import { auditRouter } from "./audit";
 import { matricesRouter } from "./matrices";
 import { membersRouter } from "./members";
+import { adminReceiptsRouter } from "./receipts";
 import { adminRequestsRouter } from "./requests";
 import { usersRouter } from "./users";
 import { adminWebhooksRouter } from "./webhooks";
@@ -15,4 +16,5 @@ export const adminRouter = router({
   requests: adminRequestsRouter,
   audit: auditRouter,
   webhooks: adminWebhooksRouter,
+  receipts: adminReceiptsRouter,
 });

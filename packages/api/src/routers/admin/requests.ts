@@ -31,5 +31,5 @@ export const adminRequestsRouter = router({
   decide: tenantProcedure("approver")
     .input(adminDecideInput)
     .output(requestView)
-    .mutation(({ ctx, input }) => decideAsSignedInApprover(ctx.deps.db, ctx.actor, input)),
+    .mutation(({ ctx, input }) => decideAsSignedInApprover(ctx.deps, ctx.actor, input)),
 });

@@ -2,6 +2,7 @@
  * In-process callers for the admin router tests: a fresh database (PGlite, or PostgreSQL when
  * TEST_DATABASE_URL is set), a tenant, and callers acting as the operator or as a signed-in user.
  */
+import { ReceiptSigner } from "../../services/receipts/keys";
 import { newId, systemClock, type TenantRole } from "@approvalmatrix/core";
 import { users } from "@approvalmatrix/db";
 import { type TestDatabase, createTestDatabase } from "@approvalmatrix/db/testing";
@@ -28,8 +29,10 @@ export async function startAdminTestBed(): Promise<AdminTestBed> {
     apiKeyHashSecret: "test-secret-for-in-process-admin-router-tests",
     rateLimiter: new RateLimiter(new MemoryRateLimitStore()),
     maxBodyBytes: 1_000_000,
+    receipts: new ReceiptSigner(database.db, "test-secret-for-in-process-receipt-keys"),
     clock: systemClock,
   };
+  await deps.receipts.ensureKeys();
   const tenant = await createTenant(database.db, { name: "Acme", slug: `acme-${newId("tenant").slice(4, 12).toLowerCase()}` });
   const caller = (actor: Actor = { kind: "operator", tenantId: tenant.id }) =>
     createCaller({ deps, requestId: "test", authorization: null, credentialInQuery: false, response: { headers: {} }, actor });

@@ -18,4 +18,4 @@ export const cancel = apiKeyProcedure("requests:write")
   })
   .input(cancelInput)
   .output(requestView)
-  .mutation(({ ctx, input }) => cancelRequest(ctx.deps.db, ctx.actor, input));
+  .mutation(({ ctx, input }) => cancelRequest(ctx.deps.db, ctx.actor, input, ctx.deps.receipts));

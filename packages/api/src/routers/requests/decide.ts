@@ -19,10 +19,15 @@ export const decide = apiKeyProcedure("decisions:write")
   .input(decideInput)
   .output(requestView)
   .mutation(({ ctx, input }) =>
-    decideRequest(ctx.deps.db, ctx.actor, {
-      requestId: input.requestId,
-      approver: { ref: input.approverRef },
-      decision: input.decision,
-      comment: input.comment,
-    }),
+    decideRequest(
+      ctx.deps.db,
+      ctx.actor,
+      {
+        requestId: input.requestId,
+        approver: { ref: input.approverRef },
+        decision: input.decision,
+        comment: input.comment,
+      },
+      ctx.deps.receipts,
+    ),
   );

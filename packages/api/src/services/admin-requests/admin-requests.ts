@@ -3,8 +3,8 @@
  * were) an approver on, and an approver decides as their own member.
  */
 import { DomainError, type RequestStatus, escapeLike } from "@approvalmatrix/core";
-import { type Database, type Queryable, type SQL, and, desc, eq, ilike, members, requests, sql } from "@approvalmatrix/db";
-import type { Actor } from "../../context";
+import { type Queryable, type SQL, and, desc, eq, ilike, members, requests, sql } from "@approvalmatrix/db";
+import type { Actor, ApiDeps } from "../../context";
 import type { RequestView } from "../../contracts/requests";
 import { decideRequest } from "../decide-request";
 import { afterCursorRow, cursorId } from "../paging/keyset";
@@ -123,7 +123,7 @@ export async function adminInbox(db: Queryable, actor: Actor) {
 
 /** The signed-in approver decides as their own member: the approver never comes from input. */
 export function decideAsSignedInApprover(
-  db: Database,
+  deps: Pick<ApiDeps, "db" | "receipts">,
   actor: Actor,
   input: { requestId: string; decision: "approved" | "rejected"; comment?: string | null | undefined },
 ): Promise<RequestView> {
@@ -133,10 +133,10 @@ export function decideAsSignedInApprover(
       "forbidden",
       "Your sign-in is not linked to a member, so you cannot decide. Ask an admin to link you on the Members page.",
     );
-  return decideRequest(db, actor, {
-    requestId: input.requestId,
-    approver: { memberId },
-    decision: input.decision,
-    comment: input.comment ?? null,
-  });
+  return decideRequest(
+    deps.db,
+    actor,
+    { requestId: input.requestId, approver: { memberId }, decision: input.decision, comment: input.comment ?? null },
+    deps.receipts,
+  );
 }

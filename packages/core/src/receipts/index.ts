@@ -1,0 +1,5 @@
+export * from "./canonical-json";
+export * from "./dsse";
+export * from "./merkle";
+export * from "./receipt";
+export * from "./verify";

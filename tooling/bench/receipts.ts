@@ -1,0 +1,154 @@
+/**
+ * The cost of signed receipts on the decision path, and verification throughput.
+ *
+ *   pnpm --filter @approvalmatrix/bench bench:receipts [-- --decisions 300 --verify-seconds 5]
+ *
+ * In process over one embedded database (PGlite, or PostgreSQL with DATABASE_URL via
+ * TEST_DATABASE_URL): requests are submitted first, then decided one after another through the
+ * real decide service, once writing receipts (the product) and once with the receipt step made a
+ * no-op signer (the baseline), alternating in rounds so drift hits both alike. Then: receipts
+ * verified per second per core (signature + canonical form), and full public verifications
+ * (GET /v1/requests/{id}/verify's service) per second.
+ */
+import { parseArgs } from "node:util";
+import { MemoryRateLimitStore, RateLimiter, ReceiptSigner, createCaller, createTenant, verifyRequest } from "@approvalmatrix/api";
+import { type DsseEnvelope, must, systemClock, verifyReceiptEnvelope } from "@approvalmatrix/core";
+import { type Database, receipts } from "@approvalmatrix/db";
+import { createTestDatabase } from "@approvalmatrix/db/testing";
+
+const { values } = parseArgs({
+  options: {
+    decisions: { type: "string", default: "300" },
+    "verify-seconds": { type: "string", default: "5" },
+    rounds: { type: "string", default: "3" },
+  },
+});
+const DECISIONS = Number(values.decisions);
+const VERIFY_SECONDS = Number(values["verify-seconds"]);
+const ROUNDS = Number(values.rounds);
+
+const database = await createTestDatabase();
+const db: Database = database.db;
+const signer = new ReceiptSigner(db, "bench-secret-for-receipt-signing-keys-0123456789");
+await signer.ensureKeys();
+
+/** The baseline: the same decide path with the receipt append (lock, sign, insert) skipped. */
+class NoReceipts extends ReceiptSigner {
+  override append(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+const noReceipts = new NoReceipts(db, "bench-secret-for-receipt-signing-keys-0123456789");
+
+const deps = (receiptSigner: ReceiptSigner) => ({
+  db,
+  apiKeyHashSecret: "bench-secret-not-used",
+  rateLimiter: new RateLimiter(new MemoryRateLimitStore()),
+  maxBodyBytes: 1 << 20,
+  receipts: receiptSigner,
+  clock: systemClock,
+});
+
+const tenant = await createTenant(db, { name: "Bench", slug: "bench" });
+const operatorCaller = (receiptSigner: ReceiptSigner) =>
+  createCaller({
+    deps: deps(receiptSigner),
+    requestId: "bench",
+    authorization: null,
+    credentialInQuery: false,
+    response: { headers: {} },
+    actor: { kind: "operator", tenantId: tenant.id },
+  });
+const operator = operatorCaller(signer);
+await operator.admin.members.create({ name: "Submitter", externalRef: "S-1", department: "Ops" });
+await operator.admin.members.create({ name: "Approver", externalRef: "A-1", department: "Finance" });
+// Two stages so most decisions are not terminal (a terminal one also signs a checkpoint).
+await operator.admin.matrices.create({
+  name: "Bench",
+  requestType: "bench",
+  stages: [
+    { name: "Finance", approvers: { type: "department", department: "Finance" }, rule: "any" },
+    { name: "Finance again", approvers: { type: "department", department: "Finance" }, rule: "any" },
+  ],
+});
+
+const { key } = await operator.admin.apiKeys.create({
+  name: "bench",
+  scopes: ["requests:write", "decisions:write"],
+  rateLimitPerMinute: 1_000_000,
+});
+/** The /v1 procedures as a keyed caller, in process (no HTTP: the figure is the decision path's). */
+const keyed = (receiptSigner: ReceiptSigner) =>
+  createCaller({
+    deps: deps(receiptSigner),
+    requestId: "bench",
+    authorization: `Bearer ${key}`,
+    credentialInQuery: false,
+    response: { headers: {} },
+    actor: null,
+    clientIp: "bench",
+  });
+
+async function submitMany(n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const created = await keyed(signer).requests.create({
+      submitterRef: "S-1",
+      requestType: "bench",
+      title: `Bench ${i}`,
+      amount: i,
+      metadata: { i },
+    });
+    ids.push(created.requestId);
+  }
+  return ids;
+}
+
+async function decideAll(ids: string[], receiptSigner: ReceiptSigner): Promise<number> {
+  const caller = keyed(receiptSigner);
+  const started = performance.now();
+  for (const requestId of ids) await caller.requests.decide({ requestId, approverRef: "A-1", decision: "approved" });
+  return (ids.length / (performance.now() - started)) * 1000;
+}
+
+const withReceipts: number[] = [];
+const without: number[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  const a = await submitMany(DECISIONS);
+  withReceipts.push(await decideAll(a, signer));
+  const b = await submitMany(DECISIONS);
+  without.push(await decideAll(b, noReceipts));
+}
+const median = (xs: number[]) => must([...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]);
+const w = median(withReceipts);
+const wo = median(without);
+
+const rows = await db.select().from(receipts).limit(2000);
+const envelopes: DsseEnvelope[] = rows.map((r) => ({ payload: r.payload, payloadType: r.payloadType, signatures: r.signatures }));
+const keys = await signer.keyResolver();
+let verified = 0;
+const until = performance.now() + VERIFY_SECONDS * 1000;
+while (performance.now() < until) {
+  if (!verifyReceiptEnvelope(must(envelopes[verified % envelopes.length]), keys).ok) throw new Error("a receipt failed to verify");
+  verified++;
+}
+const perSecond = verified / VERIFY_SECONDS;
+
+const requestIds = [...new Set(rows.map((r) => r.requestId))];
+let full = 0;
+const fullUntil = performance.now() + VERIFY_SECONDS * 1000;
+while (performance.now() < fullUntil) {
+  // The service behind the endpoint (the endpoint's per-address limit would end the run early).
+  const verdict = await verifyRequest(db, signer, { requestId: must(requestIds[full % requestIds.length]) });
+  if (!verdict.valid) throw new Error(`request ${verdict.requestId} did not verify: ${verdict.reasons.join(" ")}`);
+  full++;
+}
+
+console.log(`decisions/s with receipts:    ${w.toFixed(1)}  (rounds: ${withReceipts.map((x) => x.toFixed(1)).join(", ")})`);
+console.log(`decisions/s without receipts: ${wo.toFixed(1)}  (rounds: ${without.map((x) => x.toFixed(1)).join(", ")})`);
+console.log(`cost of signing on the decision path: ${(((wo - w) / wo) * 100).toFixed(1)} % fewer decisions/s (target ≤ 10 %)`);
+console.log(`receipt signature checks per second, one core: ${perSecond.toFixed(0)}`);
+console.log(
+  `full public verifications (GET /v1/requests/{id}/verify service) in ${VERIFY_SECONDS}s: ${full} (${(full / VERIFY_SECONDS).toFixed(1)}/s)`,
+);
+await database.destroy();
