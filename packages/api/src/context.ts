@@ -17,7 +17,9 @@ export type Actor =
   | { kind: "apiKey"; tenantId: string; keyId: string; keyStart: string; scopes: ApiKeyScope[] }
   /** The CLI and the seed: in-process, never reachable over HTTP. */
   | { kind: "operator"; tenantId: string }
-  | { kind: "user"; tenantId: string; userId: string; role: TenantRole; memberId: string | null };
+  | { kind: "user"; tenantId: string; userId: string; role: TenantRole; memberId: string | null }
+  /** An identity provider keeping the directory in sync over SCIM, with the tenant's SCIM token. */
+  | { kind: "scim"; tenantId: string; tokenId: string; provider: string };
 
 export interface ApiContext {
   deps: ApiDeps;
@@ -53,5 +55,6 @@ export interface ApiContext {
 export function actorAudit(actor: Actor): { actorType: Exclude<AuditActorType, "system">; actorId: string } {
   if (actor.kind === "apiKey") return { actorType: "api_key", actorId: actor.keyId };
   if (actor.kind === "user") return { actorType: "user", actorId: actor.userId };
+  if (actor.kind === "scim") return { actorType: "scim", actorId: actor.tokenId };
   return { actorType: "operator", actorId: "cli" };
 }

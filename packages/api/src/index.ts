@@ -2,6 +2,7 @@ export { appRouter, createCaller, type AppRouter } from "./root";
 export type { Actor, ApiContext, ApiDeps } from "./context";
 export { createRestHandler, REST_PREFIX, sendRestError } from "./http/rest-handler";
 export { createTrpcHandler, TRPC_PREFIX } from "./http/trpc-handler";
+export { createScimHandler, SCIM_PREFIX } from "./http/scim-handler";
 export { buildOpenApiDocument } from "./openapi/document";
 export { RateLimiter, type RateLimitStore } from "./rate-limit/rate-limiter";
 export { MemoryRateLimitStore, PostgresRateLimitStore, RedisRateLimitStore } from "./rate-limit/stores";

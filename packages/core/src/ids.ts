@@ -11,6 +11,10 @@ export const ID_PREFIXES = {
   request: "req",
   decision: "dec",
   audit: "aud",
+  scimToken: "sct",
+  scimGroup: "grp",
+  memberImport: "imp",
+  passwordReset: "pwr",
   httpRequest: "rid",
 } as const;
 

@@ -12,3 +12,4 @@ export * from "./request-flow";
 export * from "./text";
 export * from "./roles";
 export * from "./text-search";
+export * from "./scim/index";

@@ -1,6 +1,7 @@
 import { router } from "../../trpc";
 import { apiKeysRouter } from "./api-keys";
 import { auditRouter } from "./audit";
+import { directoryRouter } from "./directory";
 import { matricesRouter } from "./matrices";
 import { membersRouter } from "./members";
 import { adminRequestsRouter } from "./requests";
@@ -13,4 +14,5 @@ export const adminRouter = router({
   users: usersRouter,
   requests: adminRequestsRouter,
   audit: auditRouter,
+  directory: directoryRouter,
 });
