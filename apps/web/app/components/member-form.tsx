@@ -15,7 +15,9 @@ const MEMBER_FIELDS: Record<string, FieldSpec> = {
 };
 
 /** The member fields the form edits, as `admin.members.get` returns them. */
-export type MemberFormValues = Pick<MemberDetail, "name" | "externalRef" | "email" | "department" | "managerRef" | "userId">;
+export type MemberFormValues = Pick<MemberDetail, "name" | "externalRef" | "email" | "department" | "managerRef" | "userId"> & {
+  syncedFrom?: string | null | undefined;
+};
 
 export function MemberForm({
   values,
@@ -35,6 +37,9 @@ export function MemberForm({
   const busy = navigation.state === "submitting";
   const form = useFormErrors(failure, MEMBER_FIELDS);
   const draft = useFormDraft(form.formRef, saved);
+  // A member synced from an identity provider: the provider owns these fields.
+  const locked = Boolean(values?.syncedFrom);
+  const syncedHint = locked ? `Synced from ${values?.syncedFrom ?? ""}: change it there.` : undefined;
   return (
     <Form
       method="post"
@@ -53,24 +58,43 @@ export function MemberForm({
       ) : null}
       {form.summary ? <div style={{ marginBottom: 14 }}>{form.summary}</div> : null}
       <div className="form-row">
-        <Field label="Name" name="name" required defaultValue={values?.name} error={form.error("name")} autoFocus={!values} />
+        <Field
+          label="Name"
+          name="name"
+          required
+          defaultValue={values?.name}
+          error={form.error("name")}
+          autoFocus={!values}
+          readOnly={locked}
+          hint={syncedHint}
+        />
         <Field
           label="externalRef"
           name="externalRef"
           required
           defaultValue={values?.externalRef}
           error={form.error("externalRef")}
-          hint="Your employee id, unique in this tenant, e.g. EMP-1042."
+          readOnly={locked}
+          hint={syncedHint ?? "Your employee id, unique in this tenant, e.g. EMP-1042."}
         />
       </div>
       <div className="form-row">
-        <Field label="Email" name="email" type="email" defaultValue={values?.email ?? ""} error={form.error("email")} />
+        <Field
+          label="Email"
+          name="email"
+          type="email"
+          defaultValue={values?.email ?? ""}
+          error={form.error("email")}
+          readOnly={locked}
+          hint={syncedHint}
+        />
         <Field
           label="Department"
           name="department"
           defaultValue={values?.department ?? ""}
           error={form.error("department")}
-          hint="Matrices can route by department."
+          readOnly={locked}
+          hint={syncedHint ?? "Matrices can route by department."}
         />
       </div>
       <div className="form-row">
@@ -79,7 +103,8 @@ export function MemberForm({
           name="managerRef"
           defaultValue={values?.managerRef ?? ""}
           error={form.error("managerRef")}
-          hint="Used by “manager” stages."
+          readOnly={locked}
+          hint={syncedHint ?? "Used by “manager” stages."}
         />
         {users ? (
           <Field

@@ -48,19 +48,30 @@ export default function EditMember() {
         description={
           <>
             <code>{member.externalRef}</code> · <StatusBadge status={member.active ? "active" : "inactive"} />
+            {member.syncedFrom ? (
+              <>
+                {" "}
+                ·{" "}
+                <span className="badge badge-info" data-testid="synced-from">
+                  synced from {member.syncedFrom}
+                </span>
+              </>
+            ) : null}
           </>
         }
         actions={
-          <ActiveToggle
-            active={member.active}
-            id={member.id}
-            onIntent="reactivate"
-            deactivate={{
-              title: `Deactivate ${member.name}?`,
-              body: "They can no longer submit requests and are skipped as an approver of new requests. Requests in flight are unchanged.",
-              confirmLabel: "Deactivate",
-            }}
-          />
+          member.syncedFrom ? null : (
+            <ActiveToggle
+              active={member.active}
+              id={member.id}
+              onIntent="reactivate"
+              deactivate={{
+                title: `Deactivate ${member.name}?`,
+                body: "They can no longer submit requests and are skipped as an approver of new requests. Approvals waiting on them go to their manager (Directory sync settings).",
+                confirmLabel: "Deactivate",
+              }}
+            />
+          )
         }
       />
       {message ? <ResultMessage message={message} /> : null}

@@ -152,6 +152,7 @@ export default function Members() {
                 <td className="hide-sm small">{m.userEmail ?? <span className="faint">—</span>}</td>
                 <td>
                   <StatusBadge status={m.active ? "active" : "inactive"} />
+                  {m.syncedFrom ? <div className="faint small">synced from {m.syncedFrom}</div> : null}
                 </td>
                 <td className="actions hide-sm">
                   <Link className="btn btn-sm" to={`/members/${m.id}`}>

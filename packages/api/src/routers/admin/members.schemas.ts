@@ -17,6 +17,7 @@ export const memberDetail = memberView.extend({
   managerName: z.string().nullable(),
   userId: z.string().nullable(),
   userEmail: z.string().nullable(),
+  syncedFrom: z.string().nullable().describe("The identity provider that syncs this member (SCIM); its fields are read-only here."),
 });
 
 export const memberFields = z.strictObject({

@@ -1,6 +1,8 @@
 import { tenantProcedure } from "../../procedures";
 import { importMembersCsv } from "../../services/members/import-members";
 import { exportMembersPage, getMember, listMembers, searchMembers } from "../../services/members/read-members";
+import { deactivateMember } from "../../services/members/deactivate-member";
+import { assertEditableByAdmin } from "../../services/members/synced";
 import { createMember, setMemberActive, updateMember } from "../../services/members/write-members";
 import { router } from "../../trpc";
 import {
@@ -43,12 +45,20 @@ export const membersRouter = router({
   update: tenantProcedure("admin")
     .input(memberUpdateInput)
     .output(memberView)
-    .mutation(({ ctx, input }) => updateMember(ctx.deps.db, ctx.actor, input)),
+    .mutation(async ({ ctx, input }) => {
+      await assertEditableByAdmin(ctx.deps.db, ctx.tenantId, input.id, input);
+      return updateMember(ctx.deps.db, ctx.actor, input);
+    }),
 
   setActive: tenantProcedure("admin")
     .input(memberSetActiveInput)
     .output(memberView)
-    .mutation(({ ctx, input }) => setMemberActive(ctx.deps.db, ctx.actor, input.id, input.active)),
+    .mutation(async ({ ctx, input }) => {
+      await assertEditableByAdmin(ctx.deps.db, ctx.tenantId, input.id, { active: input.active });
+      // Deactivating re-points the member's open approvals per the tenant's directory setting.
+      if (!input.active) return (await deactivateMember(ctx.deps.db, ctx.actor, input.id)).member;
+      return setMemberActive(ctx.deps.db, ctx.actor, input.id, true);
+    }),
 
   /** CSV upsert by externalRef; reports progress through ctx.onProgress. */
   importCsv: tenantProcedure("admin")

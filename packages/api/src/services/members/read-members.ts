@@ -48,6 +48,8 @@ function detailQuery(db: Queryable) {
       managerName: sql<string | null>`(select g.name from members g where g.id = ${members.managerId})`,
       userId: members.userId,
       userEmail: users.email,
+      /** The identity provider that syncs this member over SCIM, or null. */
+      syncedFrom: sql<string | null>`(select si.provider from scim_identities si where si.member_id = ${members.id})`,
     })
     .from(members)
     .leftJoin(users, eq(users.id, members.userId));
