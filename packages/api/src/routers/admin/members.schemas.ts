@@ -1,4 +1,4 @@
-import { MEMBER_IMPORT_MAX_BYTES } from "@approvalmatrix/core";
+import { MEMBER_CSV_COLUMNS, MEMBER_IMPORT_MAX_BYTES } from "@approvalmatrix/core";
 import { z } from "zod";
 
 export const memberView = z.object({
@@ -48,7 +48,34 @@ export const memberSearchOutput = z.object({ members: z.array(memberDetail), nex
 export const memberIdInput = z.object({ id: z.string().min(1) });
 export const memberSetActiveInput = z.object({ id: z.string().min(1), active: z.boolean() });
 
-export const memberImportInput = z.object({ csv: z.string().max(MEMBER_IMPORT_MAX_BYTES) });
+export const memberImportInput = z.object({
+  csv: z.string().max(MEMBER_IMPORT_MAX_BYTES),
+  mapping: z
+    .partialRecord(z.enum(MEMBER_CSV_COLUMNS), z.string().trim().min(1).max(200))
+    .optional()
+    .describe("The file's header for each column, when it differs from ours."),
+  deactivateMissing: z.boolean().optional().describe("Deactivate active members missing from the file (not those synced over SCIM)."),
+  fileName: z.string().trim().max(300).optional(),
+});
+
+export const memberImportHistoryOutput = z.array(
+  z.object({
+    id: z.string(),
+    actorType: z.string(),
+    actorId: z.string(),
+    actorName: z.string().nullable(),
+    fileName: z.string().nullable(),
+    status: z.enum(["applied", "refused"]),
+    rows: z.number().int(),
+    created: z.number().int(),
+    updated: z.number().int(),
+    unchanged: z.number().int(),
+    deactivated: z.number().int(),
+    errorCount: z.number().int(),
+    errors: z.array(z.object({ line: z.number().int(), field: z.string(), message: z.string() })),
+    createdAt: z.iso.datetime(),
+  }),
+);
 
 export const memberExportInput = z.object({ after: z.string().optional(), limit: z.number().int().min(1).max(10_000).default(5000) });
 export const memberExportOutput = z.object({ csv: z.string(), nextCursor: z.string().nullable() });

@@ -1,5 +1,6 @@
 import { tenantProcedure } from "../../procedures";
-import { importMembersCsv } from "../../services/members/import-members";
+import { importMembersCsv, listMemberImports, previewMembersCsv } from "../../services/members/import-members";
+import { listUsers } from "../../services/users/users";
 import { exportMembersPage, getMember, listMembers, searchMembers } from "../../services/members/read-members";
 import { deactivateMember } from "../../services/members/deactivate-member";
 import { assertEditableByAdmin } from "../../services/members/synced";
@@ -11,6 +12,7 @@ import {
   memberExportOutput,
   memberFields,
   memberIdInput,
+  memberImportHistoryOutput,
   memberImportInput,
   memberListInput,
   memberListOutput,
@@ -63,7 +65,21 @@ export const membersRouter = router({
   /** CSV upsert by externalRef; reports progress through ctx.onProgress. */
   importCsv: tenantProcedure("admin")
     .input(memberImportInput)
-    .mutation(({ ctx, input }) => importMembersCsv(ctx.deps.db, ctx.actor, input.csv, ctx.onProgress)),
+    .mutation(({ ctx, input }) => importMembersCsv(ctx.deps.db, ctx.actor, input.csv, ctx.onProgress, input)),
+
+  /** What importCsv would do with the same input: counts, changed fields, deactivations. Writes nothing. */
+  previewCsv: tenantProcedure("admin")
+    .input(memberImportInput)
+    .mutation(({ ctx, input }) => previewMembersCsv(ctx.deps.db, ctx.tenantId, input.csv, input, ctx.onProgress)),
+
+  /** The tenant's imports, newest first: who, when, which file, what it did, its errors. */
+  importHistory: tenantProcedure("admin")
+    .output(memberImportHistoryOutput)
+    .query(async ({ ctx }) => {
+      const [imports, users] = await Promise.all([listMemberImports(ctx.deps.db, ctx.tenantId), listUsers(ctx.deps.db, ctx.tenantId)]);
+      const names = new Map(users.map((u) => [u.id, u.name]));
+      return imports.map((i) => ({ ...i, actorName: i.actorType === "user" ? (names.get(i.actorId) ?? null) : null }));
+    }),
 
   /** One page of the CSV export (header on the first page); the caller streams pages. */
   exportPage: tenantProcedure("admin")
