@@ -11,3 +11,4 @@ export { seedDemoTenant, hasAnyTenant, DEMO_TENANT_SLUG, type DemoSeed } from ".
 export { inboxQuery, listInbox, listRequests, listRequestsQuery } from "./services/list-requests";
 export { purgeExpiredIdempotencyKeys } from "./services/idempotency";
 export type { ListRequestsInput, RequestPage } from "./contracts/requests";
+export { findPasswordReset, usePasswordReset } from "./services/users/user-admin";
