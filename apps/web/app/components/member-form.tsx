@@ -1,4 +1,5 @@
 import { Form, Link, useNavigation } from "@remix-run/react";
+import { useState } from "react";
 import type { MemberDetail } from "../lib/api-types";
 import { type FieldSpec, type FormFailureView, useFormErrors } from "./form-errors";
 import { LeaveGuard, RestoredNotice, useFormDraft } from "./unsaved";
@@ -10,7 +11,7 @@ const MEMBER_FIELDS: Record<string, FieldSpec> = {
   externalRef: { label: "externalRef", required: "Enter the member's externalRef, e.g. EMP-1042." },
   email: { label: "Email" },
   department: { label: "Department" },
-  managerRef: { label: "Manager's externalRef" },
+  managerRef: { label: "Manager" },
   userId: { label: "Linked sign-in user" },
 };
 
@@ -37,6 +38,13 @@ export function MemberForm({
   const busy = navigation.state === "submitting";
   const form = useFormErrors(failure, MEMBER_FIELDS);
   const draft = useFormDraft(form.formRef, saved);
+  // The manager picker: suggestions by name or externalRef as the admin types.
+  const [suggestions, setSuggestions] = useState<{ id: string; name: string; externalRef: string }[]>([]);
+  async function suggest(q: string) {
+    if (q.trim().length < 2) return setSuggestions([]);
+    const res = await fetch(`/members/lookup?${new URLSearchParams({ q }).toString()}`).catch(() => null);
+    if (res?.ok) setSuggestions((await res.json()) as typeof suggestions);
+  }
   // A member synced from an identity provider: the provider owns these fields.
   const locked = Boolean(values?.syncedFrom);
   const syncedHint = locked ? `Synced from ${values?.syncedFrom ?? ""}: change it there.` : undefined;
@@ -99,13 +107,24 @@ export function MemberForm({
       </div>
       <div className="form-row">
         <Field
-          label="Manager's externalRef"
+          label="Manager"
           name="managerRef"
           defaultValue={values?.managerRef ?? ""}
           error={form.error("managerRef")}
           readOnly={locked}
-          hint={syncedHint ?? "Used by “manager” stages."}
+          list="manager-options"
+          autoComplete="off"
+          placeholder="Type a name or externalRef"
+          onInput={(e) => void suggest(e.currentTarget.value)}
+          hint={syncedHint ?? "Used by “manager” stages. Pick from the suggestions, or type an externalRef."}
         />
+        <datalist id="manager-options" data-testid="manager-options">
+          {suggestions.map((m) => (
+            <option key={m.id} value={m.externalRef} label={`${m.name} (${m.externalRef})`}>
+              {m.name}
+            </option>
+          ))}
+        </datalist>
         {users ? (
           <Field
             label="Linked sign-in user"

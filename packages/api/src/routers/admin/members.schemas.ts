@@ -42,7 +42,23 @@ const pageInput = {
 export const memberListInput = z.object(pageInput);
 export const memberListOutput = z.object({ members: z.array(memberView), nextCursor: z.string().nullable() });
 
-export const memberSearchInput = z.object({ ...pageInput, status: z.enum(["active", "inactive", "all"]).default("all") });
+export const memberSearchInput = z.object({
+  ...pageInput,
+  status: z.enum(["active", "inactive", "all"]).default("all"),
+  department: z.string().trim().min(1).max(200).optional(),
+  managerRef: z.string().trim().min(1).max(200).optional().describe("Only the direct reports of this manager."),
+});
+
+export const memberOverviewOutput = z.object({
+  directReports: z.array(z.object({ id: z.string(), name: z.string(), externalRef: z.string(), active: z.boolean() })),
+  openApprovals: z.array(
+    z.object({ id: z.string(), title: z.string(), status: z.string(), createdAt: z.iso.datetime(), stageName: z.string() }),
+  ),
+  submitted: z.array(z.object({ id: z.string(), title: z.string(), status: z.string(), createdAt: z.iso.datetime() })),
+});
+export const memberLookupInput = z.object({ q: z.string().trim().min(1).max(200) });
+export const memberLookupOutput = z.array(z.object({ id: z.string(), name: z.string(), externalRef: z.string() }));
+export const memberBulkInput = z.object({ ids: z.array(z.string().min(1)).min(1).max(500) });
 export const memberSearchOutput = z.object({ members: z.array(memberDetail), nextCursor: z.string().nullable(), total: z.number().int() });
 
 export const memberIdInput = z.object({ id: z.string().min(1) });

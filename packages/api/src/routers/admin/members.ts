@@ -1,18 +1,24 @@
 import { tenantProcedure } from "../../procedures";
 import { importMembersCsv, listMemberImports, previewMembersCsv } from "../../services/members/import-members";
 import { listUsers } from "../../services/users/users";
-import { exportMembersPage, getMember, listMembers, searchMembers } from "../../services/members/read-members";
+import { bulkDeactivateMembers, lookupMembers, memberOverview } from "../../services/members/member-overview";
+import { exportMembersPage, getMember, listDepartments, listMembers, searchMembers } from "../../services/members/read-members";
 import { deactivateMember } from "../../services/members/deactivate-member";
 import { assertEditableByAdmin } from "../../services/members/synced";
 import { createMember, setMemberActive, updateMember } from "../../services/members/write-members";
 import { router } from "../../trpc";
+import { z } from "zod";
 import {
   memberDetail,
   memberExportInput,
   memberExportOutput,
   memberFields,
   memberIdInput,
+  memberBulkInput,
   memberImportHistoryOutput,
+  memberLookupInput,
+  memberLookupOutput,
+  memberOverviewOutput,
   memberImportInput,
   memberListInput,
   memberListOutput,
@@ -24,6 +30,27 @@ import {
 } from "./members.schemas";
 
 export const membersRouter = router({
+  /** The member page: direct reports, approvals waiting on them, requests they submitted. */
+  overview: tenantProcedure("admin")
+    .input(memberIdInput)
+    .output(memberOverviewOutput)
+    .query(({ ctx, input }) => memberOverview(ctx.deps.db, ctx.tenantId, input.id)),
+
+  /** The manager picker: active members whose name or externalRef starts with q. */
+  lookup: tenantProcedure("admin")
+    .input(memberLookupInput)
+    .output(memberLookupOutput)
+    .query(({ ctx, input }) => lookupMembers(ctx.deps.db, ctx.tenantId, input.q)),
+
+  departments: tenantProcedure("admin")
+    .output(z.array(z.string()))
+    .query(({ ctx }) => listDepartments(ctx.deps.db, ctx.tenantId)),
+
+  bulkDeactivate: tenantProcedure("admin")
+    .input(memberBulkInput)
+    .output(z.object({ deactivated: z.number().int() }))
+    .mutation(({ ctx, input }) => bulkDeactivateMembers(ctx.deps.db, ctx.actor, input.ids)),
+
   create: tenantProcedure("admin")
     .input(memberFields)
     .output(memberView)
