@@ -26,6 +26,13 @@ const schema = z.object({
    * (sign-in throttling) is taken that many hops from the right. 0: the socket's peer, header ignored.
    */
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  /**
+   * The durable job worker (event dispatch, webhook deliveries, deadlines, e-mail) runs inside
+   * every server process unless `off`: then run `pnpm cli worker` as its own process.
+   */
+  WORKER: z.enum(["on", "off"]).default("on"),
+  /** Jobs one worker runs at once. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
 });
 
 export type ServerEnv = z.infer<typeof schema> & { SEED_DEMO: "true" | "false" };

@@ -7,6 +7,7 @@ import {
   type RateLimitStore,
   RedisRateLimitStore,
 } from "@approvalmatrix/api";
+import { type Clock, systemClock } from "@approvalmatrix/core";
 import { type DatabaseHandle, type DatabaseTarget, migrateDatabase, openDatabase } from "@approvalmatrix/db";
 import { lockDataDir } from "./data-dir-lock";
 import type { ServerEnv } from "./env";
@@ -26,7 +27,7 @@ export function databaseTarget(env: ServerEnv): DatabaseTarget {
 }
 
 /** Opens (and migrates) the database and picks the rate-limit store: what a process needs to serve. */
-export async function openRuntime(env: ServerEnv, holder: string, database?: DatabaseHandle): Promise<Runtime> {
+export async function openRuntime(env: ServerEnv, holder: string, database?: DatabaseHandle, clock: Clock = systemClock): Promise<Runtime> {
   const target = database?.target ?? databaseTarget(env);
   const unlock = target.kind === "pglite" && target.dataDir ? lockDataDir(env.DATA_DIR, holder) : () => {};
   try {
@@ -43,6 +44,7 @@ export async function openRuntime(env: ServerEnv, holder: string, database?: Dat
       apiKeyHashSecret: resolveHashSecret(env),
       rateLimiter: new RateLimiter(rateLimitStore),
       maxBodyBytes: env.MAX_BODY_BYTES,
+      clock,
     };
     return {
       deps,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createTenant } from "@approvalmatrix/api";
 import { must, randomBase62 } from "@approvalmatrix/core";
-import { and, auditLog, eq, members, requestStages, sql } from "@approvalmatrix/db";
+import { and, auditLog, eq, events, members, requestStages, sql } from "@approvalmatrix/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, api, startTestApp } from "./harness";
 
@@ -123,6 +123,12 @@ for (const fixture of ["okta", "entra"]) {
         .where(and(eq(auditLog.tenantId, tenantId), sql`${auditLog.action} like 'member.%'`));
       expect(memberRows.length).toBeGreaterThan(0);
       expect(new Set(memberRows.map((r) => r.actorType))).toEqual(new Set(["scim"]));
+      // …and the member events of the outbox came with them, in the same transactions.
+      const memberEvents = await app.deps.db
+        .select({ type: events.type })
+        .from(events)
+        .where(and(eq(events.tenantId, tenantId), sql`${events.type} like 'member.%'`));
+      expect(new Set(memberEvents.map((e) => e.type))).toEqual(new Set(["member.created", "member.updated", "member.deactivated"]));
     });
   });
 }

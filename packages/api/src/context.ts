@@ -1,4 +1,4 @@
-import type { ApiKeyScope, AuditActorType, TenantRole } from "@approvalmatrix/core";
+import type { ApiKeyScope, AuditActorType, Clock, TenantRole } from "@approvalmatrix/core";
 import type { Database } from "@approvalmatrix/db";
 import type { AuthenticatedKey } from "./procedures";
 import type { RateLimitOutcome, RateLimiter } from "./rate-limit/rate-limiter";
@@ -10,6 +10,10 @@ export interface ApiDeps {
   rateLimiter: RateLimiter;
   /** Largest JSON body accepted on /v1 (bytes). */
   maxBodyBytes: number;
+  /** Where services read "now" for deadlines and jobs; tests move a ManualClock. */
+  clock: Clock;
+  /** Tells this process's job worker that work was queued, so it need not wait for its next poll. */
+  wakeWorker?: () => void;
 }
 
 /** Who is calling. The tenant always comes from here, never from input. */
@@ -18,6 +22,8 @@ export type Actor =
   /** The CLI and the seed: in-process, never reachable over HTTP. */
   | { kind: "operator"; tenantId: string }
   | { kind: "user"; tenantId: string; userId: string; role: TenantRole; memberId: string | null }
+  /** The platform acting on its own: a deadline, an expiry, a periodic job. `reason` names it. */
+  | { kind: "system"; tenantId: string; reason: string }
   /** An identity provider keeping the directory in sync over SCIM, with the tenant's SCIM token. */
   | { kind: "scim"; tenantId: string; tokenId: string; provider: string };
 
@@ -52,9 +58,17 @@ export interface ApiContext {
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }
 
-export function actorAudit(actor: Actor): { actorType: Exclude<AuditActorType, "system">; actorId: string } {
-  if (actor.kind === "apiKey") return { actorType: "api_key", actorId: actor.keyId };
-  if (actor.kind === "user") return { actorType: "user", actorId: actor.userId };
-  if (actor.kind === "scim") return { actorType: "scim", actorId: actor.tokenId };
-  return { actorType: "operator", actorId: "cli" };
+export function actorAudit(actor: Actor): { actorType: AuditActorType; actorId: string } {
+  switch (actor.kind) {
+    case "apiKey":
+      return { actorType: "api_key", actorId: actor.keyId };
+    case "user":
+      return { actorType: "user", actorId: actor.userId };
+    case "system":
+      return { actorType: "system", actorId: actor.reason };
+    case "scim":
+      return { actorType: "scim", actorId: actor.tokenId };
+    case "operator":
+      return { actorType: "operator", actorId: "cli" };
+  }
 }

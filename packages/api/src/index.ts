@@ -11,4 +11,6 @@ export { seedDemoTenant, hasAnyTenant, DEMO_TENANT_SLUG, type DemoSeed } from ".
 export { inboxQuery, listInbox, listRequests, listRequestsQuery } from "./services/list-requests";
 export { purgeExpiredIdempotencyKeys } from "./services/idempotency";
 export type { ListRequestsInput, RequestPage } from "./contracts/requests";
+export { JOB_KINDS, PERIODIC_JOBS, jobHandlers } from "./jobs/handlers";
+export { emitEvents, type NewEvent } from "./services/events/emit";
 export { findPasswordReset, usePasswordReset } from "./services/users/user-admin";

@@ -11,6 +11,8 @@ export const ID_PREFIXES = {
   request: "req",
   decision: "dec",
   audit: "aud",
+  event: "evt",
+  job: "job",
   scimToken: "sct",
   scimGroup: "grp",
   memberImport: "imp",

@@ -12,4 +12,6 @@ export * from "./request-flow";
 export * from "./text";
 export * from "./roles";
 export * from "./text-search";
+export * from "./clock";
+export * from "./events";
 export * from "./scim/index";

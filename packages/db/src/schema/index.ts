@@ -7,4 +7,6 @@ export * from "./requests";
 export * from "./audit";
 export * from "./rate-limits";
 export * from "./idempotency";
+export * from "./jobs";
+export * from "./events";
 export * from "./directory";

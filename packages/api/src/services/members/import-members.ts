@@ -1,4 +1,5 @@
 import {
+  EVENT_API_VERSION,
   MEMBER_CSV_COLUMNS,
   MEMBER_IMPORT_MAX_ROWS,
   type MemberCsvColumn,
@@ -6,11 +7,13 @@ import {
   findManagerLoops,
   newId,
 } from "@approvalmatrix/core";
-import { type Database, type Queryable, and, desc, eq, memberImports, rowsOf, sql } from "@approvalmatrix/db";
+import { type Database, type Queryable, and, desc, eq, memberImports, members, rowsOf, sql } from "@approvalmatrix/db";
 import { z } from "zod";
 import { type Actor, actorAudit } from "../../context";
 import { writeAudit } from "../audit";
 import { getDirectorySettings } from "../directory/settings";
+import { emitEvents } from "../events/emit";
+import { memberEvent } from "../events/member-events";
 import { repointOpenStagesToManager } from "./deactivate-member";
 import { CsvError, parseCsv } from "./csv";
 import { loadManagerChains } from "./manager-chain";
@@ -421,6 +424,8 @@ export async function importMembersCsv(
       const batch = JSON.stringify(
         slice.map((r) => ({
           id: newId("member"),
+          // The id of this row's member event, used only if the row is written.
+          eid: newId("event"),
           ref: r.externalRef,
           name: r.name,
           email: r.email,
@@ -429,18 +434,31 @@ export async function importMembersCsv(
         })),
       );
       // Unchanged rows are left alone (no new row version, updated_at kept): re-importing the
-      // same file writes nothing.
+      // same file writes nothing. Only inserted rows are counted; every other row is an update.
+      // Each written row gets its member event (the outbox) in the same statement.
       const [counts] = rowsOf<{ created: number }>(
         await tx.execute(sql`
-          with written as (
+          with input as (
+            select * from json_to_recordset(${batch}::json)
+              as x(id text, eid text, ref text, name text, email text, department text, active boolean)
+          ), written as (
             insert into members (id, tenant_id, name, email, external_ref, department, active)
-            select x.id, ${tenantId}, x.name, x.email, x.ref, x.department, x.active
-            from json_to_recordset(${batch}::json) as x(id text, ref text, name text, email text, department text, active boolean)
+            select x.id, ${tenantId}, x.name, x.email, x.ref, x.department, x.active from input x
             on conflict (tenant_id, external_ref) do update
               set name = excluded.name, email = excluded.email, department = excluded.department, active = excluded.active, updated_at = now()
               where (members.name, members.email, members.department, members.active)
                 is distinct from (excluded.name, excluded.email, excluded.department, excluded.active)
-            returning (xmax = 0) as inserted
+            returning members.id, members.external_ref, members.name, members.email, members.department, members.manager_id,
+              members.active, (xmax = 0) as inserted
+          ), outbox as (
+            insert into events (id, tenant_id, type, api_version, data, created_at)
+            select x.eid, ${tenantId},
+              case when w.inserted then 'member.created' when not w.active then 'member.deactivated' else 'member.updated' end,
+              ${EVENT_API_VERSION},
+              jsonb_build_object('memberId', w.id, 'tenantId', ${tenantId}::text, 'externalRef', w.external_ref, 'name', w.name,
+                'email', w.email, 'department', w.department, 'managerId', w.manager_id, 'active', w.active),
+              now()
+            from written w join input x on x.ref = w.external_ref
           )
           select count(*) filter (where inserted)::int as created from written`),
       );
@@ -463,9 +481,14 @@ export async function importMembersCsv(
     }
     // The members the admin chose to deactivate: their open approvals follow the tenant's policy.
     if (missing.length) {
-      await tx.execute(sql`
-        update members set active = false, updated_at = now()
-        where tenant_id = ${tenantId} and id in (select json_array_elements_text(${JSON.stringify(missing.map((m) => m.id))}::json))`);
+      const gone = await tx
+        .update(members)
+        .set({ active: false, updatedAt: sql`now()` })
+        .where(
+          and(eq(members.tenantId, tenantId), sql`${members.id} in (select json_array_elements_text(${JSON.stringify(missing.map((m) => m.id))}::json))`),
+        )
+        .returning();
+      await emitEvents(tx, tenantId, gone.map((row) => memberEvent("member.deactivated", row)));
       if ((await getDirectorySettings(tx, tenantId)).deactivationPolicy === "manager")
         for (const m of missing) await repointOpenStagesToManager(tx, actor, m.id);
     }
