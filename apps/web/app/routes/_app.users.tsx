@@ -79,8 +79,8 @@ export default function Users() {
   const failure = result && !result.ok ? result : null;
   const busy = useNavigation().state === "submitting";
   const form = useFormErrors(failure, INVITE_FIELDS);
-  const invited = result?.ok && !result.managed ? result : null;
-  const managed = result?.ok && result.managed ? result : null;
+  const invited = result?.ok && "password" in result ? result : null;
+  const managed = result?.ok && "resetLink" in result ? result : null;
   const invitedRef = useFocusOnResult(invited);
   // A successful invite empties the form for the next person.
   useEffect(() => {

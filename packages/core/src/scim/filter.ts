@@ -202,9 +202,9 @@ export function attrValues(resource: unknown, path: string): unknown[] {
     rest = rest.slice(colon + 1);
   }
   for (const part of rest.split(".")) {
-    current = current.flatMap((value) => (Array.isArray(value) ? value : [value])).map((value) => lookup(value, part));
+    current = current.flatMap((value) => (Array.isArray(value) ? (value as unknown[]) : [value])).map((value) => lookup(value, part));
   }
-  return current.flatMap((value) => (Array.isArray(value) ? value : [value])).filter((v) => v !== undefined && v !== null);
+  return current.flatMap((value) => (Array.isArray(value) ? (value as unknown[]) : [value])).filter((v) => v !== undefined && v !== null);
 }
 
 function lookup(value: unknown, key: string): unknown {
@@ -279,7 +279,7 @@ export function matchesScimFilter(resource: unknown, filter: ScimFilter, caseExa
       const values = attrValues(resource, filter.attr);
       const exact = caseExact.has(filter.attr);
       if (filter.op === "ne") return values.length === 0 || values.every((v) => compare("ne", v, filter.value, exact));
-      return values.some((v) => compare(filter.op as ScimCompareOp, v, filter.value, exact));
+      return values.some((v) => compare(filter.op, v, filter.value, exact));
     }
   }
 }
