@@ -20,6 +20,11 @@ export interface WebContext {
   /** The same caller, reporting progress of long operations (CSV import). */
   apiWithProgress(onProgress: (p: { phase: string; done: number; total: number }) => void): ApiCaller | null;
   auth: AdminAuth;
+  /** Single-use password reset links an admin made (the link's page needs no session). */
+  passwordResets: {
+    find(token: string): Promise<{ email: string; name: string } | null>;
+    use(token: string, password: string): Promise<{ ok: true } | { ok: false; message: string }>;
+  };
   /** API base URL shown in the UI (e.g. the curl example on the keys page). */
   origin: string;
 }

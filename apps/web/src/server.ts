@@ -4,9 +4,11 @@ import type { AddressInfo } from "node:net";
 import {
   type ApiDeps,
   REST_PREFIX,
+  SCIM_PREFIX,
   TRPC_PREFIX,
   buildOpenApiDocument,
   createRestHandler,
+  createScimHandler,
   createTrpcHandler,
   sendRestError,
 } from "@approvalmatrix/api";
@@ -94,10 +96,12 @@ export async function checkReadiness(deps: ApiDeps): Promise<Record<string, stri
 export function createAppServer(deps: ApiDeps, options: AppServerOptions = {}, internals?: ServerInternals): Server {
   const rest = createRestHandler(deps);
   const trpc = createTrpcHandler(deps);
+  const scim = createScimHandler(deps);
   const openApiJson = JSON.stringify(buildOpenApiDocument({ baseUrl: REST_PREFIX }));
 
   const route = async (req: IncomingMessage, res: ServerResponse, path: string) => {
-    const isApi = path === REST_PREFIX || path.startsWith(`${REST_PREFIX}/`) || path.startsWith(`${TRPC_PREFIX}/`);
+    const isScim = path === SCIM_PREFIX || path.startsWith(`${SCIM_PREFIX}/`);
+    const isApi = isScim || path === REST_PREFIX || path.startsWith(`${REST_PREFIX}/`) || path.startsWith(`${TRPC_PREFIX}/`);
     // JSON only: set before the handlers, whose own headers are added to these.
     if (isApi || path === "/healthz" || path === "/readyz")
       for (const [name, value] of Object.entries(API_HEADERS)) res.setHeader(name, value);
@@ -107,6 +111,7 @@ export function createAppServer(deps: ApiDeps, options: AppServerOptions = {}, i
     }
     if (path === REST_PREFIX || path.startsWith(`${REST_PREFIX}/`)) return rest(req, res);
     if (path.startsWith(`${TRPC_PREFIX}/`)) return trpc(req, res);
+    if (isScim) return scim(req, res);
     if (path === "/docs" || path === "/docs/") return sendDocsPage(res);
     if (path === "/docs/scalar.js") return sendDocsBundle(res);
     // Liveness: the process answers. Cheap on purpose; dependencies are /readyz's job.

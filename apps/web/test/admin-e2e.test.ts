@@ -102,12 +102,12 @@ describe.skipIf(!chromiumPath)("an admin sets up a tenant and routes a request t
     expect(res.status).toBe(401);
   });
 
-  it("imports a members CSV: a bad file imports nothing, a good one upserts every row", async () => {
+  it("imports a members CSV: a bad file imports nothing, a good one is previewed, then upserts every row", async () => {
     await page.goto(`${app.url}/members/import`);
     const bad =
       "externalRef,name,email,department,managerRef\nEMP-9001,Ok Person,ok@x.example,Ops,\n,No Ref,,Ops,\nEMP-9003,Bad Mail,not-an-email,Ops,\nEMP-9004,Lost Manager,,Ops,EMP-NOPE\n";
     await page.setInputFiles("#csv-file", { name: "bad.csv", mimeType: "text/csv", buffer: Buffer.from(bad) });
-    await page.getByRole("button", { name: "Import members" }).click();
+    await page.getByRole("button", { name: "Preview changes" }).click();
     await page.getByTestId("import-result").waitFor();
     const report = await page.getByTestId("import-result").textContent();
     expect(report).toContain("Nothing was imported");
@@ -123,7 +123,12 @@ describe.skipIf(!chromiumPath)("an admin sets up a tenant and routes a request t
     for (let i = 0; i < 3000; i++)
       rows.push(`EMP-9${String(i).padStart(4, "0")},Person ${i},p${i}@acme.example,Operations,${i ? "EMP-90000" : "EMP-3001"},true`);
     await page.setInputFiles("#csv-file", { name: "members.csv", mimeType: "text/csv", buffer: Buffer.from(rows.join("\n")) });
-    await page.getByRole("button", { name: "Import members" }).click();
+    await page.getByRole("button", { name: "Preview changes" }).click();
+    await page.getByTestId("import-preview").waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId("import-preview").textContent()).toContain("3,001 rows. 3,000 to create, 1 to update, 0 unchanged");
+    expect(await page.getByTestId("import-preview").textContent()).toContain("EMP-1042");
+    expect((await app.operator(app.demoTenantId).admin.members.search({ search: "EMP-90000" })).total).toBe(0);
+    await page.getByRole("button", { name: "Apply import" }).click();
     await page.getByText("Import complete").waitFor({ timeout: 60_000 });
     expect(await page.getByTestId("import-result").textContent()).toContain("3,001 rows imported: 3,000 new, 1 updated");
     await shot(page, "05-import-done");
@@ -136,7 +141,7 @@ describe.skipIf(!chromiumPath)("an admin sets up a tenant and routes a request t
     await page.goto(`${app.url}/members/import`);
     const csv = "externalRef,name\nEMP-1042,Alex Kim\n";
     await page.setInputFiles("#csv-file", { name: "retry.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
-    const button = page.getByRole("button", { name: "Import members" });
+    const button = page.getByRole("button", { name: "Preview changes" });
     for (const [answer, message] of [
       [{ status: 500, contentType: "text/html", body: "<h1>Internal Server Error</h1>" }, "The server answered with an error (HTTP 500)."],
       [
@@ -144,13 +149,14 @@ describe.skipIf(!chromiumPath)("an admin sets up a tenant and routes a request t
         "lost before the import",
       ],
     ] as const) {
-      await page.route("**/members/import-stream", (route) => route.fulfill(answer));
+      await page.route("**/members/import-stream**", (route) => route.fulfill(answer));
       await button.click();
       await page.getByTestId("import-result").getByText(message).waitFor();
-      await page.unroute("**/members/import-stream");
+      await page.unroute("**/members/import-stream**");
     }
     await shot(page, "05b-import-failed");
     await button.click();
+    await page.getByRole("button", { name: "Apply import" }).click();
     await page.getByText("Import complete").waitFor();
   });
 

@@ -35,7 +35,9 @@ export type Actor =
   | { kind: "operator"; tenantId: string }
   | { kind: "user"; tenantId: string; userId: string; role: TenantRole; memberId: string | null }
   /** The platform acting on its own: a deadline, an expiry, a periodic job. `reason` names it. */
-  | { kind: "system"; tenantId: string; reason: string };
+  | { kind: "system"; tenantId: string; reason: string }
+  /** An identity provider keeping the directory in sync over SCIM, with the tenant's SCIM token. */
+  | { kind: "scim"; tenantId: string; tokenId: string; provider: string };
 
 export interface ApiContext {
   deps: ApiDeps;
@@ -78,6 +80,8 @@ export function actorAudit(actor: Actor): { actorType: AuditActorType; actorId: 
       return { actorType: "user", actorId: actor.userId };
     case "system":
       return { actorType: "system", actorId: actor.reason };
+    case "scim":
+      return { actorType: "scim", actorId: actor.tokenId };
     case "operator":
       return { actorType: "operator", actorId: "cli" };
   }

@@ -1,4 +1,4 @@
-import { type Database, eq, tenants, users } from "@approvalmatrix/db";
+import { type Database, and, eq, isNull, tenants, users } from "@approvalmatrix/db";
 import { decoyPasswordHash, hashPassword, passwordProblem, verifyPassword } from "./password";
 import { type SessionOptions, type SessionStore, type SignedInUser, createSessionStore } from "./sessions";
 
@@ -43,7 +43,13 @@ export type ChangePasswordResult =
 export interface AdminAuth {
   sessions: SessionStore;
   /** `tenant` (a slug) narrows the sign-in to one tenant, after a `choose_tenant` answer. */
-  signIn(input: { email: string; password: string; clientIp: string; tenant?: string | null }): Promise<SignInResult>;
+  signIn(input: {
+    email: string;
+    password: string;
+    clientIp: string;
+    tenant?: string | null;
+    userAgent?: string | null;
+  }): Promise<SignInResult>;
   signOut(sessionId: string): Promise<string>;
   /** Checks the current password, stores the new one and ends every session, then opens a fresh one. */
   changePassword(userId: string, currentPassword: string, newPassword: string): Promise<ChangePasswordResult>;
@@ -60,7 +66,7 @@ export function createAdminAuth(db: Database, limiter: AttemptLimiter, options: 
 
   return {
     sessions,
-    async signIn({ email, password, clientIp, tenant }) {
+    async signIn({ email, password, clientIp, tenant, userAgent }) {
       const normalized = normalizeEmail(email);
       const buckets = [
         { bucket: `signin:${normalized}:${clientIp}`, limit: SIGN_IN_LIMITS.perEmailAndIp },
@@ -74,7 +80,8 @@ export function createAdminAuth(db: Database, limiter: AttemptLimiter, options: 
         .select({ id: users.id, passwordHash: users.passwordHash, tenantSlug: tenants.slug, tenantName: tenants.name })
         .from(users)
         .innerJoin(tenants, eq(tenants.id, users.tenantId))
-        .where(eq(users.email, normalized));
+        // A suspended user signs in nowhere: to the caller, like a wrong password.
+        .where(and(eq(users.email, normalized), isNull(users.suspendedAt)));
       const candidates = tenant ? rows.filter((r) => r.tenantSlug === tenant) : rows;
       // One hash per account with this email, and one for none: whether an email exists (in any
       // tenant) does not show in the time an answer takes.
@@ -95,7 +102,8 @@ export function createAdminAuth(db: Database, limiter: AttemptLimiter, options: 
       }
       const [match] = matches;
       if (!match) return { ok: false, reason: "invalid_credentials" };
-      const created = await sessions.create(match.id);
+      const created = await sessions.create(match.id, userAgent);
+      await db.update(users).set({ lastSignInAt: new Date() }).where(eq(users.id, match.id));
       const [cookiePair = ""] = created.setCookie.split(";");
       const validated = await sessions.validate(cookiePair);
       if (!validated) return { ok: false, reason: "invalid_credentials" };

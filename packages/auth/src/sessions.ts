@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { type Database, and, eq, lt, members, sessions, tenants, users } from "@approvalmatrix/db";
+import { type Database, and, eq, isNull, lt, members, sessions, tenants, users } from "@approvalmatrix/db";
 import type { TenantRole } from "@approvalmatrix/core";
 
 /**
@@ -33,7 +33,7 @@ export interface ValidatedSession {
 
 export interface SessionStore {
   readonly cookieName: string;
-  create(userId: string): Promise<{ sessionId: string; setCookie: string }>;
+  create(userId: string, userAgent?: string | null): Promise<{ sessionId: string; setCookie: string }>;
   /** Reads the session cookie from a Cookie header; null when absent, unknown or expired. */
   validate(cookieHeader: string | null): Promise<ValidatedSession | null>;
   invalidate(sessionId: string): Promise<void>;
@@ -113,7 +113,8 @@ export function createSessionStore(db: Database, options: SessionOptions): Sessi
       .from(users)
       .innerJoin(tenants, eq(tenants.id, users.tenantId))
       .leftJoin(members, and(eq(members.userId, users.id), eq(members.tenantId, users.tenantId)))
-      .where(eq(users.id, userId))
+      // A suspended user's sessions open nothing (they are also deleted when suspended).
+      .where(and(eq(users.id, userId), isNull(users.suspendedAt)))
       .limit(1);
     return row ?? null;
   }
@@ -128,7 +129,7 @@ export function createSessionStore(db: Database, options: SessionOptions): Sessi
 
   return {
     cookieName: SESSION_COOKIE_NAME,
-    async create(userId) {
+    async create(userId, userAgent) {
       if (now() - sweptAt > SWEEP_INTERVAL_MS) {
         sweptAt = now();
         // Off the sign-in's path: a failed sweep only leaves rows for the next one.
@@ -137,7 +138,7 @@ export function createSessionStore(db: Database, options: SessionOptions): Sessi
       const token = generateToken();
       const expiresAt = new Date(now() + lifetimeMs);
       const sessionId = sessionIdOf(token);
-      await db.insert(sessions).values({ id: sessionId, userId, expiresAt });
+      await db.insert(sessions).values({ id: sessionId, userId, expiresAt, userAgent: userAgent?.slice(0, 200) ?? null });
       return { sessionId, setCookie: cookie(token, expiresAt) };
     },
     async validate(cookieHeader) {

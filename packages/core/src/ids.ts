@@ -19,6 +19,10 @@ export const ID_PREFIXES = {
   webhookMessage: "msg",
   event: "evt",
   job: "job",
+  scimToken: "sct",
+  scimGroup: "grp",
+  memberImport: "imp",
+  passwordReset: "pwr",
   httpRequest: "rid",
 } as const;
 

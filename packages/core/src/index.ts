@@ -16,3 +16,4 @@ export * from "./webhooks";
 export * from "./receipts/index";
 export * from "./clock";
 export * from "./events";
+export * from "./scim/index";

@@ -6,6 +6,37 @@ export const MEMBER_IMPORT_MAX_BYTES = 50_000_000;
 export const MEMBER_IMPORT_MAX_ROWS = 200_000;
 /** The columns of the members CSV, in export order; import needs externalRef and name, in any order. */
 export const MEMBER_CSV_COLUMNS = ["externalRef", "name", "email", "department", "managerRef", "active"] as const;
+export type MemberCsvColumn = (typeof MEMBER_CSV_COLUMNS)[number];
+
+/** Headers other systems use for each column (compared without case, spaces, dashes or underscores). */
+const MEMBER_CSV_ALIASES: Record<MemberCsvColumn, string[]> = {
+  externalRef: ["externalref", "employeeid", "employeenumber", "empid", "personnelnumber", "staffid", "id", "ref"],
+  name: ["name", "fullname", "displayname", "employeename"],
+  email: ["email", "emailaddress", "mail", "workemail"],
+  department: ["department", "dept", "division", "team"],
+  managerRef: ["managerref", "manager", "managerid", "manageremployeeid", "supervisor", "supervisorid"],
+  active: ["active", "enabled", "status", "isactive"],
+};
+
+/**
+ * A first guess of which header of a file holds each column: ours as they are, then common
+ * names ("Employee ID", "Full name", "E-mail"). Columns without a match are left out.
+ */
+export function guessColumnMapping(headers: readonly string[]): Partial<Record<MemberCsvColumn, string>> {
+  const squash = (h: string) => h.toLowerCase().replace(/[\s_\-.]/g, "");
+  const mapping: Partial<Record<MemberCsvColumn, string>> = {};
+  const taken = new Set<string>();
+  for (const column of MEMBER_CSV_COLUMNS) {
+    const header = MEMBER_CSV_ALIASES[column]
+      .map((alias) => headers.find((h) => !taken.has(h) && squash(h) === alias))
+      .find((h) => h !== undefined);
+    if (header !== undefined) {
+      mapping[column] = header;
+      taken.add(header);
+    }
+  }
+  return mapping;
+}
 
 /**
  * Every management loop (A → B → A, or longer, or A → A) reachable from `starts` by following

@@ -17,5 +17,7 @@ export type MatrixDetail = RouterOutputs["admin"]["matrices"]["get"];
 export type MatrixInput = RouterInputs["admin"]["matrices"]["create"];
 /** What a CSV import of members reports (`admin.members.importCsv`). */
 export type MemberImportResult = RouterOutputs["admin"]["members"]["importCsv"];
+/** What a CSV import would do (`admin.members.previewCsv`). */
+export type MemberImportPreview = RouterOutputs["admin"]["members"]["previewCsv"];
 /** One member with the names of their manager and sign-in user (`admin.members.get`). */
 export type MemberDetail = RouterOutputs["admin"]["members"]["get"];

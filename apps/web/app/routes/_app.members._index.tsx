@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData, useNavigation, useSearchParams, useSubmit } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams, useSubmit } from "@remix-run/react";
 import { useRef } from "react";
-import { Email, EmptyState, PageHead, StatusBadge, DataTable } from "../components/ui";
+import { Alert, Email, EmptyState, PageHead, StatusBadge, DataTable } from "../components/ui";
 import { attempt, load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 import { formText } from "../lib/form";
@@ -20,24 +20,43 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   // stored in PostgreSQL text, so it is no cursor at all: start from the first page.
   const rawAfter = url.searchParams.get("after") ?? undefined;
   const after = rawAfter && ![...rawAfter].some((c) => c.charCodeAt(0) < 32) ? rawAfter : undefined;
-  const page = await load(() =>
-    api.admin.members.search({ search: q.slice(0, 200) || undefined, status, limit: PAGE_SIZE, ...(after ? { after } : {}) }),
-  );
-  return { ...page, q, status, after: after ?? null };
+  const department = url.searchParams.get("department")?.trim().slice(0, 200) || undefined;
+  const managerRef = url.searchParams.get("manager")?.trim().slice(0, 200) || undefined;
+  const [page, departments] = await Promise.all([
+    load(() =>
+      api.admin.members.search({
+        search: q.slice(0, 200) || undefined,
+        status,
+        limit: PAGE_SIZE,
+        ...(department ? { department } : {}),
+        ...(managerRef ? { managerRef } : {}),
+        ...(after ? { after } : {}),
+      }),
+    ),
+    api.admin.members.departments(),
+  ]);
+  return { ...page, q, status, department: department ?? "", manager: managerRef ?? "", departments, after: after ?? null };
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { api } = requireUser(request, context, "admin");
   const form = await request.formData();
+  if (form.get("intent") === "bulk-deactivate") {
+    const ids = form.getAll("ids").map(String).filter(Boolean);
+    const bulk = await attempt(() => api.admin.members.bulkDeactivate({ ids }));
+    if (!bulk.ok) return bulk.failure;
+    return { ok: true as const, deactivated: bulk.value.deactivated };
+  }
   const result = await attempt(() =>
     api.admin.members.setActive({ id: formText(form, "id"), active: form.get("intent") === "reactivate" }),
   );
   if (!result.ok) return result.failure;
-  return { ok: true as const };
+  return { ok: true as const, deactivated: 0 };
 }
 
 export default function Members() {
-  const { members, nextCursor, total, q, status, after } = useLoaderData<typeof loader>();
+  const { members, nextCursor, total, q, status, department, manager, departments, after } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
   const [params] = useSearchParams();
   const submit = useSubmit();
   const navigation = useNavigation();
@@ -88,12 +107,38 @@ export default function Members() {
               <option value="inactive">Deactivated</option>
             </select>
           </div>
+          <div className="field">
+            <label htmlFor="department">Department</label>
+            <select id="department" name="department" defaultValue={department}>
+              <option value="">All</option>
+              {departments.map((d) => (
+                <option key={d} value={d}>
+                  {d}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="manager">Manager's externalRef</label>
+            <input id="manager" name="manager" defaultValue={manager} placeholder="EMP-2001" size={12} />
+          </div>
           <button className="btn" type="submit">
             Search
           </button>
         </Form>
+        {result?.ok && result.deactivated ? (
+          <Alert kind="ok">
+            {result.deactivated} member{result.deactivated === 1 ? "" : "s"} deactivated; their open approvals went to their managers.
+          </Alert>
+        ) : null}
+        {result && !result.ok ? <Alert kind="error">{result.formError}</Alert> : null}
+        <Form method="post" id="bulk" className="toolbar">
+          <button className="btn btn-sm btn-danger" type="submit" name="intent" value="bulk-deactivate">
+            Deactivate selected
+          </button>
+        </Form>
         {members.length === 0 ? (
-          q || status !== "all" ? (
+          q || status !== "all" || department || manager ? (
             <EmptyState icon="search" title="No members match">
               Try another name or externalRef, or clear the filters.
             </EmptyState>
@@ -114,6 +159,7 @@ export default function Members() {
           <DataTable
             label="Members"
             columns={[
+              { label: "Select", srOnly: true },
               "Name",
               "externalRef",
               { label: "Department", hideSm: true },
@@ -126,6 +172,11 @@ export default function Members() {
           >
             {members.map((m) => (
               <tr key={m.id}>
+                <td>
+                  {m.active && !m.syncedFrom ? (
+                    <input type="checkbox" name="ids" value={m.id} form="bulk" aria-label={`Select ${m.name}`} />
+                  ) : null}
+                </td>
                 <td>
                   <Link to={`/members/${m.id}`}>
                     <strong>{m.name}</strong>
@@ -152,6 +203,7 @@ export default function Members() {
                 <td className="hide-sm small">{m.userEmail ?? <span className="faint">—</span>}</td>
                 <td>
                   <StatusBadge status={m.active ? "active" : "inactive"} />
+                  {m.syncedFrom ? <div className="faint small">synced from {m.syncedFrom}</div> : null}
                 </td>
                 <td className="actions hide-sm">
                   <Link className="btn btn-sm" to={`/members/${m.id}`}>
@@ -169,7 +221,7 @@ export default function Members() {
           </span>
           <span className="row">
             {after ? (
-              <Link className="btn btn-sm" to={`/members?${new URLSearchParams({ q, status }).toString()}`}>
+              <Link className="btn btn-sm" to={`/members?${new URLSearchParams({ q, status, department, manager }).toString()}`}>
                 First page
               </Link>
             ) : null}

@@ -44,6 +44,7 @@ export default function AppLayout() {
               <div className="nav-section">Setup</div>
               <NavLink to="/matrices">Matrices</NavLink>
               <NavLink to="/members">Members</NavLink>
+              <NavLink to="/directory">Directory sync</NavLink>
               <NavLink to="/keys">API keys</NavLink>
               <NavLink to="/webhooks">Webhooks</NavLink>
               <NavLink to="/users">Users</NavLink>

@@ -3,7 +3,7 @@ import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/re
 import { TENANT_ROLES, mayGrantRole } from "@approvalmatrix/core/roles";
 import { useEffect } from "react";
 import { type FieldSpec, useFocusOnResult, useFormErrors } from "../components/form-errors";
-import { CopyButton, Field, PageHead, formatDate, DataTable, SubmitButton } from "../components/ui";
+import { Alert, ConfirmAction, CopyButton, Field, PageHead, formatDate, DataTable, SubmitButton } from "../components/ui";
 
 const INVITE_FIELDS: Record<string, FieldSpec> = {
   name: { label: "Name", required: "Enter the person's name." },
@@ -22,9 +22,42 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return { users: await api.admin.users.list(), canAddAdmins: mayGrantRole(user.role, "admin") };
 }
 
+/** The row actions: role, suspension, removal, reset link, sessions. */
+async function manage(api: ReturnType<typeof requireUser>["api"], form: FormData, origin: string) {
+  const id = formText(form, "id");
+  const intent = formText(form, "intent");
+  const done = (message: string, resetLink: string | null = null) => ({ ok: true as const, managed: true, message, resetLink });
+  if (intent === "set-role") {
+    const role = TENANT_ROLES.find((r) => r === form.get("role"));
+    if (!role) return formFailure("Pick a role.");
+    const result = await attempt(() => api.admin.users.setRole({ id, role }));
+    return result.ok ? done(`Role changed to ${role}.`) : result.failure;
+  }
+  if (intent === "suspend" || intent === "unsuspend") {
+    const result = await attempt(() => api.admin.users.setSuspended({ id, suspended: intent === "suspend" }));
+    return result.ok ? done(intent === "suspend" ? "User suspended: their sessions ended." : "User can sign in again.") : result.failure;
+  }
+  if (intent === "remove") {
+    const result = await attempt(() => api.admin.users.remove({ id }));
+    return result.ok ? done("User removed.") : result.failure;
+  }
+  if (intent === "reset-password") {
+    const result = await attempt(() => api.admin.users.resetPassword({ id }));
+    return result.ok
+      ? done("Password reset link made. Give it to the user; it works once, for 24 hours.", `${origin}${result.value.path}`)
+      : result.failure;
+  }
+  if (intent === "end-sessions") {
+    const result = await attempt(() => api.admin.users.endSessions({ id }));
+    return result.ok ? done(`${result.value.ended} session(s) ended.`) : result.failure;
+  }
+  return formFailure("Unknown action.");
+}
+
 export async function action({ request, context }: ActionFunctionArgs) {
   const { api } = requireUser(request, context, "admin");
   const form = await request.formData();
+  if (form.get("intent")) return manage(api, form, context.origin);
   const role = TENANT_ROLES.find((r) => r === form.get("role"));
   if (!role) return formFailure("Pick a role.", { role: "Pick a role." });
   const memberRef = formText(form, "memberRef").trim();
@@ -37,7 +70,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     }),
   );
   if (!result.ok) return result.failure;
-  return { ok: true as const, email: result.value.email, password: result.value.initialPassword };
+  return { ok: true as const, managed: false, email: result.value.email, password: result.value.initialPassword };
 }
 
 export default function Users() {
@@ -46,7 +79,8 @@ export default function Users() {
   const failure = result && !result.ok ? result : null;
   const busy = useNavigation().state === "submitting";
   const form = useFormErrors(failure, INVITE_FIELDS);
-  const invited = result?.ok ? result : null;
+  const invited = result?.ok && "password" in result ? result : null;
+  const managed = result?.ok && "resetLink" in result ? result : null;
   const invitedRef = useFocusOnResult(invited);
   // A successful invite empties the form for the next person.
   useEffect(() => {
@@ -78,19 +112,85 @@ export default function Users() {
           </div>
         ) : null}
       </div>
+      {managed ? (
+        <div style={{ marginBottom: 16 }} data-testid="user-managed">
+          <Alert kind="ok">{managed.message}</Alert>
+          {managed.resetLink ? (
+            <div className="secret secret-copy" style={{ marginTop: 8 }}>
+              <code id="reset-link" data-testid="reset-link">
+                {managed.resetLink}
+              </code>
+              <CopyButton text={managed.resetLink} targetId="reset-link" label="Copy link" />
+            </div>
+          ) : null}
+        </div>
+      ) : null}
+      {failure && !failure.fieldErrors.email && !failure.fieldErrors.name ? (
+        <div style={{ marginBottom: 16 }}>
+          <Alert kind="error">{failure.formError}</Alert>
+        </div>
+      ) : null}
       <div className="grid-main-side">
-        <DataTable label="Users" columns={["Name", "Role", { label: "Member", hideSm: true }, { label: "Added", hideSm: true }]} card>
+        <DataTable
+          label="Users"
+          columns={["Name", "Role", { label: "Member", hideSm: true }, { label: "Last sign-in", hideSm: true }, "Sessions", "Actions"]}
+          card
+        >
           {users.map((u) => (
             <tr key={u.id}>
               <td>
                 <strong>{u.name}</strong>
                 <div className="faint small">{u.email}</div>
+                {u.suspended ? <span className="badge">suspended</span> : null}
               </td>
               <td>
-                <span className="badge badge-brand">{u.role}</span>
+                <Form method="post" className="row">
+                  <input type="hidden" name="id" value={u.id} />
+                  <select name="role" defaultValue={u.role} aria-label={`Role of ${u.name}`}>
+                    {TENANT_ROLES.map((r) => (
+                      <option key={r} value={r} disabled={!canAddAdmins && r !== "approver"}>
+                        {r}
+                      </option>
+                    ))}
+                  </select>
+                  <button className="btn btn-sm" type="submit" name="intent" value="set-role">
+                    Change
+                  </button>
+                </Form>
               </td>
               <td className="hide-sm">{u.memberRef ? <code>{u.memberRef}</code> : <span className="faint">—</span>}</td>
-              <td className="hide-sm small">{formatDate(u.createdAt)}</td>
+              <td className="hide-sm small">{u.lastSignInAt ? formatDate(u.lastSignInAt) : <span className="faint">never</span>}</td>
+              <td className="small">
+                {u.activeSessions}
+                {u.activeSessions ? (
+                  <Form method="post">
+                    <input type="hidden" name="id" value={u.id} />
+                    <button className="btn btn-sm" type="submit" name="intent" value="end-sessions">
+                      End all
+                    </button>
+                  </Form>
+                ) : null}
+              </td>
+              <td className="actions">
+                <Form method="post" className="row">
+                  <input type="hidden" name="id" value={u.id} />
+                  <button className="btn btn-sm" type="submit" name="intent" value="reset-password">
+                    Reset password
+                  </button>
+                  <button className="btn btn-sm" type="submit" name="intent" value={u.suspended ? "unsuspend" : "suspend"}>
+                    {u.suspended ? "Unsuspend" : "Suspend"}
+                  </button>
+                </Form>
+                <ConfirmAction
+                  small
+                  label="Remove"
+                  title={`Remove ${u.name}?`}
+                  body="They lose access at once. Their member and the decisions they made stay."
+                  confirmLabel="Remove"
+                  intent="remove"
+                  fields={{ id: u.id }}
+                />
+              </td>
             </tr>
           ))}
         </DataTable>

@@ -1,5 +1,6 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { MEMBER_IMPORT_MAX_BYTES as MAX_IMPORT_BYTES } from "@approvalmatrix/core/members";
+import { MEMBER_CSV_COLUMNS } from "@approvalmatrix/core/members";
 import type { MemberImportResult } from "../lib/api-types";
 import { requireUser } from "../lib/session.server";
 import { must } from "@approvalmatrix/core/must";
@@ -36,14 +37,34 @@ async function readCsv(request: Request): Promise<string | null> {
   }
 }
 
+/** The import's options from the query string: ?mode=preview|apply&deactivateMissing=1&fileName=…&map.externalRef=Employee%20ID */
+function importOptions(url: URL) {
+  const mapping: Partial<Record<(typeof MEMBER_CSV_COLUMNS)[number], string>> = {};
+  for (const column of MEMBER_CSV_COLUMNS) {
+    const header = url.searchParams.get(`map.${column}`)?.trim();
+    if (header) mapping[column] = header.slice(0, 200);
+  }
+  const fileName = url.searchParams.get("fileName")?.trim().slice(0, 300);
+  return {
+    preview: url.searchParams.get("mode") === "preview",
+    options: {
+      mapping,
+      deactivateMissing: url.searchParams.get("deactivateMissing") === "1",
+      ...(fileName ? { fileName } : {}),
+    },
+  };
+}
+
 /**
- * Receives the CSV file and answers with NDJSON: progress lines while the import validates and
- * writes, then one result line. The page draws the progress bar from it.
+ * Receives the CSV file and answers with NDJSON: progress lines while the import validates,
+ * compares and writes, then one result line (with ?mode=preview, what it would do, nothing
+ * written). The page draws the progress bar from it.
  */
 export async function action({ request, context }: ActionFunctionArgs) {
   requireUser(request, context, "admin");
   if (Number(request.headers.get("content-length") ?? "0") > MAX_IMPORT_BYTES) return tooLarge();
   const csv = await readCsv(request);
+  const { preview, options } = importOptions(new URL(request.url));
   if (csv === null) return tooLarge();
   const encoder = new TextEncoder();
   let last = 0;
@@ -57,7 +78,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
         send({ type: "progress", ...p });
       });
       try {
-        const result = await must(api).admin.members.importCsv({ csv });
+        const caller = must(api).admin.members;
+        const result = preview ? await caller.previewCsv({ csv, ...options }) : await caller.importCsv({ csv, ...options });
         send({ type: "result", result });
       } catch (error) {
         console.error(`[${context.requestId}] members import failed`, error);

@@ -34,7 +34,13 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!email) fieldErrors.email = "Enter your email address.";
   if (!password) fieldErrors.password = "Enter your password.";
   if (Object.keys(fieldErrors).length) return formFailure("Enter your email and password.", fieldErrors);
-  const result = await context.auth.signIn({ email, password, clientIp: context.clientIp, tenant });
+  const result = await context.auth.signIn({
+    email,
+    password,
+    clientIp: context.clientIp,
+    tenant,
+    userAgent: request.headers.get("user-agent"),
+  });
   if (!result.ok) {
     if (result.reason === "rate_limited") {
       return formFailure(`Too many sign-in attempts. Try again in ${Math.ceil(result.retryAfter / 60)} minute(s).`, {}, 429);

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { type ApiContext, type ApiDeps, createCaller, observationOf } from "@approvalmatrix/api";
+import { type ApiContext, type ApiDeps, createCaller, findPasswordReset, observationOf, usePasswordReset } from "@approvalmatrix/api";
 import type { AdminAuth, ValidatedSession } from "@approvalmatrix/auth";
 import { newId } from "@approvalmatrix/core";
 import type { WebContext } from "../../app/load-context";
@@ -53,6 +53,16 @@ export async function adminSessionContext(
       return ctx ? createCaller(ctx) : null;
     },
     auth,
+    passwordResets: {
+      find: async (token) => {
+        const found = await findPasswordReset(deps.db, token);
+        return found ? { email: found.email, name: found.name } : null;
+      },
+      use: async (token, password) => {
+        const used = await usePasswordReset(deps.db, token, password);
+        return used.ok ? { ok: true } : used;
+      },
+    },
     origin,
   };
   return { context, validated };

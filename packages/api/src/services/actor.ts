@@ -37,5 +37,7 @@ export async function describeActor(tx: Queryable, actor: Actor): Promise<ActorV
       return { type, id, name: actor.reason };
     case "operator":
       return { type, id, name: "operator (CLI)" };
+    case "scim":
+      return { type, id, name: `${actor.provider} (directory sync)` };
   }
 }

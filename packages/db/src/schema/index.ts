@@ -11,3 +11,4 @@ export * from "./webhooks";
 export * from "./receipts";
 export * from "./jobs";
 export * from "./events";
+export * from "./directory";

@@ -20,6 +20,9 @@ export const users = pgTable(
     role: text("role", { enum: TENANT_ROLES }).notNull(),
     /** Set for a one-time password (an invite): the app asks for a new one before anything else. */
     mustChangePassword: boolean("must_change_password").notNull().default(false),
+    /** A suspended user cannot sign in, and their sessions stop working on the next request. */
+    suspendedAt: timestamp("suspended_at", { withTimezone: true }),
+    lastSignInAt: timestamp("last_sign_in_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -41,6 +44,9 @@ export const sessions = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    /** What the admin app shows of the session's device (the sign-in's User-Agent, cut short). */
+    userAgent: text("user_agent"),
   },
   (t) => [index("sessions_user_idx").on(t.userId), index("sessions_expires_idx").on(t.expiresAt)],
 );

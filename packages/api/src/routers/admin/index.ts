@@ -1,6 +1,7 @@
 import { router } from "../../trpc";
 import { apiKeysRouter } from "./api-keys";
 import { auditRouter } from "./audit";
+import { directoryRouter } from "./directory";
 import { matricesRouter } from "./matrices";
 import { membersRouter } from "./members";
 import { adminReceiptsRouter } from "./receipts";
@@ -17,4 +18,5 @@ export const adminRouter = router({
   audit: auditRouter,
   webhooks: adminWebhooksRouter,
   receipts: adminReceiptsRouter,
+  directory: directoryRouter,
 });

@@ -19,3 +19,25 @@ export const userInviteInput = z.strictObject({
 });
 
 export const userInvited = userView.extend({ initialPassword: z.string().nullable() });
+
+export const userListItem = userView.extend({
+  suspended: z.boolean(),
+  lastSignInAt: z.iso.datetime().nullable(),
+  activeSessions: z.number().int(),
+});
+
+export const userIdInput = z.object({ id: z.string().min(1) });
+export const userRoleInput = z.object({ id: z.string().min(1), role: z.enum(TENANT_ROLES) });
+export const userSuspendInput = z.object({ id: z.string().min(1), suspended: z.boolean() });
+export const userSessionsEndInput = z.object({ id: z.string().min(1), sessionId: z.string().min(1).optional() });
+export const userSessionView = z.object({
+  id: z.string(),
+  createdAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime(),
+  userAgent: z.string().nullable(),
+});
+export const passwordResetCreated = z.object({
+  token: z.string(),
+  path: z.string().describe("Where the user sets a new password: single-use, valid 24 hours."),
+  expiresAt: z.iso.datetime(),
+});

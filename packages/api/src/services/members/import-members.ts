@@ -2,14 +2,19 @@ import {
   EVENT_API_VERSION,
   MEMBER_CSV_COLUMNS,
   MEMBER_IMPORT_MAX_ROWS,
+  type MemberCsvColumn,
   describeManagerLoop,
   findManagerLoops,
   newId,
 } from "@approvalmatrix/core";
-import { type Database, rowsOf, sql } from "@approvalmatrix/db";
+import { type Database, type Queryable, and, desc, eq, memberImports, members, rowsOf, sql } from "@approvalmatrix/db";
 import { z } from "zod";
-import type { Actor } from "../../context";
+import { type Actor, actorAudit } from "../../context";
 import { writeAudit } from "../audit";
+import { getDirectorySettings } from "../directory/settings";
+import { emitEvents } from "../events/emit";
+import { memberEvent } from "../events/member-events";
+import { repointOpenStagesToManager } from "./deactivate-member";
 import { CsvError, parseCsv } from "./csv";
 import { loadManagerChains } from "./manager-chain";
 
@@ -26,8 +31,49 @@ export interface ImportRowError {
   message: string;
 }
 
+/** Which column of the file holds each member field, when its headers differ from ours ({ externalRef: "Employee ID" }). */
+export type ColumnMapping = Partial<Record<MemberCsvColumn, string>>;
+
+export interface MemberImportOptions {
+  mapping?: ColumnMapping | undefined;
+  /** Opt-in: active members missing from the file (and not synced from an identity provider) are deactivated. */
+  deactivateMissing?: boolean | undefined;
+  /** The uploaded file's name, for the import history. */
+  fileName?: string | undefined;
+}
+
+type ImportRefusal = { ok: false; rows: number; errorCount: number; errors: ImportRowError[] };
+
 export type MemberImportResult =
-  { ok: true; rows: number; created: number; updated: number } | { ok: false; rows: number; errorCount: number; errors: ImportRowError[] };
+  | { ok: true; importId: string; rows: number; created: number; updated: number; unchanged: number; deactivated: number }
+  | (ImportRefusal & { importId?: string });
+
+/** A member the file would change, and how. */
+export interface MemberChange {
+  line: number;
+  externalRef: string;
+  fields: string[];
+}
+
+/** What an import would do, computed without writing anything. */
+export type MemberImportPreview =
+  | {
+      ok: true;
+      rows: number;
+      created: number;
+      updated: number;
+      unchanged: number;
+      deactivated: number;
+      /** How many members each field changes for. */
+      fieldCounts: Record<string, number>;
+      /** The first updated members with their changed fields. */
+      changes: MemberChange[];
+      /** The first members that would be deactivated. */
+      deactivations: { externalRef: string; name: string }[];
+    }
+  | ImportRefusal;
+
+const MAX_LISTED_CHANGES = 200;
 
 interface ImportRow {
   line: number;
@@ -54,6 +100,7 @@ function validateRows(
   csv: string,
   existingChains: (refs: string[]) => Promise<Map<string, string | null>>,
   onProgress?: Progress,
+  mapping: ColumnMapping = {},
 ): Promise<{ rows: ImportRow[]; errors: ImportRowError[]; errorCount: number }> {
   return (async () => {
     const errors: ImportRowError[] = [];
@@ -71,16 +118,22 @@ function validateRows(
       return { rows: [], errors, errorCount };
     }
     const header = (table[0] ?? []).map((h) => h.trim());
-    const missing = REQUIRED_COLUMNS.filter((c) => !header.includes(c));
+    const headerOf = (column: MemberCsvColumn) => mapping[column]?.trim() || column;
+    const missing = REQUIRED_COLUMNS.filter((c) => !header.includes(headerOf(c)));
     if (missing.length) {
-      fail(1, missing.join(", "), `Missing column(s): ${missing.join(", ")}. Expected a header like: ${MEMBER_CSV_COLUMNS.join(",")}`);
+      const names = missing.map((c) => (headerOf(c) === c ? c : `${c} ("${headerOf(c)}")`)).join(", ");
+      fail(
+        1,
+        missing.join(", "),
+        `Missing column(s): ${names}. Expected a header like: ${MEMBER_CSV_COLUMNS.join(",")}, or map your columns.`,
+      );
       return { rows: [], errors, errorCount };
     }
     if (table.length - 1 > MEMBER_IMPORT_MAX_ROWS) {
       fail(1, "(file)", `The file has ${table.length - 1} rows; import at most ${MEMBER_IMPORT_MAX_ROWS} at a time.`);
       return { rows: [], errors, errorCount };
     }
-    const col = (name: string) => header.indexOf(name);
+    const col = (name: MemberCsvColumn) => header.indexOf(headerOf(name));
     const at = {
       ref: col("externalRef"),
       name: col("name"),
@@ -155,26 +208,214 @@ function validateRows(
   })();
 }
 
-/**
- * Upserts members by externalRef from a CSV file: every row is validated first, then all rows
- * are written in one transaction (with the audit row), so a file imports whole or not at all.
- */
-export async function importMembersCsv(db: Database, actor: Actor, csv: string, onProgress?: Progress): Promise<MemberImportResult> {
-  const tenantId = actor.tenantId;
+/** Validation, with the file's rows or its refusal. */
+async function checkFile(
+  db: Queryable,
+  tenantId: string,
+  csv: string,
+  mapping: ColumnMapping | undefined,
+  onProgress?: Progress,
+): Promise<{ ok: true; rows: ImportRow[] } | ImportRefusal> {
   onProgress?.({ phase: "validating", done: 0, total: 1 });
   if (onProgress) await letProgressOut();
   const { rows, errors, errorCount } = await validateRows(
     csv,
     async (refs) => new Map((await loadManagerChains(db, tenantId, { refs })).map((link) => [link.externalRef, link.managerRef])),
     onProgress,
+    mapping,
   );
   if (errorCount > 0) return { ok: false, rows: rows.length + errorCount, errorCount, errors };
   if (rows.length === 0)
     return { ok: false, rows: 0, errorCount: 1, errors: [{ line: 2, field: "(file)", message: "The file has a header but no rows." }] };
+  return { ok: true, rows };
+}
+
+interface RowDiff {
+  line: number;
+  externalRef: string;
+  isNew: boolean;
+  syncedFrom: string | null;
+  name: boolean;
+  email: boolean;
+  department: boolean;
+  managerRef: boolean;
+  active: boolean;
+}
+
+const DIFF_FIELDS = ["name", "email", "department", "managerRef", "active"] as const;
+
+/**
+ * What the file changes, compared in the database a batch at a time: the rows that are new or
+ * differ from their member (unchanged rows are not returned), and the active members the file
+ * leaves out (not those an identity provider syncs: the provider owns them).
+ */
+async function diffRows(
+  db: Queryable,
+  tenantId: string,
+  rows: ImportRow[],
+  deactivateMissing: boolean,
+  onProgress?: Progress,
+): Promise<{ changed: RowDiff[]; missing: { id: string; externalRef: string; name: string }[] }> {
+  const changed: RowDiff[] = [];
+  for (let i = 0; i < rows.length; i += WRITE_BATCH) {
+    const slice = rows.slice(i, i + WRITE_BATCH);
+    const batch = JSON.stringify(
+      slice.map((r) => ({
+        line: r.line,
+        ref: r.externalRef,
+        name: r.name,
+        email: r.email,
+        department: r.department,
+        mgr: r.managerRef,
+        active: r.active,
+      })),
+    );
+    changed.push(
+      ...rowsOf<RowDiff>(
+        await db.execute(sql`
+          select x.line, x.ref as "externalRef", m.id is null as "isNew", si.provider as "syncedFrom",
+            m.name is distinct from x.name as name, m.email is distinct from x.email as email,
+            m.department is distinct from x.department as department, mm.external_ref is distinct from x.mgr as "managerRef",
+            m.active is distinct from x.active as active
+          from json_to_recordset(${batch}::json) as x(line int, ref text, name text, email text, department text, mgr text, active boolean)
+          left join members m on m.tenant_id = ${tenantId} and m.external_ref = x.ref
+          left join members mm on mm.id = m.manager_id
+          left join scim_identities si on si.member_id = m.id
+          where m.id is null
+            or (m.name, m.email, m.department, mm.external_ref, m.active) is distinct from (x.name, x.email, x.department, x.mgr, x.active)
+          order by x.line`),
+      ),
+    );
+    onProgress?.({ phase: "comparing", done: i + slice.length, total: rows.length });
+    if (onProgress) await letProgressOut();
+  }
+  const missing = deactivateMissing
+    ? rowsOf<{ id: string; externalRef: string; name: string }>(
+        await db.execute(sql`
+          select m.id, m.external_ref as "externalRef", m.name from members m
+          where m.tenant_id = ${tenantId} and m.active
+            and not exists (select 1 from scim_identities si where si.member_id = m.id)
+            and m.external_ref not in (select json_array_elements_text(${JSON.stringify(rows.map((r) => r.externalRef))}::json))
+          order by m.external_ref`),
+      )
+    : [];
+  return { changed, missing };
+}
+
+/** Rows that would change a member an identity provider syncs: refused, like the admin app's form. */
+function syncedConflicts(changed: RowDiff[]): ImportRowError[] {
+  return changed
+    .filter((d) => d.syncedFrom)
+    .map((d) => ({
+      line: d.line,
+      field: DIFF_FIELDS.filter((f) => d[f]).join(", "),
+      message: `${d.externalRef} is synced from ${d.syncedFrom ?? ""}: change it there, or leave its row as it is`,
+    }));
+}
+
+function refusal(rows: number, errors: ImportRowError[]): ImportRefusal {
+  return { ok: false, rows, errorCount: errors.length, errors: errors.slice(0, MAX_REPORTED_ERRORS) };
+}
+
+/** What importing the file would do: counts, changed fields and deactivations. Writes nothing. */
+export async function previewMembersCsv(
+  db: Queryable,
+  tenantId: string,
+  csv: string,
+  options: MemberImportOptions = {},
+  onProgress?: Progress,
+): Promise<MemberImportPreview> {
+  const checked = await checkFile(db, tenantId, csv, options.mapping, onProgress);
+  if (!checked.ok) return checked;
+  const { rows } = checked;
+  const { changed, missing } = await diffRows(db, tenantId, rows, options.deactivateMissing ?? false, onProgress);
+  const conflicts = syncedConflicts(changed);
+  if (conflicts.length) return refusal(rows.length, conflicts);
+  const updates = changed.filter((d) => !d.isNew);
+  const fieldCounts = Object.fromEntries(DIFF_FIELDS.map((f) => [f, updates.filter((d) => d[f]).length]));
+  return {
+    ok: true,
+    rows: rows.length,
+    created: changed.length - updates.length,
+    updated: updates.length,
+    unchanged: rows.length - changed.length,
+    deactivated: missing.length,
+    fieldCounts,
+    changes: updates
+      .slice(0, MAX_LISTED_CHANGES)
+      .map((d) => ({ line: d.line, externalRef: d.externalRef, fields: DIFF_FIELDS.filter((f) => d[f]) })),
+    deactivations: missing.slice(0, MAX_LISTED_CHANGES).map(({ externalRef, name }) => ({ externalRef, name })),
+  };
+}
+
+/** The import history row of one applied or refused import. */
+async function recordImport(
+  db: Queryable,
+  actor: Actor,
+  fileName: string | undefined,
+  outcome: {
+    status: "applied" | "refused";
+    rows: number;
+    created?: number;
+    updated?: number;
+    unchanged?: number;
+    deactivated?: number;
+    errors?: ImportRowError[];
+    errorCount?: number;
+  },
+): Promise<string> {
+  const id = newId("memberImport");
+  await db.insert(memberImports).values({
+    id,
+    tenantId: actor.tenantId,
+    ...actorAudit(actor),
+    fileName: fileName ?? null,
+    status: outcome.status,
+    rows: outcome.rows,
+    created: outcome.created ?? 0,
+    updated: outcome.updated ?? 0,
+    unchanged: outcome.unchanged ?? 0,
+    deactivated: outcome.deactivated ?? 0,
+    errorCount: outcome.errorCount ?? 0,
+    errors: outcome.errors ?? [],
+  });
+  return id;
+}
+
+/**
+ * Upserts members by externalRef from a CSV file: every row is validated first, then all rows
+ * are written in one transaction (with the audit row, the deactivations the admin opted into and
+ * the import history row), so a file imports whole or not at all. A refused file is recorded in
+ * the history too, with its errors.
+ */
+export async function importMembersCsv(
+  db: Database,
+  actor: Actor,
+  csv: string,
+  onProgress?: Progress,
+  options: MemberImportOptions = {},
+): Promise<MemberImportResult> {
+  const tenantId = actor.tenantId;
+  const checked = await checkFile(db, tenantId, csv, options.mapping, onProgress);
+  const refuse = async (r: ImportRefusal): Promise<MemberImportResult> => ({
+    ...r,
+    importId: await recordImport(db, actor, options.fileName, {
+      status: "refused",
+      rows: r.rows,
+      errors: r.errors,
+      errorCount: r.errorCount,
+    }),
+  });
+  if (!checked.ok) return refuse(checked);
+  const { rows } = checked;
 
   const total = rows.length * 2;
-  let created = 0;
-  return db.transaction(async (tx) => {
+  const outcome = await db.transaction(async (tx): Promise<MemberImportResult | { conflicts: ImportRowError[] }> => {
+    // Compared inside the transaction, so the counts are those of what is written.
+    const { changed, missing } = await diffRows(tx, tenantId, rows, options.deactivateMissing ?? false);
+    const conflicts = syncedConflicts(changed);
+    if (conflicts.length) return { conflicts };
+    let created = 0;
     // Each batch travels as one JSON parameter unpacked by json_to_recordset: one bind parameter
     // per statement whatever the batch size (a multi-row VALUES list needs 7 per row, and
     // PostgreSQL allows 65 535), and far less for the driver to serialise.
@@ -238,13 +479,65 @@ export async function importMembersCsv(db: Database, actor: Actor, csv: string, 
       onProgress?.({ phase: "writing", done: rows.length + i + slice.length, total });
       if (onProgress) await letProgressOut();
     }
-    const updated = rows.length - created;
+    // The members the admin chose to deactivate: their open approvals follow the tenant's policy.
+    if (missing.length) {
+      const gone = await tx
+        .update(members)
+        .set({ active: false, updatedAt: sql`now()` })
+        .where(
+          and(eq(members.tenantId, tenantId), sql`${members.id} in (select json_array_elements_text(${JSON.stringify(missing.map((m) => m.id))}::json))`),
+        )
+        .returning();
+      await emitEvents(tx, tenantId, gone.map((row) => memberEvent("member.deactivated", row)));
+      if ((await getDirectorySettings(tx, tenantId)).deactivationPolicy === "manager")
+        for (const m of missing) await repointOpenStagesToManager(tx, actor, m.id);
+    }
+    const updated = changed.length - created;
+    const unchanged = rows.length - changed.length;
+    const deactivated = missing.length;
     await writeAudit(tx, actor, {
       action: "member.imported",
       targetType: "member",
       targetId: "csv",
-      data: { rows: rows.length, created, updated },
+      data: { rows: rows.length, created, updated, unchanged, deactivated, fileName: options.fileName ?? null },
     });
-    return { ok: true as const, rows: rows.length, created, updated };
+    const importId = await recordImport(tx, actor, options.fileName, {
+      status: "applied",
+      rows: rows.length,
+      created,
+      updated,
+      unchanged,
+      deactivated,
+    });
+    return { ok: true as const, importId, rows: rows.length, created, updated, unchanged, deactivated };
   });
+  // Recorded after the transaction: it wrote nothing, and the history row must stay.
+  return "conflicts" in outcome ? refuse(refusal(rows.length, outcome.conflicts)) : outcome;
+}
+
+export interface MemberImportRecord {
+  id: string;
+  actorType: string;
+  actorId: string;
+  fileName: string | null;
+  status: "applied" | "refused";
+  rows: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  deactivated: number;
+  errorCount: number;
+  errors: ImportRowError[];
+  createdAt: string;
+}
+
+/** The tenant's imports, newest first. */
+export async function listMemberImports(db: Queryable, tenantId: string, limit = 50): Promise<MemberImportRecord[]> {
+  const rows = await db
+    .select()
+    .from(memberImports)
+    .where(and(eq(memberImports.tenantId, tenantId)))
+    .orderBy(desc(memberImports.createdAt))
+    .limit(limit);
+  return rows.map(({ tenantId: _tenant, createdAt, ...r }) => ({ ...r, createdAt: createdAt.toISOString() }));
 }

@@ -48,6 +48,8 @@ function detailQuery(db: Queryable) {
       managerName: sql<string | null>`(select g.name from members g where g.id = ${members.managerId})`,
       userId: members.userId,
       userEmail: users.email,
+      /** The identity provider that syncs this member over SCIM, or null. */
+      syncedFrom: sql<string | null>`(select si.provider from scim_identities si where si.member_id = ${members.id})`,
     })
     .from(members)
     .leftJoin(users, eq(users.id, members.userId));
@@ -88,11 +90,20 @@ function pageOrder(search: string | undefined): SQL {
   return search ? sql`${members.externalRef} || ''` : asc(members.externalRef);
 }
 
-function searchFilter(tenantId: string, search: string | undefined, status: MemberStatusFilter) {
+function searchFilter(
+  tenantId: string,
+  search: string | undefined,
+  status: MemberStatusFilter,
+  filters: { department?: string | undefined; managerRef?: string | undefined } = {},
+) {
   return and(
     eq(members.tenantId, tenantId),
     search ? memberSearchMatch(search) : undefined,
     status === "all" ? undefined : eq(members.active, status === "active"),
+    filters.department ? eq(members.department, filters.department) : undefined,
+    filters.managerRef
+      ? sql`${members.managerId} = (select g.id from members g where g.tenant_id = ${tenantId} and g.external_ref = ${filters.managerRef})`
+      : undefined,
   );
 }
 
@@ -121,8 +132,12 @@ export async function listMembers(db: Queryable, tenantId: string, input: Member
 }
 
 /** The Members page: details, the total matching, and keyset pages on the (tenant_id, external_ref) unique index. */
-export async function searchMembers(db: Queryable, tenantId: string, input: MemberPageInput & { status: MemberStatusFilter }) {
-  const where = searchFilter(tenantId, input.search, input.status);
+export async function searchMembers(
+  db: Queryable,
+  tenantId: string,
+  input: MemberPageInput & { status: MemberStatusFilter; department?: string | undefined; managerRef?: string | undefined },
+) {
+  const where = searchFilter(tenantId, input.search, input.status, input);
   // Keyset pagination: page 2000 costs what page 1 does.
   const [rows, totals] = await Promise.all([
     detailQuery(db)
@@ -151,4 +166,15 @@ export async function exportMembersPage(db: Queryable, tenantId: string, input: 
   let csv = input.after ? "" : csvLine([...MEMBER_CSV_COLUMNS]);
   for (const m of page) csv += csvLine([m.externalRef, m.name, m.email, m.department, m.managerRef, m.active]);
   return { csv, nextCursor: rows.length > input.limit ? (page.at(-1)?.externalRef ?? null) : null };
+}
+
+/** The departments of the tenant's members, for the list's filter. */
+export async function listDepartments(db: Queryable, tenantId: string): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ department: members.department })
+    .from(members)
+    .where(and(eq(members.tenantId, tenantId), sql`${members.department} is not null`))
+    .orderBy(asc(members.department))
+    .limit(500);
+  return rows.map((r) => r.department ?? "");
 }

@@ -1,6 +1,6 @@
 import { generateOneTimePassword, hashPassword, normalizeEmail, passwordProblem } from "@approvalmatrix/auth";
 import { DomainError, type TenantRole, mayGrantRole, newId } from "@approvalmatrix/core";
-import { type Database, type Queryable, and, asc, eq, members, users } from "@approvalmatrix/db";
+import { type Database, type Queryable, and, asc, eq, members, sql, users } from "@approvalmatrix/db";
 import type { Actor } from "../../context";
 import { writeAudit } from "../audit";
 
@@ -13,7 +13,14 @@ export interface UserView {
   createdAt: string;
 }
 
-export async function listUsers(db: Queryable, tenantId: string): Promise<UserView[]> {
+export interface UserListItem extends UserView {
+  suspended: boolean;
+  lastSignInAt: string | null;
+  /** Sessions that have not expired. */
+  activeSessions: number;
+}
+
+export async function listUsers(db: Queryable, tenantId: string): Promise<UserListItem[]> {
   const rows = await db
     .select({
       id: users.id,
@@ -22,12 +29,21 @@ export async function listUsers(db: Queryable, tenantId: string): Promise<UserVi
       role: users.role,
       memberRef: members.externalRef,
       createdAt: users.createdAt,
+      suspendedAt: users.suspendedAt,
+      lastSignInAt: users.lastSignInAt,
+      activeSessions: sql<number>`(select count(*)::int from sessions s where s.user_id = ${users.id} and s.expires_at > now())`,
     })
     .from(users)
     .leftJoin(members, and(eq(members.userId, users.id), eq(members.tenantId, users.tenantId)))
     .where(eq(users.tenantId, tenantId))
     .orderBy(asc(users.createdAt));
-  return rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() }));
+  return rows.map(({ suspendedAt, lastSignInAt, ...r }) => ({
+    ...r,
+    createdAt: r.createdAt.toISOString(),
+    suspended: suspendedAt !== null,
+    lastSignInAt: lastSignInAt?.toISOString() ?? null,
+    activeSessions: Number(r.activeSessions),
+  }));
 }
 
 export interface Invitation {

@@ -1,0 +1,26 @@
+import { EXTERNAL_REF_SOURCES } from "@approvalmatrix/core";
+import { DEACTIVATION_POLICIES } from "@approvalmatrix/db";
+import { z } from "zod";
+
+export const scimTokenView = z.object({
+  id: z.string(),
+  provider: z.string(),
+  start: z.string(),
+  createdBy: z.string(),
+  createdAt: z.iso.datetime(),
+  lastUsedAt: z.iso.datetime().nullable(),
+  revokedAt: z.iso.datetime().nullable(),
+});
+
+export const scimTokenCreateInput = z.strictObject({
+  provider: z.string().trim().min(1).max(100).describe('The identity provider, as members will show it: "Okta", "Microsoft Entra ID".'),
+});
+
+export const scimTokenCreated = scimTokenView.extend({ token: z.string().describe("The bearer token. Shown once.") });
+export const scimTokenIdInput = z.object({ id: z.string().min(1) });
+
+export const directorySettingsView = z.object({
+  externalRefSource: z.enum(EXTERNAL_REF_SOURCES),
+  deactivationPolicy: z.enum(DEACTIVATION_POLICIES),
+});
+export const directorySettingsInput = directorySettingsView.partial().strict();
