@@ -26,6 +26,12 @@ const schema = z.object({
    * (sign-in throttling) is taken that many hops from the right. 0: the socket's peer, header ignored.
    */
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  /** Where e-mail goes out (smtp://user:pass@host:587, smtps://…:465); absent: kept in the admin app's Outbox page. */
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  /** The From header of every e-mail. */
+  MAIL_FROM: z.string().min(3).default("ApprovalMatrix <approvalmatrix@localhost>"),
+  /** The origin people reach the admin app at (links in e-mails); absent: the address the server listens on. */
+  PUBLIC_URL: z.url().optional(),
 });
 
 export type ServerEnv = z.infer<typeof schema> & { SEED_DEMO: "true" | "false" };

@@ -6,6 +6,7 @@ import {
   RateLimiter,
   type RateLimitStore,
   RedisRateLimitStore,
+  smtpTransport,
 } from "@approvalmatrix/api";
 import { type DatabaseHandle, type DatabaseTarget, migrateDatabase, openDatabase } from "@approvalmatrix/db";
 import { lockDataDir } from "./data-dir-lock";
@@ -43,6 +44,12 @@ export async function openRuntime(env: ServerEnv, holder: string, database?: Dat
       apiKeyHashSecret: resolveHashSecret(env),
       rateLimiter: new RateLimiter(rateLimitStore),
       maxBodyBytes: env.MAX_BODY_BYTES,
+      notifications: {
+        mailer: env.SMTP_URL ? smtpTransport(env.SMTP_URL) : null,
+        from: env.MAIL_FROM,
+        // Completed by startApp with the address it listens on when PUBLIC_URL is not set.
+        publicUrl: env.PUBLIC_URL?.replace(/\/$/, "") ?? "",
+      },
     };
     return {
       deps,
@@ -50,6 +57,7 @@ export async function openRuntime(env: ServerEnv, holder: string, database?: Dat
       rateLimitStore,
       async close() {
         await rateLimitStore.close?.();
+        deps.notifications?.mailer?.close();
         if (!database) await handle.close();
         unlock();
       },

@@ -47,6 +47,7 @@ export async function startApp(env: ServerEnv, options: StartOptions = {}): Prom
   const webHandler = options.webHandler ?? (options.createWebHandler ? await options.createWebHandler(runtime.deps) : undefined);
   const server = createAppServer(runtime.deps, { ...options, ...(webHandler ? { webHandler } : {}) });
   const url = await listen(server, env.PORT, env.HOST);
+  if (runtime.deps.notifications && !runtime.deps.notifications.publicUrl) runtime.deps.notifications.publicUrl = url;
   return {
     url,
     deps: runtime.deps,
@@ -72,6 +73,9 @@ export function describeStart(env: ServerEnv, app: RunningApp, target: string): 
     `  API base URL  ${app.url}/v1`,
     `  API docs      ${app.url}/docs`,
     `  OpenAPI       ${app.url}/v1/openapi.json`,
+    env.SMTP_URL
+      ? `  E-mail        sent through ${new URL(env.SMTP_URL).host} (SMTP_URL)`
+      : `  E-mail        no SMTP_URL: messages are kept in the admin app's Outbox page (${app.url}/outbox), none are sent`,
     ...(env.SEED_DEMO === "true" || app.demoApiKey
       ? [
           `  Demo tenant   ${DEMO_TENANT_SLUG}`,

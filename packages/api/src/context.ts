@@ -1,6 +1,7 @@
 import type { ApiKeyScope, AuditActorType, TenantRole } from "@approvalmatrix/core";
 import type { Database } from "@approvalmatrix/db";
 import type { AuthenticatedKey } from "./procedures";
+import type { NotificationConfig } from "./services/notifications/mailer";
 import type { RateLimitOutcome, RateLimiter } from "./rate-limit/rate-limiter";
 
 /** What the procedures need from the process: built once at start-up. */
@@ -10,6 +11,8 @@ export interface ApiDeps {
   rateLimiter: RateLimiter;
   /** Largest JSON body accepted on /v1 (bytes). */
   maxBodyBytes: number;
+  /** E-mail: the SMTP transport (null: messages are kept for the Outbox page) and the links' origin. */
+  notifications?: NotificationConfig;
 }
 
 /** Who is calling. The tenant always comes from here, never from input. */
@@ -17,7 +20,9 @@ export type Actor =
   | { kind: "apiKey"; tenantId: string; keyId: string; keyStart: string; scopes: ApiKeyScope[] }
   /** The CLI and the seed: in-process, never reachable over HTTP. */
   | { kind: "operator"; tenantId: string }
-  | { kind: "user"; tenantId: string; userId: string; role: TenantRole; memberId: string | null };
+  | { kind: "user"; tenantId: string; userId: string; role: TenantRole; memberId: string | null }
+  /** A one-click decision link from an e-mail: it acts for exactly one approver on one stage. */
+  | { kind: "emailLink"; tenantId: string; linkId: string; memberId: string };
 
 export interface ApiContext {
   deps: ApiDeps;
@@ -53,5 +58,6 @@ export interface ApiContext {
 export function actorAudit(actor: Actor): { actorType: Exclude<AuditActorType, "system">; actorId: string } {
   if (actor.kind === "apiKey") return { actorType: "api_key", actorId: actor.keyId };
   if (actor.kind === "user") return { actorType: "user", actorId: actor.userId };
+  if (actor.kind === "emailLink") return { actorType: "email_link", actorId: actor.linkId };
   return { actorType: "operator", actorId: "cli" };
 }

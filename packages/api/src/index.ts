@@ -10,3 +10,5 @@ export { seedDemoTenant, hasAnyTenant, DEMO_TENANT_SLUG, type DemoSeed } from ".
 export { inboxQuery, listInbox, listRequests, listRequestsQuery } from "./services/list-requests";
 export { purgeExpiredIdempotencyKeys } from "./services/idempotency";
 export type { ListRequestsInput, RequestPage } from "./contracts/requests";
+export { smtpTransport, type MailTransport, type NotificationConfig } from "./services/notifications/mailer";
+export { sendDueMessages, type SendOutcome } from "./services/notifications/send-messages";

@@ -10,6 +10,9 @@ export const ID_PREFIXES = {
   stage: "stg",
   request: "req",
   decision: "dec",
+  message: "msg",
+  decisionLink: "dlk",
+  delegation: "dlg",
   audit: "aud",
   httpRequest: "rid",
 } as const;

@@ -12,3 +12,5 @@ export * from "./request-flow";
 export * from "./text";
 export * from "./roles";
 export * from "./text-search";
+export * from "./notifications";
+export * from "./delegation";

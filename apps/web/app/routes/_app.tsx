@@ -46,6 +46,7 @@ export default function AppLayout() {
               <NavLink to="/members">Members</NavLink>
               <NavLink to="/keys">API keys</NavLink>
               <NavLink to="/users">Users</NavLink>
+              <NavLink to="/outbox">Outbox</NavLink>
               <NavLink to="/audit">Audit log</NavLink>
             </>
           ) : null}

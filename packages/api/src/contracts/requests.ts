@@ -29,11 +29,15 @@ export const decisionView = z.object({
   decision: z.enum(DECISIONS),
   comment: z.string().nullable(),
   decidedAt: isoDateTime,
+  onBehalfOf: memberRef.nullable().describe("When a delegate decided: the approver they stood in for (shown as “Bob Lee for Jane Smith”)."),
 });
 
 export const stageView = plannedStage.extend({
   status: z.enum(STAGE_STATUSES).describe("`cancelled`: the stage that was open when the request was cancelled."),
   pendingApprovers: z.array(memberRef),
+  delegations: z
+    .array(z.object({ delegate: memberRef, for: memberRef }))
+    .describe("Delegates sitting in for approvers of this stage (out of office)."),
 });
 
 export const requestView = z.object({

@@ -4,14 +4,18 @@
  * audit row per event, in the caller's transaction. Decide and cancel both go through here, so two
  * writers on one request are serialized by its row lock and the second sees the first's outcome.
  */
-import { DomainError, type FlowEvent, type FlowState, type Transition } from "@approvalmatrix/core";
+import { DomainError, type FlowEvent, type FlowState, type Transition, applyDelegations } from "@approvalmatrix/core";
 import { type Queryable, and, asc, decisions, eq, requestStages, requests } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { type AuditEntry, writeAudit } from "./audit";
+import { activeDelegationEdges } from "./delegations/delegations";
+import { type QueuedMessage, queueMessages, stageMessages } from "./notifications/queue-messages";
 
 export interface LockedRequest {
   request: typeof requests.$inferSelect;
   state: FlowState;
+  /** Per stage position: delegate → the approver they stand in for. */
+  delegatedFrom: Map<number, Record<string, string>>;
 }
 
 /** Answers like GET /v1/requests/{id}: another tenant's id and a missing one look the same. */
@@ -23,12 +27,18 @@ export function requestNotFound(requestId: string): DomainError {
  * SELECT … FOR UPDATE on the request row, then its stages and decisions. Must run inside a
  * transaction: the lock is held until it ends, so concurrent deciders and cancellers queue here.
  */
-export async function lockRequest(tx: Queryable, tenantId: string, requestId: string): Promise<LockedRequest> {
-  const [request] = await tx
+export async function lockRequest(
+  tx: Queryable,
+  tenantId: string,
+  requestId: string,
+  opts: { lock?: boolean } = {},
+): Promise<LockedRequest> {
+  const query = tx
     .select()
     .from(requests)
-    .where(and(eq(requests.tenantId, tenantId), eq(requests.id, requestId)))
-    .for("update");
+    .where(and(eq(requests.tenantId, tenantId), eq(requests.id, requestId)));
+  // { lock: false }: the same read without the lock, for pages that only look.
+  const [request] = opts.lock === false ? await query : await query.for("update");
   if (!request) throw requestNotFound(requestId);
   const stages = await tx
     .select()
@@ -41,6 +51,7 @@ export async function lockRequest(tx: Queryable, tenantId: string, requestId: st
     .where(and(eq(decisions.tenantId, tenantId), eq(decisions.requestId, requestId)));
   return {
     request,
+    delegatedFrom: new Map(stages.map((s) => [s.position, s.delegatedFrom])),
     state: {
       status: request.status,
       currentStage: request.currentStage,
@@ -69,12 +80,24 @@ export async function saveTransition(
 ): Promise<void> {
   const { request, state: before } = locked;
   const { state: after, events } = transition;
+  // A stage that opens goes to the delegates in force of its approvers.
+  const opened = events.filter((e) => e.type === "stage_opened");
+  const edges = opened.length ? await activeDelegationEdges(tx, request.tenantId, opts.now) : new Map<string, string>();
+  const delegatedFrom = new Map<number, Record<string, string>>();
+  for (const event of opened) {
+    const stage = after.stages.find((s) => s.position === event.stage);
+    if (!stage) continue;
+    const next = applyDelegations(stage, edges, { submitterId: request.submitterId });
+    stage.approverIds = next.approverIds;
+    delegatedFrom.set(stage.position, next.delegatedFrom);
+  }
   for (const stage of after.stages) {
     const previous = before.stages.find((s) => s.position === stage.position);
     if (previous?.status === stage.status) continue;
+    const delegated = delegatedFrom.get(stage.position);
     await tx
       .update(requestStages)
-      .set({ status: stage.status })
+      .set({ status: stage.status, ...(delegated ? { approverIds: stage.approverIds, delegatedFrom: delegated } : {}) })
       .where(
         and(
           eq(requestStages.tenantId, request.tenantId),
@@ -97,4 +120,19 @@ export async function saveTransition(
     actor,
     events.map((event) => auditEntry(request.id, event, opts.eventData?.(event) ?? {})),
   );
+  await queueMessages(tx, request.tenantId, transitionMessages(request, after, events), opts.now);
+}
+
+/** The e-mails a transition causes: the approvers of a stage that opened, the submitter of an outcome. */
+function transitionMessages(request: LockedRequest["request"], after: FlowState, events: FlowEvent[]): QueuedMessage[] {
+  const list: QueuedMessage[] = [];
+  for (const event of events) {
+    if (event.type === "stage_opened") {
+      const stage = after.stages.find((s) => s.position === event.stage);
+      if (stage) list.push(...stageMessages(request.id, stage.position, stage.approverIds));
+    } else if (event.type === "status_changed" && (event.to === "approved" || event.to === "rejected")) {
+      list.push({ memberId: request.submitterId, kind: "outcome", requestId: request.id, data: { outcome: event.to } });
+    }
+  }
+  return list;
 }

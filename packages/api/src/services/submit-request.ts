@@ -1,7 +1,8 @@
-import { must, newId, openRequest } from "@approvalmatrix/core";
-import { type Database, type Queryable, auditLog, executePrepared, requestStages, requests, sql } from "@approvalmatrix/db";
+import { applyDelegations, must, newId, openRequest } from "@approvalmatrix/core";
+import { type Database, type Queryable, auditLog, executePrepared, messages, requestStages, requests, sql } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { auditRowParams, auditRowPlaceholders } from "./audit";
+import { activeDelegationEdges } from "./delegations/delegations";
 import { type SubmissionInput, planSubmission } from "./plan-submission";
 
 const placeholder = sql.placeholder;
@@ -36,21 +37,35 @@ const writeSubmission = (db: Queryable) => {
   const newStages = db.$with("new_stages").as(
     db
       .insert(requestStages)
-      // In the table's column order: request_id, tenant_id, position, name, rule, quorum, approver_ids, status.
+      // In the table's column order: request_id, tenant_id, position, name, rule, quorum, approver_ids, status, delegated_from.
       .select(
         sql`select ${placeholder("requestId")}, ${placeholder("tenantId")}, s.position, s.name, s.rule, s.quorum,
-          array(select jsonb_array_elements_text(s.approver_ids)), s.status
+          array(select jsonb_array_elements_text(s.approver_ids)), s.status, s.delegated_from
           from jsonb_to_recordset(${placeholder("stages")}::jsonb)
-            as s(position integer, name text, rule text, quorum integer, approver_ids jsonb, status text)`,
+            as s(position integer, name text, rule text, quorum integer, approver_ids jsonb, status text, delegated_from jsonb)`,
       )
       .returning({ position: requestStages.position }),
   );
-  return db.with(newRequest, newStages).insert(auditLog).values(auditRowPlaceholders);
+  // The e-mails to the first stage's approvers: the outbox row commits with the request.
+  const newMessages = db.$with("new_messages").as(
+    db
+      .insert(messages)
+      // In the order of the selected columns below.
+      .select(
+        sql`select m.id, ${placeholder("tenantId")}, m.member_id, 'stage_opened', ${placeholder("requestId")}, ${placeholder("currentStage")}::integer,
+          '{}'::jsonb, 'pending', 0, ${placeholder("now")}::timestamptz, null::timestamptz, null, null, null, null, null, ${placeholder("now")}::timestamptz
+          from jsonb_to_recordset(${placeholder("messages")}::jsonb) as m(id text, member_id text)`,
+      )
+      .returning({ id: messages.id }),
+  );
+  return db.with(newRequest, newStages, newMessages).insert(auditLog).values(auditRowPlaceholders);
 };
 
 /** Plans the request and writes it, its stages and its audit row atomically. */
 export async function submitRequest(db: Database, actor: Actor, input: SubmissionInput) {
-  const plan = await planSubmission(db, actor.tenantId, input);
+  const now = new Date();
+  // The delegations in force decide who receives the first stage (side by side with the plan).
+  const [plan, edges] = await Promise.all([planSubmission(db, actor.tenantId, input), activeDelegationEdges(db, actor.tenantId, now)]);
   const requestId = newId("request");
   const flow = openRequest(
     plan.stages.map((stage) => ({
@@ -60,7 +75,9 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
       approverIds: stage.eligible.map((m) => m.id),
     })),
   );
-  const now = new Date();
+  const first = must(flow.stages[0], "the first stage");
+  const firstDelegated = applyDelegations(first, edges, { submitterId: plan.submitter.id });
+  first.approverIds = firstDelegated.approverIds;
   await executePrepared(db, "submission_write", writeSubmission, {
     requestId,
     tenantId: actor.tenantId,
@@ -80,8 +97,20 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
       plan.stages.map((stage, index) => {
         // openRequest keeps the stages' order: the flow's stage at `index` is this one.
         const { approverIds, status } = must(flow.stages[index], "the stage's flow");
-        return { position: stage.position, name: stage.name, rule: stage.rule, quorum: stage.quorum, approver_ids: approverIds, status };
+        const delegated_from = index === 0 ? firstDelegated.delegatedFrom : {};
+        return {
+          position: stage.position,
+          name: stage.name,
+          rule: stage.rule,
+          quorum: stage.quorum,
+          approver_ids: approverIds,
+          status,
+          delegated_from,
+        };
       }),
+    ),
+    messages: JSON.stringify(
+      [...new Set(flow.stages[0]?.approverIds ?? [])].map((memberId) => ({ id: newId("message"), member_id: memberId })),
     ),
     ...auditRowParams(actor, {
       action: "request.submitted",

@@ -7,3 +7,5 @@ export * from "./requests";
 export * from "./audit";
 export * from "./rate-limits";
 export * from "./idempotency";
+export * from "./notifications";
+export * from "./delegations";

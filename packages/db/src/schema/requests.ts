@@ -58,6 +58,8 @@ export const requestStages = pgTable(
     quorum: integer("quorum"),
     approverIds: text("approver_ids").array().notNull(),
     status: text("status").$type<StageStatus>().notNull(),
+    /** Delegates sitting in for an approver while it is open: { delegateId: approverId it stands for }. */
+    delegatedFrom: jsonb("delegated_from").$type<Record<string, string>>().notNull().default({}),
   },
   (t) => [
     primaryKey({ columns: [t.requestId, t.position] }),
@@ -83,6 +85,8 @@ export const decisions = pgTable(
       .notNull()
       .references(() => members.id),
     decision: text("decision").$type<Decision>().notNull(),
+    /** Set when the approver decided as a delegate: the member they stood in for ("Bob Lee for Jane Smith"). */
+    onBehalfOfId: text("on_behalf_of_id").references(() => members.id),
     comment: text("comment"),
     decidedAt: timestamp("decided_at", { withTimezone: true }).notNull().defaultNow(),
   },

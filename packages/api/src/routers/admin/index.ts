@@ -3,6 +3,8 @@ import { apiKeysRouter } from "./api-keys";
 import { auditRouter } from "./audit";
 import { matricesRouter } from "./matrices";
 import { membersRouter } from "./members";
+import { notificationsRouter } from "./notifications";
+import { adminDelegationsRouter } from "../delegations/index";
 import { adminRequestsRouter } from "./requests";
 import { usersRouter } from "./users";
 
@@ -13,4 +15,6 @@ export const adminRouter = router({
   users: usersRouter,
   requests: adminRequestsRouter,
   audit: auditRouter,
+  notifications: notificationsRouter,
+  delegations: adminDelegationsRouter,
 });
