@@ -39,6 +39,7 @@ export default function AppLayout() {
             ) : null}
           </NavLink>
           <NavLink to="/requests">Requests</NavLink>
+          <NavLink to="/delegations">Delegations</NavLink>
           {admin ? (
             <>
               <div className="nav-section">Setup</div>

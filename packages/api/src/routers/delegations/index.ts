@@ -3,6 +3,7 @@
  * decisions:write; reassign: requests:write) and, for the admin app, the same services as the
  * signed-in user (approvers for themselves, admins for anyone).
  */
+import { DomainError } from "@approvalmatrix/core";
 import { apiKeyProcedure, tenantProcedure } from "../../procedures";
 import { createDelegation, listDelegations, reassignApprover, revokeDelegation } from "../../services/delegations/delegations";
 import { z } from "zod";
@@ -88,9 +89,18 @@ export const adminDelegationsRouter = router({
     .output(delegationList)
     .query(async ({ ctx }) => ({ data: await listDelegations(ctx.deps.db, ctx.actor) })),
   create: tenantProcedure("approver")
-    .input(createDelegationInput)
+    .input(createDelegationInput.partial({ memberRef: true }))
     .output(delegationView)
-    .mutation(({ ctx, input }) => createDelegation(ctx.deps.db, ctx.actor, toCreate(input))),
+    .mutation(({ ctx, input }) => {
+      // No memberRef: the signed-in user's own member.
+      const own = ctx.actor.kind === "user" ? ctx.actor.memberId : null;
+      if (!input.memberRef && !own)
+        throw new DomainError("invalid_request", "Name the member who is away.", [{ field: "memberRef", message: "required" }]);
+      return createDelegation(ctx.deps.db, ctx.actor, {
+        ...toCreate({ ...input, memberRef: input.memberRef ?? "" }),
+        member: input.memberRef ? { ref: input.memberRef } : { id: own ?? "" },
+      });
+    }),
   revoke: tenantProcedure("approver")
     .input(delegationIdInput)
     .output(delegationView)
