@@ -22,7 +22,9 @@ export type Actor =
   | { kind: "operator"; tenantId: string }
   | { kind: "user"; tenantId: string; userId: string; role: TenantRole; memberId: string | null }
   /** A one-click decision link from an e-mail: it acts for exactly one approver on one stage. */
-  | { kind: "emailLink"; tenantId: string; linkId: string; memberId: string };
+  | { kind: "emailLink"; tenantId: string; linkId: string; memberId: string }
+  /** The platform itself: a deadline's reminder, escalation or automatic outcome. */
+  | { kind: "system"; tenantId: string; reason: string };
 
 export interface ApiContext {
   deps: ApiDeps;
@@ -55,9 +57,10 @@ export interface ApiContext {
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }
 
-export function actorAudit(actor: Actor): { actorType: Exclude<AuditActorType, "system">; actorId: string } {
+export function actorAudit(actor: Actor): { actorType: AuditActorType; actorId: string } {
   if (actor.kind === "apiKey") return { actorType: "api_key", actorId: actor.keyId };
   if (actor.kind === "user") return { actorType: "user", actorId: actor.userId };
   if (actor.kind === "emailLink") return { actorType: "email_link", actorId: actor.linkId };
+  if (actor.kind === "system") return { actorType: "system", actorId: actor.reason };
   return { actorType: "operator", actorId: "cli" };
 }

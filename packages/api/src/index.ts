@@ -12,3 +12,4 @@ export { purgeExpiredIdempotencyKeys } from "./services/idempotency";
 export type { ListRequestsInput, RequestPage } from "./contracts/requests";
 export { smtpTransport, type MailTransport, type NotificationConfig } from "./services/notifications/mailer";
 export { sendDueMessages, type SendOutcome } from "./services/notifications/send-messages";
+export { runDueDeadlines, type SweepOutcome } from "./services/deadlines/deadlines";

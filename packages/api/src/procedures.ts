@@ -160,7 +160,8 @@ export function apiKeyProcedure(scope: ApiKeyScope) {
 export function tenantProcedure(minRole: TenantRole) {
   return publicProcedure.use(({ ctx, next }) => {
     const actor = ctx.actor;
-    if (!actor || actor.kind === "apiKey" || actor.kind === "emailLink") throw apiError("unauthorized", "Sign in to continue.");
+    if (!actor || actor.kind === "apiKey" || actor.kind === "emailLink" || actor.kind === "system")
+      throw apiError("unauthorized", "Sign in to continue.");
     if (actor.kind === "user" && !hasRole(actor.role, minRole)) {
       throw apiError("forbidden", `This needs the ${minRole} role.`);
     }

@@ -14,3 +14,4 @@ export * from "./roles";
 export * from "./text-search";
 export * from "./notifications";
 export * from "./delegation";
+export * from "./deadlines";

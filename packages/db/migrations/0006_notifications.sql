@@ -57,8 +57,13 @@ CREATE TABLE "delegations" (
 	"revoked_at" timestamp with time zone
 );
 --> statement-breakpoint
+ALTER TABLE "matrix_stages" ADD COLUMN "deadline" jsonb;--> statement-breakpoint
 ALTER TABLE "decisions" ADD COLUMN "on_behalf_of_id" text;--> statement-breakpoint
 ALTER TABLE "request_stages" ADD COLUMN "delegated_from" jsonb DEFAULT '{}'::jsonb NOT NULL;--> statement-breakpoint
+ALTER TABLE "request_stages" ADD COLUMN "deadline" jsonb;--> statement-breakpoint
+ALTER TABLE "request_stages" ADD COLUMN "due_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "request_stages" ADD COLUMN "next_action_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "request_stages" ADD COLUMN "next_action" text;--> statement-breakpoint
 ALTER TABLE "decision_links" ADD CONSTRAINT "decision_links_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "decision_links" ADD CONSTRAINT "decision_links_request_id_requests_id_fk" FOREIGN KEY ("request_id") REFERENCES "public"."requests"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "decision_links" ADD CONSTRAINT "decision_links_approver_id_members_id_fk" FOREIGN KEY ("approver_id") REFERENCES "public"."members"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -76,4 +81,5 @@ CREATE INDEX "messages_due_idx" ON "messages" USING btree ("next_attempt_at") WH
 CREATE INDEX "messages_tenant_created_idx" ON "messages" USING btree ("tenant_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "messages_digest_idx" ON "messages" USING btree ("member_id") WHERE "messages"."status" = 'digest';--> statement-breakpoint
 CREATE INDEX "delegations_tenant_live_idx" ON "delegations" USING btree ("tenant_id","member_id") WHERE "delegations"."revoked_at" is null;--> statement-breakpoint
-ALTER TABLE "decisions" ADD CONSTRAINT "decisions_on_behalf_of_id_members_id_fk" FOREIGN KEY ("on_behalf_of_id") REFERENCES "public"."members"("id") ON DELETE no action ON UPDATE no action;
+ALTER TABLE "decisions" ADD CONSTRAINT "decisions_on_behalf_of_id_members_id_fk" FOREIGN KEY ("on_behalf_of_id") REFERENCES "public"."members"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "request_stages_next_action_idx" ON "request_stages" USING btree ("next_action_at") WHERE "request_stages"."status" = 'open' and "request_stages"."next_action_at" is not null;

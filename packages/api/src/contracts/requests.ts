@@ -35,6 +35,7 @@ export const decisionView = z.object({
 export const stageView = plannedStage.extend({
   status: z.enum(STAGE_STATUSES).describe("`cancelled`: the stage that was open when the request was cancelled."),
   pendingApprovers: z.array(memberRef),
+  dueAt: isoDateTime.nullable().describe("When the stage's deadline runs out (set when it opens, if its matrix stage has one)."),
   delegations: z
     .array(z.object({ delegate: memberRef, for: memberRef }))
     .describe("Delegates sitting in for approvers of this stage (out of office)."),

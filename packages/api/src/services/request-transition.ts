@@ -4,10 +4,11 @@
  * audit row per event, in the caller's transaction. Decide and cancel both go through here, so two
  * writers on one request are serialized by its row lock and the second sees the first's outcome.
  */
-import { DomainError, type FlowEvent, type FlowState, type Transition, applyDelegations } from "@approvalmatrix/core";
+import { DomainError, type FlowEvent, type FlowState, type StageDeadline, type Transition, applyDelegations } from "@approvalmatrix/core";
 import { type Queryable, and, asc, decisions, eq, requestStages, requests } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { type AuditEntry, writeAudit } from "./audit";
+import { deadlineColumns } from "./deadlines/deadlines";
 import { activeDelegationEdges } from "./delegations/delegations";
 import { type QueuedMessage, queueMessages, stageMessages } from "./notifications/queue-messages";
 
@@ -16,6 +17,8 @@ export interface LockedRequest {
   state: FlowState;
   /** Per stage position: delegate → the approver they stand in for. */
   delegatedFrom: Map<number, Record<string, string>>;
+  /** Per stage position: its deadline rules (null: none). */
+  deadlines: Map<number, StageDeadline | null>;
 }
 
 /** Answers like GET /v1/requests/{id}: another tenant's id and a missing one look the same. */
@@ -52,6 +55,7 @@ export async function lockRequest(
   return {
     request,
     delegatedFrom: new Map(stages.map((s) => [s.position, s.delegatedFrom])),
+    deadlines: new Map(stages.map((s) => [s.position, s.deadline])),
     state: {
       status: request.status,
       currentStage: request.currentStage,
@@ -95,9 +99,14 @@ export async function saveTransition(
     const previous = before.stages.find((s) => s.position === stage.position);
     if (previous?.status === stage.status) continue;
     const delegated = delegatedFrom.get(stage.position);
+    // A stage that opens starts its deadline clock; one that closes leaves the sweep's queue.
+    const deadline =
+      stage.status === "open"
+        ? deadlineColumns(locked.deadlines.get(stage.position) ?? null, opts.now)
+        : { nextActionAt: null, nextAction: null };
     await tx
       .update(requestStages)
-      .set({ status: stage.status, ...(delegated ? { approverIds: stage.approverIds, delegatedFrom: delegated } : {}) })
+      .set({ status: stage.status, ...deadline, ...(delegated ? { approverIds: stage.approverIds, delegatedFrom: delegated } : {}) })
       .where(
         and(
           eq(requestStages.tenantId, request.tenantId),

@@ -25,6 +25,7 @@ const stagesWithApprovers = (db: Queryable) =>
       status: requestStages.status,
       approverIds: requestStages.approverIds,
       delegatedFrom: requestStages.delegatedFrom,
+      dueAt: requestStages.dueAt,
       approvers: sql<{ id: string; ref: string; name: string }[]>`coalesce((
         select json_agg(json_build_object('id', m.id, 'ref', m.external_ref, 'name', m.name))
         from ${members} m where m.tenant_id = ${requestStages.tenantId}
@@ -80,6 +81,7 @@ export async function loadRequestView(db: Queryable, tenantId: string, requestId
       status: stage.status,
       approvers: stage.approverIds.map(refOf),
       pendingApprovers: open ? stage.approverIds.filter((id) => !decided.has(id)).map(refOf) : [],
+      dueAt: stage.dueAt?.toISOString() ?? null,
       delegations: Object.entries(stage.delegatedFrom).map(([delegate, original]) => ({ delegate: refOf(delegate), for: refOf(original) })),
     };
   });

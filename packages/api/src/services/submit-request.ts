@@ -2,6 +2,7 @@ import { applyDelegations, must, newId, openRequest } from "@approvalmatrix/core
 import { type Database, type Queryable, auditLog, executePrepared, messages, requestStages, requests, sql } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { auditRowParams, auditRowPlaceholders } from "./audit";
+import { deadlineColumns } from "./deadlines/deadlines";
 import { activeDelegationEdges } from "./delegations/delegations";
 import { type SubmissionInput, planSubmission } from "./plan-submission";
 
@@ -37,12 +38,15 @@ const writeSubmission = (db: Queryable) => {
   const newStages = db.$with("new_stages").as(
     db
       .insert(requestStages)
-      // In the table's column order: request_id, tenant_id, position, name, rule, quorum, approver_ids, status, delegated_from.
+      // In the table's column order: request_id, tenant_id, position, name, rule, quorum, approver_ids, status, delegated_from,
+      // deadline, due_at, next_action_at, next_action.
       .select(
         sql`select ${placeholder("requestId")}, ${placeholder("tenantId")}, s.position, s.name, s.rule, s.quorum,
-          array(select jsonb_array_elements_text(s.approver_ids)), s.status, s.delegated_from
+          array(select jsonb_array_elements_text(s.approver_ids)), s.status, s.delegated_from,
+          s.deadline, s.due_at, s.next_action_at, s.next_action
           from jsonb_to_recordset(${placeholder("stages")}::jsonb)
-            as s(position integer, name text, rule text, quorum integer, approver_ids jsonb, status text, delegated_from jsonb)`,
+            as s(position integer, name text, rule text, quorum integer, approver_ids jsonb, status text, delegated_from jsonb,
+              deadline jsonb, due_at timestamptz, next_action_at timestamptz, next_action text)`,
       )
       .returning({ position: requestStages.position }),
   );
@@ -53,7 +57,7 @@ const writeSubmission = (db: Queryable) => {
       // In the order of the selected columns below.
       .select(
         sql`select m.id, ${placeholder("tenantId")}, m.member_id, 'stage_opened', ${placeholder("requestId")}, ${placeholder("currentStage")}::integer,
-          '{}'::jsonb, 'pending', 0, ${placeholder("now")}::timestamptz, null::timestamptz, null, null, null, null, null, ${placeholder("now")}::timestamptz
+          '{}'::jsonb, 'pending', 0, ${placeholder("nowIso")}::timestamptz, null::timestamptz, null, null, null, null, null, ${placeholder("nowIso")}::timestamptz
           from jsonb_to_recordset(${placeholder("messages")}::jsonb) as m(id text, member_id text)`,
       )
       .returning({ id: messages.id }),
@@ -93,11 +97,15 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
     currentStage: flow.currentStage,
     totalStages: flow.stages.length,
     now,
+    // Raw SQL has no column to map a Date through: postgres.js needs the text.
+    nowIso: now.toISOString(),
     stages: JSON.stringify(
       plan.stages.map((stage, index) => {
         // openRequest keeps the stages' order: the flow's stage at `index` is this one.
         const { approverIds, status } = must(flow.stages[index], "the stage's flow");
         const delegated_from = index === 0 ? firstDelegated.delegatedFrom : {};
+        // The open stage's deadline starts now; the others' when they open.
+        const clock = index === 0 ? deadlineColumns(stage.deadline ?? null, now) : { dueAt: null, nextActionAt: null, nextAction: null };
         return {
           position: stage.position,
           name: stage.name,
@@ -106,6 +114,10 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
           approver_ids: approverIds,
           status,
           delegated_from,
+          deadline: stage.deadline ?? null,
+          due_at: clock.dueAt?.toISOString() ?? null,
+          next_action_at: clock.nextActionAt?.toISOString() ?? null,
+          next_action: clock.nextAction,
         };
       }),
     ),

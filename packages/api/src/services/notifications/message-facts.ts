@@ -62,7 +62,12 @@ export async function loadMessageContext(
       request = rest;
       if (message.stage !== null) {
         const [s] = await tx
-          .select({ name: requestStages.name, status: requestStages.status, approverIds: requestStages.approverIds })
+          .select({
+            name: requestStages.name,
+            status: requestStages.status,
+            approverIds: requestStages.approverIds,
+            dueAt: requestStages.dueAt,
+          })
           .from(requestStages)
           .where(
             and(
@@ -72,7 +77,7 @@ export async function loadMessageContext(
             ),
           );
         if (s) {
-          stage = { position: message.stage, name: s.name, total: totalStages, dueAt: null };
+          stage = { position: message.stage, name: s.name, total: totalStages, dueAt: s.dueAt };
           const asks = ASKING_KINDS.has(message.kind) && s.status === "open" && currentStage === message.stage;
           if (asks && s.approverIds.includes(message.memberId)) {
             const linkId = decisionLinkIdFor(message.id);
