@@ -8,6 +8,7 @@ import {
   RedisRateLimitStore,
   smtpTransport,
 } from "@approvalmatrix/api";
+import { type Clock, systemClock } from "@approvalmatrix/core";
 import { type DatabaseHandle, type DatabaseTarget, migrateDatabase, openDatabase } from "@approvalmatrix/db";
 import { lockDataDir } from "./data-dir-lock";
 import type { ServerEnv } from "./env";
@@ -27,7 +28,7 @@ export function databaseTarget(env: ServerEnv): DatabaseTarget {
 }
 
 /** Opens (and migrates) the database and picks the rate-limit store: what a process needs to serve. */
-export async function openRuntime(env: ServerEnv, holder: string, database?: DatabaseHandle): Promise<Runtime> {
+export async function openRuntime(env: ServerEnv, holder: string, database?: DatabaseHandle, clock: Clock = systemClock): Promise<Runtime> {
   const target = database?.target ?? databaseTarget(env);
   const unlock = target.kind === "pglite" && target.dataDir ? lockDataDir(env.DATA_DIR, holder) : () => {};
   try {
@@ -50,6 +51,7 @@ export async function openRuntime(env: ServerEnv, holder: string, database?: Dat
         // Completed by startApp with the address it listens on when PUBLIC_URL is not set.
         publicUrl: env.PUBLIC_URL?.replace(/\/$/, "") ?? "",
       },
+      clock,
     };
     return {
       deps,

@@ -3,6 +3,7 @@
  * handing the sweep the instant to act at (as the worker's clock does), never by sleeping.
  */
 import { runDueDeadlines } from "@approvalmatrix/api";
+import type { StageDeadline } from "@approvalmatrix/core";
 import { and, auditLog, eq, messages } from "@approvalmatrix/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, api, startTestApp, unlimitedKey } from "./harness";
@@ -15,7 +16,7 @@ beforeAll(async () => {
   app = await startTestApp();
   call = api(app, await unlimitedKey(app));
   const operator = app.operator(app.demoTenantId);
-  const stage = (deadline: Record<string, unknown>) => [
+  const stage = (deadline: StageDeadline) => [
     { name: "Manager sign-off", approvers: { type: "members" as const, memberRefs: ["EMP-2001"] }, rule: "any" as const, deadline },
   ];
   await operator.admin.matrices.create({

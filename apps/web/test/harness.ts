@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ApiDeps, createCaller, createTenant, findTenant } from "@approvalmatrix/api";
-import { randomBase62, must } from "@approvalmatrix/core";
+import { type Clock, randomBase62, must } from "@approvalmatrix/core";
+import type { Worker } from "@approvalmatrix/jobs";
 import { createTestDatabase } from "@approvalmatrix/db/testing";
 import { afterAll, beforeAll } from "vitest";
 import { readEnv } from "../src/env";
@@ -12,6 +13,8 @@ import { createWebHandler } from "../src/web-handler";
 export interface TestAppOptions {
   /** Serve the admin app too (built by test/global-setup.ts before any test file starts). */
   web?: boolean;
+  /** Time for the services and the worker: a ManualClock lets a test pass deadlines without sleeping. */
+  clock?: Clock;
 }
 
 export interface TestApp {
@@ -20,6 +23,8 @@ export interface TestApp {
   demoKey: string;
   demoTenantId: string;
   deps: ApiDeps;
+  /** The server's job worker (null with WORKER=off): `runDue()` runs what is due now. */
+  worker: Worker | null;
   /** Operator access to one tenant, as the CLI has: fixtures go through the real procedures. */
   operator(tenantId: string): ReturnType<typeof createCaller>;
   /** A second tenant with one member (EMP-1042, as in the demo) and a key with `scopes`. */
@@ -49,6 +54,7 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
   try {
     app = await startApp(env, {
       database,
+      ...(options.clock ? { clock: options.clock } : {}),
       ...(options.web ? { createWebHandler: (deps) => createWebHandler(deps, { secureCookies: false, trustProxy: env.TRUST_PROXY }) } : {}),
     });
   } catch (error) {
@@ -70,6 +76,7 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
     demoKey: must(app.demoApiKey),
     demoTenantId: must(demoTenant).id,
     deps: app.deps,
+    worker: app.worker,
     operator,
     async createOtherTenant(scopes = ["requests:write", "requests:read", "decisions:write"]) {
       const tenant = await createTenant(app.deps.db, { name: "Globex", slug: `globex-${randomBase62(6).toLowerCase()}` });

@@ -1,4 +1,4 @@
-import type { ApiKeyScope, AuditActorType, TenantRole } from "@approvalmatrix/core";
+import type { ApiKeyScope, AuditActorType, Clock, TenantRole } from "@approvalmatrix/core";
 import type { Database } from "@approvalmatrix/db";
 import type { AuthenticatedKey } from "./procedures";
 import type { NotificationConfig } from "./services/notifications/mailer";
@@ -13,6 +13,10 @@ export interface ApiDeps {
   maxBodyBytes: number;
   /** E-mail: the SMTP transport (null: messages are kept for the Outbox page) and the links' origin. */
   notifications?: NotificationConfig;
+  /** Where services read "now" for deadlines and jobs; tests move a ManualClock. */
+  clock: Clock;
+  /** Tells this process's job worker that work was queued, so it need not wait for its next poll. */
+  wakeWorker?: () => void;
 }
 
 /** Who is calling. The tenant always comes from here, never from input. */
@@ -23,7 +27,7 @@ export type Actor =
   | { kind: "user"; tenantId: string; userId: string; role: TenantRole; memberId: string | null }
   /** A one-click decision link from an e-mail: it acts for exactly one approver on one stage. */
   | { kind: "emailLink"; tenantId: string; linkId: string; memberId: string }
-  /** The platform itself: a deadline's reminder, escalation or automatic outcome. */
+  /** The platform acting on its own: a deadline, an expiry, a periodic job. `reason` names it. */
   | { kind: "system"; tenantId: string; reason: string };
 
 export interface ApiContext {
@@ -58,9 +62,16 @@ export interface ApiContext {
 }
 
 export function actorAudit(actor: Actor): { actorType: AuditActorType; actorId: string } {
-  if (actor.kind === "apiKey") return { actorType: "api_key", actorId: actor.keyId };
-  if (actor.kind === "user") return { actorType: "user", actorId: actor.userId };
-  if (actor.kind === "emailLink") return { actorType: "email_link", actorId: actor.linkId };
-  if (actor.kind === "system") return { actorType: "system", actorId: actor.reason };
-  return { actorType: "operator", actorId: "cli" };
+  switch (actor.kind) {
+    case "apiKey":
+      return { actorType: "api_key", actorId: actor.keyId };
+    case "user":
+      return { actorType: "user", actorId: actor.userId };
+    case "emailLink":
+      return { actorType: "email_link", actorId: actor.linkId };
+    case "system":
+      return { actorType: "system", actorId: actor.reason };
+    case "operator":
+      return { actorType: "operator", actorId: "cli" };
+  }
 }

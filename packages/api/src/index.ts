@@ -13,3 +13,5 @@ export type { ListRequestsInput, RequestPage } from "./contracts/requests";
 export { smtpTransport, type MailTransport, type NotificationConfig } from "./services/notifications/mailer";
 export { sendDueMessages, type SendOutcome } from "./services/notifications/send-messages";
 export { runDueDeadlines, type SweepOutcome } from "./services/deadlines/deadlines";
+export { JOB_KINDS, PERIODIC_JOBS, jobHandlers } from "./jobs/handlers";
+export { emitEvents, type NewEvent } from "./services/events/emit";

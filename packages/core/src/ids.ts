@@ -14,6 +14,8 @@ export const ID_PREFIXES = {
   decisionLink: "dlk",
   delegation: "dlg",
   audit: "aud",
+  event: "evt",
+  job: "job",
   httpRequest: "rid",
 } as const;
 

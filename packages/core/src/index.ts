@@ -15,3 +15,5 @@ export * from "./text-search";
 export * from "./notifications";
 export * from "./delegation";
 export * from "./deadlines";
+export * from "./clock";
+export * from "./events";

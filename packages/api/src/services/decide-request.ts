@@ -2,6 +2,7 @@ import { type Decision, DomainError, decide, must, newId } from "@approvalmatrix
 import { type Database, type Transaction, and, decisions, eq, members } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import type { RequestView } from "../contracts/requests";
+import { describeActor } from "./actor";
 import { loadRequestView } from "./request-view";
 import { lockRequest, saveTransition } from "./request-transition";
 
@@ -46,7 +47,7 @@ export async function decideInTransaction(
     const locked = await lockRequest(tx, tenantId, input.requestId);
 
     const [approver] = await tx
-      .select({ id: members.id, ref: members.externalRef, active: members.active })
+      .select({ id: members.id, ref: members.externalRef, name: members.name, active: members.active })
       .from(members)
       .where(
         and(
@@ -64,6 +65,7 @@ export async function decideInTransaction(
     const comment = input.comment?.trim() || null;
     // decide() above refused a closed request, so a stage is open.
     const stage = must(locked.state.currentStage, "the open stage");
+    const actedBy = await describeActor(tx, actor);
     try {
       await tx.insert(decisions).values({
         id: newId("decision"),
@@ -74,6 +76,9 @@ export async function decideInTransaction(
         onBehalfOfId: locked.delegatedFrom.get(stage)?.[approver.id] ?? null,
         decision: input.decision,
         comment,
+        actorType: actedBy.type,
+        actorId: actedBy.id,
+        actorName: actedBy.name,
         decidedAt: now,
       });
     } catch (error) {
@@ -85,6 +90,7 @@ export async function decideInTransaction(
     }
     await saveTransition(tx, actor, locked, transition, {
       now,
+      decision: { approverRef: approver.ref, approverName: approver.name, comment, actor: actedBy },
       eventData: (event) =>
         event.type === "decision_recorded" ? { approverId: approver.id, approverRef: approver.ref, ...(comment ? { comment } : {}) } : {},
     });

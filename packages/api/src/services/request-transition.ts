@@ -5,15 +5,20 @@
  * writers on one request are serialized by its row lock and the second sees the first's outcome.
  */
 import { DomainError, type FlowEvent, type FlowState, type StageDeadline, type Transition, applyDelegations } from "@approvalmatrix/core";
-import { type Queryable, and, asc, decisions, eq, requestStages, requests } from "@approvalmatrix/db";
+import { type Queryable, and, asc, decisions, eq, members, requestStages, requests } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { type AuditEntry, writeAudit } from "./audit";
 import { deadlineColumns } from "./deadlines/deadlines";
 import { activeDelegationEdges } from "./delegations/delegations";
+import { emitEvents } from "./events/emit";
+import { type DecisionDetail, type RequestEventSubject, requestTransitionEvents } from "./events/request-events";
 import { type QueuedMessage, queueMessages, stageMessages } from "./notifications/queue-messages";
 
 export interface LockedRequest {
   request: typeof requests.$inferSelect;
+  submitterRef: string;
+  /** Stage names by position (for events). */
+  stageNames: Map<number, string>;
   state: FlowState;
   /** Per stage position: delegate → the approver they stand in for. */
   delegatedFrom: Map<number, Record<string, string>>;
@@ -37,12 +42,14 @@ export async function lockRequest(
   opts: { lock?: boolean } = {},
 ): Promise<LockedRequest> {
   const query = tx
-    .select()
+    .select({ request: requests, submitterRef: members.externalRef })
     .from(requests)
+    .innerJoin(members, eq(members.id, requests.submitterId))
     .where(and(eq(requests.tenantId, tenantId), eq(requests.id, requestId)));
   // { lock: false }: the same read without the lock, for pages that only look.
-  const [request] = opts.lock === false ? await query : await query.for("update");
-  if (!request) throw requestNotFound(requestId);
+  const [row] = opts.lock === false ? await query : await query.for("update", { of: requests });
+  if (!row) throw requestNotFound(requestId);
+  const { request, submitterRef } = row;
   const stages = await tx
     .select()
     .from(requestStages)
@@ -56,6 +63,8 @@ export async function lockRequest(
     request,
     delegatedFrom: new Map(stages.map((s) => [s.position, s.delegatedFrom])),
     deadlines: new Map(stages.map((s) => [s.position, s.deadline])),
+    submitterRef,
+    stageNames: new Map(stages.map((stage) => [stage.position, stage.name])),
     state: {
       status: request.status,
       currentStage: request.currentStage,
@@ -72,15 +81,21 @@ function auditEntry(requestId: string, event: FlowEvent, extra: Record<string, u
 }
 
 /**
- * Writes a transition: the stages whose status changed, the request row, and an audit row per
- * event. `eventData` adds fields to an event's audit row (the approver's ref, a comment, a reason).
+ * Writes a transition: the stages whose status changed, the request row, an audit row per flow
+ * event and the integrators' events (the outbox). `eventData` adds fields to an event's audit row
+ * (the approver's ref, a comment, a reason); `decision` and `cancelReason` go into the events.
  */
 export async function saveTransition(
   tx: Queryable,
   actor: Actor,
   locked: LockedRequest,
   transition: Transition,
-  opts: { now: Date; cancelReason?: string; eventData?: (event: FlowEvent) => Record<string, unknown> },
+  opts: {
+    now: Date;
+    cancelReason?: string;
+    eventData?: (event: FlowEvent) => Record<string, unknown>;
+    decision?: DecisionDetail;
+  },
 ): Promise<void> {
   const { request, state: before } = locked;
   const { state: after, events } = transition;
@@ -128,6 +143,27 @@ export async function saveTransition(
     tx,
     actor,
     events.map((event) => auditEntry(request.id, event, opts.eventData?.(event) ?? {})),
+  );
+  const subject: RequestEventSubject = {
+    tenantId: request.tenantId,
+    requestId: request.id,
+    requestType: request.requestType,
+    title: request.title,
+    amount: request.amount,
+    currency: request.currency,
+    submitterRef: locked.submitterRef,
+    status: after.status,
+    totalStages: request.totalStages,
+    stageNames: locked.stageNames,
+  };
+  await emitEvents(
+    tx,
+    request.tenantId,
+    requestTransitionEvents(subject, events, {
+      ...(opts.decision ? { decision: opts.decision } : {}),
+      ...(opts.cancelReason !== undefined ? { cancelReason: opts.cancelReason } : {}),
+    }),
+    opts.now,
   );
   await queueMessages(tx, request.tenantId, transitionMessages(request, after, events), opts.now);
 }

@@ -1,16 +1,19 @@
 import { applyDelegations, must, newId, openRequest } from "@approvalmatrix/core";
-import { type Database, type Queryable, auditLog, executePrepared, messages, requestStages, requests, sql } from "@approvalmatrix/db";
+import { type Database, type Queryable, auditLog, events, executePrepared, messages, requestStages, requests, sql } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { auditRowParams, auditRowPlaceholders } from "./audit";
 import { deadlineColumns } from "./deadlines/deadlines";
 import { activeDelegationEdges } from "./delegations/delegations";
+import { eventRow } from "./events/emit";
+import { submissionEvents } from "./events/request-events";
 import { type SubmissionInput, planSubmission } from "./plan-submission";
 
 const placeholder = sql.placeholder;
 
 /**
- * The request, its stages and its audit row in one INSERT … WITH statement: atomic on its own (no
- * BEGIN/COMMIT round trips), and built and prepared once. The stages arrive as one JSON array.
+ * The request, its stages, its events (the outbox) and its audit row in one INSERT … WITH
+ * statement: atomic on its own (no BEGIN/COMMIT round trips), and built and prepared once. The
+ * stages and the events each arrive as one JSON array.
  */
 const writeSubmission = (db: Queryable) => {
   const newRequest = db.$with("new_request").as(
@@ -50,6 +53,18 @@ const writeSubmission = (db: Queryable) => {
       )
       .returning({ position: requestStages.position }),
   );
+  const newEvents = db.$with("new_events").as(
+    db
+      .insert(events)
+      // In the table's column order: id, tenant_id, type, api_version, data, created_at, dispatched_at, seq
+      // (drawn row by row in the array's order, as the identity default would).
+      .select(
+        sql`select e.id, ${placeholder("tenantId")}, e.type, e.api_version, e.data, ${placeholder("nowText")}::timestamptz, null::timestamptz,
+            nextval(pg_get_serial_sequence('events', 'seq'))
+          from jsonb_to_recordset(${placeholder("events")}::jsonb) as e(id text, type text, api_version text, data jsonb)`,
+      )
+      .returning({ id: events.id }),
+  );
   // The e-mails to the first stage's approvers: the outbox row commits with the request.
   const newMessages = db.$with("new_messages").as(
     db
@@ -57,12 +72,12 @@ const writeSubmission = (db: Queryable) => {
       // In the order of the selected columns below.
       .select(
         sql`select m.id, ${placeholder("tenantId")}, m.member_id, 'stage_opened', ${placeholder("requestId")}, ${placeholder("currentStage")}::integer,
-          '{}'::jsonb, 'pending', 0, ${placeholder("nowIso")}::timestamptz, null::timestamptz, null, null, null, null, null, ${placeholder("nowIso")}::timestamptz
+          '{}'::jsonb, 'pending', 0, ${placeholder("nowText")}::timestamptz, null::timestamptz, null, null, null, null, null, ${placeholder("nowText")}::timestamptz
           from jsonb_to_recordset(${placeholder("messages")}::jsonb) as m(id text, member_id text)`,
       )
       .returning({ id: messages.id }),
   );
-  return db.with(newRequest, newStages, newMessages).insert(auditLog).values(auditRowPlaceholders);
+  return db.with(newRequest, newStages, newEvents, newMessages).insert(auditLog).values(auditRowPlaceholders);
 };
 
 /** Plans the request and writes it, its stages and its audit row atomically. */
@@ -82,6 +97,22 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
   const first = must(flow.stages[0], "the first stage");
   const firstDelegated = applyDelegations(first, edges, { submitterId: plan.submitter.id });
   first.approverIds = firstDelegated.approverIds;
+  const subject = {
+    tenantId: actor.tenantId,
+    requestId,
+    requestType: input.requestType,
+    title: input.title,
+    amount: plan.amount,
+    currency: plan.currency,
+    submitterRef: plan.submitter.externalRef,
+    status: flow.status,
+    totalStages: flow.stages.length,
+    stageNames: new Map(plan.stages.map((stage) => [stage.position, stage.name])),
+  };
+  const outbox = submissionEvents(subject, must(flow.currentStage, "the first stage")).map((event) => {
+    const { id, type, apiVersion, data } = eventRow(actor.tenantId, event, now);
+    return { id, type, api_version: apiVersion, data };
+  });
   await executePrepared(db, "submission_write", writeSubmission, {
     requestId,
     tenantId: actor.tenantId,
@@ -97,8 +128,6 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
     currentStage: flow.currentStage,
     totalStages: flow.stages.length,
     now,
-    // Raw SQL has no column to map a Date through: postgres.js needs the text.
-    nowIso: now.toISOString(),
     stages: JSON.stringify(
       plan.stages.map((stage, index) => {
         // openRequest keeps the stages' order: the flow's stage at `index` is this one.
@@ -124,6 +153,9 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
     messages: JSON.stringify(
       [...new Set(flow.stages[0]?.approverIds ?? [])].map((memberId) => ({ id: newId("message"), member_id: memberId })),
     ),
+    // Raw SQL gets no column encoder: the instant travels as text (a Date is not a postgres.js parameter there).
+    nowText: now.toISOString(),
+    events: JSON.stringify(outbox),
     ...auditRowParams(actor, {
       action: "request.submitted",
       targetType: "request",

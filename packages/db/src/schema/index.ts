@@ -9,3 +9,5 @@ export * from "./rate-limits";
 export * from "./idempotency";
 export * from "./notifications";
 export * from "./delegations";
+export * from "./jobs";
+export * from "./events";

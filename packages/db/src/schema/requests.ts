@@ -1,4 +1,5 @@
 import {
+  AUDIT_ACTOR_TYPES,
   type DeadlineStepKind,
   type Decision,
   type RequestStatus,
@@ -106,6 +107,13 @@ export const decisions = pgTable(
     /** Set when the approver decided as a delegate: the member they stood in for ("Bob Lee for Jane Smith"). */
     onBehalfOfId: text("on_behalf_of_id").references(() => members.id),
     comment: text("comment"),
+    /**
+     * Who pressed the button, when not the approver in person: "Slack bot acting for Jane Smith".
+     * The approver stays the subject of the decision; the actor is recorded beside it.
+     */
+    actorType: text("actor_type", { enum: AUDIT_ACTOR_TYPES }).notNull().default("api_key"),
+    actorId: text("actor_id").notNull().default(""),
+    actorName: text("actor_name").notNull().default(""),
     decidedAt: timestamp("decided_at", { withTimezone: true }).notNull().defaultNow(),
   },
   // The database itself refuses a second decision by one approver on one stage.

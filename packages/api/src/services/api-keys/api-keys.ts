@@ -11,6 +11,7 @@ import {
 import { type Database, type Queryable, and, apiKeys, desc, eq, isNull } from "@approvalmatrix/db";
 import { type Actor, actorAudit } from "../../context";
 import { writeAudit } from "../audit";
+import { emitEvents } from "../events/emit";
 
 export interface ApiKeyView {
   id: string;
@@ -71,6 +72,19 @@ export interface NewApiKey {
   rateLimitPerMinute?: number | undefined;
 }
 
+/** A key event's payload: its identity and powers, never its secret or hash. */
+function apiKeyEventData(row: typeof apiKeys.$inferSelect): Record<string, unknown> {
+  return {
+    keyId: row.id,
+    tenantId: row.tenantId,
+    name: row.name,
+    start: row.start,
+    scopes: row.scopes,
+    expiresAt: row.expiresAt?.toISOString() ?? null,
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+  };
+}
+
 /** Creates a key; the plaintext is in the answer and nowhere else. */
 export async function createApiKey(
   db: Database,
@@ -105,6 +119,7 @@ export async function createApiKey(
         targetId: inserted.id,
         data: { name: input.name, scopes: input.scopes, start: inserted.start },
       });
+      await emitEvents(tx, actor.tenantId, [{ type: "api_key.created", data: apiKeyEventData(inserted) }]);
       return inserted;
     });
     return { ...toApiKeyView(row), key };
@@ -136,6 +151,7 @@ export function revokeApiKey(db: Database, actor: Actor, id: string): Promise<Ap
       throw new DomainError("not_found", `No API key ${id}.`);
     }
     await writeAudit(tx, actor, { action: "api_key.revoked", targetType: "api_key", targetId: row.id, data: { start: row.start } });
+    await emitEvents(tx, actor.tenantId, [{ type: "api_key.revoked", data: apiKeyEventData(row) }]);
     return toApiKeyView(row);
   });
 }

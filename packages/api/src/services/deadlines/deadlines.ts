@@ -17,6 +17,8 @@ import {
 import { type Database, type Queryable, and, asc, eq, lte, members, requestStages, sql } from "@approvalmatrix/db";
 import type { Actor } from "../../context";
 import { writeAudit } from "../audit";
+import { emitEvents } from "../events/emit";
+import { requestEventData } from "../events/request-events";
 import { queueMessages } from "../notifications/queue-messages";
 import { lockRequest, saveTransition } from "../request-transition";
 
@@ -77,6 +79,18 @@ async function runStageAction(
     return;
   }
   const actor: Actor = { kind: "system", tenantId: target.tenantId, reason: "deadline" };
+  const subject = {
+    tenantId: target.tenantId,
+    requestId: target.requestId,
+    requestType: locked.request.requestType,
+    title: locked.request.title,
+    amount: locked.request.amount,
+    currency: locked.request.currency,
+    submitterRef: locked.submitterRef,
+    status: locked.request.status,
+    totalStages: locked.request.totalStages,
+    stageNames: locked.stageNames,
+  };
   const deadline = stage.deadline;
   const waiting = pendingApprovers(locked.state);
   const setNext = (next: { kind: DeadlineStepKind; runAt: Date } | null) =>
@@ -98,6 +112,17 @@ async function runStageAction(
       targetId: target.requestId,
       data: { stage: stage.position, overdue: stage.nextAction === "overdue_reminder", approverIds: waiting, dueAt: stage.dueAt?.toISOString() ?? null },
     });
+    await emitEvents(
+      tx,
+      target.tenantId,
+      [
+        {
+          type: "approval_request.reminder_sent",
+          data: requestEventData(subject, stage.position, { overdue: stage.nextAction === "overdue_reminder", dueAt: stage.dueAt?.toISOString() ?? null }),
+        },
+      ],
+      now,
+    );
     outcome.reminders++;
     await setNext(
       stage.nextAction === "reminder" && stage.dueAt ? { kind: "deadline", runAt: stage.dueAt } : nextOverdueReminder(deadline, now),
@@ -124,7 +149,15 @@ async function runStageAction(
   }
   if (deadline.onDeadline === "escalate") {
     const moved = await escalate(tx, actor, locked.request.submitterId, stage, waiting, deadline, now);
-    if (moved) outcome.escalations++;
+    if (moved.length) {
+      outcome.escalations++;
+      await emitEvents(
+        tx,
+        target.tenantId,
+        [{ type: "approval_request.escalated", data: requestEventData(subject, stage.position, { escalations: moved, dueAt: stage.dueAt?.toISOString() ?? null }) }],
+        now,
+      );
+    }
   } else {
     outcome.overdue++;
   }
@@ -140,7 +173,7 @@ async function escalate(
   waiting: string[],
   deadline: StageDeadline,
   now: Date,
-): Promise<boolean> {
+): Promise<{ fromRef: string; toRef: string }[]> {
   const levels = deadline.escalateLevels ?? 1;
   const people = await tx
     .select({ id: members.id, ref: members.externalRef, name: members.name, managerId: members.managerId, active: members.active })
@@ -169,7 +202,7 @@ async function escalate(
       targetId: stage.requestId,
       data: { stage: stage.position, reason: "no manager or fallback approver to escalate to" },
     });
-    return false;
+    return [];
   }
   await tx
     .update(requestStages)
@@ -197,5 +230,5 @@ async function escalate(
     })),
     now,
   );
-  return true;
+  return moves.map((m) => ({ fromRef: byId.get(m.from)?.ref ?? m.from, toRef: byId.get(m.to)?.ref ?? m.to }));
 }
