@@ -13,7 +13,7 @@ let app: TestApp;
 let call: ReturnType<typeof api>;
 
 beforeAll(async () => {
-  app = await startTestApp();
+  app = await startTestApp({ WORKER: "off" });
   call = api(app, await unlimitedKey(app));
   const operator = app.operator(app.demoTenantId);
   const stage = (deadline: StageDeadline) => [

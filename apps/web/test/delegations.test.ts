@@ -12,7 +12,7 @@ import { securitySuite } from "./security-suite";
 let app: TestApp;
 let call: ReturnType<typeof api>;
 beforeAll(async () => {
-  app = await startTestApp();
+  app = await startTestApp({ WORKER: "off" });
   call = api(app, await unlimitedKey(app));
 });
 afterAll(() => app.close());

@@ -16,7 +16,8 @@ let call: ReturnType<typeof api>;
 
 beforeAll(async () => {
   smtp = await startSmtpReceiver();
-  app = await startTestApp({ SMTP_URL: smtp.url, MAIL_FROM: "Approvals <approvals@acme.example>" }, { web: true });
+  // The tests run the sender themselves (as the worker does), so the in-process worker is off.
+  app = await startTestApp({ SMTP_URL: smtp.url, MAIL_FROM: "Approvals <approvals@acme.example>", WORKER: "off" }, { web: true });
   call = api(app, await unlimitedKey(app));
 });
 afterAll(async () => {
@@ -225,7 +226,7 @@ describe("one-click decisions from the e-mail", () => {
 
 describe("without SMTP_URL", () => {
   it("keeps every message, renders it in the Outbox with working links, and sends nothing", async () => {
-    const local = await startTestApp();
+    const local = await startTestApp({ WORKER: "off" });
     try {
       const key = await unlimitedKey(local);
       const res = await api(local, key)("POST", "/v1/requests", SEED_PURCHASE_ORDER);
