@@ -4,7 +4,7 @@
  * from the message's), and its token is recomputed from the secret, never stored.
  */
 import { decisionLinkToken, hashDecisionLinkToken, must } from "@approvalmatrix/core";
-import { type Queryable, and, decisionLinks, eq, members, messages, requestStages, requests, tenants } from "@approvalmatrix/db";
+import { type Queryable, and, decisionLinks, eq, members, type messages, requestStages, requests, tenants } from "@approvalmatrix/db";
 import type { MessageFacts } from "./render";
 
 /** How long a link lives at most; it dies earlier when its stage closes. */
