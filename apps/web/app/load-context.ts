@@ -17,6 +17,8 @@ export interface WebContext {
   session: { sessionId: string; user: SignedInUser } | null;
   /** Null when nobody is signed in. */
   api: ApiCaller | null;
+  /** A caller with no actor: only public procedures answer it (the one-click decision page). */
+  publicApi: ApiCaller;
   /** The same caller, reporting progress of long operations (CSV import). */
   apiWithProgress(onProgress: (p: { phase: string; done: number; total: number }) => void): ApiCaller | null;
   auth: AdminAuth;

@@ -53,6 +53,12 @@ const schema = z.object({
   WEBHOOK_ALLOW_LOOPBACK: z.enum(["true", "false"]).default("false"),
   /** Deadline of one webhook attempt, in milliseconds (15 s; tests shorten it). */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  /** Where e-mail goes out (smtp://user:pass@host:587, smtps://…:465); absent: kept in the admin app's Outbox page. */
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  /** The From header of every e-mail. */
+  MAIL_FROM: z.string().min(3).default("ApprovalMatrix <approvalmatrix@localhost>"),
+  /** The origin people reach the admin app at (links in e-mails); absent: the address the server listens on. */
+  PUBLIC_URL: z.url().optional(),
   /**
    * The durable job worker (event dispatch, webhook deliveries, deadlines, e-mail) runs inside
    * every server process unless `off`: then run `pnpm cli worker` as its own process.

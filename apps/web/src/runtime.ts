@@ -8,6 +8,7 @@ import {
   ReceiptSigner,
   type RateLimitStore,
   RedisRateLimitStore,
+  smtpTransport,
 } from "@approvalmatrix/api";
 import { type Clock, systemClock } from "@approvalmatrix/core";
 import { type DatabaseHandle, type DatabaseTarget, migrateDatabase, openDatabase } from "@approvalmatrix/db";
@@ -59,6 +60,12 @@ export async function openRuntime(
       },
       ...(logger ? { logger } : {}),
       receipts: new ReceiptSigner(handle.db, resolveReceiptSigningSecret(env)),
+      notifications: {
+        mailer: env.SMTP_URL ? smtpTransport(env.SMTP_URL) : null,
+        from: env.MAIL_FROM,
+        // Completed by startApp with the address it listens on when PUBLIC_URL is not set.
+        publicUrl: env.PUBLIC_URL?.replace(/\/$/, "") ?? "",
+      },
       clock,
     };
     // Creates the first keys, and fails fast when the secret does not decrypt the stored ones.
@@ -69,6 +76,7 @@ export async function openRuntime(
       rateLimitStore,
       async close() {
         await rateLimitStore.close?.();
+        deps.notifications?.mailer?.close();
         if (!database) await handle.close();
         unlock();
       },

@@ -90,6 +90,7 @@ export async function startApp(env: ServerEnv, options: StartOptions = {}): Prom
     metricsServer = createMetricsServer(metrics);
     metricsUrl = await listen(metricsServer, env.METRICS_PORT, env.METRICS_HOST ?? env.HOST);
   }
+  if (runtime.deps.notifications && !runtime.deps.notifications.publicUrl) runtime.deps.notifications.publicUrl = url;
   await worker?.start();
   let closing: Promise<void> | null = null;
   return {
@@ -153,6 +154,9 @@ export function describeStart(env: ServerEnv, app: RunningApp, target: string): 
     `  API base URL  ${app.url}/v1`,
     `  API docs      ${app.url}/docs`,
     `  OpenAPI       ${app.url}/v1/openapi.json`,
+    env.SMTP_URL
+      ? `  E-mail        sent through ${new URL(env.SMTP_URL).host} (SMTP_URL)`
+      : `  E-mail        no SMTP_URL: messages are kept in the admin app's Outbox page (${app.url}/outbox), none are sent`,
     ...(env.SEED_DEMO === "true" || app.demoApiKey
       ? [
           `  Demo tenant   ${DEMO_TENANT_SLUG}`,

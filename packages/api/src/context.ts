@@ -2,6 +2,7 @@ import type { ApiKeyScope, AuditActorType, Clock, TenantRole } from "@approvalma
 import type { Database } from "@approvalmatrix/db";
 import type { ApiLogger, RequestObservation } from "./http/observation";
 import type { AuthenticatedKey } from "./procedures";
+import type { NotificationConfig } from "./services/notifications/mailer";
 import type { RateLimitOutcome, RateLimiter } from "./rate-limit/rate-limiter";
 import type { WebhookSettings } from "./services/webhooks/send";
 import type { ReceiptSigner } from "./services/receipts/keys";
@@ -22,6 +23,8 @@ export interface ApiDeps {
   logger?: ApiLogger;
   /** Signs decision receipts and checkpoints with the product's key (services/receipts). */
   receipts: ReceiptSigner;
+  /** E-mail: the SMTP transport (null: messages are kept for the Outbox page) and the links' origin. */
+  notifications?: NotificationConfig;
   /** Where services read "now" for deadlines and jobs; tests move a ManualClock. */
   clock: Clock;
   /** Tells this process's job worker that work was queued, so it need not wait for its next poll. */
@@ -34,6 +37,8 @@ export type Actor =
   /** The CLI and the seed: in-process, never reachable over HTTP. */
   | { kind: "operator"; tenantId: string }
   | { kind: "user"; tenantId: string; userId: string; role: TenantRole; memberId: string | null }
+  /** A one-click decision link from an e-mail: it acts for exactly one approver on one stage. */
+  | { kind: "emailLink"; tenantId: string; linkId: string; memberId: string }
   /** The platform acting on its own: a deadline, an expiry, a periodic job. `reason` names it. */
   | { kind: "system"; tenantId: string; reason: string }
   /** An identity provider keeping the directory in sync over SCIM, with the tenant's SCIM token. */
@@ -78,6 +83,8 @@ export function actorAudit(actor: Actor): { actorType: AuditActorType; actorId: 
       return { actorType: "api_key", actorId: actor.keyId };
     case "user":
       return { actorType: "user", actorId: actor.userId };
+    case "emailLink":
+      return { actorType: "email_link", actorId: actor.linkId };
     case "system":
       return { actorType: "system", actorId: actor.reason };
     case "scim":

@@ -15,6 +15,9 @@ export { type ApiLogger, type RequestObservation, observationOf, startObservatio
 export { ReceiptSigner, SigningKeyError, type PublishedKey, type RotationResult } from "./services/receipts/keys";
 export { checkpointGrownLogs } from "./services/receipts/log";
 export { verifyRequest, verifyEnvelope } from "./services/receipts/verify";
+export { smtpTransport, type MailTransport, type NotificationConfig } from "./services/notifications/mailer";
+export { sendDueMessages, type SendOutcome } from "./services/notifications/send-messages";
+export { runDueDeadlines, type SweepOutcome } from "./services/deadlines/deadlines";
 export { JOB_KINDS, PERIODIC_JOBS, jobHandlers } from "./jobs/handlers";
 export { emitEvents, type NewEvent } from "./services/events/emit";
 export { findPasswordReset, usePasswordReset } from "./services/users/user-admin";

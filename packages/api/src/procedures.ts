@@ -196,7 +196,8 @@ export function openProcedure(scope: ApiKeyScope, perMinute = OPEN_CALLS_PER_MIN
 export function tenantProcedure(minRole: TenantRole) {
   return publicProcedure.use(({ ctx, next }) => {
     const actor = ctx.actor;
-    if (!actor || actor.kind === "apiKey" || actor.kind === "scim") throw apiError("unauthorized", "Sign in to continue.");
+    if (!actor || actor.kind === "apiKey" || actor.kind === "scim" || actor.kind === "emailLink" || actor.kind === "system")
+      throw apiError("unauthorized", "Sign in to continue.");
     if (actor.kind === "user" && !hasRole(actor.role, minRole)) {
       throw apiError("forbidden", `This needs the ${minRole} role.`);
     }

@@ -1,6 +1,8 @@
 import { adminRouter } from "./routers/admin/index";
 import { eventsRouter } from "./routers/events/list";
 import { receiptsRouter } from "./routers/receipts/index";
+import { delegationsRouter } from "./routers/delegations/index";
+import { decisionLinksRouter } from "./routers/admin/notifications";
 import { requestsRouter } from "./routers/requests/index";
 import { webhookEndpointsRouter } from "./routers/webhooks/index";
 import { createCallerFactory, router } from "./trpc";
@@ -11,6 +13,8 @@ export const appRouter = router({
   events: eventsRouter,
   webhookEndpoints: webhookEndpointsRouter,
   receipts: receiptsRouter,
+  delegations: delegationsRouter,
+  decisionLinks: decisionLinksRouter,
 });
 
 export type AppRouter = typeof appRouter;

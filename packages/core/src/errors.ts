@@ -31,6 +31,15 @@ export const API_ERRORS = {
   },
   already_decided: { status: 409, description: "This approver already decided on this stage." },
   request_closed: { status: 409, description: "The request is approved, rejected or cancelled and can no longer change." },
+  delegation_loop: {
+    status: 422,
+    description: "The delegation would close a loop (Jane → Bob → Jane) or points at the member themselves.",
+  },
+  invalid_reassignment: {
+    status: 422,
+    description:
+      "The stage cannot be reassigned that way: the approver is not on the open stage or already decided, or the new approver is the submitter or already on it.",
+  },
   rate_limited: { status: 429, description: "Too many requests for this key; retry after `Retry-After` seconds." },
   internal_error: { status: 500, description: "An unexpected error; quote the requestId to support." },
 } as const satisfies Record<string, { status: number; description: string }>;

@@ -3,6 +3,7 @@ import type { StageRule } from "./approvers";
 import { DomainError } from "./errors";
 import { must } from "./must";
 import {
+  settleStage,
   type Decision,
   type FlowEvent,
   type FlowState,
@@ -335,5 +336,24 @@ describe("terminal states are immutable", () => {
     }
     expect(refusal(() => cancel(state)).code).toBe("request_closed");
     expect(pendingApprovers(state)).toEqual([]);
+  });
+});
+
+describe("settleStage (a deadline's automatic outcome)", () => {
+  const two = () =>
+    openRequest([
+      { position: 1, rule: "all", quorum: null, approverIds: ["a", "b"] },
+      { position: 2, rule: "any", quorum: null, approverIds: ["c"] },
+    ]);
+  it("approving opens the next stage, then approves the request", () => {
+    const first = settleStage(two(), "approved");
+    expect(first.state).toMatchObject({ status: "in_progress", currentStage: 2 });
+    expect(first.events.map((e) => e.type)).toEqual(["stage_approved", "stage_opened", "status_changed"]);
+    expect(settleStage(first.state, "approved").state).toMatchObject({ status: "approved", currentStage: null });
+  });
+  it("rejecting rejects the request; a closed request refuses", () => {
+    const rejected = settleStage(two(), "rejected");
+    expect(rejected.state).toMatchObject({ status: "rejected", currentStage: null });
+    expect(() => settleStage(rejected.state, "approved")).toThrow(/already rejected/);
   });
 });

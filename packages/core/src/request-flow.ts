@@ -156,3 +156,28 @@ export function cancel(state: FlowState): Transition {
   });
   return withStatus(state.status, { ...state, status: "cancelled", currentStage: null, stages }, events);
 }
+
+/**
+ * Closes the open stage without a decision (a deadline's auto-approve or auto-reject): approved
+ * opens the next stage or approves the request; rejected rejects it. Same events as decide's.
+ */
+export function settleStage(state: FlowState, outcome: Decision): Transition {
+  if (isTerminal(state.status) || state.currentStage === null) throw closedError(state.status);
+  const stageIndex = state.stages.findIndex((s) => s.position === state.currentStage);
+  const stages = state.stages.map((s) => ({ ...s }));
+  const current = stages[stageIndex];
+  if (!current) throw closedError(state.status);
+  const events: FlowEvent[] = [];
+  if (outcome === "rejected") {
+    current.status = "rejected";
+    events.push({ type: "stage_rejected", stage: current.position });
+    return withStatus(state.status, { ...state, status: "rejected", currentStage: null, stages }, events);
+  }
+  current.status = "approved";
+  events.push({ type: "stage_approved", stage: current.position });
+  const next = stages[stageIndex + 1];
+  if (!next) return withStatus(state.status, { ...state, status: "approved", currentStage: null, stages }, events);
+  next.status = "open";
+  events.push({ type: "stage_opened", stage: next.position });
+  return withStatus(state.status, { ...state, status: "in_progress", currentStage: next.position, stages }, events);
+}

@@ -1,3 +1,4 @@
+import type { DeadlineAction } from "@approvalmatrix/core/deadlines";
 import type { StageRule } from "@approvalmatrix/core/approvers";
 import { Form, Link, type ShouldRevalidateFunction, useFetcher, useLocation, useNavigation } from "@remix-run/react";
 import { useEffect, useMemo, useState } from "react";
@@ -14,7 +15,21 @@ export interface StageDraft {
   department: string;
   rule: StageRule;
   quorum: string;
+  /** Deadline: empty dueIn means none. */
+  dueIn: string;
+  remindBefore: string;
+  remindEvery: string;
+  onDeadline: DeadlineAction;
+  fallbackRefs: string;
 }
+
+/** Typed by core's union, so a new action cannot be forgotten here (core itself stays out of the bundle). */
+const DEADLINE_ACTION_CHOICES: Record<DeadlineAction, string> = {
+  none: "Nothing (stays overdue)",
+  escalate: "Escalate to the manager (or fallback)",
+  auto_approve: "Approve automatically",
+  auto_reject: "Reject automatically",
+};
 
 export interface MatrixDraft {
   name: string;
@@ -38,7 +53,19 @@ export const PREVIEW_ACTION = "/matrices/preview";
 export const skipPreviewRevalidation: ShouldRevalidateFunction = ({ formAction, defaultShouldRevalidate }) =>
   formAction === PREVIEW_ACTION ? false : defaultShouldRevalidate;
 
-export const EMPTY_STAGE: StageDraft = { name: "", approverType: "manager", memberRefs: "", department: "", rule: "any", quorum: "" };
+export const EMPTY_STAGE: StageDraft = {
+  name: "",
+  approverType: "manager",
+  memberRefs: "",
+  department: "",
+  rule: "any",
+  quorum: "",
+  dueIn: "",
+  remindBefore: "",
+  remindEvery: "",
+  onDeadline: "none",
+  fallbackRefs: "",
+};
 
 /** The draft as the API's matrix input (the server validates it again). */
 export function draftToInput(draft: MatrixDraft) {
@@ -55,6 +82,15 @@ export function draftToInput(draft: MatrixDraft) {
       name: s.name.trim(),
       rule: s.rule,
       quorum: s.rule === "quorum" ? Number(s.quorum || "0") : null,
+      deadline: s.dueIn.trim()
+        ? {
+            dueIn: s.dueIn.trim(),
+            remindBefore: s.remindBefore.trim() || null,
+            remindEvery: s.remindEvery.trim() || null,
+            onDeadline: s.onDeadline,
+            fallbackRefs: s.fallbackRefs.split(/[\s,]+/).filter(Boolean),
+          }
+        : null,
       approvers:
         s.approverType === "members"
           ? { type: "members" as const, memberRefs: s.memberRefs.split(/[\s,]+/).filter(Boolean) }
@@ -363,6 +399,56 @@ export function MatrixEditor({
                     error={form.error(`stages.${i}.department`)}
                   />
                 ) : null}
+                <Field
+                  label="Due in (optional)"
+                  name={`stages.${i}.deadline.dueIn`}
+                  value={stage.dueIn}
+                  placeholder="48h"
+                  hint="e.g. 30m, 48h, 2d. Empty: no deadline."
+                  onChange={(e) => setStage(i, { dueIn: e.currentTarget.value })}
+                  error={form.error(`stages.${i}.deadline.dueIn`)}
+                />
+                {stage.dueIn.trim() ? (
+                  <>
+                    <Field
+                      label="Remind before the deadline"
+                      name={`stages.${i}.deadline.remindBefore`}
+                      value={stage.remindBefore}
+                      placeholder="24h"
+                      onChange={(e) => setStage(i, { remindBefore: e.currentTarget.value })}
+                      error={form.error(`stages.${i}.deadline.remindBefore`)}
+                    />
+                    <Field
+                      label="Remind every, once overdue"
+                      name={`stages.${i}.deadline.remindEvery`}
+                      value={stage.remindEvery}
+                      placeholder="12h"
+                      onChange={(e) => setStage(i, { remindEvery: e.currentTarget.value })}
+                      error={form.error(`stages.${i}.deadline.remindEvery`)}
+                    />
+                    <Field label="At the deadline" name={`stages.${i}.deadline.onDeadline`}>
+                      <select
+                        value={stage.onDeadline}
+                        onChange={(e) => setStage(i, { onDeadline: e.currentTarget.value as DeadlineAction })}
+                      >
+                        {Object.entries(DEADLINE_ACTION_CHOICES).map(([value, label]) => (
+                          <option key={value} value={value}>
+                            {label}
+                          </option>
+                        ))}
+                      </select>
+                    </Field>
+                    {stage.onDeadline === "escalate" ? (
+                      <Field
+                        label="Fallback approvers (externalRefs)"
+                        name={`stages.${i}.deadline.fallbackRefs`}
+                        value={stage.fallbackRefs}
+                        hint="Used when an approver has no manager."
+                        onChange={(e) => setStage(i, { fallbackRefs: e.currentTarget.value })}
+                      />
+                    ) : null}
+                  </>
+                ) : null}
                 {stage.rule === "quorum" ? (
                   <Field
                     label="Approvals needed"
@@ -535,6 +621,11 @@ export function matrixToDraft(m: MatrixDetail): MatrixDraft {
       name: s.name,
       rule: s.rule,
       quorum: s.quorum === null ? "" : String(s.quorum),
+      dueIn: s.deadline?.dueIn ?? "",
+      remindBefore: s.deadline?.remindBefore ?? "",
+      remindEvery: s.deadline?.remindEvery ?? "",
+      onDeadline: s.deadline?.onDeadline ?? "none",
+      fallbackRefs: (s.deadline?.fallbackRefs ?? []).join(", "),
       approverType: s.approvers.type,
       memberRefs: s.approverRefs.map((r) => r.ref).join(", "),
       department: s.approvers.type === "department" ? s.approvers.department : "",

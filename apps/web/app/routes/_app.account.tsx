@@ -2,6 +2,7 @@ import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction, da
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { type FieldSpec, useFormErrors } from "../components/form-errors";
 import { Alert, Field, PageHead, ResultMessage } from "../components/ui";
+import { EMAIL_MODES, EMAIL_MODE_LABELS } from "@approvalmatrix/core";
 
 const PASSWORD_FIELDS: Record<string, FieldSpec> = {
   currentPassword: { label: "Current password", required: "Enter your current password." },
@@ -14,14 +15,22 @@ import { formText } from "../lib/form";
 
 export const meta: MetaFunction = () => [{ title: "Account · ApprovalMatrix" }];
 
-export function loader({ request, context }: LoaderFunctionArgs) {
-  const { user } = requireUser(request, context);
-  return { email: user.email, name: user.name, role: user.role, mustChangePassword: user.mustChangePassword };
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { user, api } = requireUser(request, context);
+  const emailMode = await api.admin.notifications.myMode();
+  // The choices come from core through the loader: core's hashing must stay out of the browser bundle.
+  const emailModes = EMAIL_MODES.map((value) => ({ value, label: EMAIL_MODE_LABELS[value] }));
+  return { email: user.email, name: user.name, role: user.role, mustChangePassword: user.mustChangePassword, emailMode, emailModes };
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const { user } = requireUser(request, context);
+  const { user, api } = requireUser(request, context);
   const form = await request.formData();
+  if (form.get("intent") === "emailMode") {
+    const mode = formText(form, "emailMode");
+    if (mode === "immediate" || mode === "digest" || mode === "off") await api.admin.notifications.setMyMode({ emailMode: mode });
+    return data({ ok: true as const, emailModeSaved: true });
+  }
   const next = formText(form, "newPassword");
   if (next !== formText(form, "confirmPassword"))
     return formFailure("The new passwords differ.", { confirmPassword: "Type the same new password twice." });
@@ -35,13 +44,37 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function Account() {
-  const { email, name, role, mustChangePassword } = useLoaderData<typeof loader>();
+  const { email, name, role, mustChangePassword, emailMode, emailModes } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const failure = result && !result.ok ? result : null;
   const form = useFormErrors(failure, PASSWORD_FIELDS);
   return (
     <>
       <PageHead title="Account" description={`${name} · ${email} · ${role}`} />
+      {emailMode ? (
+        <div className="card" style={{ maxWidth: 520, marginBottom: 16 }}>
+          <div className="card-head">
+            <h2>Approval e-mails</h2>
+          </div>
+          <div className="card-body">
+            {result && "emailModeSaved" in result ? <ResultMessage message="Saved." gap={14} /> : null}
+            <Form method="post">
+              <input type="hidden" name="intent" value="emailMode" />
+              <fieldset className="field">
+                <legend>When a request waits for you</legend>
+                {emailModes.map((mode) => (
+                  <label key={mode.value} style={{ display: "block" }}>
+                    <input type="radio" name="emailMode" value={mode.value} defaultChecked={mode.value === emailMode} /> {mode.label}
+                  </label>
+                ))}
+              </fieldset>
+              <button className="btn" type="submit">
+                Save
+              </button>
+            </Form>
+          </div>
+        </div>
+      ) : null}
       <div className="card" style={{ maxWidth: 520 }}>
         <div className="card-head">
           <h2>Change password</h2>
@@ -52,7 +85,9 @@ export default function Account() {
               <Alert kind="info">You signed in with a one-time password. Choose your own password to continue.</Alert>
             </div>
           ) : null}
-          {result?.ok ? <ResultMessage message="Password changed. You were signed out everywhere else." gap={14} /> : null}
+          {result?.ok && !("emailModeSaved" in result) ? (
+            <ResultMessage message="Password changed. You were signed out everywhere else." gap={14} />
+          ) : null}
           {form.summary ? <div style={{ marginBottom: 14 }}>{form.summary}</div> : null}
           <Form method="post" noValidate ref={form.formRef} onChange={form.onChange} key={result?.ok ? "done" : "form"}>
             <Field

@@ -65,6 +65,17 @@ export default function Inbox() {
                   <td>{formatAmount(r.amount, r.currency)}</td>
                   <td className="small">
                     {r.currentStage} of {r.totalStages}
+                    {r.dueAt ? (
+                      <div className="faint small">
+                        due {formatDate(r.dueAt)}
+                        {Date.parse(r.dueAt) <= Date.now() ? (
+                          <>
+                            {" "}
+                            <span className="badge badge-danger">overdue</span>
+                          </>
+                        ) : null}
+                      </div>
+                    ) : null}
                   </td>
                   <td className="hide-sm small">{formatDate(r.createdAt)}</td>
                   <td className="actions">

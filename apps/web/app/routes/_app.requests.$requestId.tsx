@@ -5,25 +5,39 @@ import { type FieldSpec, type FormFailureView, useFormErrors } from "../componen
 import { LeaveGuard, RestoredNotice, useFormDraft } from "../components/unsaved";
 import { Field, PageHead, StatusBadge, formatAmount, formatDate, ResultMessage } from "../components/ui";
 import { attempt, formFailure, load } from "../lib/api-errors.server";
-import { requireUser } from "../lib/session.server";
+import { isAdmin, requireUser } from "../lib/session.server";
 import { formText } from "../lib/form";
 import { must } from "@approvalmatrix/core/must";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.request.title ?? "Request"} · ApprovalMatrix` }];
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
-  const { api } = requireUser(request, context);
+  const { api, user } = requireUser(request, context);
   const requestId = must(params.requestId);
   const [view, receipts] = await Promise.all([
     load(() => api.admin.requests.get({ requestId })),
     load(() => api.admin.receipts.forRequest({ requestId })),
   ]);
-  return { request: view, receipts };
+  return { request: view, receipts, admin: isAdmin(user) };
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const { api } = requireUser(request, context);
   const form = await request.formData();
+  if (form.get("intent") === "reassign") {
+    const reason = formText(form, "reason").trim();
+    if (!reason) return formFailure("Say why the approver changes.", { reason: "A reason is required." });
+    const result = await attempt(() =>
+      api.admin.delegations.reassign({
+        requestId: must(params.requestId),
+        fromRef: formText(form, "fromRef"),
+        toRef: formText(form, "toRef").trim(),
+        reason,
+      }),
+    );
+    if (!result.ok) return result.failure;
+    return { ok: true as const, reassigned: `${result.value.fromRef} → ${result.value.toRef}` };
+  }
   const decision = form.get("decision");
   if (decision !== "approved" && decision !== "rejected") return formFailure("Choose approve or reject.");
   const comment = formText(form, "comment").trim();
@@ -95,7 +109,7 @@ export function DecisionForm({ failure }: { failure: FormFailureView | null }) {
 
 export default function RequestPage() {
   const data = useLoaderData<typeof loader>();
-  const r = data.request;
+  const { request: r, admin } = data;
   const result = useActionData<typeof action>();
   const failure = result && !result.ok ? result : null;
   const closed = r.status === "approved" || r.status === "rejected" || r.status === "cancelled";
@@ -114,7 +128,8 @@ export default function RequestPage() {
     events.push({
       key: `${d.stage}-${d.decidedByRef}`,
       kind: d.decision === "approved" ? "ok" : "danger",
-      title: `${d.decidedBy} ${d.decision} stage ${d.stage}${stage ? ` · ${stage.name}` : ""}`,
+      // A delegate's decision reads "Bob Lee for Jane Smith approved stage 1".
+      title: `${d.decidedBy}${d.onBehalfOf ? ` for ${d.onBehalfOf.name}` : ""} ${d.decision} stage ${d.stage}${stage ? ` · ${stage.name}` : ""}`,
       when: d.decidedAt,
       comment: d.comment,
     });
@@ -138,7 +153,13 @@ export default function RequestPage() {
           </>
         }
       />
-      {result?.ok ? <ResultMessage message={`Your decision (${result.decision}) was recorded.`} /> : null}
+      {result?.ok ? (
+        <ResultMessage
+          message={
+            "reassigned" in result ? `Approver reassigned (${result.reassigned}).` : `Your decision (${result.decision}) was recorded.`
+          }
+        />
+      ) : null}
       <div className="card" style={{ marginBottom: 16 }}>
         <div className="card-head">
           <h2>Progress</h2>
@@ -208,6 +229,32 @@ export default function RequestPage() {
             </div>
           ) : null}
           <ReceiptsCard verification={data.receipts} />
+          {admin && !closed && r.pendingApprovers.length ? (
+            <div className="card">
+              <div className="card-head">
+                <h2>Reassign an approver</h2>
+              </div>
+              <div className="card-body">
+                <Form method="post" className="stack">
+                  <input type="hidden" name="intent" value="reassign" />
+                  <Field label="Approver" name="fromRef">
+                    <select name="fromRef">
+                      {r.pendingApprovers.map((a) => (
+                        <option key={a.ref} value={a.ref}>
+                          {a.name} ({a.ref})
+                        </option>
+                      ))}
+                    </select>
+                  </Field>
+                  <Field label="New approver (externalRef)" name="toRef" hint="e.g. EMP-3002" />
+                  <Field label="Reason" name="reason" hint="Kept in the audit log and told to the new approver." />
+                  <button className="btn" type="submit">
+                    Reassign
+                  </button>
+                </Form>
+              </div>
+            </div>
+          ) : null}
           <div className="card">
             <div className="card-head">
               <h2>Details</h2>

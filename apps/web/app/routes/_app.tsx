@@ -39,6 +39,7 @@ export default function AppLayout() {
             ) : null}
           </NavLink>
           <NavLink to="/requests">Requests</NavLink>
+          <NavLink to="/delegations">Delegations</NavLink>
           {admin ? (
             <>
               <div className="nav-section">Setup</div>
@@ -48,6 +49,7 @@ export default function AppLayout() {
               <NavLink to="/keys">API keys</NavLink>
               <NavLink to="/webhooks">Webhooks</NavLink>
               <NavLink to="/users">Users</NavLink>
+              <NavLink to="/outbox">Outbox</NavLink>
               <NavLink to="/audit">Audit log</NavLink>
             </>
           ) : null}

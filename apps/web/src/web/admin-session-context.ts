@@ -48,6 +48,7 @@ export async function adminSessionContext(
     cspNonce,
     session: validated ? { sessionId: validated.sessionId, user: validated.user } : null,
     api: base ? createCaller(base) : null,
+    publicApi: createCaller({ deps, requestId, authorization: null, credentialInQuery: false, response: { headers: {} }, actor: null }),
     apiWithProgress: (onProgress) => {
       const ctx = apiContext(onProgress);
       return ctx ? createCaller(ctx) : null;

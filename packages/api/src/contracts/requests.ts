@@ -38,11 +38,16 @@ export const decisionView = z.object({
       "Who recorded the decision: the API key, signed-in user, service token or e-mail link that pressed the button. The decision is the approver's (decidedBy); the actor may act for them.",
     ),
   decidedAt: isoDateTime,
+  onBehalfOf: memberRef.nullable().describe("When a delegate decided: the approver they stood in for (shown as “Bob Lee for Jane Smith”)."),
 });
 
 export const stageView = plannedStage.extend({
   status: z.enum(STAGE_STATUSES).describe("`cancelled`: the stage that was open when the request was cancelled."),
   pendingApprovers: z.array(memberRef),
+  dueAt: isoDateTime.nullable().describe("When the stage's deadline runs out (set when it opens, if its matrix stage has one)."),
+  delegations: z
+    .array(z.object({ delegate: memberRef, for: memberRef }))
+    .describe("Delegates sitting in for approvers of this stage (out of office)."),
 });
 
 export const requestView = z.object({

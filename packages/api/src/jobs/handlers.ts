@@ -4,6 +4,8 @@
  */
 import type { JobHandler } from "@approvalmatrix/jobs";
 import type { ApiDeps } from "../context";
+import { runDueDeadlines } from "../services/deadlines/deadlines";
+import { sendDueMessages } from "../services/notifications/send-messages";
 import { checkpointGrownLogs } from "../services/receipts/log";
 import { DELIVER_JOB, deliverWebhook, purgeOldDeliveries, webhookFanOut } from "../services/webhooks/deliveries";
 import { EVENT_RETENTION_MS, eventsDispatchJob, eventsPurgeJob } from "./events-dispatch";
@@ -14,10 +16,14 @@ export const JOB_KINDS = {
   webhooksDeliver: DELIVER_JOB,
   webhooksPurge: "webhooks.purge",
   receiptsCheckpoint: "receipts.checkpoint",
+  /** Sends the e-mail outbox (claims rows itself: several instances share the work). */
+  messagesSend: "messages.send",
+  /** Reminders, escalations and automatic outcomes of stage deadlines. */
+  deadlinesSweep: "deadlines.sweep",
 } as const;
 
 export function jobHandlers(
-  deps: Pick<ApiDeps, "db" | "clock" | "apiKeyHashSecret" | "webhooks" | "receipts">,
+  deps: Pick<ApiDeps, "db" | "clock" | "apiKeyHashSecret" | "webhooks" | "receipts" | "notifications">,
 ): Record<string, JobHandler> {
   return {
     // The outbox fans out into one webhook delivery per event and matching endpoint.
@@ -27,6 +33,15 @@ export function jobHandlers(
     [JOB_KINDS.webhooksPurge]: async (_job, { db, now }) => purgeOldDeliveries(db, now, EVENT_RETENTION_MS),
     // Logs that grew since their last checkpoint (decisions without a terminal outcome yet) get one.
     [JOB_KINDS.receiptsCheckpoint]: async (_job, { db, now }) => void (await checkpointGrownLogs(db, deps.receipts, now)),
+    [JOB_KINDS.messagesSend]: async (_job, { db, now }) => {
+      await sendDueMessages(
+        { db, apiKeyHashSecret: deps.apiKeyHashSecret, ...(deps.notifications ? { notifications: deps.notifications } : {}) },
+        now,
+      );
+    },
+    [JOB_KINDS.deadlinesSweep]: async (_job, { db, now }) => {
+      await runDueDeadlines(db, now, deps.receipts);
+    },
   };
 }
 
@@ -36,4 +51,6 @@ export const PERIODIC_JOBS: Record<string, number> = {
   [JOB_KINDS.eventsPurge]: 60 * 60_000,
   [JOB_KINDS.webhooksPurge]: 60 * 60_000,
   [JOB_KINDS.receiptsCheckpoint]: 10 * 60_000,
+  [JOB_KINDS.messagesSend]: 2_000,
+  [JOB_KINDS.deadlinesSweep]: 30_000,
 };

@@ -54,6 +54,7 @@ export const statusExample = {
       comment: null,
       actor: { type: "user", id: "usr_jane", name: "Jane Smith" },
       decidedAt: "2025-01-15T11:00:00Z",
+      onBehalfOf: null,
     },
     {
       stage: 2,
@@ -63,6 +64,7 @@ export const statusExample = {
       comment: "Within budget",
       actor: { type: "api_key", id: "key_erp", name: "ERP connector" },
       decidedAt: "2025-01-15T14:22:00Z",
+      onBehalfOf: null,
     },
   ],
   stages: [
@@ -74,6 +76,8 @@ export const statusExample = {
       status: "approved",
       approvers: [{ ref: "EMP-2001", name: "Jane Smith" }],
       pendingApprovers: [],
+      dueAt: null,
+      delegations: [],
     },
     {
       stage: 2,
@@ -83,6 +87,8 @@ export const statusExample = {
       status: "approved",
       approvers: [{ ref: "EMP-3001", name: "Bob Lee" }],
       pendingApprovers: [],
+      dueAt: null,
+      delegations: [],
     },
   ],
   pendingApprovers: [],

@@ -35,6 +35,8 @@ export async function describeActor(tx: Queryable, actor: Actor): Promise<ActorV
     }
     case "system":
       return { type, id, name: actor.reason };
+    case "emailLink":
+      return { type, id, name: "one-click e-mail link" };
     case "operator":
       return { type, id, name: "operator (CLI)" };
     case "scim":

@@ -1,5 +1,5 @@
 import { type Decision, DomainError, decide, must, newId } from "@approvalmatrix/core";
-import { type Database, and, decisions, eq, members } from "@approvalmatrix/db";
+import { type Database, type Transaction, and, decisions, eq, members } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import type { RequestView } from "../contracts/requests";
 import { describeActor } from "./actor";
@@ -33,8 +33,19 @@ function isUniqueViolation(error: unknown, constraint: string): boolean {
  * already_decided. Returns the request as GET /v1/requests/{id} shows it after the decision.
  */
 export async function decideRequest(db: Database, actor: Actor, input: DecideRequestInput, signer: ReceiptSigner): Promise<RequestView> {
+  return db.transaction((tx) => decideInTransaction(tx, actor, input, signer));
+}
+
+/** decideRequest inside the caller's transaction (a one-click link marks itself used in the same one). */
+export async function decideInTransaction(
+  tx: Transaction,
+  actor: Actor,
+  input: DecideRequestInput,
+  signer: ReceiptSigner,
+  now = new Date(),
+): Promise<RequestView> {
   const tenantId = actor.tenantId;
-  return db.transaction(async (tx) => {
+  {
     const locked = await lockRequest(tx, tenantId, input.requestId);
 
     const [approver] = await tx
@@ -53,7 +64,6 @@ export async function decideRequest(db: Database, actor: Actor, input: DecideReq
     }
 
     const transition = decide(locked.state, approver.id, input.decision);
-    const now = new Date();
     const comment = input.comment?.trim() || null;
     // decide() above refused a closed request, so a stage is open.
     const stage = must(locked.state.currentStage, "the open stage");
@@ -66,6 +76,7 @@ export async function decideRequest(db: Database, actor: Actor, input: DecideReq
         requestId: input.requestId,
         stage,
         approverId: approver.id,
+        onBehalfOfId: locked.delegatedFrom.get(stage)?.[approver.id] ?? null,
         decision: input.decision,
         comment,
         actorType: actedBy.type,
@@ -92,5 +103,5 @@ export async function decideRequest(db: Database, actor: Actor, input: DecideReq
         event.type === "decision_recorded" ? { approverId: approver.id, approverRef: approver.ref, ...(comment ? { comment } : {}) } : {},
     });
     return must(await loadRequestView(tx, tenantId, input.requestId), "the decided request");
-  });
+  }
 }

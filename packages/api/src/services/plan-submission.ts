@@ -1,4 +1,5 @@
 import {
+  type StageDeadline,
   type DirectoryMember,
   DomainError,
   type MemberDirectory,
@@ -21,6 +22,8 @@ export interface SubmissionInput {
 export interface PlannedStage extends StageDefinition {
   approvers: StageDefinition["approvers"];
   eligible: DirectoryMember[];
+  /** The matrix stage's deadline rules, if any. */
+  deadline?: StageDeadline | null;
 }
 
 export interface SubmissionPlan {

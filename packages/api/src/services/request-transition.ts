@@ -4,13 +4,16 @@
  * audit row per event, in the caller's transaction. Decide and cancel both go through here, so two
  * writers on one request are serialized by its row lock and the second sees the first's outcome.
  */
-import { DomainError, type FlowEvent, type FlowState, type Transition } from "@approvalmatrix/core";
+import { DomainError, type FlowEvent, type FlowState, type StageDeadline, type Transition, applyDelegations } from "@approvalmatrix/core";
 import { type Queryable, and, asc, decisions, eq, members, requestStages, requests } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { type AuditEntry, writeAudit } from "./audit";
 import { type TransitionReceipts, writeTransitionReceipts } from "./receipts/transition";
+import { deadlineColumns } from "./deadlines/deadlines";
+import { activeDelegationEdges } from "./delegations/delegations";
 import { emitEvents } from "./events/emit";
 import { type DecisionDetail, type RequestEventSubject, requestTransitionEvents } from "./events/request-events";
+import { type QueuedMessage, queueMessages, stageMessages } from "./notifications/queue-messages";
 
 export interface LockedRequest {
   request: typeof requests.$inferSelect;
@@ -18,6 +21,10 @@ export interface LockedRequest {
   /** Stage names by position (for events). */
   stageNames: Map<number, string>;
   state: FlowState;
+  /** Per stage position: delegate → the approver they stand in for. */
+  delegatedFrom: Map<number, Record<string, string>>;
+  /** Per stage position: its deadline rules (null: none). */
+  deadlines: Map<number, StageDeadline | null>;
 }
 
 /** Answers like GET /v1/requests/{id}: another tenant's id and a missing one look the same. */
@@ -29,13 +36,19 @@ export function requestNotFound(requestId: string): DomainError {
  * SELECT … FOR UPDATE on the request row, then its stages and decisions. Must run inside a
  * transaction: the lock is held until it ends, so concurrent deciders and cancellers queue here.
  */
-export async function lockRequest(tx: Queryable, tenantId: string, requestId: string): Promise<LockedRequest> {
-  const [row] = await tx
+export async function lockRequest(
+  tx: Queryable,
+  tenantId: string,
+  requestId: string,
+  opts: { lock?: boolean } = {},
+): Promise<LockedRequest> {
+  const query = tx
     .select({ request: requests, submitterRef: members.externalRef })
     .from(requests)
     .innerJoin(members, eq(members.id, requests.submitterId))
-    .where(and(eq(requests.tenantId, tenantId), eq(requests.id, requestId)))
-    .for("update", { of: requests });
+    .where(and(eq(requests.tenantId, tenantId), eq(requests.id, requestId)));
+  // { lock: false }: the same read without the lock, for pages that only look.
+  const [row] = opts.lock === false ? await query : await query.for("update", { of: requests });
   if (!row) throw requestNotFound(requestId);
   const { request, submitterRef } = row;
   const stages = await tx
@@ -49,6 +62,8 @@ export async function lockRequest(tx: Queryable, tenantId: string, requestId: st
     .where(and(eq(decisions.tenantId, tenantId), eq(decisions.requestId, requestId)));
   return {
     request,
+    delegatedFrom: new Map(stages.map((s) => [s.position, s.delegatedFrom])),
+    deadlines: new Map(stages.map((s) => [s.position, s.deadline])),
     submitterRef,
     stageNames: new Map(stages.map((stage) => [stage.position, stage.name])),
     state: {
@@ -87,12 +102,29 @@ export async function saveTransition(
 ): Promise<void> {
   const { request, state: before } = locked;
   const { state: after, events } = transition;
+  // A stage that opens goes to the delegates in force of its approvers.
+  const opened = events.filter((e) => e.type === "stage_opened");
+  const edges = opened.length ? await activeDelegationEdges(tx, request.tenantId, opts.now) : new Map<string, string>();
+  const delegatedFrom = new Map<number, Record<string, string>>();
+  for (const event of opened) {
+    const stage = after.stages.find((s) => s.position === event.stage);
+    if (!stage) continue;
+    const next = applyDelegations(stage, edges, { submitterId: request.submitterId });
+    stage.approverIds = next.approverIds;
+    delegatedFrom.set(stage.position, next.delegatedFrom);
+  }
   for (const stage of after.stages) {
     const previous = before.stages.find((s) => s.position === stage.position);
     if (previous?.status === stage.status) continue;
+    const delegated = delegatedFrom.get(stage.position);
+    // A stage that opens starts its deadline clock; one that closes leaves the sweep's queue.
+    const deadline =
+      stage.status === "open"
+        ? deadlineColumns(locked.deadlines.get(stage.position) ?? null, opts.now)
+        : { nextActionAt: null, nextAction: null };
     await tx
       .update(requestStages)
-      .set({ status: stage.status })
+      .set({ status: stage.status, ...deadline, ...(delegated ? { approverIds: stage.approverIds, delegatedFrom: delegated } : {}) })
       .where(
         and(
           eq(requestStages.tenantId, request.tenantId),
@@ -136,6 +168,21 @@ export async function saveTransition(
     }),
     opts.now,
   );
+  await queueMessages(tx, request.tenantId, transitionMessages(request, after, events), opts.now);
   // Last: the tenant's log head stays locked from here to the commit, as briefly as possible.
   await writeTransitionReceipts(tx, locked, transition, opts.now, opts.receipts);
+}
+
+/** The e-mails a transition causes: the approvers of a stage that opened, the submitter of an outcome. */
+function transitionMessages(request: LockedRequest["request"], after: FlowState, events: FlowEvent[]): QueuedMessage[] {
+  const list: QueuedMessage[] = [];
+  for (const event of events) {
+    if (event.type === "stage_opened") {
+      const stage = after.stages.find((s) => s.position === event.stage);
+      if (stage) list.push(...stageMessages(request.id, stage.position, stage.approverIds));
+    } else if (event.type === "status_changed" && (event.to === "approved" || event.to === "rejected")) {
+      list.push({ memberId: request.submitterId, kind: "outcome", requestId: request.id, data: { outcome: event.to } });
+    }
+  }
+  return list;
 }

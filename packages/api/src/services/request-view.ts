@@ -1,5 +1,8 @@
-import { type Queryable, and, asc, decisions, eq, executePrepared, members, requestStages, requests, sql } from "@approvalmatrix/db";
+import { type Queryable, alias, and, asc, decisions, eq, executePrepared, members, requestStages, requests, sql } from "@approvalmatrix/db";
 import type { RequestView } from "../contracts/requests";
+
+/** The member a delegate decided for. */
+const standIn = alias(members, "on_behalf_of");
 
 const onRequest = { tenantId: sql.placeholder("tenantId"), requestId: sql.placeholder("requestId") };
 
@@ -21,9 +24,12 @@ const stagesWithApprovers = (db: Queryable) =>
       quorum: requestStages.quorum,
       status: requestStages.status,
       approverIds: requestStages.approverIds,
+      delegatedFrom: requestStages.delegatedFrom,
+      dueAt: requestStages.dueAt,
       approvers: sql<{ id: string; ref: string; name: string }[]>`coalesce((
         select json_agg(json_build_object('id', m.id, 'ref', m.external_ref, 'name', m.name))
-        from ${members} m where m.tenant_id = ${requestStages.tenantId} and m.id = any(${requestStages.approverIds})), '[]'::json)`,
+        from ${members} m where m.tenant_id = ${requestStages.tenantId}
+          and (m.id = any(${requestStages.approverIds}) or m.id in (select jsonb_each_text.value from jsonb_each_text(${requestStages.delegatedFrom})))), '[]'::json)`,
     })
     .from(requestStages)
     .where(and(eq(requestStages.tenantId, onRequest.tenantId), eq(requestStages.requestId, onRequest.requestId)))
@@ -42,9 +48,12 @@ const decisionsWithApprovers = (db: Queryable) =>
       actorId: decisions.actorId,
       actorName: decisions.actorName,
       decidedAt: decisions.decidedAt,
+      onBehalfOfRef: standIn.externalRef,
+      onBehalfOfName: standIn.name,
     })
     .from(decisions)
     .innerJoin(members, eq(members.id, decisions.approverId))
+    .leftJoin(standIn, eq(standIn.id, decisions.onBehalfOfId))
     .where(and(eq(decisions.tenantId, onRequest.tenantId), eq(decisions.requestId, onRequest.requestId)))
     .orderBy(asc(decisions.decidedAt), asc(decisions.id));
 
@@ -75,6 +84,8 @@ export async function loadRequestView(db: Queryable, tenantId: string, requestId
       status: stage.status,
       approvers: stage.approverIds.map(refOf),
       pendingApprovers: open ? stage.approverIds.filter((id) => !decided.has(id)).map(refOf) : [],
+      dueAt: stage.dueAt?.toISOString() ?? null,
+      delegations: Object.entries(stage.delegatedFrom).map(([delegate, original]) => ({ delegate: refOf(delegate), for: refOf(original) })),
     };
   });
 
@@ -99,6 +110,7 @@ export async function loadRequestView(db: Queryable, tenantId: string, requestId
       comment: d.comment,
       actor: { type: d.actorType, id: d.actorId, name: d.actorName },
       decidedAt: d.decidedAt.toISOString(),
+      onBehalfOf: d.onBehalfOfRef && d.onBehalfOfName ? { ref: d.onBehalfOfRef, name: d.onBehalfOfName } : null,
     })),
     stages: stageViews,
     pendingApprovers: stageViews.find((s) => s.stage === request.currentStage)?.pendingApprovers ?? [],

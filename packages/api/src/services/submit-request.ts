@@ -1,7 +1,9 @@
-import { must, newId, openRequest } from "@approvalmatrix/core";
-import { type Database, type Queryable, auditLog, events, executePrepared, requestStages, requests, sql } from "@approvalmatrix/db";
+import { applyDelegations, must, newId, openRequest } from "@approvalmatrix/core";
+import { type Database, type Queryable, auditLog, events, executePrepared, messages, requestStages, requests, sql } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { auditRowParams, auditRowPlaceholders } from "./audit";
+import { deadlineColumns } from "./deadlines/deadlines";
+import { activeDelegationEdges } from "./delegations/delegations";
 import { eventRow } from "./events/emit";
 import { submissionEvents } from "./events/request-events";
 import { type SubmissionInput, planSubmission } from "./plan-submission";
@@ -39,12 +41,15 @@ const writeSubmission = (db: Queryable) => {
   const newStages = db.$with("new_stages").as(
     db
       .insert(requestStages)
-      // In the table's column order: request_id, tenant_id, position, name, rule, quorum, approver_ids, status.
+      // In the table's column order: request_id, tenant_id, position, name, rule, quorum, approver_ids, status, delegated_from,
+      // deadline, due_at, next_action_at, next_action.
       .select(
         sql`select ${placeholder("requestId")}, ${placeholder("tenantId")}, s.position, s.name, s.rule, s.quorum,
-          array(select jsonb_array_elements_text(s.approver_ids)), s.status
+          array(select jsonb_array_elements_text(s.approver_ids)), s.status, s.delegated_from,
+          s.deadline, s.due_at, s.next_action_at, s.next_action
           from jsonb_to_recordset(${placeholder("stages")}::jsonb)
-            as s(position integer, name text, rule text, quorum integer, approver_ids jsonb, status text)`,
+            as s(position integer, name text, rule text, quorum integer, approver_ids jsonb, status text, delegated_from jsonb,
+              deadline jsonb, due_at timestamptz, next_action_at timestamptz, next_action text)`,
       )
       .returning({ position: requestStages.position }),
   );
@@ -60,12 +65,26 @@ const writeSubmission = (db: Queryable) => {
       )
       .returning({ id: events.id }),
   );
-  return db.with(newRequest, newStages, newEvents).insert(auditLog).values(auditRowPlaceholders);
+  // The e-mails to the first stage's approvers: the outbox row commits with the request.
+  const newMessages = db.$with("new_messages").as(
+    db
+      .insert(messages)
+      // In the order of the selected columns below.
+      .select(
+        sql`select m.id, ${placeholder("tenantId")}, m.member_id, 'stage_opened', ${placeholder("requestId")}, ${placeholder("currentStage")}::integer,
+          '{}'::jsonb, 'pending', 0, ${placeholder("nowText")}::timestamptz, null::timestamptz, null, null, null, null, null, ${placeholder("nowText")}::timestamptz
+          from jsonb_to_recordset(${placeholder("messages")}::jsonb) as m(id text, member_id text)`,
+      )
+      .returning({ id: messages.id }),
+  );
+  return db.with(newRequest, newStages, newEvents, newMessages).insert(auditLog).values(auditRowPlaceholders);
 };
 
 /** Plans the request and writes it, its stages and its audit row atomically. */
 export async function submitRequest(db: Database, actor: Actor, input: SubmissionInput) {
-  const plan = await planSubmission(db, actor.tenantId, input);
+  const now = new Date();
+  // The delegations in force decide who receives the first stage (side by side with the plan).
+  const [plan, edges] = await Promise.all([planSubmission(db, actor.tenantId, input), activeDelegationEdges(db, actor.tenantId, now)]);
   const requestId = newId("request");
   const flow = openRequest(
     plan.stages.map((stage) => ({
@@ -75,7 +94,9 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
       approverIds: stage.eligible.map((m) => m.id),
     })),
   );
-  const now = new Date();
+  const first = must(flow.stages[0], "the first stage");
+  const firstDelegated = applyDelegations(first, edges, { submitterId: plan.submitter.id });
+  first.approverIds = firstDelegated.approverIds;
   const subject = {
     tenantId: actor.tenantId,
     requestId,
@@ -111,8 +132,26 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
       plan.stages.map((stage, index) => {
         // openRequest keeps the stages' order: the flow's stage at `index` is this one.
         const { approverIds, status } = must(flow.stages[index], "the stage's flow");
-        return { position: stage.position, name: stage.name, rule: stage.rule, quorum: stage.quorum, approver_ids: approverIds, status };
+        const delegated_from = index === 0 ? firstDelegated.delegatedFrom : {};
+        // The open stage's deadline starts now; the others' when they open.
+        const clock = index === 0 ? deadlineColumns(stage.deadline ?? null, now) : { dueAt: null, nextActionAt: null, nextAction: null };
+        return {
+          position: stage.position,
+          name: stage.name,
+          rule: stage.rule,
+          quorum: stage.quorum,
+          approver_ids: approverIds,
+          status,
+          delegated_from,
+          deadline: stage.deadline ?? null,
+          due_at: clock.dueAt?.toISOString() ?? null,
+          next_action_at: clock.nextActionAt?.toISOString() ?? null,
+          next_action: clock.nextAction,
+        };
       }),
+    ),
+    messages: JSON.stringify(
+      [...new Set(flow.stages[0]?.approverIds ?? [])].map((memberId) => ({ id: newId("message"), member_id: memberId })),
     ),
     // Raw SQL gets no column encoder: the instant travels as text (a Date is not a postgres.js parameter there).
     nowText: now.toISOString(),

@@ -9,6 +9,8 @@ export * from "./rate-limits";
 export * from "./idempotency";
 export * from "./webhooks";
 export * from "./receipts";
+export * from "./notifications";
+export * from "./delegations";
 export * from "./jobs";
 export * from "./events";
 export * from "./directory";

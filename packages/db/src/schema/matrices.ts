@@ -1,4 +1,4 @@
-import { type ApproverSpec, type MatrixCondition, STAGE_RULES } from "@approvalmatrix/core";
+import { type ApproverSpec, type MatrixCondition, STAGE_RULES, type StageDeadline } from "@approvalmatrix/core";
 import { boolean, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 import { tenants } from "./tenants";
 
@@ -37,6 +37,8 @@ export const matrixStages = pgTable(
     approvers: jsonb("approvers").$type<ApproverSpec>().notNull(),
     rule: text("rule", { enum: STAGE_RULES }).notNull(),
     quorum: integer("quorum"),
+    /** Optional deadline, reminders and what happens when it runs out. */
+    deadline: jsonb("deadline").$type<StageDeadline>(),
   },
   (t) => [primaryKey({ columns: [t.matrixId, t.position] })],
 );

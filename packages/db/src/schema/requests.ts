@@ -1,4 +1,12 @@
-import { AUDIT_ACTOR_TYPES, type Decision, type RequestStatus, STAGE_RULES, type StageStatus } from "@approvalmatrix/core";
+import {
+  AUDIT_ACTOR_TYPES,
+  type DeadlineStepKind,
+  type Decision,
+  type RequestStatus,
+  STAGE_RULES,
+  type StageDeadline,
+  type StageStatus,
+} from "@approvalmatrix/core";
 import { sql } from "drizzle-orm";
 import { doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { matrices } from "./matrices";
@@ -60,8 +68,21 @@ export const requestStages = pgTable(
     quorum: integer("quorum"),
     approverIds: text("approver_ids").array().notNull(),
     status: text("status").$type<StageStatus>().notNull(),
+    /** Delegates sitting in for an approver while it is open: { delegateId: approverId it stands for }. */
+    delegatedFrom: jsonb("delegated_from").$type<Record<string, string>>().notNull().default({}),
+    /** The matrix stage's deadline rules, copied at submission (null: no deadline). */
+    deadline: jsonb("deadline").$type<StageDeadline>(),
+    /** Set when the stage opens: opened at + dueIn. */
+    dueAt: timestamp("due_at", { withTimezone: true }),
+    /** When the deadline sweep must next act on this stage (a reminder, the deadline, an overdue reminder). */
+    nextActionAt: timestamp("next_action_at", { withTimezone: true }),
+    nextAction: text("next_action").$type<DeadlineStepKind>(),
   },
   (t) => [
+    // The deadline sweep's queue: open stages with something due, nothing else.
+    index("request_stages_next_action_idx")
+      .on(t.nextActionAt)
+      .where(sql`${t.status} = 'open' and ${t.nextActionAt} is not null`),
     primaryKey({ columns: [t.requestId, t.position] }),
     // The inbox: open stages waiting on a member, without wading through every closed stage.
     index("request_stages_open_approvers_idx")
@@ -85,6 +106,8 @@ export const decisions = pgTable(
       .notNull()
       .references(() => members.id),
     decision: text("decision").$type<Decision>().notNull(),
+    /** Set when the approver decided as a delegate: the member they stood in for ("Bob Lee for Jane Smith"). */
+    onBehalfOfId: text("on_behalf_of_id").references(() => members.id),
     comment: text("comment"),
     /**
      * Who pressed the button, when not the approver in person: "Slack bot acting for Jane Smith".

@@ -5,6 +5,8 @@ import { directoryRouter } from "./directory";
 import { matricesRouter } from "./matrices";
 import { membersRouter } from "./members";
 import { adminReceiptsRouter } from "./receipts";
+import { notificationsRouter } from "./notifications";
+import { adminDelegationsRouter } from "../delegations/index";
 import { adminRequestsRouter } from "./requests";
 import { usersRouter } from "./users";
 import { adminWebhooksRouter } from "./webhooks";
@@ -19,4 +21,6 @@ export const adminRouter = router({
   webhooks: adminWebhooksRouter,
   receipts: adminReceiptsRouter,
   directory: directoryRouter,
+  notifications: notificationsRouter,
+  delegations: adminDelegationsRouter,
 });

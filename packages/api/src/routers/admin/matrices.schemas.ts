@@ -1,4 +1,4 @@
-import { STAGE_RULES } from "@approvalmatrix/core";
+import { DEADLINE_ACTIONS, STAGE_RULES, isDuration } from "@approvalmatrix/core";
 import { z } from "zod";
 
 const conditionValue = z.union([z.string().max(200), z.number(), z.boolean()]);
@@ -19,12 +19,25 @@ const currencyCode = z
   .regex(/^[A-Za-z]{3}$/)
   .nullish();
 
+const duration = z.string().trim().refine(isDuration, "a duration such as 30m, 48h or 2d");
+
+/** A stage's deadline: due after `dueIn`, reminders, and what happens when it runs out. */
+export const stageDeadlineInput = z.object({
+  dueIn: duration,
+  remindBefore: duration.nullish(),
+  remindEvery: duration.nullish(),
+  onDeadline: z.enum(DEADLINE_ACTIONS).default("none"),
+  escalateLevels: z.number().int().min(1).max(10).nullish(),
+  fallbackRefs: z.array(z.string().trim().min(1).max(200)).max(20).nullish(),
+});
+
 export const stageInput = z
   .object({
     name: z.string().trim().min(1).max(100),
     approvers: approverSpecInput,
     rule: stageRule,
     quorum: z.number().int().min(1).max(100).nullish(),
+    deadline: stageDeadlineInput.nullish(),
   })
   .refine((s) => (s.rule === "quorum") === (s.quorum != null), {
     message: "quorum is required with rule quorum, and only then",
@@ -71,6 +84,7 @@ export const matrixView = z.object({
       name: z.string(),
       rule: stageRule,
       quorum: z.number().int().nullable(),
+      deadline: stageDeadlineInput.nullable(),
       approvers: z.union([
         z.object({ type: z.literal("members"), memberIds: z.array(z.string()) }),
         z.object({ type: z.literal("manager") }),

@@ -15,6 +15,7 @@ export const adminRequestSummary = z.object({
   currentStage: z.number().int().nullable(),
   totalStages: z.number().int(),
   createdAt: z.iso.datetime(),
+  dueAt: z.iso.datetime().nullable().describe("The open stage's deadline, if it has one."),
 });
 
 export const adminRequestListInput = z.object({

@@ -38,6 +38,9 @@ const summaryColumns = {
   currentStage: requests.currentStage,
   totalStages: requests.totalStages,
   createdAt: requests.createdAt,
+  /** The open stage's deadline, for the due date and overdue badge. */
+  dueAt: sql<string | null>`(select to_char(s.due_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') from request_stages s
+    where s.tenant_id = ${requests.tenantId} and s.request_id = ${requests.id} and s.position = ${requests.currentStage} and s.status = 'open')`,
 };
 
 function memberOf(actor: Actor): string | null {

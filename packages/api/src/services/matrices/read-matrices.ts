@@ -24,11 +24,12 @@ export async function getMatrix(db: Queryable, tenantId: string, id: string) {
   return {
     ...row,
     createdAt: row.createdAt.toISOString(),
-    stages: stages.map(({ position, name, rule, quorum, approvers }) => ({
+    stages: stages.map(({ position, name, rule, quorum, approvers, deadline }) => ({
       position,
       name,
       rule,
       quorum,
+      deadline,
       approvers,
       approverRefs:
         approvers.type === "members" ? approvers.memberIds.map((id) => byId.get(id) ?? { ref: "(removed)", name: "(removed member)" }) : [],
@@ -47,6 +48,6 @@ export async function listMatrices(db: Queryable, tenantId: string) {
     createdAt: m.createdAt.toISOString(),
     stages: stages
       .filter((s) => s.matrixId === m.id)
-      .map(({ position, name, rule, quorum, approvers }) => ({ position, name, rule, quorum, approvers })),
+      .map(({ position, name, rule, quorum, approvers, deadline }) => ({ position, name, rule, quorum, approvers, deadline })),
   }));
 }

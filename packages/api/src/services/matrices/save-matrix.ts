@@ -67,6 +67,7 @@ export async function saveMatrix(
     name: stage.name,
     rule: stage.rule,
     quorum: stage.quorum ?? null,
+    deadline: stage.deadline ? { ...stage.deadline, onDeadline: stage.deadline.onDeadline } : null,
     approvers:
       stage.approvers.type === "members"
         ? { type: "members" as const, memberIds: stage.approvers.memberRefs.map((r) => idByRef.get(r) ?? r) }

@@ -1,4 +1,4 @@
-import type { MatrixCondition, StageRule } from "@approvalmatrix/core";
+import type { StageDeadline, MatrixCondition, StageRule } from "@approvalmatrix/core";
 
 /** How an admin describes an approver set: named members by externalRef, the manager, or a department. */
 export type ApproverSpecDraft =
@@ -14,7 +14,13 @@ export interface MatrixDraft {
   conditions: MatrixCondition[];
   priority: number;
   active: boolean;
-  stages: { name: string; approvers: ApproverSpecDraft; rule: StageRule; quorum?: number | null | undefined }[];
+  stages: {
+    name: string;
+    approvers: ApproverSpecDraft;
+    rule: StageRule;
+    quorum?: number | null | undefined;
+    deadline?: StageDeadline | null | undefined;
+  }[];
 }
 
 /** A sample request the preview routes against a draft. */

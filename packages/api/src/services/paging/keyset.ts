@@ -1,7 +1,7 @@
-import { type SQL, auditLog, requests, sql } from "@approvalmatrix/db";
+import { type SQL, auditLog, messages, requests, sql } from "@approvalmatrix/db";
 
 /** The tables listed newest first on (created_at desc, id desc). */
-const KEYSET_TABLES = { audit_log: auditLog, requests } as const;
+const KEYSET_TABLES = { audit_log: auditLog, requests, messages } as const;
 
 /**
  * Rows strictly after the cursor row in (created_at desc, id desc) order. The cursor is the row's

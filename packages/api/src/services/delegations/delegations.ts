@@ -1,0 +1,379 @@
+/**
+ * Delegations (out of office) and reassignment. A delegation in force re-points the open stages
+ * of its member to the delegate (the end of the chain) at once; stages that open later go to the
+ * delegate when they open (see applyStageDelegations). Every change is audited in its transaction.
+ */
+import { DomainError, applyDelegations, assertNoDelegationLoop, newId } from "@approvalmatrix/core";
+import {
+  type Database,
+  type Queryable,
+  and,
+  decisions,
+  delegations,
+  desc,
+  eq,
+  gt,
+  isNull,
+  lte,
+  members,
+  or,
+  requestStages,
+  requests,
+  sql,
+} from "@approvalmatrix/db";
+import { type Actor, actorAudit } from "../../context";
+import { writeAudit } from "../audit";
+import { queueMessages } from "../notifications/queue-messages";
+import { lockRequest } from "../request-transition";
+
+/** The delegations in force at `now`: member → delegate (the newest wins when two overlap). */
+export async function activeDelegationEdges(db: Queryable, tenantId: string, now: Date): Promise<Map<string, string>> {
+  const rows = await db
+    .select({ memberId: delegations.memberId, delegateId: delegations.delegateId })
+    .from(delegations)
+    .where(
+      and(
+        eq(delegations.tenantId, tenantId),
+        isNull(delegations.revokedAt),
+        lte(delegations.startsAt, now),
+        or(isNull(delegations.endsAt), gt(delegations.endsAt, now)),
+      ),
+    )
+    .orderBy(delegations.createdAt);
+  return new Map(rows.map((r) => [r.memberId, r.delegateId]));
+}
+
+export interface DelegationView {
+  id: string;
+  member: { id: string; ref: string; name: string };
+  delegate: { id: string; ref: string; name: string };
+  startsAt: string;
+  endsAt: string | null;
+  reason: string | null;
+  active: boolean;
+  revokedAt: string | null;
+  createdAt: string;
+}
+
+async function memberByRef(db: Queryable, tenantId: string, ref: { ref: string } | { id: string }, field: string) {
+  const [row] = await db
+    .select({ id: members.id, ref: members.externalRef, name: members.name, active: members.active })
+    .from(members)
+    .where(and(eq(members.tenantId, tenantId), "ref" in ref ? eq(members.externalRef, ref.ref) : eq(members.id, ref.id)));
+  if (!row || !row.active) {
+    throw new DomainError("unknown_approver", `No active member is ${"ref" in ref ? `"${ref.ref}"` : ref.id}.`, [
+      { field, message: "unknown member" },
+    ]);
+  }
+  return row;
+}
+
+/** Approvers manage only their own delegation; admins, owners, keys and the operator anyone's. */
+function mayManage(actor: Actor, memberId: string): boolean {
+  if (actor.kind !== "user") return true;
+  return actor.role !== "approver" || actor.memberId === memberId;
+}
+
+export async function listDelegations(db: Queryable, actor: Actor, now = new Date()): Promise<DelegationView[]> {
+  const rows = await db
+    .select()
+    .from(delegations)
+    .where(
+      and(
+        eq(delegations.tenantId, actor.tenantId),
+        actor.kind === "user" && actor.role === "approver" ? eq(delegations.memberId, actor.memberId ?? "") : undefined,
+      ),
+    )
+    .orderBy(desc(delegations.createdAt))
+    .limit(200);
+  const ids = [...new Set(rows.flatMap((r) => [r.memberId, r.delegateId]))];
+  const people = ids.length
+    ? await db
+        .select({ id: members.id, ref: members.externalRef, name: members.name })
+        .from(members)
+        .where(and(eq(members.tenantId, actor.tenantId), sql`${members.id} = any(${sql.param(ids)}::text[])`))
+    : [];
+  const byId = new Map(people.map((p) => [p.id, p]));
+  const who = (id: string) => byId.get(id) ?? { id, ref: "(removed)", name: "(removed member)" };
+  return rows.map((r) => ({
+    id: r.id,
+    member: who(r.memberId),
+    delegate: who(r.delegateId),
+    startsAt: r.startsAt.toISOString(),
+    endsAt: r.endsAt?.toISOString() ?? null,
+    reason: r.reason,
+    active: !r.revokedAt && r.startsAt <= now && (!r.endsAt || r.endsAt > now),
+    revokedAt: r.revokedAt?.toISOString() ?? null,
+    createdAt: r.createdAt.toISOString(),
+  }));
+}
+
+export interface CreateDelegationInput {
+  member: { ref: string } | { id: string };
+  delegate: { ref: string } | { id: string };
+  startsAt?: string | undefined;
+  endsAt?: string | null | undefined;
+  reason?: string | null | undefined;
+}
+
+export async function createDelegation(
+  db: Database,
+  actor: Actor,
+  input: CreateDelegationInput,
+  now = new Date(),
+): Promise<DelegationView> {
+  const id = await db.transaction(async (tx) => {
+    const member = await memberByRef(tx, actor.tenantId, input.member, "memberRef");
+    const delegate = await memberByRef(tx, actor.tenantId, input.delegate, "delegateRef");
+    if (!mayManage(actor, member.id)) throw new DomainError("forbidden", "Approvers can set a delegate only for themselves.");
+    const startsAt = input.startsAt ? new Date(input.startsAt) : now;
+    const endsAt = input.endsAt ? new Date(input.endsAt) : null;
+    if (endsAt && endsAt <= startsAt) {
+      throw new DomainError("invalid_request", "The delegation must end after it starts.", [
+        { field: "endsAt", message: "before startsAt" },
+      ]);
+    }
+    // Serialize delegation writes of one tenant: two concurrent halves of a loop must not both pass.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`delegations:${actor.tenantId}`}))`);
+    // A loop is refused if it would exist at any moment of the new range: check against every
+    // delegation that overlaps it.
+    const overlapping = await tx
+      .select({ memberId: delegations.memberId, delegateId: delegations.delegateId })
+      .from(delegations)
+      .where(
+        and(
+          eq(delegations.tenantId, actor.tenantId),
+          isNull(delegations.revokedAt),
+          or(isNull(delegations.endsAt), gt(delegations.endsAt, startsAt)),
+          endsAt ? sql`${delegations.startsAt} < ${endsAt}` : undefined,
+        ),
+      );
+    assertNoDelegationLoop(new Map(overlapping.map((r) => [r.memberId, r.delegateId])), member.id, delegate.id);
+    const delegationId = newId("delegation");
+    const { actorType, actorId } = actorAudit(actor);
+    await tx.insert(delegations).values({
+      id: delegationId,
+      tenantId: actor.tenantId,
+      memberId: member.id,
+      delegateId: delegate.id,
+      startsAt,
+      endsAt,
+      reason: input.reason?.trim() || null,
+      createdBy: `${actorType}:${actorId}`,
+      createdAt: now,
+    });
+    await writeAudit(tx, actor, {
+      action: "delegation.created",
+      targetType: "member",
+      targetId: member.id,
+      data: { delegationId, delegateRef: delegate.ref, startsAt: startsAt.toISOString(), endsAt: endsAt?.toISOString() ?? null },
+    });
+    if (startsAt <= now) await repointOpenStages(tx, actor, now);
+    return delegationId;
+  });
+  return must1(await listDelegations(db, { kind: "operator", tenantId: actor.tenantId }, now), id);
+}
+
+function must1(list: DelegationView[], id: string): DelegationView {
+  const found = list.find((d) => d.id === id);
+  if (!found) throw new DomainError("not_found", `No delegation ${id}.`);
+  return found;
+}
+
+export async function revokeDelegation(db: Database, actor: Actor, delegationId: string, now = new Date()): Promise<DelegationView> {
+  await db.transaction(async (tx) => {
+    const [row] = await tx
+      .select()
+      .from(delegations)
+      .where(and(eq(delegations.tenantId, actor.tenantId), eq(delegations.id, delegationId)))
+      .for("update");
+    if (!row || !mayManage(actor, row.memberId)) throw new DomainError("not_found", `No delegation ${delegationId}.`);
+    if (row.revokedAt) return;
+    await tx.update(delegations).set({ revokedAt: now }).where(eq(delegations.id, delegationId));
+    await writeAudit(tx, actor, { action: "delegation.revoked", targetType: "member", targetId: row.memberId, data: { delegationId } });
+    await repointOpenStages(tx, actor, now);
+  });
+  return must1(await listDelegations(db, { kind: "operator", tenantId: actor.tenantId }, now), delegationId);
+}
+
+/**
+ * Brings every open stage of the tenant in line with the delegations in force: seats of an
+ * approver who delegates go to the delegate; a delegate whose delegation ended hands the seat
+ * back. Each move is audited on its request and the new holder is e-mailed.
+ */
+export async function repointOpenStages(tx: Queryable, actor: Actor, now: Date): Promise<number> {
+  const edges = await activeDelegationEdges(tx, actor.tenantId, now);
+  const delegatorIds = [...edges.keys()];
+  // Open stages touched by a delegation in force, or holding a delegate (whose delegation may have ended).
+  const stages = await tx
+    .select({ requestId: requestStages.requestId, position: requestStages.position })
+    .from(requestStages)
+    .innerJoin(requests, and(eq(requests.id, requestStages.requestId), eq(requests.currentStage, requestStages.position)))
+    .where(
+      and(
+        eq(requestStages.tenantId, actor.tenantId),
+        eq(requestStages.status, "open"),
+        or(
+          sql`${requestStages.delegatedFrom} <> '{}'::jsonb`,
+          delegatorIds.length ? sql`${requestStages.approverIds} && ${sql.param(delegatorIds)}::text[]` : sql`false`,
+        ),
+      ),
+    );
+  let moved = 0;
+  for (const { requestId, position } of stages)
+    moved += await applyStageDelegations(tx, actor, requestId, position, now, edges, { lock: true });
+  return moved;
+}
+
+/**
+ * Re-points one open stage: first hands back seats whose delegation no longer holds, then applies
+ * the delegations in force. Returns how many seats moved.
+ */
+export async function applyStageDelegations(
+  tx: Queryable,
+  actor: Actor,
+  requestId: string,
+  position: number,
+  now: Date,
+  edges?: Map<string, string>,
+  opts: { lock?: boolean } = {},
+): Promise<number> {
+  const tenantId = actor.tenantId;
+  const locked = opts.lock ? await lockRequest(tx, tenantId, requestId) : null;
+  if (locked && locked.request.currentStage !== position) return 0;
+  const [stage] = await tx
+    .select()
+    .from(requestStages)
+    .where(and(eq(requestStages.tenantId, tenantId), eq(requestStages.requestId, requestId), eq(requestStages.position, position)));
+  const [request] = await tx
+    .select({ submitterId: requests.submitterId })
+    .from(requests)
+    .where(and(eq(requests.tenantId, tenantId), eq(requests.id, requestId)));
+  if (!stage || !request || stage.status !== "open") return 0;
+  const inForce = edges ?? (await activeDelegationEdges(tx, tenantId, now));
+  const decided = new Set(
+    (
+      await tx
+        .select({ approverId: decisions.approverId })
+        .from(decisions)
+        .where(and(eq(decisions.tenantId, tenantId), eq(decisions.requestId, requestId), eq(decisions.stage, position)))
+    ).map((d) => d.approverId),
+  );
+  // Hand back: a delegate whose chain from the original approver no longer ends at them.
+  const approverIds = [...stage.approverIds];
+  const delegatedFrom = { ...stage.delegatedFrom };
+  for (const [delegate, original] of Object.entries(stage.delegatedFrom)) {
+    if (decided.has(delegate)) continue;
+    const index = approverIds.indexOf(delegate);
+    if (index === -1) continue;
+    const target = applyDelegations({ approverIds: [original] }, inForce, { submitterId: request.submitterId });
+    if (target.approverIds[0] !== delegate && !approverIds.includes(original)) {
+      approverIds[index] = original;
+      delete delegatedFrom[delegate];
+    }
+  }
+  const next = applyDelegations({ approverIds, delegatedFrom }, inForce, { submitterId: request.submitterId, decided });
+  const before = new Set(stage.approverIds);
+  const newcomers = next.approverIds.filter((id) => !before.has(id));
+  if (
+    newcomers.length === 0 &&
+    next.approverIds.length === stage.approverIds.length &&
+    next.approverIds.every((id, i) => id === stage.approverIds[i])
+  ) {
+    return 0;
+  }
+  await tx
+    .update(requestStages)
+    .set({ approverIds: next.approverIds, delegatedFrom: next.delegatedFrom })
+    .where(and(eq(requestStages.tenantId, tenantId), eq(requestStages.requestId, requestId), eq(requestStages.position, position)));
+  await writeAudit(
+    tx,
+    actor,
+    newcomers.map((id) => ({
+      action: "request.stage_delegated",
+      targetType: "request",
+      targetId: requestId,
+      data: {
+        stage: position,
+        approverId: next.delegatedFrom[id] ?? stage.approverIds[next.approverIds.indexOf(id)] ?? null,
+        delegateId: id,
+      },
+    })),
+  );
+  await queueMessages(
+    tx,
+    tenantId,
+    newcomers.map((memberId) => ({
+      memberId,
+      kind: "reassigned" as const,
+      requestId,
+      stage: position,
+      data: { reason: "delegated to you" },
+    })),
+    now,
+  );
+  return newcomers.length;
+}
+
+export interface ReassignInput {
+  requestId: string;
+  fromRef: string;
+  toRef: string;
+  reason: string;
+}
+
+/** An admin moves an open stage's seat from one approver to another, with a reason (audited). */
+export async function reassignApprover(db: Database, actor: Actor, input: ReassignInput, now = new Date()) {
+  return db.transaction(async (tx) => {
+    const locked = await lockRequest(tx, actor.tenantId, input.requestId);
+    const position = locked.request.currentStage;
+    if (position === null)
+      throw new DomainError("request_closed", `The request is already ${locked.request.status} and can no longer change.`);
+    const from = await memberByRef(tx, actor.tenantId, { ref: input.fromRef }, "fromRef").catch(async () => {
+      // A deactivated approver is exactly who gets reassigned away from.
+      const [row] = await tx
+        .select({ id: members.id, ref: members.externalRef, name: members.name, active: members.active })
+        .from(members)
+        .where(and(eq(members.tenantId, actor.tenantId), eq(members.externalRef, input.fromRef)));
+      if (!row)
+        throw new DomainError("unknown_approver", `No member is "${input.fromRef}".`, [{ field: "fromRef", message: "unknown member" }]);
+      return row;
+    });
+    const to = await memberByRef(tx, actor.tenantId, { ref: input.toRef }, "toRef");
+    const stage = locked.state.stages.find((s) => s.position === position);
+    const decidedFrom = locked.state.decisions.some((d) => d.stage === position && d.approverId === from.id);
+    if (!stage || !stage.approverIds.includes(from.id) || decidedFrom) {
+      throw new DomainError("invalid_reassignment", `${from.name} is not an approver still to decide on the open stage ${position}.`);
+    }
+    if (to.id === locked.request.submitterId)
+      throw new DomainError("invalid_reassignment", "The submitter cannot approve their own request.");
+    if (stage.approverIds.includes(to.id))
+      throw new DomainError("invalid_reassignment", `${to.name} is already an approver of this stage.`);
+    const approverIds = stage.approverIds.map((id) => (id === from.id ? to.id : id));
+    const [row] = await tx
+      .select({ delegatedFrom: requestStages.delegatedFrom })
+      .from(requestStages)
+      .where(and(eq(requestStages.requestId, input.requestId), eq(requestStages.position, position)));
+    const delegatedFrom = { ...row?.delegatedFrom };
+    delete delegatedFrom[from.id];
+    await tx
+      .update(requestStages)
+      .set({ approverIds, delegatedFrom })
+      .where(
+        and(eq(requestStages.tenantId, actor.tenantId), eq(requestStages.requestId, input.requestId), eq(requestStages.position, position)),
+      );
+    await writeAudit(tx, actor, {
+      action: "request.approver_reassigned",
+      targetType: "request",
+      targetId: input.requestId,
+      data: { stage: position, fromRef: from.ref, toRef: to.ref, reason: input.reason },
+    });
+    await queueMessages(
+      tx,
+      actor.tenantId,
+      [{ memberId: to.id, kind: "reassigned", requestId: input.requestId, stage: position, data: { reason: input.reason } }],
+      now,
+    );
+    return { requestId: input.requestId, stage: position, fromRef: from.ref, toRef: to.ref, reason: input.reason };
+  });
+}

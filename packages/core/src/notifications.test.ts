@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import {
+  decisionLinkState,
+  decisionLinkToken,
+  hashDecisionLinkToken,
+  isWellFormedDecisionLinkToken,
+  sendRetryDelayMs,
+} from "./notifications";
+
+describe("sendRetryDelayMs", () => {
+  it.each([
+    [1, 30_000],
+    [2, 60_000],
+    [3, 120_000],
+    [8, 3_600_000],
+    [20, 3_600_000],
+  ])("attempt %i waits %i ms before jitter", (attempt, base) => {
+    expect(sendRetryDelayMs(attempt, () => 0)).toBe(base);
+    expect(sendRetryDelayMs(attempt, () => 1)).toBe(Math.round(base * 1.2));
+  });
+});
+
+describe("decision link tokens", () => {
+  it("are derived from the link id and the secret, well formed, and stored only as a hash", () => {
+    const token = decisionLinkToken("secret-one", "dlk_1");
+    expect(isWellFormedDecisionLinkToken(token)).toBe(true);
+    expect(decisionLinkToken("secret-one", "dlk_1")).toBe(token);
+    expect(decisionLinkToken("secret-two", "dlk_1")).not.toBe(token);
+    expect(decisionLinkToken("secret-one", "dlk_2")).not.toBe(token);
+    expect(hashDecisionLinkToken(token)).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashDecisionLinkToken(token)).not.toContain(token);
+  });
+});
+
+describe("decisionLinkState", () => {
+  const now = new Date("2026-01-10T12:00:00Z");
+  const usable = {
+    usedAt: null,
+    expiresAt: new Date("2026-01-11T00:00:00Z"),
+    now,
+    requestOpen: true,
+    currentStage: 1,
+    linkStage: 1,
+    stageApproverIds: ["mem_jane"],
+    approverId: "mem_jane",
+    approverDecided: false,
+  };
+  it.each([
+    ["usable", {}],
+    ["used", { usedAt: now }],
+    ["closed", { requestOpen: false }],
+    ["closed", { currentStage: 2 }],
+    ["expired", { expiresAt: now }],
+    ["superseded", { stageApproverIds: ["mem_bob"] }],
+    ["already_decided", { approverDecided: true }],
+    // A used link says "used" even once the request has moved on.
+    ["used", { usedAt: now, requestOpen: false }],
+  ] as const)("%s when %o", (state, change) => {
+    expect(decisionLinkState({ ...usable, ...change })).toBe(state);
+  });
+});
