@@ -6,6 +6,7 @@ import {
   RateLimiter,
   type RateLimitStore,
   RedisRateLimitStore,
+  keyUsageRecorder,
 } from "@approvalmatrix/api";
 import { type DatabaseHandle, type DatabaseTarget, migrateDatabase, openDatabase } from "@approvalmatrix/db";
 import { lockDataDir } from "./data-dir-lock";
@@ -49,6 +50,8 @@ export async function openRuntime(env: ServerEnv, holder: string, database?: Dat
       database: handle,
       rateLimitStore,
       async close() {
+        // Counts of key usage not yet written go out before the database closes.
+        await keyUsageRecorder(handle.db).flush();
         await rateLimitStore.close?.();
         if (!database) await handle.close();
         unlock();

@@ -1,6 +1,6 @@
-import type { ApiKeyScope, AuditActorType, TenantRole } from "@approvalmatrix/core";
+import type { ApiKeyScope, AuditActorType, ServiceTokenConfig, TenantRole } from "@approvalmatrix/core";
 import type { Database } from "@approvalmatrix/db";
-import type { AuthenticatedKey } from "./procedures";
+import type { AuthenticatedCaller } from "./procedures";
 import type { RateLimitOutcome, RateLimiter } from "./rate-limit/rate-limiter";
 
 /** What the procedures need from the process: built once at start-up. */
@@ -10,6 +10,15 @@ export interface ApiDeps {
   rateLimiter: RateLimiter;
   /** Largest JSON body accepted on /v1 (bytes). */
   maxBodyBytes: number;
+  /** INTERNAL_SERVICE_TOKEN, parsed (core/service-tokens.ts); none when absent. */
+  serviceTokens?: readonly ServiceTokenConfig[];
+}
+
+/** The member a service token acts for, named by X-Approver-Email or X-Approver-Ref. */
+export interface ActingFor {
+  memberId: string;
+  ref: string;
+  name: string;
 }
 
 /** Who is calling. The tenant always comes from here, never from input. */
@@ -17,7 +26,9 @@ export type Actor =
   | { kind: "apiKey"; tenantId: string; keyId: string; keyStart: string; scopes: ApiKeyScope[] }
   /** The CLI and the seed: in-process, never reachable over HTTP. */
   | { kind: "operator"; tenantId: string }
-  | { kind: "user"; tenantId: string; userId: string; role: TenantRole; memberId: string | null };
+  | { kind: "user"; tenantId: string; userId: string; role: TenantRole; memberId: string | null }
+  /** An internal service token (INTERNAL_SERVICE_TOKEN) acting for one approver: "Slack bot acting for Jane Smith". */
+  | { kind: "serviceToken"; tenantId: string; tokenId: string; tokenName: string; scopes: ApiKeyScope[]; actingFor: ActingFor };
 
 export interface ApiContext {
   deps: ApiDeps;
@@ -32,7 +43,9 @@ export interface ApiContext {
    * Set by a transport that authenticated the call before reading its body (REST): the key
    * middleware then reuses it instead of looking the key up and counting a second time.
    */
-  authenticated?: AuthenticatedKey;
+  authenticated?: AuthenticatedCaller;
+  /** X-Approver-Email / X-Approver-Ref: whom a service token acts for. */
+  approverHeaders?: { email: string | null; ref: string | null };
   /**
    * What procedures add to the HTTP response: headers (timing, Idempotent-Replayed), the rate-limit
    * state (turned into X-RateLimit-* headers by the transport: in a tRPC batch the state after the
@@ -52,6 +65,7 @@ export interface ApiContext {
 
 export function actorAudit(actor: Actor): { actorType: Exclude<AuditActorType, "system">; actorId: string } {
   if (actor.kind === "apiKey") return { actorType: "api_key", actorId: actor.keyId };
+  if (actor.kind === "serviceToken") return { actorType: "service_token", actorId: actor.tokenId };
   if (actor.kind === "user") return { actorType: "user", actorId: actor.userId };
   return { actorType: "operator", actorId: "cli" };
 }

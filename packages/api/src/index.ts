@@ -10,3 +10,4 @@ export { seedDemoTenant, hasAnyTenant, DEMO_TENANT_SLUG, type DemoSeed } from ".
 export { inboxQuery, listInbox, listRequests, listRequestsQuery } from "./services/list-requests";
 export { purgeExpiredIdempotencyKeys } from "./services/idempotency";
 export type { ListRequestsInput, RequestPage } from "./contracts/requests";
+export { keyUsageRecorder } from "./services/api-keys/usage";

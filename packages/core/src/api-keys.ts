@@ -5,7 +5,7 @@ export const API_KEY_PREFIX = "apx_live_";
 export const API_KEY_RANDOM_LENGTH = 32;
 const API_KEY_PATTERN = /^apx_live_[0-9A-Za-z]{32}$/;
 
-export const API_KEY_SCOPES = ["requests:write", "requests:read", "decisions:write"] as const;
+export const API_KEY_SCOPES = ["requests:write", "requests:read", "decisions:write", "keys:write"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /**
@@ -17,9 +17,8 @@ export const API_KEY_SCOPE_DESCRIPTIONS: Record<ApiKeyScope, string> = {
   "requests:write": "Submit, dry-run and cancel requests",
   "requests:read": "Read requests, their status and approvers' inboxes",
   "decisions:write": "Approve or reject requests on behalf of an approver",
+  "keys:write": "Manage the tenant's API keys (create, edit, reroll, disable, revoke): as powerful as an admin",
 };
-
-export const DEFAULT_RATE_LIMIT_PER_MINUTE = 60;
 
 /** A fresh key: the plaintext is shown once; only its hash and its start are stored. */
 export function generateApiKey(): string {

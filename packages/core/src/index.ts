@@ -12,3 +12,7 @@ export * from "./request-flow";
 export * from "./text";
 export * from "./roles";
 export * from "./text-search";
+export * from "./rate-limits";
+export * from "./ad-hoc";
+export * from "./bootstrap";
+export * from "./service-tokens";

@@ -103,6 +103,7 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
     matrixName: plan.matrix.name,
     currentStage: flow.currentStage,
     totalStages: flow.stages.length,
+    expiresAt: null,
     createdAt: now.toISOString(),
   };
 }

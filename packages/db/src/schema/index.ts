@@ -7,3 +7,4 @@ export * from "./requests";
 export * from "./audit";
 export * from "./rate-limits";
 export * from "./idempotency";
+export * from "./bootstrap";

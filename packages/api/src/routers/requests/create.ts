@@ -6,6 +6,7 @@ export const create = apiKeyProcedure("requests:write")
   .meta({
     errorCodes: ["unknown_submitter", "no_matching_matrix", "no_eligible_approver"],
     successStatus: 201,
+    rateLimit: "create",
     openapi: {
       method: "POST",
       path: "/requests",

@@ -21,17 +21,18 @@ export const submitRequestInput = z.strictObject({
 export const createdRequestOutput = z.object({
   requestId: z.string(),
   status: requestStatus,
-  matrixId: z.string(),
+  matrixId: z.string().nullable().describe("Null for an ad-hoc request (addressed to one approver)."),
   matrixName: z.string(),
   currentStage: z.number().int().nullable(),
   totalStages: z.number().int(),
+  expiresAt: isoDateTime.nullable().describe("From ttlSeconds: undecided at this time, the request becomes `expired`."),
   createdAt: isoDateTime,
 });
 
 export const dryRunOutput = z.object({
   requestId: z.null(),
   status: z.literal("pending"),
-  matrixId: z.string(),
+  matrixId: z.string().nullable(),
   matrixName: z.string(),
   dryRun: z.literal(true),
   createdAt: z.null(),
