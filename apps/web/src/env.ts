@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { parseServiceTokens } from "@approvalmatrix/core";
 import { z } from "zod";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -26,6 +27,20 @@ const schema = z.object({
    * (sign-in throttling) is taken that many hops from the right. 0: the socket's peer, header ignored.
    */
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  /**
+   * Internal service tokens (seed 002), one or more separated by whitespace or commas, each
+   * `internal-<secret>?tenant=<slug>&name=<label>&scopes=<a>+<b>` (core/service-tokens.ts).
+   */
+  INTERNAL_SERVICE_TOKEN: z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      try {
+        parseServiceTokens(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+      }
+    }),
 });
 
 export type ServerEnv = z.infer<typeof schema> & { SEED_DEMO: "true" | "false" };

@@ -8,6 +8,7 @@ import {
   RedisRateLimitStore,
   keyUsageRecorder,
 } from "@approvalmatrix/api";
+import { parseServiceTokens } from "@approvalmatrix/core";
 import { type DatabaseHandle, type DatabaseTarget, migrateDatabase, openDatabase } from "@approvalmatrix/db";
 import { lockDataDir } from "./data-dir-lock";
 import type { ServerEnv } from "./env";
@@ -44,6 +45,7 @@ export async function openRuntime(env: ServerEnv, holder: string, database?: Dat
       apiKeyHashSecret: resolveHashSecret(env),
       rateLimiter: new RateLimiter(rateLimitStore),
       maxBodyBytes: env.MAX_BODY_BYTES,
+      serviceTokens: parseServiceTokens(env.INTERNAL_SERVICE_TOKEN),
     };
     return {
       deps,

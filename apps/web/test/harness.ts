@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ApiDeps, createCaller, createTenant, findTenant } from "@approvalmatrix/api";
 import { randomBase62, must } from "@approvalmatrix/core";
+import { openDatabase } from "@approvalmatrix/db";
 import { createTestDatabase } from "@approvalmatrix/db/testing";
 import { afterAll, beforeAll } from "vitest";
 import { readEnv } from "../src/env";
@@ -24,6 +25,11 @@ export interface TestApp {
   operator(tenantId: string): ReturnType<typeof createCaller>;
   /** A second tenant with one member (EMP-1042, as in the demo) and a key with `scopes`. */
   createOtherTenant(scopes?: ("requests:write" | "requests:read" | "decisions:write")[]): Promise<{ tenantId: string; key: string }>;
+  /**
+   * Another server instance on the same database, rate-limit store and secrets, as a second
+   * process behind a load balancer would be (on PostgreSQL with its own connection pool).
+   */
+  startInstance(): Promise<{ url: string; deps: ApiDeps; close(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -65,6 +71,7 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
       response: { headers: {} },
       actor: { kind: "operator", tenantId },
     });
+  const extraInstances: { close(): Promise<void> }[] = [];
   return {
     url: app.url,
     demoKey: must(app.demoApiKey),
@@ -78,7 +85,25 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
       const key = await caller.admin.apiKeys.create({ name: "other", scopes });
       return { tenantId: tenant.id, key: key.key };
     },
+    async startInstance() {
+      const handle = database.target.kind === "postgres" ? await openDatabase(database.target) : database;
+      const instance = await startApp({ ...env, SEED_DEMO: "false" }, { database: handle });
+      let closed = false;
+      const started = {
+        url: instance.url,
+        deps: instance.deps,
+        async close() {
+          if (closed) return;
+          closed = true;
+          await instance.close();
+          if (handle !== database) await handle.close();
+        },
+      };
+      extraInstances.push(started);
+      return started;
+    },
     async close() {
+      for (const instance of extraInstances) await instance.close().catch(() => {});
       await app.close();
       await database.destroy();
       rmSync(dataDir, { recursive: true, force: true });

@@ -27,6 +27,8 @@ export type Actor =
   /** The CLI and the seed: in-process, never reachable over HTTP. */
   | { kind: "operator"; tenantId: string }
   | { kind: "user"; tenantId: string; userId: string; role: TenantRole; memberId: string | null }
+  /** The platform itself (a job: an expiry), never reachable over HTTP. */
+  | { kind: "system"; tenantId: string; reason: string }
   /** An internal service token (INTERNAL_SERVICE_TOKEN) acting for one approver: "Slack bot acting for Jane Smith". */
   | { kind: "serviceToken"; tenantId: string; tokenId: string; tokenName: string; scopes: ApiKeyScope[]; actingFor: ActingFor };
 
@@ -44,6 +46,8 @@ export interface ApiContext {
    * middleware then reuses it instead of looking the key up and counting a second time.
    */
   authenticated?: AuthenticatedCaller;
+  /** The origin the caller used (scheme://host), for links in answers (bootstrap's verificationUrl). */
+  origin?: string;
   /** X-Approver-Email / X-Approver-Ref: whom a service token acts for. */
   approverHeaders?: { email: string | null; ref: string | null };
   /**
@@ -63,7 +67,8 @@ export interface ApiContext {
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
 }
 
-export function actorAudit(actor: Actor): { actorType: Exclude<AuditActorType, "system">; actorId: string } {
+export function actorAudit(actor: Actor): { actorType: AuditActorType; actorId: string } {
+  if (actor.kind === "system") return { actorType: "system", actorId: actor.reason };
   if (actor.kind === "apiKey") return { actorType: "api_key", actorId: actor.keyId };
   if (actor.kind === "serviceToken") return { actorType: "service_token", actorId: actor.tokenId };
   if (actor.kind === "user") return { actorType: "user", actorId: actor.userId };

@@ -18,9 +18,10 @@ import { idempotent } from "./idempotency-middleware";
 import { type AuthenticatedServiceToken, authenticateServiceToken } from "./service-token-auth";
 import { keyUsageRecorder } from "./services/api-keys/usage";
 import type { RateLimitOutcome } from "./rate-limit/rate-limiter";
+import { recordRateLimit } from "./rate-limit/record";
 import { type ProcedureMeta, middleware, publicProcedure } from "./trpc";
 
-export { publicProcedure };
+export { publicProcedure, recordRateLimit };
 
 /** Failed authentications (no key, malformed or unknown key) share one budget per client address. */
 export const AUTH_FAILURES_PER_MINUTE = PUBLIC_RATE_LIMITS.unauthenticated.limit;
@@ -34,20 +35,6 @@ export interface AuthenticatedKey {
 
 /** Who a transport authenticated: an API key, or an internal service token acting for an approver. */
 export type AuthenticatedCaller = AuthenticatedKey | AuthenticatedServiceToken;
-
-/**
- * Records the rate-limit state of a call for the response headers. In a tRPC batch the calls of
- * one HTTP request share the context and finish in any order: the state after the last counted
- * hit (a later window, or fewer remaining in the same one) wins, never an earlier figure.
- */
-export function recordRateLimit(ctx: Pick<ApiContext, "response">, outcome: RateLimitOutcome): void {
-  const previous = ctx.response.rateLimit;
-  const later =
-    !previous ||
-    outcome.resetAt > previous.resetAt ||
-    (outcome.resetAt === previous.resetAt && (outcome.remaining < previous.remaining || !outcome.allowed));
-  if (later) ctx.response.rateLimit = outcome;
-}
 
 /**
  * Step 1, verify: the presented key must be in the Authorization header, well formed, known, not

@@ -2,7 +2,8 @@ import { must, newId, openRequest } from "@approvalmatrix/core";
 import { type Database, type Queryable, auditLog, executePrepared, requestStages, requests, sql } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { auditRowParams, auditRowPlaceholders } from "./audit";
-import { type SubmissionInput, planSubmission } from "./plan-submission";
+import { type AnySubmissionInput, planAnySubmission } from "./ad-hoc";
+import { scheduleRequestExpiry } from "./expire-request";
 
 const placeholder = sql.placeholder;
 
@@ -28,6 +29,8 @@ const writeSubmission = (db: Queryable) => {
         status: placeholder("status"),
         currentStage: placeholder("currentStage"),
         totalStages: placeholder("totalStages"),
+        // A string or null: drizzle's timestamp mapping cannot take a null placeholder.
+        expiresAt: sql`${placeholder("expiresAt")}::timestamptz`,
         createdAt: placeholder("now"),
         updatedAt: placeholder("now"),
       })
@@ -48,9 +51,12 @@ const writeSubmission = (db: Queryable) => {
   return db.with(newRequest, newStages).insert(auditLog).values(auditRowPlaceholders);
 };
 
-/** Plans the request and writes it, its stages and its audit row atomically. */
-export async function submitRequest(db: Database, actor: Actor, input: SubmissionInput) {
-  const plan = await planSubmission(db, actor.tenantId, input);
+/**
+ * Plans the request (by matrix, or addressed to one approver) and writes it, its stages and its
+ * audit row atomically; with ttlSeconds, its expiry job too, in the same transaction.
+ */
+export async function submitRequest(db: Database, actor: Actor, input: AnySubmissionInput) {
+  const plan = await planAnySubmission(db, actor, input);
   const requestId = newId("request");
   const flow = openRequest(
     plan.stages.map((stage) => ({
@@ -61,7 +67,8 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
     })),
   );
   const now = new Date();
-  await executePrepared(db, "submission_write", writeSubmission, {
+  const expiresAt = input.ttlSeconds ? new Date(now.getTime() + input.ttlSeconds * 1000) : null;
+  const params = {
     requestId,
     tenantId: actor.tenantId,
     submitterId: plan.submitter.id,
@@ -75,6 +82,7 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
     status: flow.status,
     currentStage: flow.currentStage,
     totalStages: flow.stages.length,
+    expiresAt: expiresAt?.toISOString() ?? null,
     now,
     stages: JSON.stringify(
       plan.stages.map((stage, index) => {
@@ -88,14 +96,25 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
       targetType: "request",
       targetId: requestId,
       data: {
-        submitterRef: input.submitterRef,
+        submitterRef: plan.submitter.externalRef,
         requestType: input.requestType,
         matrixId: plan.matrix.id,
         amount: plan.amount,
         currency: plan.currency,
+        ...(plan.matrix.id === null ? { addressedTo: plan.stages[0]?.eligible.map((m) => ({ ref: m.externalRef, name: m.name })) } : {}),
+        ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}),
       },
     }),
-  });
+  };
+  if (expiresAt) {
+    // The expiry is a durable job, enqueued with the request: both commit or neither does.
+    await db.transaction(async (tx) => {
+      await executePrepared(tx, "submission_write", writeSubmission, params);
+      await scheduleRequestExpiry(tx, actor.tenantId, requestId, expiresAt);
+    });
+  } else {
+    await executePrepared(db, "submission_write", writeSubmission, params);
+  }
   return {
     requestId,
     status: flow.status,
@@ -103,7 +122,7 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
     matrixName: plan.matrix.name,
     currentStage: flow.currentStage,
     totalStages: flow.stages.length,
-    expiresAt: null,
+    expiresAt: expiresAt?.toISOString() ?? null,
     createdAt: now.toISOString(),
   };
 }

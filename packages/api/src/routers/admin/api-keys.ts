@@ -1,4 +1,4 @@
-import { tenantOrApiKeyProcedure } from "../../procedures";
+import { tenantOrApiKeyProcedure, tenantProcedure } from "../../procedures";
 import {
   apiKeyUsageHistory,
   createApiKey,
@@ -6,6 +6,7 @@ import {
   rerollApiKey,
   revokeApiKey,
   setApiKeyDisabled,
+  tenantKeyUsage,
   updateApiKey,
 } from "../../services/api-keys/api-keys";
 import { router } from "../../trpc";
@@ -100,6 +101,11 @@ export const apiKeysRouter = router({
     .input(apiKeyIdInput)
     .output(apiKeyView)
     .mutation(({ ctx, input }) => revokeApiKey(ctx.deps.db, ctx.actor, input.id)),
+
+  /** The keys page's charts: every key's last 30 days in one call (admin app only). */
+  usageSummary: tenantProcedure("admin")
+    .output(apiKeyUsageOutput.array())
+    .query(({ ctx }) => tenantKeyUsage(ctx.deps.db, ctx.tenantId)),
 
   usage: manage()
     .meta({

@@ -4,6 +4,7 @@ import { auditRouter } from "./audit";
 import { matricesRouter } from "./matrices";
 import { membersRouter } from "./members";
 import { adminRequestsRouter } from "./requests";
+import { settingsRouter } from "./settings";
 import { usersRouter } from "./users";
 
 export const adminRouter = router({
@@ -13,4 +14,5 @@ export const adminRouter = router({
   users: usersRouter,
   requests: adminRequestsRouter,
   audit: auditRouter,
+  settings: settingsRouter,
 });
