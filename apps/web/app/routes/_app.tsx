@@ -39,6 +39,7 @@ export default function AppLayout() {
             ) : null}
           </NavLink>
           <NavLink to="/requests">Requests</NavLink>
+          <NavLink to="/consent">Agent access</NavLink>
           {admin ? (
             <>
               <div className="nav-section">Setup</div>
