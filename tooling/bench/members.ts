@@ -20,7 +20,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { MemoryRateLimitStore, RateLimiter, createCaller, createTenant } from "@approvalmatrix/api";
-import { must } from "@approvalmatrix/core";
+import { must, systemClock } from "@approvalmatrix/core";
 import { type Database, rowsOf, sql } from "@approvalmatrix/db";
 import { createTestDatabase, testDatabaseEngine } from "@approvalmatrix/db/testing";
 import { resultsFile } from "./results-file";
@@ -104,6 +104,7 @@ const deps = {
   apiKeyHashSecret: "bench-secret-not-used",
   rateLimiter: new RateLimiter(new MemoryRateLimitStore()),
   maxBodyBytes: 1 << 20,
+  clock: systemClock,
 };
 const callerFor = (tenantId: string, onProgress?: (p: { phase: string; done: number; total: number }) => void) =>
   createCaller({

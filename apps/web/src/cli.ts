@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { type Actor, createCaller, createTenant, findTenant, listTenants, seedDemoTenant } from "@approvalmatrix/api";
 import { API_KEY_SCOPES, type ApiKeyScope, TENANT_ROLES, type TenantRole } from "@approvalmatrix/core";
 import { readEnv } from "./env";
+import { createJobWorker } from "./job-worker";
 import { openRuntime } from "./runtime";
 
 const USAGE = readFileSync(new URL("./cli-usage.txt", import.meta.url), "utf8");
@@ -28,6 +29,7 @@ const { values, positionals } = parseArgs({
     role: { type: "string" },
     member: { type: "string" },
     "password-stdin": { type: "boolean", default: false },
+    once: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -213,6 +215,23 @@ async function main(): Promise<number> {
       case "keys revoke": {
         const revoked = await (await tenantCaller()).admin.apiKeys.revoke({ id: required("id") });
         print(revoked, [{ id: revoked.id, name: revoked.name, status: revoked.status, revokedAt: revoked.revokedAt }]);
+        return 0;
+      }
+      case "worker": {
+        const worker = createJobWorker(deps, env);
+        if (values.once) {
+          const ran = await worker.runDue();
+          const stats = await worker.stats();
+          print({ ran, ...stats }, [{ ran, queued: stats.depth, due: stats.due, failed: stats.failed }]);
+          return 0;
+        }
+        await worker.start();
+        console.log(`Job worker ${worker.workerId} running (Ctrl-C to stop).`);
+        await new Promise<void>((resolve) => {
+          process.once("SIGINT", resolve);
+          process.once("SIGTERM", resolve);
+        });
+        await worker.stop(10_000);
         return 0;
       }
       case "demo seed": {

@@ -41,6 +41,13 @@ const schema = z.object({
         ctx.addIssue({ code: "custom", message: (error as Error).message });
       }
     }),
+  /**
+   * The durable job worker (event dispatch, webhook deliveries, deadlines, e-mail) runs inside
+   * every server process unless `off`: then run `pnpm cli worker` as its own process.
+   */
+  WORKER: z.enum(["on", "off"]).default("on"),
+  /** Jobs one worker runs at once. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
 });
 
 export type ServerEnv = z.infer<typeof schema> & { SEED_DEMO: "true" | "false" };

@@ -8,7 +8,7 @@ import {
   RedisRateLimitStore,
   keyUsageRecorder,
 } from "@approvalmatrix/api";
-import { parseServiceTokens } from "@approvalmatrix/core";
+import { type Clock, parseServiceTokens, systemClock } from "@approvalmatrix/core";
 import { type DatabaseHandle, type DatabaseTarget, migrateDatabase, openDatabase } from "@approvalmatrix/db";
 import { lockDataDir } from "./data-dir-lock";
 import type { ServerEnv } from "./env";
@@ -28,7 +28,7 @@ export function databaseTarget(env: ServerEnv): DatabaseTarget {
 }
 
 /** Opens (and migrates) the database and picks the rate-limit store: what a process needs to serve. */
-export async function openRuntime(env: ServerEnv, holder: string, database?: DatabaseHandle): Promise<Runtime> {
+export async function openRuntime(env: ServerEnv, holder: string, database?: DatabaseHandle, clock: Clock = systemClock): Promise<Runtime> {
   const target = database?.target ?? databaseTarget(env);
   const unlock = target.kind === "pglite" && target.dataDir ? lockDataDir(env.DATA_DIR, holder) : () => {};
   try {
@@ -46,6 +46,7 @@ export async function openRuntime(env: ServerEnv, holder: string, database?: Dat
       rateLimiter: new RateLimiter(rateLimitStore),
       maxBodyBytes: env.MAX_BODY_BYTES,
       serviceTokens: parseServiceTokens(env.INTERNAL_SERVICE_TOKEN),
+      clock,
     };
     return {
       deps,

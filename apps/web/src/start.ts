@@ -1,8 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ApiDeps, DEMO_TENANT_SLUG, hasAnyTenant, seedDemoTenant } from "@approvalmatrix/api";
+import type { Clock } from "@approvalmatrix/core";
 import { type DatabaseHandle, describeTarget } from "@approvalmatrix/db";
+import type { Worker } from "@approvalmatrix/jobs";
 import type { ServerEnv } from "./env";
+import { createJobWorker } from "./job-worker";
 import { openRuntime } from "./runtime";
 import { type AppServerOptions, type RequestHandler, createAppServer, listen } from "./server";
 
@@ -12,6 +15,8 @@ export interface RunningApp {
   demoApiKey: string | null;
   /** Admin-app sign-ins of the demo tenant (owner first), when known. */
   demoLogins: { email: string; password: string; role: string }[];
+  /** The in-process job worker; null with WORKER=off. Tests drive it with runDue(). */
+  worker: Worker | null;
   close(): Promise<void>;
 }
 
@@ -20,10 +25,12 @@ export interface StartOptions extends AppServerOptions {
   database?: DatabaseHandle;
   /** Builds the admin app's handler once the database is open (it needs the deps). */
   createWebHandler?: (deps: ApiDeps) => Promise<RequestHandler>;
+  /** Time for services and the worker (tests pass a ManualClock). */
+  clock?: Clock;
 }
 
 export async function startApp(env: ServerEnv, options: StartOptions = {}): Promise<RunningApp> {
-  const runtime = await openRuntime(env, "the ApprovalMatrix server", options.database);
+  const runtime = await openRuntime(env, "the ApprovalMatrix server", options.database, options.clock);
   let demoApiKey: string | null = null;
   let demoLogins: RunningApp["demoLogins"] = [];
   const demoKeyFile = join(env.DATA_DIR, "demo-api-key");
@@ -47,16 +54,20 @@ export async function startApp(env: ServerEnv, options: StartOptions = {}): Prom
   const webHandler = options.webHandler ?? (options.createWebHandler ? await options.createWebHandler(runtime.deps) : undefined);
   const server = createAppServer(runtime.deps, { ...options, ...(webHandler ? { webHandler } : {}) });
   const url = await listen(server, env.PORT, env.HOST);
+  const worker = env.WORKER === "on" ? createJobWorker(runtime.deps, env) : null;
+  await worker?.start();
   return {
     url,
     deps: runtime.deps,
     demoApiKey,
     demoLogins,
+    worker,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await worker?.stop(5_000);
       await runtime.close();
     },
   };

@@ -4,19 +4,24 @@
  * internal service tokens acting for an approver, and requests addressed to one approver.
  */
 import { keyUsageRecorder } from "@approvalmatrix/api";
-import { must } from "@approvalmatrix/core";
-import { apiKeys, auditLog, eq, requests } from "@approvalmatrix/db";
+import { ManualClock, must } from "@approvalmatrix/core";
+import { auditLog, eq, events, jobs, requests } from "@approvalmatrix/db";
 import { describe, expect, it } from "vitest";
 import { SEED_SUBMISSION, api, demoAppForFile } from "./harness";
 
 const SERVICE_TOKEN = `internal-${"S1ackB0t".repeat(5)}`;
 const READ_ONLY_TOKEN = `internal-${"R3adOnly".repeat(5)}`;
-const demo = demoAppForFile({
-  INTERNAL_SERVICE_TOKEN: [
-    `${SERVICE_TOKEN}?tenant=acme&name=Slack+bot&scopes=requests:write+requests:read+decisions:write`,
-    `${READ_ONLY_TOKEN}?tenant=acme&name=Dashboard&scopes=requests:read`,
-  ].join("\n"),
-});
+// Deadlines (a reroll's grace, a request's ttlSeconds) pass by moving this clock, never by sleeping.
+const clock = new ManualClock();
+const demo = demoAppForFile(
+  {
+    INTERNAL_SERVICE_TOKEN: [
+      `${SERVICE_TOKEN}?tenant=acme&name=Slack+bot&scopes=requests:write+requests:read+decisions:write`,
+      `${READ_ONLY_TOKEN}?tenant=acme&name=Dashboard&scopes=requests:read`,
+    ].join("\n"),
+  },
+  { clock },
+);
 
 async function keyWith(options: Record<string, unknown>) {
   const created = await demo.app.operator(demo.app.demoTenantId).admin.apiKeys.create({
@@ -96,14 +101,17 @@ describe("the key lifecycle over /v1/api-keys", () => {
       expect(rerolled.body.key.name).toBe(old.name);
       expect(rerolled.body.previous.replacedById).toBe(rerolled.body.key.id);
       const graceEnd = Date.parse(rerolled.body.previous.expiresAt as string);
-      expect(graceEnd - Date.now()).toBeGreaterThan(59 * 60_000);
+      expect(graceEnd - clock.now().getTime()).toBe(60 * 60_000);
 
       for (const url of [demo.app.url, second.url]) {
         expect((await api({ url }, old.key)("GET", "/v1/requests?limit=1")).status).toBe(200);
         expect((await api({ url }, fresh)("GET", "/v1/requests?limit=1")).status).toBe(200);
       }
-      // The hour passes: the stored grace end moves to the past (no instance caches it).
-      await demo.app.deps.db.update(apiKeys).set({ expiresAt: new Date(Date.now() - 1) }).where(eq(apiKeys.id, old.id));
+      // A millisecond before the grace ends, the old key still works on both instances; right after, on neither.
+      const start = clock.now().getTime();
+      clock.set(graceEnd - 1);
+      for (const url of [demo.app.url, second.url]) expect((await api({ url }, old.key)("GET", "/v1/requests?limit=1")).status).toBe(200);
+      clock.set(graceEnd);
       for (const url of [demo.app.url, second.url]) {
         const res = await api({ url }, old.key)("GET", "/v1/requests?limit=1");
         expect(res.status).toBe(401);
@@ -112,6 +120,7 @@ describe("the key lifecycle over /v1/api-keys", () => {
       }
       // A key that was rerolled cannot be rerolled again; its name belongs to the new key.
       expect((await admin.call("POST", `/v1/api-keys/${old.id}/reroll`, {})).status).toBe(409);
+      clock.set(start);
     } finally {
       await second.close();
     }
@@ -246,5 +255,50 @@ describe("requests addressed to one approver with an API key", () => {
   it("still needs a submitterRef when no approver is named", async () => {
     const res = await demo.call("POST", "/v1/requests", { requestType: "purchase_order", title: "x" });
     expect(res.status).toBe(400);
+  });
+});
+
+describe("ttlSeconds: a request undecided in time becomes expired", () => {
+  const bot = (method: string, path: string, body?: unknown) =>
+    api(demo.app, SERVICE_TOKEN)(method, path, body, { "X-Approver-Ref": "EMP-2001" });
+
+  it("expires through a durable job, run once across two instances, recorded with the platform as actor", async () => {
+    const created = await bot("POST", "/v1/requests", { ...AD_HOC, ttlSeconds: 120 });
+    const id = created.body.requestId as string;
+    const dedupe = `request.expire:${id}`;
+    expect(await demo.app.deps.db.$count(jobs, eq(jobs.dedupeKey, dedupe))).toBe(1);
+    const second = await demo.app.startInstance();
+    const start = clock.now().getTime();
+    try {
+      // Not yet due: nothing happens.
+      await demo.app.worker?.runDue();
+      expect((await bot("GET", `/v1/requests/${id}`)).body.status).toBe("pending");
+      clock.set(Date.parse(created.body.expiresAt as string) + 1_000);
+      const ran = await Promise.all([demo.app.worker?.runDue(), second.worker?.runDue()]);
+      expect(ran.reduce<number>((sum, n) => sum + (n ?? 0), 0)).toBeGreaterThanOrEqual(1);
+      const view = await bot("GET", `/v1/requests/${id}`);
+      expect(view.body).toMatchObject({ status: "expired", currentStage: null, pendingApprovers: [] });
+      expect(view.body.stages[0].status).toBe("expired");
+      const rows = await demo.app.deps.db.select().from(auditLog).where(eq(auditLog.targetId, id));
+      expect(rows.filter((r) => r.action === "request.status_changed")).toEqual([
+        expect.objectContaining({ actorType: "system", actorId: "ttl_expired", data: expect.objectContaining({ to: "expired" }) }),
+      ]);
+      const expired = await demo.app.deps.db.select().from(events).where(eq(events.type, "approval_request.expired"));
+      expect(expired.filter((e) => (e.data as { requestId?: string }).requestId === id)).toHaveLength(1);
+      // Terminal: no decision lands afterwards, and the list filter finds it.
+      expect((await bot("POST", `/v1/requests/${id}/decisions`, { decision: "approved" })).body.error.code).toBe("request_closed");
+      const listed = await bot("GET", "/v1/requests?status=expired&limit=100");
+      expect(listed.body.data.map((r: { requestId: string }) => r.requestId)).toContain(id);
+    } finally {
+      clock.set(start);
+      await second.close();
+    }
+  });
+
+  it("a decision before the deadline cancels the expiry job", async () => {
+    const created = await bot("POST", "/v1/requests", { ...AD_HOC, ttlSeconds: 120 });
+    const id = created.body.requestId as string;
+    expect((await bot("POST", `/v1/requests/${id}/decisions`, { decision: "rejected" })).body.status).toBe("rejected");
+    expect(await demo.app.deps.db.$count(jobs, eq(jobs.dedupeKey, `request.expire:${id}`))).toBe(0);
   });
 });

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ApiDeps, createCaller, createTenant, findTenant } from "@approvalmatrix/api";
-import { randomBase62, must } from "@approvalmatrix/core";
+import { type Clock, randomBase62, must } from "@approvalmatrix/core";
 import { openDatabase } from "@approvalmatrix/db";
+import type { Worker } from "@approvalmatrix/jobs";
 import { createTestDatabase } from "@approvalmatrix/db/testing";
 import { afterAll, beforeAll } from "vitest";
 import { readEnv } from "../src/env";
@@ -13,6 +14,8 @@ import { createWebHandler } from "../src/web-handler";
 export interface TestAppOptions {
   /** Serve the admin app too (built by test/global-setup.ts before any test file starts). */
   web?: boolean;
+  /** Time for the services and the worker: a ManualClock lets a test pass deadlines without sleeping. */
+  clock?: Clock;
 }
 
 export interface TestApp {
@@ -21,6 +24,8 @@ export interface TestApp {
   demoKey: string;
   demoTenantId: string;
   deps: ApiDeps;
+  /** The server's job worker (null with WORKER=off): `runDue()` runs what is due now. */
+  worker: Worker | null;
   /** Operator access to one tenant, as the CLI has: fixtures go through the real procedures. */
   operator(tenantId: string): ReturnType<typeof createCaller>;
   /** A second tenant with one member (EMP-1042, as in the demo) and a key with `scopes`. */
@@ -29,7 +34,7 @@ export interface TestApp {
    * Another server instance on the same database, rate-limit store and secrets, as a second
    * process behind a load balancer would be (on PostgreSQL with its own connection pool).
    */
-  startInstance(): Promise<{ url: string; deps: ApiDeps; close(): Promise<void> }>;
+  startInstance(): Promise<{ url: string; deps: ApiDeps; worker: Worker | null; close(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -55,6 +60,7 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
   try {
     app = await startApp(env, {
       database,
+      ...(options.clock ? { clock: options.clock } : {}),
       ...(options.web ? { createWebHandler: (deps) => createWebHandler(deps, { secureCookies: false, trustProxy: env.TRUST_PROXY }) } : {}),
     });
   } catch (error) {
@@ -77,6 +83,7 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
     demoKey: must(app.demoApiKey),
     demoTenantId: must(demoTenant).id,
     deps: app.deps,
+    worker: app.worker,
     operator,
     async createOtherTenant(scopes = ["requests:write", "requests:read", "decisions:write"]) {
       const tenant = await createTenant(app.deps.db, { name: "Globex", slug: `globex-${randomBase62(6).toLowerCase()}` });
@@ -87,11 +94,12 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
     },
     async startInstance() {
       const handle = database.target.kind === "postgres" ? await openDatabase(database.target) : database;
-      const instance = await startApp({ ...env, SEED_DEMO: "false" }, { database: handle });
+      const instance = await startApp({ ...env, SEED_DEMO: "false" }, { database: handle, ...(options.clock ? { clock: options.clock } : {}) });
       let closed = false;
       const started = {
         url: instance.url,
         deps: instance.deps,
+        worker: instance.worker,
         async close() {
           if (closed) return;
           closed = true;
@@ -152,10 +160,13 @@ export const SEED_PURCHASE_ORDER = {
  * One test app for the whole file, started before its first test and closed after its last;
  * `call` is REST with the demo tenant's all-scopes key. Read the fields inside tests, not at load.
  */
-export function demoAppForFile(overrides: Record<string, string> = {}): { app: TestApp; call: ReturnType<typeof api> } {
+export function demoAppForFile(
+  overrides: Record<string, string> = {},
+  options: TestAppOptions = {},
+): { app: TestApp; call: ReturnType<typeof api> } {
   const file = {} as { app: TestApp; call: ReturnType<typeof api> };
   beforeAll(async () => {
-    file.app = await startTestApp(overrides);
+    file.app = await startTestApp(overrides, options);
     file.call = api(file.app, file.app.demoKey);
   });
   // A failed start leaves no app to close.

@@ -1,4 +1,4 @@
-import type { ApiKeyScope, AuditActorType, ServiceTokenConfig, TenantRole } from "@approvalmatrix/core";
+import type { ApiKeyScope, AuditActorType, Clock, ServiceTokenConfig, TenantRole } from "@approvalmatrix/core";
 import type { Database } from "@approvalmatrix/db";
 import type { AuthenticatedCaller } from "./procedures";
 import type { RateLimitOutcome, RateLimiter } from "./rate-limit/rate-limiter";
@@ -10,6 +10,10 @@ export interface ApiDeps {
   rateLimiter: RateLimiter;
   /** Largest JSON body accepted on /v1 (bytes). */
   maxBodyBytes: number;
+  /** Where services read "now" for deadlines and jobs; tests move a ManualClock. */
+  clock: Clock;
+  /** Tells this process's job worker that work was queued, so it need not wait for its next poll. */
+  wakeWorker?: () => void;
   /** INTERNAL_SERVICE_TOKEN, parsed (core/service-tokens.ts); none when absent. */
   serviceTokens?: readonly ServiceTokenConfig[];
 }
@@ -27,7 +31,7 @@ export type Actor =
   /** The CLI and the seed: in-process, never reachable over HTTP. */
   | { kind: "operator"; tenantId: string }
   | { kind: "user"; tenantId: string; userId: string; role: TenantRole; memberId: string | null }
-  /** The platform itself (a job: an expiry), never reachable over HTTP. */
+  /** The platform acting on its own: a deadline, an expiry, a periodic job. `reason` names it. */
   | { kind: "system"; tenantId: string; reason: string }
   /** An internal service token (INTERNAL_SERVICE_TOKEN) acting for one approver: "Slack bot acting for Jane Smith". */
   | { kind: "serviceToken"; tenantId: string; tokenId: string; tokenName: string; scopes: ApiKeyScope[]; actingFor: ActingFor };
@@ -68,9 +72,16 @@ export interface ApiContext {
 }
 
 export function actorAudit(actor: Actor): { actorType: AuditActorType; actorId: string } {
-  if (actor.kind === "system") return { actorType: "system", actorId: actor.reason };
-  if (actor.kind === "apiKey") return { actorType: "api_key", actorId: actor.keyId };
-  if (actor.kind === "serviceToken") return { actorType: "service_token", actorId: actor.tokenId };
-  if (actor.kind === "user") return { actorType: "user", actorId: actor.userId };
-  return { actorType: "operator", actorId: "cli" };
+  switch (actor.kind) {
+    case "apiKey":
+      return { actorType: "api_key", actorId: actor.keyId };
+    case "serviceToken":
+      return { actorType: "service_token", actorId: actor.tokenId };
+    case "user":
+      return { actorType: "user", actorId: actor.userId };
+    case "system":
+      return { actorType: "system", actorId: actor.reason };
+    case "operator":
+      return { actorType: "operator", actorId: "cli" };
+  }
 }

@@ -11,3 +11,5 @@ export { inboxQuery, listInbox, listRequests, listRequestsQuery } from "./servic
 export { purgeExpiredIdempotencyKeys } from "./services/idempotency";
 export type { ListRequestsInput, RequestPage } from "./contracts/requests";
 export { keyUsageRecorder } from "./services/api-keys/usage";
+export { JOB_KINDS, PERIODIC_JOBS, jobHandlers } from "./jobs/handlers";
+export { emitEvents, type NewEvent } from "./services/events/emit";

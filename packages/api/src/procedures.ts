@@ -70,7 +70,7 @@ async function verifyApiKey(
   // grace included) is compared with this instance's clock on every call: no cache to go stale.
   const refusal = key.revokedAt
     ? "This API key has been revoked."
-    : key.expiresAt && key.expiresAt.getTime() <= ctx.deps.rateLimiter.now()
+    : key.expiresAt && key.expiresAt.getTime() <= ctx.deps.clock.now().getTime()
       ? "This API key has expired."
       : key.disabledAt
         ? "This API key is disabled."

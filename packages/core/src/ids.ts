@@ -12,6 +12,8 @@ export const ID_PREFIXES = {
   request: "req",
   decision: "dec",
   audit: "aud",
+  event: "evt",
+  job: "job",
   httpRequest: "rid",
 } as const;
 

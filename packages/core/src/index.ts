@@ -16,3 +16,5 @@ export * from "./rate-limits";
 export * from "./ad-hoc";
 export * from "./bootstrap";
 export * from "./service-tokens";
+export * from "./clock";
+export * from "./events";

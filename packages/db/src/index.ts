@@ -3,6 +3,6 @@ export { migrateDatabase, migrationsFolder } from "./migrate";
 export * as schema from "./schema/index";
 export * from "./schema/index";
 // One copy of drizzle's operators for the whole workspace (two copies break its types).
-export { and, asc, count, desc, eq, gt, gte, ilike, inArray, isNull, isNotNull, lt, lte, ne, or, sql } from "drizzle-orm";
+export { and, asc, count, desc, eq, gt, gte, ilike, inArray, isNull, isNotNull, like, lt, lte, ne, or, sql } from "drizzle-orm";
 export type { SQL } from "drizzle-orm";
 export { executePrepared } from "./prepared";

@@ -3,7 +3,7 @@
  * filters): shared by the routers, which validate and document them, and the services, which build
  * them. Below both, so no arrow runs from a service back up to a router.
  */
-import { DECISIONS, REQUEST_STATUSES, STAGE_RULES, STAGE_STATUSES } from "@approvalmatrix/core";
+import { AUDIT_ACTOR_TYPES, DECISIONS, REQUEST_STATUSES, STAGE_RULES, STAGE_STATUSES } from "@approvalmatrix/core";
 import { z } from "zod";
 
 /** An externalRef as callers send it. */
@@ -28,6 +28,15 @@ export const decisionView = z.object({
   decidedByRef: z.string().describe("The approver's externalRef."),
   decision: z.enum(DECISIONS),
   comment: z.string().nullable(),
+  actor: z
+    .object({
+      type: z.enum(AUDIT_ACTOR_TYPES),
+      id: z.string(),
+      name: z.string(),
+    })
+    .describe(
+      "Who recorded the decision: the API key, signed-in user, service token or e-mail link that pressed the button. The decision is the approver's (decidedBy); the actor may act for them.",
+    ),
   decidedAt: isoDateTime,
 });
 

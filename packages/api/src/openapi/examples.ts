@@ -46,13 +46,22 @@ export const statusExample = {
   currentStage: null,
   totalStages: 2,
   decisions: [
-    { stage: 1, decidedBy: "Jane Smith", decidedByRef: "EMP-2001", decision: "approved", comment: null, decidedAt: "2025-01-15T11:00:00Z" },
+    {
+      stage: 1,
+      decidedBy: "Jane Smith",
+      decidedByRef: "EMP-2001",
+      decision: "approved",
+      comment: null,
+      actor: { type: "user", id: "usr_jane", name: "Jane Smith" },
+      decidedAt: "2025-01-15T11:00:00Z",
+    },
     {
       stage: 2,
       decidedBy: "Bob Lee",
       decidedByRef: "EMP-3001",
       decision: "approved",
       comment: "Within budget",
+      actor: { type: "api_key", id: "key_erp", name: "ERP connector" },
       decidedAt: "2025-01-15T14:22:00Z",
     },
   ],

@@ -2,6 +2,7 @@ import { type Decision, DomainError, decide, must, newId } from "@approvalmatrix
 import { type Database, and, decisions, eq, members } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import type { RequestView } from "../contracts/requests";
+import { describeActor } from "./actor";
 import { loadRequestView } from "./request-view";
 import { lockRequest, saveTransition } from "./request-transition";
 
@@ -36,7 +37,7 @@ export async function decideRequest(db: Database, actor: Actor, input: DecideReq
     const locked = await lockRequest(tx, tenantId, input.requestId);
 
     const [approver] = await tx
-      .select({ id: members.id, ref: members.externalRef, active: members.active })
+      .select({ id: members.id, ref: members.externalRef, name: members.name, active: members.active })
       .from(members)
       .where(
         and(
@@ -55,6 +56,7 @@ export async function decideRequest(db: Database, actor: Actor, input: DecideReq
     const comment = input.comment?.trim() || null;
     // decide() above refused a closed request, so a stage is open.
     const stage = must(locked.state.currentStage, "the open stage");
+    const actedBy = await describeActor(tx, actor);
     try {
       await tx.insert(decisions).values({
         id: newId("decision"),
@@ -64,6 +66,9 @@ export async function decideRequest(db: Database, actor: Actor, input: DecideReq
         approverId: approver.id,
         decision: input.decision,
         comment,
+        actorType: actedBy.type,
+        actorId: actedBy.id,
+        actorName: actedBy.name,
         decidedAt: now,
       });
     } catch (error) {
@@ -75,6 +80,7 @@ export async function decideRequest(db: Database, actor: Actor, input: DecideReq
     }
     await saveTransition(tx, actor, locked, transition, {
       now,
+      decision: { approverRef: approver.ref, approverName: approver.name, comment, actor: actedBy },
       eventData: (event) =>
         event.type === "decision_recorded" ? { approverId: approver.id, approverRef: approver.ref, ...(comment ? { comment } : {}) } : {},
     });

@@ -1,29 +1,15 @@
 import { expire, isTerminal } from "@approvalmatrix/core";
-import type { Database, Queryable } from "@approvalmatrix/db";
+import type { Database } from "@approvalmatrix/db";
+import type { JobHandler } from "@approvalmatrix/jobs";
 import type { Actor } from "../context";
 import { lockRequest, saveTransition } from "./request-transition";
 
-/** The job kind that expires one request whose ttlSeconds ran out (jobs/handlers.ts). */
-export const REQUEST_EXPIRE_JOB = "request.expire";
-
-export function requestExpiryDedupeKey(requestId: string): string {
-  return `${REQUEST_EXPIRE_JOB}:${requestId}`;
-}
-
-/**
- * Enqueues the expiry of a request with ttlSeconds, inside the transaction that creates it: the
- * job is a row (durable across restarts, claimed once across instances), not a timer in memory.
- */
-export async function scheduleRequestExpiry(tx: Queryable, tenantId: string, requestId: string, expiresAt: Date): Promise<void> {
-  await enqueueExpiry(tx, tenantId, requestId, expiresAt);
-}
-
-/** Set by the job mechanism once it is wired (see jobs/handlers.ts); a no-op only in unit tests without it. */
-let enqueueExpiry: (tx: Queryable, tenantId: string, requestId: string, runAt: Date) => Promise<void> = () => Promise.resolve();
-
-export function setExpiryEnqueuer(fn: typeof enqueueExpiry): void {
-  enqueueExpiry = fn;
-}
+/** The job: expire the request named in the payload (a no-op when it was decided in the meantime). */
+export const requestExpireJob: JobHandler = async (job, { db, now }) => {
+  const requestId = job.payload.requestId;
+  if (typeof requestId !== "string" || !job.tenantId) return;
+  await expireRequest(db, job.tenantId, requestId, now);
+};
 
 /**
  * Expires the request if it is still open at `now` and past its expires_at: terminal `expired`,

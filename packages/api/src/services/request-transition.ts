@@ -4,13 +4,19 @@
  * audit row per event, in the caller's transaction. Decide and cancel both go through here, so two
  * writers on one request are serialized by its row lock and the second sees the first's outcome.
  */
-import { DomainError, type FlowEvent, type FlowState, type Transition } from "@approvalmatrix/core";
-import { type Queryable, and, asc, decisions, eq, requestStages, requests } from "@approvalmatrix/db";
+import { DomainError, type FlowEvent, type FlowState, type Transition, isTerminal } from "@approvalmatrix/core";
+import { type Queryable, and, asc, decisions, eq, members, requestStages, requests } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { type AuditEntry, writeAudit } from "./audit";
+import { emitEvents } from "./events/emit";
+import { cancelRequestExpiry } from "./request-expiry";
+import { type DecisionDetail, type RequestEventSubject, requestTransitionEvents } from "./events/request-events";
 
 export interface LockedRequest {
   request: typeof requests.$inferSelect;
+  submitterRef: string;
+  /** Stage names by position (for events). */
+  stageNames: Map<number, string>;
   state: FlowState;
 }
 
@@ -24,12 +30,14 @@ export function requestNotFound(requestId: string): DomainError {
  * transaction: the lock is held until it ends, so concurrent deciders and cancellers queue here.
  */
 export async function lockRequest(tx: Queryable, tenantId: string, requestId: string): Promise<LockedRequest> {
-  const [request] = await tx
-    .select()
+  const [row] = await tx
+    .select({ request: requests, submitterRef: members.externalRef })
     .from(requests)
+    .innerJoin(members, eq(members.id, requests.submitterId))
     .where(and(eq(requests.tenantId, tenantId), eq(requests.id, requestId)))
-    .for("update");
-  if (!request) throw requestNotFound(requestId);
+    .for("update", { of: requests });
+  if (!row) throw requestNotFound(requestId);
+  const { request, submitterRef } = row;
   const stages = await tx
     .select()
     .from(requestStages)
@@ -41,6 +49,8 @@ export async function lockRequest(tx: Queryable, tenantId: string, requestId: st
     .where(and(eq(decisions.tenantId, tenantId), eq(decisions.requestId, requestId)));
   return {
     request,
+    submitterRef,
+    stageNames: new Map(stages.map((stage) => [stage.position, stage.name])),
     state: {
       status: request.status,
       currentStage: request.currentStage,
@@ -57,15 +67,21 @@ function auditEntry(requestId: string, event: FlowEvent, extra: Record<string, u
 }
 
 /**
- * Writes a transition: the stages whose status changed, the request row, and an audit row per
- * event. `eventData` adds fields to an event's audit row (the approver's ref, a comment, a reason).
+ * Writes a transition: the stages whose status changed, the request row, an audit row per flow
+ * event and the integrators' events (the outbox). `eventData` adds fields to an event's audit row
+ * (the approver's ref, a comment, a reason); `decision` and `cancelReason` go into the events.
  */
 export async function saveTransition(
   tx: Queryable,
   actor: Actor,
   locked: LockedRequest,
   transition: Transition,
-  opts: { now: Date; cancelReason?: string; eventData?: (event: FlowEvent) => Record<string, unknown> },
+  opts: {
+    now: Date;
+    cancelReason?: string;
+    eventData?: (event: FlowEvent) => Record<string, unknown>;
+    decision?: DecisionDetail;
+  },
 ): Promise<void> {
   const { request, state: before } = locked;
   const { state: after, events } = transition;
@@ -96,5 +112,28 @@ export async function saveTransition(
     tx,
     actor,
     events.map((event) => auditEntry(request.id, event, opts.eventData?.(event) ?? {})),
+  );
+  const subject: RequestEventSubject = {
+    tenantId: request.tenantId,
+    requestId: request.id,
+    requestType: request.requestType,
+    title: request.title,
+    amount: request.amount,
+    currency: request.currency,
+    submitterRef: locked.submitterRef,
+    status: after.status,
+    totalStages: request.totalStages,
+    stageNames: locked.stageNames,
+  };
+  // A request closed before its ttlSeconds ran out needs no expiry job any more.
+  if (request.expiresAt && isTerminal(after.status) && after.status !== "expired") await cancelRequestExpiry(tx, request.id);
+  await emitEvents(
+    tx,
+    request.tenantId,
+    requestTransitionEvents(subject, events, {
+      ...(opts.decision ? { decision: opts.decision } : {}),
+      ...(opts.cancelReason !== undefined ? { cancelReason: opts.cancelReason } : {}),
+    }),
+    opts.now,
   );
 }

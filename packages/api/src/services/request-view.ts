@@ -38,6 +38,9 @@ const decisionsWithApprovers = (db: Queryable) =>
       decidedByRef: members.externalRef,
       decision: decisions.decision,
       comment: decisions.comment,
+      actorType: decisions.actorType,
+      actorId: decisions.actorId,
+      actorName: decisions.actorName,
       decidedAt: decisions.decidedAt,
     })
     .from(decisions)
@@ -94,6 +97,7 @@ export async function loadRequestView(db: Queryable, tenantId: string, requestId
       decidedByRef: d.decidedByRef,
       decision: d.decision,
       comment: d.comment,
+      actor: { type: d.actorType, id: d.actorId, name: d.actorName },
       decidedAt: d.decidedAt.toISOString(),
     })),
     stages: stageViews,

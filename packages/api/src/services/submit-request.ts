@@ -1,15 +1,18 @@
 import { must, newId, openRequest } from "@approvalmatrix/core";
-import { type Database, type Queryable, auditLog, executePrepared, requestStages, requests, sql } from "@approvalmatrix/db";
+import { type Database, type Queryable, auditLog, events, executePrepared, requestStages, requests, sql } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { auditRowParams, auditRowPlaceholders } from "./audit";
 import { type AnySubmissionInput, planAnySubmission } from "./ad-hoc";
-import { scheduleRequestExpiry } from "./expire-request";
+import { eventRow } from "./events/emit";
+import { submissionEvents } from "./events/request-events";
+import { scheduleRequestExpiry } from "./request-expiry";
 
 const placeholder = sql.placeholder;
 
 /**
- * The request, its stages and its audit row in one INSERT … WITH statement: atomic on its own (no
- * BEGIN/COMMIT round trips), and built and prepared once. The stages arrive as one JSON array.
+ * The request, its stages, its events (the outbox) and its audit row in one INSERT … WITH
+ * statement: atomic on its own (no BEGIN/COMMIT round trips), and built and prepared once. The
+ * stages and the events each arrive as one JSON array.
  */
 const writeSubmission = (db: Queryable) => {
   const newRequest = db.$with("new_request").as(
@@ -48,7 +51,19 @@ const writeSubmission = (db: Queryable) => {
       )
       .returning({ position: requestStages.position }),
   );
-  return db.with(newRequest, newStages).insert(auditLog).values(auditRowPlaceholders);
+  const newEvents = db.$with("new_events").as(
+    db
+      .insert(events)
+      // In the table's column order: id, tenant_id, type, api_version, data, created_at, dispatched_at, seq
+      // (drawn row by row in the array's order, as the identity default would).
+      .select(
+        sql`select e.id, ${placeholder("tenantId")}, e.type, e.api_version, e.data, ${placeholder("nowText")}::timestamptz, null::timestamptz,
+            nextval(pg_get_serial_sequence('events', 'seq'))
+          from jsonb_to_recordset(${placeholder("events")}::jsonb) as e(id text, type text, api_version text, data jsonb)`,
+      )
+      .returning({ id: events.id }),
+  );
+  return db.with(newRequest, newStages, newEvents).insert(auditLog).values(auditRowPlaceholders);
 };
 
 /**
@@ -68,6 +83,22 @@ export async function submitRequest(db: Database, actor: Actor, input: AnySubmis
   );
   const now = new Date();
   const expiresAt = input.ttlSeconds ? new Date(now.getTime() + input.ttlSeconds * 1000) : null;
+  const subject = {
+    tenantId: actor.tenantId,
+    requestId,
+    requestType: input.requestType,
+    title: input.title,
+    amount: plan.amount,
+    currency: plan.currency,
+    submitterRef: plan.submitter.externalRef,
+    status: flow.status,
+    totalStages: flow.stages.length,
+    stageNames: new Map(plan.stages.map((stage) => [stage.position, stage.name])),
+  };
+  const outbox = submissionEvents(subject, must(flow.currentStage, "the first stage")).map((event) => {
+    const { id, type, apiVersion, data } = eventRow(actor.tenantId, event, now);
+    return { id, type, api_version: apiVersion, data };
+  });
   const params = {
     requestId,
     tenantId: actor.tenantId,
@@ -91,6 +122,9 @@ export async function submitRequest(db: Database, actor: Actor, input: AnySubmis
         return { position: stage.position, name: stage.name, rule: stage.rule, quorum: stage.quorum, approver_ids: approverIds, status };
       }),
     ),
+    // Raw SQL gets no column encoder: the instant travels as text (a Date is not a postgres.js parameter there).
+    nowText: now.toISOString(),
+    events: JSON.stringify(outbox),
     ...auditRowParams(actor, {
       action: "request.submitted",
       targetType: "request",

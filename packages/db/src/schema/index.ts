@@ -8,3 +8,5 @@ export * from "./audit";
 export * from "./rate-limits";
 export * from "./idempotency";
 export * from "./bootstrap";
+export * from "./jobs";
+export * from "./events";

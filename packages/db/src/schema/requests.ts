@@ -1,4 +1,4 @@
-import { type Decision, type RequestStatus, STAGE_RULES, type StageStatus } from "@approvalmatrix/core";
+import { AUDIT_ACTOR_TYPES, type Decision, type RequestStatus, STAGE_RULES, type StageStatus } from "@approvalmatrix/core";
 import { sql } from "drizzle-orm";
 import { doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { matrices } from "./matrices";
@@ -85,6 +85,13 @@ export const decisions = pgTable(
       .references(() => members.id),
     decision: text("decision").$type<Decision>().notNull(),
     comment: text("comment"),
+    /**
+     * Who pressed the button, when not the approver in person: "Slack bot acting for Jane Smith".
+     * The approver stays the subject of the decision; the actor is recorded beside it.
+     */
+    actorType: text("actor_type", { enum: AUDIT_ACTOR_TYPES }).notNull().default("api_key"),
+    actorId: text("actor_id").notNull().default(""),
+    actorName: text("actor_name").notNull().default(""),
     decidedAt: timestamp("decided_at", { withTimezone: true }).notNull().defaultNow(),
   },
   // The database itself refuses a second decision by one approver on one stage.

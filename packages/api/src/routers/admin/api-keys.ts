@@ -91,7 +91,7 @@ export const apiKeysRouter = router({
     })
     .input(apiKeyRerollInput)
     .output(apiKeyRerolled)
-    .mutation(({ ctx, input }) => rerollApiKey(ctx.deps.db, ctx.actor, ctx.deps.apiKeyHashSecret, input.id, input.grace)),
+    .mutation(({ ctx, input }) => rerollApiKey(ctx.deps.db, ctx.actor, ctx.deps.apiKeyHashSecret, input.id, input.grace, ctx.deps.clock.now())),
 
   revoke: manage()
     .meta({

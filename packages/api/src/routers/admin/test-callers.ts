@@ -2,7 +2,7 @@
  * In-process callers for the admin router tests: a fresh database (PGlite, or PostgreSQL when
  * TEST_DATABASE_URL is set), a tenant, and callers acting as the operator or as a signed-in user.
  */
-import { newId, type TenantRole } from "@approvalmatrix/core";
+import { newId, systemClock, type TenantRole } from "@approvalmatrix/core";
 import { users } from "@approvalmatrix/db";
 import { type TestDatabase, createTestDatabase } from "@approvalmatrix/db/testing";
 import type { Actor, ApiDeps } from "../../context";
@@ -28,6 +28,7 @@ export async function startAdminTestBed(): Promise<AdminTestBed> {
     apiKeyHashSecret: "test-secret-for-in-process-admin-router-tests",
     rateLimiter: new RateLimiter(new MemoryRateLimitStore()),
     maxBodyBytes: 1_000_000,
+    clock: systemClock,
   };
   const tenant = await createTenant(database.db, { name: "Acme", slug: `acme-${newId("tenant").slice(4, 12).toLowerCase()}` });
   const caller = (actor: Actor = { kind: "operator", tenantId: tenant.id }) =>

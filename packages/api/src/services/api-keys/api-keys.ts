@@ -14,6 +14,7 @@ import {
 import { type Database, type Queryable, and, apiKeyUsage, apiKeys, desc, eq, gte, isNull } from "@approvalmatrix/db";
 import { type Actor, actorAudit } from "../../context";
 import { writeAudit } from "../audit";
+import { emitEvents } from "../events/emit";
 
 export const REROLL_GRACE_PERIODS = { none: 0, "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000 } as const;
 export type RerollGrace = keyof typeof REROLL_GRACE_PERIODS;
@@ -142,7 +143,21 @@ export async function insertApiKey(
       ...audit.data,
     },
   });
+  await emitEvents(tx, actor.tenantId, [{ type: "api_key.created", data: apiKeyEventData(inserted) }]);
   return { row: inserted, key };
+}
+
+/** A key event's payload: its identity and powers, never its secret or hash. */
+function apiKeyEventData(row: typeof apiKeys.$inferSelect): Record<string, unknown> {
+  return {
+    keyId: row.id,
+    tenantId: row.tenantId,
+    name: row.name,
+    start: row.start,
+    scopes: row.scopes,
+    expiresAt: row.expiresAt?.toISOString() ?? null,
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+  };
 }
 
 /** Creates a key; the plaintext is in the answer and nowhere else. */
@@ -187,6 +202,7 @@ export function revokeApiKey(db: Database, actor: Actor, id: string): Promise<Ap
       throw new DomainError("not_found", `No API key ${id}.`);
     }
     await writeAudit(tx, actor, { action: "api_key.revoked", targetType: "api_key", targetId: row.id, data: { start: row.start } });
+    await emitEvents(tx, actor.tenantId, [{ type: "api_key.revoked", data: apiKeyEventData(row) }]);
     return toApiKeyView(row);
   });
 }
@@ -299,11 +315,11 @@ export async function rerollApiKey(
   apiKeyHashSecret: string,
   id: string,
   grace: RerollGrace,
+  now = new Date(),
 ): Promise<{ key: ApiKeyView & { key: string }; previous: ApiKeyView }> {
   return db.transaction(async (tx) => {
     const old = await lockKey(tx, actor.tenantId, id);
     refuseUnlessLive(old, "rerolled");
-    const now = new Date();
     const graceEnds = new Date(now.getTime() + REROLL_GRACE_PERIODS[grace]);
     // The old key gives up its name first (the unique index skips replaced keys).
     const [previous] = await tx
@@ -331,7 +347,8 @@ export async function rerollApiKey(
       { action: "api_key.rerolled", data: { replaces: old.id, previousStart: old.start, grace, oldKeyWorksUntil: grace === "none" ? now.toISOString() : must(previous).expiresAt?.toISOString() } },
     );
     const [linked] = await tx.update(apiKeys).set({ replacedById: row.id }).where(eq(apiKeys.id, old.id)).returning();
-    return { key: { ...toApiKeyView(row), key }, previous: toApiKeyView(must(linked, "the rerolled key")) };
+    if (grace === "none") await emitEvents(tx, actor.tenantId, [{ type: "api_key.revoked", data: apiKeyEventData(must(linked, "the rerolled key")) }]);
+    return { key: { ...toApiKeyView(row, now.getTime()), key }, previous: toApiKeyView(must(linked, "the rerolled key"), now.getTime()) };
   });
 }
 

@@ -1,4 +1,11 @@
-import { MEMBER_CSV_COLUMNS, MEMBER_IMPORT_MAX_ROWS, describeManagerLoop, findManagerLoops, newId } from "@approvalmatrix/core";
+import {
+  EVENT_API_VERSION,
+  MEMBER_CSV_COLUMNS,
+  MEMBER_IMPORT_MAX_ROWS,
+  describeManagerLoop,
+  findManagerLoops,
+  newId,
+} from "@approvalmatrix/core";
 import { type Database, rowsOf, sql } from "@approvalmatrix/db";
 import { z } from "zod";
 import type { Actor } from "../../context";
@@ -176,6 +183,8 @@ export async function importMembersCsv(db: Database, actor: Actor, csv: string, 
       const batch = JSON.stringify(
         slice.map((r) => ({
           id: newId("member"),
+          // The id of this row's member event, used only if the row is written.
+          eid: newId("event"),
           ref: r.externalRef,
           name: r.name,
           email: r.email,
@@ -185,17 +194,30 @@ export async function importMembersCsv(db: Database, actor: Actor, csv: string, 
       );
       // Unchanged rows are left alone (no new row version, updated_at kept): re-importing the
       // same file writes nothing. Only inserted rows are counted; every other row is an update.
+      // Each written row gets its member event (the outbox) in the same statement.
       const [counts] = rowsOf<{ created: number }>(
         await tx.execute(sql`
-          with written as (
+          with input as (
+            select * from json_to_recordset(${batch}::json)
+              as x(id text, eid text, ref text, name text, email text, department text, active boolean)
+          ), written as (
             insert into members (id, tenant_id, name, email, external_ref, department, active)
-            select x.id, ${tenantId}, x.name, x.email, x.ref, x.department, x.active
-            from json_to_recordset(${batch}::json) as x(id text, ref text, name text, email text, department text, active boolean)
+            select x.id, ${tenantId}, x.name, x.email, x.ref, x.department, x.active from input x
             on conflict (tenant_id, external_ref) do update
               set name = excluded.name, email = excluded.email, department = excluded.department, active = excluded.active, updated_at = now()
               where (members.name, members.email, members.department, members.active)
                 is distinct from (excluded.name, excluded.email, excluded.department, excluded.active)
-            returning (xmax = 0) as inserted
+            returning members.id, members.external_ref, members.name, members.email, members.department, members.manager_id,
+              members.active, (xmax = 0) as inserted
+          ), outbox as (
+            insert into events (id, tenant_id, type, api_version, data, created_at)
+            select x.eid, ${tenantId},
+              case when w.inserted then 'member.created' when not w.active then 'member.deactivated' else 'member.updated' end,
+              ${EVENT_API_VERSION},
+              jsonb_build_object('memberId', w.id, 'tenantId', ${tenantId}::text, 'externalRef', w.external_ref, 'name', w.name,
+                'email', w.email, 'department', w.department, 'managerId', w.manager_id, 'active', w.active),
+              now()
+            from written w join input x on x.ref = w.external_ref
           )
           select count(*) filter (where inserted)::int as created from written`),
       );

@@ -2,6 +2,8 @@ import { DomainError, describeManagerLoop, findManagerLoops, newId } from "@appr
 import { type Database, type Queryable, and, eq, members, ne, sql, users } from "@approvalmatrix/db";
 import type { Actor } from "../../context";
 import { writeAudit } from "../audit";
+import { emitEvents } from "../events/emit";
+import { memberEvent } from "../events/member-events";
 import { loadManagerChains } from "./manager-chain";
 import { type MemberView, toMemberView } from "./read-members";
 
@@ -23,9 +25,13 @@ async function memberIdByRef(db: Queryable, tenantId: string, ref: string, field
   return row.id;
 }
 
-/** How every member write ends, inside its transaction: the audit row (naming the externalRef), then the member as the API shows it. */
+/**
+ * How every member write ends, inside its transaction: the audit row (naming the externalRef), the
+ * member event, then the member as the API shows it.
+ */
 async function auditedMember(tx: Queryable, actor: Actor, action: string, row: typeof members.$inferSelect): Promise<MemberView> {
   await writeAudit(tx, actor, { action, targetType: "member", targetId: row.id, data: { externalRef: row.externalRef } });
+  await emitEvents(tx, actor.tenantId, [memberEvent(action, row)]);
   return toMemberView(row);
 }
 

@@ -1,0 +1,306 @@
+import { hostname } from "node:os";
+import { type Clock, randomBase62, systemClock } from "@approvalmatrix/core";
+import { type Database, and, asc, eq, inArray, isNull, jobs, lte, or, sql } from "@approvalmatrix/db";
+
+export interface ClaimedJob {
+  id: string;
+  kind: string;
+  payload: Record<string, unknown>;
+  tenantId: string | null;
+  dedupeKey: string | null;
+  /** 1 on the first run. */
+  attempt: number;
+  maxAttempts: number;
+  runAt: Date;
+  createdAt: Date;
+}
+
+export interface JobContext {
+  db: Database;
+  /** The worker's clock when the job was claimed. */
+  now: Date;
+  clock: Clock;
+  workerId: string;
+}
+
+/**
+ * Runs one job. Return nothing when it is done (the row is deleted), `{ retryAt }` to run it again
+ * later without counting a failure (a webhook's next scheduled attempt), or throw to fail: it is
+ * retried with exponential backoff and jitter until its attempts run out, then kept as failed.
+ * At-least-once: a job whose worker died mid-run runs again after its lease, so handlers must be
+ * idempotent (re-check the state they act on).
+ */
+export type JobHandler = (job: ClaimedJob, ctx: JobContext) => Promise<void | { retryAt: Date }>;
+
+export interface WorkerOptions {
+  db: Database;
+  handlers: Record<string, JobHandler>;
+  clock?: Clock;
+  /** Jobs run at once by this worker (default 4). */
+  concurrency?: number;
+  /** How often an idle worker looks for due jobs (default 250 ms). */
+  pollMs?: number;
+  /** How long a claim holds before another worker may take the job again (default 60 s). */
+  leaseMs?: number;
+  workerId?: string;
+  /** Told about every failed run (the job is retried or kept as failed). */
+  onError?: (job: ClaimedJob, error: unknown) => void;
+}
+
+export interface QueueStats {
+  /** Live jobs, due or scheduled. */
+  depth: number;
+  /** Due jobs waiting to run. */
+  due: number;
+  /** How late the oldest due job is; null when none is due. */
+  oldestAgeMs: number | null;
+  /** Jobs that ran out of attempts. */
+  failed: number;
+}
+
+const MAX_BACKOFF_MS = 60 * 60_000;
+
+/** Delay before retry `attempt` (1-based) of a failed job: 1 s, 2 s, 4 s … capped at an hour, with ±50 % jitter. */
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(1000 * 2 ** Math.max(0, attempt - 1), MAX_BACKOFF_MS);
+  return Math.round(base * (0.5 + random()));
+}
+
+const PERIODIC_PREFIX = "every:";
+
+/**
+ * The durable job loop. Jobs are rows (table `jobs`); a worker claims due rows with
+ * `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`, which sets a lease, so any number of
+ * workers in any number of processes share one queue and each job runs once in normal operation.
+ * Runs the same on PostgreSQL and on embedded PGlite — which is why it is not pg-boss or
+ * graphile-worker: both need a networked PostgreSQL (the `pg` driver, LISTEN on a pool).
+ */
+export class Worker {
+  readonly workerId: string;
+  private readonly db: Database;
+  private readonly handlers: Record<string, JobHandler>;
+  private readonly clock: Clock;
+  private readonly concurrency: number;
+  private readonly pollMs: number;
+  private readonly leaseMs: number;
+  private readonly onError: (job: ClaimedJob, error: unknown) => void;
+  private readonly periodic = new Map<string, number>();
+  private readonly running = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | null = null;
+  private started = false;
+  private stopping = false;
+  private polling: Promise<void> | null = null;
+
+  constructor(options: WorkerOptions) {
+    this.db = options.db;
+    this.handlers = options.handlers;
+    this.clock = options.clock ?? systemClock;
+    this.concurrency = options.concurrency ?? 4;
+    this.pollMs = options.pollMs ?? 250;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBase62(6)}`;
+    this.onError =
+      options.onError ??
+      ((job, error) =>
+        console.warn(
+          `job ${job.kind} ${job.id} failed (attempt ${job.attempt}): ${error instanceof Error ? error.message : String(error)}`,
+        ));
+  }
+
+  /** Runs `kind` every `intervalMs`, once across all instances (one shared row, rescheduled after each run). */
+  every(kind: string, intervalMs: number): this {
+    if (!this.handlers[kind]) throw new Error(`No handler for periodic job ${kind}`);
+    this.periodic.set(kind, intervalMs);
+    return this;
+  }
+
+  /** Plants the periodic jobs and starts polling. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.plantPeriodicJobs();
+    this.schedulePoll(0);
+  }
+
+  /** Looks for due jobs now instead of at the next poll (after an in-process enqueue). */
+  wake(): void {
+    if (this.started && !this.stopping) this.schedulePoll(0);
+  }
+
+  /**
+   * Stops claiming, then waits up to `deadlineMs` for running jobs. A job still running after
+   * that keeps its lease and runs again elsewhere once the lease lapses.
+   */
+  async stop(deadlineMs = 10_000): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.polling;
+    const settled = Promise.allSettled([...this.running]);
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([settled, new Promise((resolve) => (timeout = setTimeout(resolve, deadlineMs)))]);
+    clearTimeout(timeout);
+  }
+
+  /**
+   * Claims and runs due jobs until none is due (for tests and `cli worker --once`); returns how
+   * many ran. With a ManualClock, advance the clock then call this: no sleeping.
+   */
+  async runDue(limit = 10_000): Promise<number> {
+    await this.plantPeriodicJobs();
+    let ran = 0;
+    while (ran < limit) {
+      const claimed = await this.claim(Math.min(this.concurrency, limit - ran));
+      if (claimed.length === 0) break;
+      await Promise.all(claimed.map((job) => this.execute(job)));
+      ran += claimed.length;
+    }
+    return ran;
+  }
+
+  async stats(): Promise<QueueStats> {
+    return queueStats(this.db, this.clock.now());
+  }
+
+  private async plantPeriodicJobs(): Promise<void> {
+    if (this.periodic.size === 0) return;
+    const now = this.clock.now();
+    await this.db
+      .insert(jobs)
+      .values(
+        [...this.periodic].map(([kind, intervalMs]) => ({
+          id: `job_${PERIODIC_PREFIX}${kind}`,
+          kind,
+          payload: { intervalMs },
+          dedupeKey: `${PERIODIC_PREFIX}${kind}`,
+          runAt: now,
+          maxAttempts: 1_000_000,
+          createdAt: now,
+        })),
+      )
+      .onConflictDoUpdate({ target: jobs.dedupeKey, set: { payload: sql`excluded.payload`, failedAt: null } });
+  }
+
+  private schedulePoll(delayMs: number): void {
+    if (this.stopping) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (!this.polling) this.polling = this.poll().finally(() => (this.polling = null));
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async poll(): Promise<void> {
+    let claimedAny = false;
+    try {
+      const free = this.concurrency - this.running.size;
+      if (free > 0) {
+        const claimed = await this.claim(free);
+        claimedAny = claimed.length > 0;
+        for (const job of claimed) {
+          const run = this.execute(job).finally(() => {
+            this.running.delete(run);
+            // A slot freed: more due work may be waiting.
+            this.wake();
+          });
+          this.running.add(run);
+        }
+      }
+    } catch (error) {
+      // The database was unreachable for a moment: try again at the next poll.
+      console.warn(`job poll failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    this.schedulePoll(claimedAny && this.running.size < this.concurrency ? 0 : this.pollMs);
+  }
+
+  private async claim(limit: number): Promise<ClaimedJob[]> {
+    if (limit <= 0) return [];
+    const now = this.clock.now();
+    const due = this.db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(isNull(jobs.failedAt), lte(jobs.runAt, now), or(isNull(jobs.lockedUntil), lte(jobs.lockedUntil, now))))
+      .orderBy(asc(jobs.runAt))
+      .limit(limit)
+      .for("update", { skipLocked: true });
+    const rows = await this.db
+      .update(jobs)
+      .set({ lockedBy: this.workerId, lockedUntil: new Date(now.getTime() + this.leaseMs), attempts: sql`${jobs.attempts} + 1` })
+      .where(inArray(jobs.id, due))
+      .returning();
+    return rows.map((row) => ({
+      id: row.id,
+      kind: row.kind,
+      payload: row.payload,
+      tenantId: row.tenantId,
+      dedupeKey: row.dedupeKey,
+      attempt: row.attempts,
+      maxAttempts: row.maxAttempts,
+      runAt: row.runAt,
+      createdAt: row.createdAt,
+    }));
+  }
+
+  private async execute(job: ClaimedJob): Promise<void> {
+    const ours = and(eq(jobs.id, job.id), eq(jobs.lockedBy, this.workerId));
+    const handler = this.handlers[job.kind];
+    try {
+      if (!handler) throw new Error(`No handler for job kind ${job.kind}`);
+      const outcome = await handler(job, { db: this.db, now: this.clock.now(), clock: this.clock, workerId: this.workerId });
+      const intervalMs = this.periodicInterval(job);
+      if (outcome?.retryAt || intervalMs !== null) {
+        const runAt = outcome?.retryAt ?? new Date(this.clock.now().getTime() + (intervalMs ?? 0));
+        // Not a failure: the attempt is given back.
+        await this.db
+          .update(jobs)
+          .set({ runAt, lockedBy: null, lockedUntil: null, attempts: sql`greatest(${jobs.attempts} - 1, 0)`, lastError: null })
+          .where(ours);
+      } else {
+        await this.db.delete(jobs).where(ours);
+      }
+    } catch (error) {
+      this.onError(job, error);
+      const message = (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+      const now = this.clock.now();
+      const exhausted = job.attempt >= job.maxAttempts;
+      await this.db
+        .update(jobs)
+        .set({
+          lockedBy: null,
+          lockedUntil: null,
+          lastError: message,
+          ...(exhausted ? { failedAt: now } : { runAt: new Date(now.getTime() + backoffMs(job.attempt)) }),
+        })
+        .where(ours)
+        .catch((writeError: unknown) => this.onError(job, writeError));
+    }
+  }
+
+  private periodicInterval(job: ClaimedJob): number | null {
+    if (job.dedupeKey !== `${PERIODIC_PREFIX}${job.kind}`) return null;
+    const interval = job.payload.intervalMs;
+    return typeof interval === "number" && interval > 0 ? interval : null;
+  }
+}
+
+/** Queue depth, due backlog, the oldest due job's lateness and failed jobs, in one statement. */
+export async function queueStats(db: Database, now: Date): Promise<QueueStats> {
+  // A raw Date is not a parameter postgres.js accepts inside sql``: pass the instant as text.
+  const at = sql`${now.toISOString()}::timestamptz`;
+  const [row] = await db
+    .select({
+      depth: sql<number>`count(*) filter (where ${jobs.failedAt} is null)`.mapWith(Number),
+      due: sql<number>`count(*) filter (where ${jobs.failedAt} is null and ${jobs.runAt} <= ${at})`.mapWith(Number),
+      oldestDue: sql<string | null>`min(${jobs.runAt}) filter (where ${jobs.failedAt} is null and ${jobs.runAt} <= ${at})`,
+      failed: sql<number>`count(*) filter (where ${jobs.failedAt} is not null)`.mapWith(Number),
+    })
+    .from(jobs);
+  const oldest = row?.oldestDue ? new Date(row.oldestDue) : null;
+  return {
+    depth: row?.depth ?? 0,
+    due: row?.due ?? 0,
+    oldestAgeMs: oldest ? Math.max(0, now.getTime() - oldest.getTime()) : null,
+    failed: row?.failed ?? 0,
+  };
+}
