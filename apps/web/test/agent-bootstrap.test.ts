@@ -112,6 +112,25 @@ describe("the account holder's answer", () => {
   });
 });
 
+describe("collecting the key", () => {
+  it("hands the key out exactly once to concurrent polls, and the agent can use it (consent given in-process)", async () => {
+    const owner = await createUserIn(app, app.demoTenantId, "owner");
+    const started = await start(owner);
+    await (await userCaller(owner)).bootstrap.approve({ bootstrapId: started.body.bootstrapId, scopes: ["requests:read"], keyExpiresInDays: 7 });
+    const answers = await Promise.all([
+      poll(started.body.bootstrapId, started.body.pollSecret),
+      poll(started.body.bootstrapId, started.body.pollSecret),
+    ]);
+    expect(answers.map((a) => a.body.status)).toEqual(["approved", "approved"]);
+    const keys = answers.map((a) => a.body.apiKey).filter((k) => k !== null);
+    expect(keys).toHaveLength(1);
+    expect(keys[0].scopes).toEqual(["requests:read"]);
+    expect((await api(app, keys[0].key)("GET", "/v1/requests?limit=1")).status).toBe(200);
+    const [created] = await app.deps.db.select().from(auditLog).where(eq(auditLog.targetId, keys[0].id));
+    expect(created?.data).toMatchObject({ createdByConsentOf: `Other owner <${owner}>` });
+  });
+});
+
 describe.skipIf(!chromiumPath)("an agent goes from no key to a working key, with the owner's consent in the browser", () => {
   it("the owner approves fewer scopes; the agent collects the key exactly once and uses it", async () => {
     const owner = await createUserIn(app, app.demoTenantId, "owner");

@@ -112,7 +112,13 @@ export default function Audit() {
               <tr key={e.id}>
                 <td className="small nowrap">{formatDate(e.createdAt)}</td>
                 <td>
-                  {e.actorName ?? (e.actorType === "operator" ? "Setup" : e.actorType === "api_key" ? "API key" : e.actorType)}
+                  {e.actorName ??
+                    (typeof e.data.actorName === "string" ? e.data.actorName : null) ??
+                    (e.actorType === "operator" ? "Setup" : e.actorType === "api_key" ? "API key" : e.actorType)}
+                  {/* A service token's rows: "Slack bot acting for Jane Smith". */}
+                  {e.data.actingFor && typeof e.data.actingFor === "object" && "name" in e.data.actingFor ? (
+                    <span data-testid="acting-for"> acting for {String(e.data.actingFor.name)}</span>
+                  ) : null}
                   <div className="faint small">
                     <code>{e.actorId}</code>
                   </div>

@@ -92,7 +92,7 @@ export default function RequestPage() {
   const { request: r } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const failure = result && !result.ok ? result : null;
-  const closed = r.status === "approved" || r.status === "rejected" || r.status === "cancelled";
+  const closed = r.status === "approved" || r.status === "rejected" || r.status === "cancelled" || r.status === "expired";
 
   type Event = { key: string; kind: "ok" | "danger" | "accent" | ""; title: string; when: string | null; comment?: string | null };
   const events: Event[] = [
@@ -108,7 +108,8 @@ export default function RequestPage() {
     events.push({
       key: `${d.stage}-${d.decidedByRef}`,
       kind: d.decision === "approved" ? "ok" : "danger",
-      title: `${d.decidedBy} ${d.decision} stage ${d.stage}${stage ? ` · ${stage.name}` : ""}`,
+      // "Slack bot acting for Jane Smith": a service token (or a key) that recorded the approver's decision.
+      title: `${d.actor && d.actor.type !== "user" ? `${d.actor.name} acting for ` : ""}${d.decidedBy} ${d.decision} stage ${d.stage}${stage ? ` · ${stage.name}` : ""}`,
       when: d.decidedAt,
       comment: d.comment,
     });
