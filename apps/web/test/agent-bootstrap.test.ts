@@ -97,7 +97,9 @@ describe("the account holder's answer", () => {
       .set({ expiresAt: new Date(Date.now() - 1000) })
       .where(eq(bootstrapRequests.id, started.body.bootstrapId));
     expect((await poll(started.body.bootstrapId, started.body.pollSecret)).body.status).toBe("expired");
-    await expect((await userCaller(owner)).bootstrap.approve({ bootstrapId: started.body.bootstrapId })).rejects.toThrow(/expired|no agent/i);
+    await expect((await userCaller(owner)).bootstrap.approve({ bootstrapId: started.body.bootstrapId })).rejects.toThrow(
+      /expired|no agent/i,
+    );
   });
 
   it("only scopes the person's role may grant, and only the person whose email it is", async () => {
@@ -106,7 +108,9 @@ describe("the account holder's answer", () => {
     const caller = await userCaller(approver);
     const [pending] = (await caller.bootstrap.pending()).filter((p) => p.id === started.body.bootstrapId);
     expect(pending?.grantableScopes).toEqual(["requests:read"]);
-    await expect(caller.bootstrap.approve({ bootstrapId: started.body.bootstrapId, scopes: ["decisions:write"] })).rejects.toThrow(/may not grant/);
+    await expect(caller.bootstrap.approve({ bootstrapId: started.body.bootstrapId, scopes: ["decisions:write"] })).rejects.toThrow(
+      /may not grant/,
+    );
     const someoneElse = await userCaller(await createUserIn(app, app.demoTenantId, "owner"));
     await expect(someoneElse.bootstrap.approve({ bootstrapId: started.body.bootstrapId })).rejects.toThrow(/No agent request/);
   });
@@ -116,7 +120,9 @@ describe("collecting the key", () => {
   it("hands the key out exactly once to concurrent polls, and the agent can use it (consent given in-process)", async () => {
     const owner = await createUserIn(app, app.demoTenantId, "owner");
     const started = await start(owner);
-    await (await userCaller(owner)).bootstrap.approve({ bootstrapId: started.body.bootstrapId, scopes: ["requests:read"], keyExpiresInDays: 7 });
+    await (
+      await userCaller(owner)
+    ).bootstrap.approve({ bootstrapId: started.body.bootstrapId, scopes: ["requests:read"], keyExpiresInDays: 7 });
     const answers = await Promise.all([
       poll(started.body.bootstrapId, started.body.pollSecret),
       poll(started.body.bootstrapId, started.body.pollSecret),
@@ -168,12 +174,17 @@ describe.skipIf(!chromiumPath)("an agent goes from no key to a working key, with
 
     // The agent uses it: reads work, writes were not granted.
     expect((await api(app, key.key)("GET", "/v1/requests?limit=1")).status).toBe(200);
-    expect((await api(app, key.key)("POST", "/v1/requests/test", { submitterRef: "EMP-1042", requestType: "purchase_order", title: "x" })).status).toBe(403);
+    expect(
+      (await api(app, key.key)("POST", "/v1/requests/test", { submitterRef: "EMP-1042", requestType: "purchase_order", title: "x" }))
+        .status,
+    ).toBe(403);
 
     // The keys page and the audit log say whose consent created it.
     await page.goto(`${app.url}/keys`);
     const row = page.locator(`tr[data-key-id="${key.id}"]`);
-    await expect(row.getByTestId("key-consent").textContent()).resolves.toMatch(/Created by consent of Other owner for agent “Claude travel agent”/);
+    await expect(row.getByTestId("key-consent").textContent()).resolves.toMatch(
+      /Created by consent of Other owner for agent “Claude travel agent”/,
+    );
     const [created] = await app.deps.db.select().from(auditLog).where(eq(auditLog.targetId, key.id));
     expect(created?.data).toMatchObject({ createdByConsentOf: `Other owner <${owner}>`, agentName: "Claude travel agent" });
     await context.close();

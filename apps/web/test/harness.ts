@@ -94,7 +94,10 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
     },
     async startInstance() {
       const handle = database.target.kind === "postgres" ? await openDatabase(database.target) : database;
-      const instance = await startApp({ ...env, SEED_DEMO: "false" }, { database: handle, ...(options.clock ? { clock: options.clock } : {}) });
+      const instance = await startApp(
+        { ...env, SEED_DEMO: "false" },
+        { database: handle, ...(options.clock ? { clock: options.clock } : {}) },
+      );
       let closed = false;
       const started = {
         url: instance.url,

@@ -1,9 +1,4 @@
-import {
-  DEFAULT_KEY_RATE_LIMITS,
-  type KeyRateLimitBucket,
-  type ServiceTokenConfig,
-  findServiceToken,
-} from "@approvalmatrix/core";
+import { DEFAULT_KEY_RATE_LIMITS, type KeyRateLimitBucket, type ServiceTokenConfig, findServiceToken } from "@approvalmatrix/core";
 import { type Database, and, eq, members, sql, tenants } from "@approvalmatrix/db";
 import type { ActingFor, ApiContext } from "./context";
 import { apiError } from "./errors";

@@ -16,7 +16,10 @@ export const AD_HOC_STAGE_NAME = "Approval";
 export const AD_HOC_MATRIX_NAME = "Ad-hoc (addressed to one approver)";
 
 /** Whether a key may submit an ad-hoc request under `policy`. Internal service tokens always may. */
-export function mayAddressApprover(policy: AdHocPolicy, caller: { kind: "apiKey"; allowAdHoc: boolean } | { kind: "serviceToken" }): boolean {
+export function mayAddressApprover(
+  policy: AdHocPolicy,
+  caller: { kind: "apiKey"; allowAdHoc: boolean } | { kind: "serviceToken" },
+): boolean {
   if (caller.kind === "serviceToken") return true;
   return policy === "all_keys" || (policy === "selected_keys" && caller.allowAdHoc);
 }

@@ -49,7 +49,11 @@ export function parseServiceTokens(value: string | undefined): ServiceTokenConfi
     const params = new URLSearchParams(query);
     const tenantSlug = params.get("tenant")?.trim();
     if (!tenantSlug) throw new Error(`${where}: add ?tenant=<tenant slug> (each token is bound to one tenant).`);
-    const scopes = params.get("scopes")?.split(/[\s+]+/).filter(Boolean) ?? DEFAULT_SERVICE_TOKEN_SCOPES;
+    const scopes =
+      params
+        .get("scopes")
+        ?.split(/[\s+]+/)
+        .filter(Boolean) ?? DEFAULT_SERVICE_TOKEN_SCOPES;
     const unknown = scopes.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
     if (unknown.length) throw new Error(`${where}: unknown scope(s) ${unknown.join(", ")}; known: ${API_KEY_SCOPES.join(", ")}.`);
     const tokenHash = sha256(token);

@@ -62,7 +62,12 @@ export default function Consent() {
       ) : (
         <div className="stack">
           {pending.map((p) => (
-            <div className="card" key={p.id} data-bootstrap-id={p.id} style={{ maxWidth: 720, borderColor: code === p.userCode ? "#a5b4fc" : undefined }}>
+            <div
+              className="card"
+              key={p.id}
+              data-bootstrap-id={p.id}
+              style={{ maxWidth: 720, borderColor: code === p.userCode ? "#a5b4fc" : undefined }}
+            >
               <div className="card-head">
                 <h2>“{p.agentName}” asks for an API key</h2>
                 <code data-testid="user-code">{p.userCode}</code>

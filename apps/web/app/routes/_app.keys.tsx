@@ -61,7 +61,11 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     })),
     settings,
     adHocPolicies: AD_HOC_POLICIES.map((value) => ({ value, label: AD_HOC_POLICY_LABELS[value] })),
-    buckets: KEY_RATE_LIMIT_BUCKETS.map((value) => ({ value, label: KEY_RATE_LIMIT_LABELS[value], fallback: DEFAULT_KEY_RATE_LIMITS[value] })),
+    buckets: KEY_RATE_LIMIT_BUCKETS.map((value) => ({
+      value,
+      label: KEY_RATE_LIMIT_LABELS[value],
+      fallback: DEFAULT_KEY_RATE_LIMITS[value],
+    })),
     origin: context.origin,
     rotate: url.searchParams.get("rotate"),
     edit: url.searchParams.get("edit"),
@@ -85,7 +89,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const id = formText(form, "id");
     const result = await attempt(() => (intent === "disable" ? api.admin.apiKeys.disable({ id }) : api.admin.apiKeys.enable({ id })));
     if (!result.ok) return result.failure;
-    return done(`Key ${result.value.start}… is ${result.value.status === "disabled" ? "disabled: calls with it are refused until you enable it" : "enabled again"}.`);
+    return done(
+      `Key ${result.value.start}… is ${result.value.status === "disabled" ? "disabled: calls with it are refused until you enable it" : "enabled again"}.`,
+    );
   }
   if (intent === "reroll") {
     const grace = formText(form, "grace") as "none" | "1h" | "24h" | "7d";
@@ -118,7 +124,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const value = formText(form, `limit-${bucket}`).trim();
     if (!value) continue;
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 1 || n > 1_000_000) return formFailure("Please fix the highlighted fields.", { [`limit-${bucket}`]: "A whole number from 1 to 1 000 000." });
+    if (!Number.isInteger(n) || n < 1 || n > 1_000_000)
+      return formFailure("Please fix the highlighted fields.", { [`limit-${bucket}`]: "A whole number from 1 to 1 000 000." });
     rateLimits[bucket] = n;
   }
   const allowAdHoc = form.get("allowAdHoc") === "on";
@@ -162,7 +169,12 @@ export async function action({ request, context }: ActionFunctionArgs) {
     }),
   );
   if (!result.ok) return result.failure;
-  return { ok: true as const, created: { key: result.value.key, name: result.value.name, id: result.value.id }, revoked: null, message: null };
+  return {
+    ok: true as const,
+    created: { key: result.value.key, name: result.value.name, id: result.value.id },
+    revoked: null,
+    message: null,
+  };
 }
 
 export default function ApiKeys() {
@@ -278,9 +290,7 @@ export default function ApiKeys() {
                 <tr key={key.id} data-key-id={key.id}>
                   <td>
                     <strong>{key.name}</strong>
-                    <div className="faint small">
-                      {buckets.map((b) => `${b.value} ${key.rateLimits[b.value]}`).join(" · ")} /min
-                    </div>
+                    <div className="faint small">{buckets.map((b) => `${b.value} ${key.rateLimits[b.value]}`).join(" · ")} /min</div>
                     {key.consent ? (
                       <div className="small" data-testid="key-consent">
                         Created by consent of {key.consent.userName} for agent “{key.consent.agentName}”
@@ -335,7 +345,13 @@ export default function ApiKeys() {
                             <option value="24h">24 hours</option>
                             <option value="7d">7 days</option>
                           </select>
-                          <button className="btn btn-sm" name="intent" value="reroll" type="submit" title="A new key replaces this one after the grace">
+                          <button
+                            className="btn btn-sm"
+                            name="intent"
+                            value="reroll"
+                            type="submit"
+                            title="A new key replaces this one after the grace"
+                          >
                             Reroll
                           </button>
                         </Form>
@@ -407,7 +423,11 @@ export default function ApiKeys() {
                         type="checkbox"
                         name="scopes"
                         value={scope.value}
-                        defaultChecked={template ? template.scopes.includes(scope.value) : scope.value !== "decisions:write" && scope.value !== "keys:write"}
+                        defaultChecked={
+                          template
+                            ? template.scopes.includes(scope.value)
+                            : scope.value !== "decisions:write" && scope.value !== "keys:write"
+                        }
                       />
                       <span>
                         <code>{scope.value}</code>
@@ -507,7 +527,8 @@ function AdHocSetting({ current, policies }: { current: string; policies: { valu
       </div>
       <div className="card-body">
         <p className="muted small">
-          A request may name its approver (approverRef or approverEmail) instead of going through a matrix. Internal service tokens always may.
+          A request may name its approver (approverRef or approverEmail) instead of going through a matrix. Internal service tokens always
+          may.
         </p>
         <Form method="post" className="row" style={{ gap: 8 }}>
           <label className="sr-only" htmlFor="adHocRequests">

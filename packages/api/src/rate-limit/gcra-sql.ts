@@ -34,4 +34,3 @@ export const consumeBucket = (db: Queryable) =>
     })
     .onConflictDoUpdate(gcraOnConflict)
     .returning({ tat: rateLimitBuckets.tat, allowed: rateLimitBuckets.allowed });
-

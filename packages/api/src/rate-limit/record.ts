@@ -14,4 +14,3 @@ export function recordRateLimit(ctx: Pick<ApiContext, "response">, outcome: Rate
     (outcome.resetAt === previous.resetAt && (outcome.remaining < previous.remaining || !outcome.allowed));
   if (later) ctx.response.rateLimit = outcome;
 }
-

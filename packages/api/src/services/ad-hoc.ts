@@ -1,10 +1,4 @@
-import {
-  AD_HOC_MATRIX_NAME,
-  AD_HOC_STAGE_NAME,
-  type DirectoryMember,
-  DomainError,
-  mayAddressApprover,
-} from "@approvalmatrix/core";
+import { AD_HOC_MATRIX_NAME, AD_HOC_STAGE_NAME, type DirectoryMember, DomainError, mayAddressApprover } from "@approvalmatrix/core";
 import { type Queryable, and, apiKeys, eq, executePrepared, members, sql, tenants } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { type SubmissionInput, type SubmissionPlan, planSubmission, submitterByRef } from "./plan-submission";
@@ -67,14 +61,19 @@ async function findApprover(db: Queryable, tenantId: string, who: { ref: string 
     .where(
       and(
         eq(members.tenantId, tenantId),
-        "ref" in who ? eq(members.externalRef, who.ref) : "email" in who ? sql`lower(${members.email}) = ${who.email}` : eq(members.id, who.memberId),
+        "ref" in who
+          ? eq(members.externalRef, who.ref)
+          : "email" in who
+            ? sql`lower(${members.email}) = ${who.email}`
+            : eq(members.id, who.memberId),
       ),
     )
     .limit(1);
   const field = "email" in who ? "approverEmail" : "approverRef";
   const named = "ref" in who ? `externalRef "${who.ref}"` : "email" in who ? `email ${who.email}` : "this id";
   if (!row) throw new DomainError("unknown_approver", `No member of your tenant has ${named}.`, [{ field, message: "no such member" }]);
-  if (!row.active) throw new DomainError("approver_inactive", `${row.name} (${named}) is deactivated.`, [{ field, message: "deactivated" }]);
+  if (!row.active)
+    throw new DomainError("approver_inactive", `${row.name} (${named}) is deactivated.`, [{ field, message: "deactivated" }]);
   return row;
 }
 
@@ -97,7 +96,10 @@ export async function planAnySubmission(db: Queryable, actor: Actor, input: AnyS
   let submitter: DirectoryMember = approver;
   let defaultCurrency: string | null = null;
   if (input.submitterRef) {
-    const [row] = await executePrepared(db, "submission_submitter", submitterByRef, { tenantId: actor.tenantId, externalRef: input.submitterRef });
+    const [row] = await executePrepared(db, "submission_submitter", submitterByRef, {
+      tenantId: actor.tenantId,
+      externalRef: input.submitterRef,
+    });
     if (!row || !row.active) {
       throw new DomainError("unknown_submitter", `No active member has externalRef "${input.submitterRef}".`, [
         { field: "submitterRef", message: "unknown externalRef" },

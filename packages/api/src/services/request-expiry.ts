@@ -26,4 +26,3 @@ export async function scheduleRequestExpiry(tx: Queryable, tenantId: string, req
 export async function cancelRequestExpiry(tx: Queryable, requestId: string): Promise<void> {
   await cancelJobs(tx, { dedupeKey: requestExpiryDedupeKey(requestId) });
 }
-

@@ -35,5 +35,8 @@ export const bootstrapRequests = pgTable(
     apiKeyId: text("api_key_id").references(() => apiKeys.id, { onDelete: "set null" }),
     collectedAt: timestamp("collected_at", { withTimezone: true }),
   },
-  (t) => [index("bootstrap_requests_email_idx").on(t.email, t.createdAt.desc()), uniqueIndex("bootstrap_requests_user_code_unique").on(t.userCode)],
+  (t) => [
+    index("bootstrap_requests_email_idx").on(t.email, t.createdAt.desc()),
+    uniqueIndex("bootstrap_requests_user_code_unique").on(t.userCode),
+  ],
 );

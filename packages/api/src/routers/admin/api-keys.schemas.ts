@@ -2,18 +2,22 @@ import { API_KEY_SCOPES, KEY_RATE_LIMIT_BUCKETS } from "@approvalmatrix/core";
 import { z } from "zod";
 import { REROLL_GRACE_PERIODS } from "../../services/api-keys/api-keys";
 
-const bucketLimits = z.object(Object.fromEntries(KEY_RATE_LIMIT_BUCKETS.map((b) => [b, z.number().int()])) as Record<
-  (typeof KEY_RATE_LIMIT_BUCKETS)[number],
-  z.ZodNumber
->);
+const bucketLimits = z.object(
+  Object.fromEntries(KEY_RATE_LIMIT_BUCKETS.map((b) => [b, z.number().int()])) as Record<
+    (typeof KEY_RATE_LIMIT_BUCKETS)[number],
+    z.ZodNumber
+  >,
+);
 
 const limitValue = z.number().int().min(1).max(1_000_000);
 
 const bucketLimitsInput = z
-  .strictObject(Object.fromEntries(KEY_RATE_LIMIT_BUCKETS.map((b) => [b, limitValue.optional()])) as Record<
-    (typeof KEY_RATE_LIMIT_BUCKETS)[number],
-    z.ZodOptional<typeof limitValue>
-  >)
+  .strictObject(
+    Object.fromEntries(KEY_RATE_LIMIT_BUCKETS.map((b) => [b, limitValue.optional()])) as Record<
+      (typeof KEY_RATE_LIMIT_BUCKETS)[number],
+      z.ZodOptional<typeof limitValue>
+    >,
+  )
   .describe("Calls per minute per bucket: create (POST /v1/requests, default 60), status (reads, 120), write (other writes, 60).");
 
 export const apiKeyView = z.object({

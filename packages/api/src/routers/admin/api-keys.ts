@@ -30,7 +30,14 @@ export const apiKeysRouter = router({
     .meta({
       successStatus: 201,
       errorCodes: ["conflict"],
-      openapi: { method: "POST", path: "/api-keys", summary: "Create an API key", description: "The full key is in this answer only.", tags, protect: true },
+      openapi: {
+        method: "POST",
+        path: "/api-keys",
+        summary: "Create an API key",
+        description: "The full key is in this answer only.",
+        tags,
+        protect: true,
+      },
     })
     .input(apiKeyCreateInput)
     .output(apiKeyCreated)
@@ -60,7 +67,13 @@ export const apiKeysRouter = router({
   disable: manage()
     .meta({
       errorCodes: ["not_found", "conflict"],
-      openapi: { method: "POST", path: "/api-keys/{id}/disable", summary: "Disable an API key (it can be enabled again)", tags, protect: true },
+      openapi: {
+        method: "POST",
+        path: "/api-keys/{id}/disable",
+        summary: "Disable an API key (it can be enabled again)",
+        tags,
+        protect: true,
+      },
     })
     .input(apiKeyIdInput)
     .output(apiKeyView)
@@ -91,7 +104,9 @@ export const apiKeysRouter = router({
     })
     .input(apiKeyRerollInput)
     .output(apiKeyRerolled)
-    .mutation(({ ctx, input }) => rerollApiKey(ctx.deps.db, ctx.actor, ctx.deps.apiKeyHashSecret, input.id, input.grace, ctx.deps.clock.now())),
+    .mutation(({ ctx, input }) =>
+      rerollApiKey(ctx.deps.db, ctx.actor, ctx.deps.apiKeyHashSecret, input.id, input.grace, ctx.deps.clock.now()),
+    ),
 
   revoke: manage()
     .meta({

@@ -31,7 +31,13 @@ const statusOutput = z.object({
   expiresAt: z.iso.datetime(),
   interval: z.number().int(),
   apiKey: z
-    .object({ id: z.string(), key: z.string(), name: z.string(), scopes: z.array(z.enum(API_KEY_SCOPES)), expiresAt: z.iso.datetime().nullable() })
+    .object({
+      id: z.string(),
+      key: z.string(),
+      name: z.string(),
+      scopes: z.array(z.enum(API_KEY_SCOPES)),
+      expiresAt: z.iso.datetime().nullable(),
+    })
     .nullable()
     .describe("The key, in the first answer after approval only: store it then."),
   collected: z.boolean(),

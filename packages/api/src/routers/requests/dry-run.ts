@@ -5,7 +5,14 @@ import { dryRunOutput, submitRequestInput } from "./schemas";
 
 export const dryRun = apiKeyProcedure("requests:write")
   .meta({
-    errorCodes: ["unknown_submitter", "no_matching_matrix", "no_eligible_approver", "unknown_approver", "approver_inactive", "ad_hoc_not_allowed"],
+    errorCodes: [
+      "unknown_submitter",
+      "no_matching_matrix",
+      "no_eligible_approver",
+      "unknown_approver",
+      "approver_inactive",
+      "ad_hoc_not_allowed",
+    ],
     openapi: {
       method: "POST",
       path: "/requests/test",

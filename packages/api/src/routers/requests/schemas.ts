@@ -22,7 +22,9 @@ export const submitRequestInput = z.strictObject({
     .describe("Free-form attributes; matrix conditions test them (department falls back to the submitter's)."),
   approverRef: externalRef
     .optional()
-    .describe("Address the request to this member (externalRef) instead of routing it by a matrix: one ad-hoc stage. A tenant setting allows it."),
+    .describe(
+      "Address the request to this member (externalRef) instead of routing it by a matrix: one ad-hoc stage. A tenant setting allows it.",
+    ),
   approverEmail: z.email().max(320).optional().describe("Like approverRef, naming the member by email."),
   ttlSeconds: z
     .number()

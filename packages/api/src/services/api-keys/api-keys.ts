@@ -139,7 +139,9 @@ export async function insertApiKey(
       name: input.name,
       scopes: inserted.scopes,
       start: inserted.start,
-      ...(input.consent ? { createdByConsentOf: `${input.consent.userName} <${input.consent.email}>`, agentName: input.consent.agentName } : {}),
+      ...(input.consent
+        ? { createdByConsentOf: `${input.consent.userName} <${input.consent.email}>`, agentName: input.consent.agentName }
+        : {}),
       ...audit.data,
     },
   });
@@ -220,8 +222,10 @@ async function lockKey(tx: Queryable, tenantId: string, id: string): Promise<typ
 
 function refuseUnlessLive(row: typeof apiKeys.$inferSelect, what: string): void {
   if (row.revokedAt) throw new DomainError("conflict", `This API key is revoked: it cannot be ${what}.`);
-  if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) throw new DomainError("conflict", `This API key has expired: it cannot be ${what}.`);
-  if (row.replacedById) throw new DomainError("conflict", `This API key was rerolled (replaced by ${row.replacedById}): it cannot be ${what}.`);
+  if (row.expiresAt && row.expiresAt.getTime() <= Date.now())
+    throw new DomainError("conflict", `This API key has expired: it cannot be ${what}.`);
+  if (row.replacedById)
+    throw new DomainError("conflict", `This API key was rerolled (replaced by ${row.replacedById}): it cannot be ${what}.`);
 }
 
 export interface ApiKeyChanges {
@@ -274,7 +278,12 @@ export async function updateApiKey(db: Database, actor: Actor, id: string, chang
       }
       if (Object.keys(changed).length === 0) return toApiKeyView(row);
       const [updated] = await tx.update(apiKeys).set(set).where(eq(apiKeys.id, row.id)).returning();
-      await writeAudit(tx, actor, { action: "api_key.updated", targetType: "api_key", targetId: row.id, data: { start: row.start, changes: changed } });
+      await writeAudit(tx, actor, {
+        action: "api_key.updated",
+        targetType: "api_key",
+        targetId: row.id,
+        data: { start: row.start, changes: changed },
+      });
       return toApiKeyView(must(updated, "the updated key"));
     });
   } catch (error) {
@@ -344,10 +353,19 @@ export async function rerollApiKey(
         allowAdHoc: old.allowAdHoc,
         consent: old.consent,
       },
-      { action: "api_key.rerolled", data: { replaces: old.id, previousStart: old.start, grace, oldKeyWorksUntil: grace === "none" ? now.toISOString() : must(previous).expiresAt?.toISOString() } },
+      {
+        action: "api_key.rerolled",
+        data: {
+          replaces: old.id,
+          previousStart: old.start,
+          grace,
+          oldKeyWorksUntil: grace === "none" ? now.toISOString() : must(previous).expiresAt?.toISOString(),
+        },
+      },
     );
     const [linked] = await tx.update(apiKeys).set({ replacedById: row.id }).where(eq(apiKeys.id, old.id)).returning();
-    if (grace === "none") await emitEvents(tx, actor.tenantId, [{ type: "api_key.revoked", data: apiKeyEventData(must(linked, "the rerolled key")) }]);
+    if (grace === "none")
+      await emitEvents(tx, actor.tenantId, [{ type: "api_key.revoked", data: apiKeyEventData(must(linked, "the rerolled key")) }]);
     return { key: { ...toApiKeyView(row, now.getTime()), key }, previous: toApiKeyView(must(linked, "the rerolled key"), now.getTime()) };
   });
 }
@@ -358,7 +376,13 @@ export interface ApiKeyUsageDay {
 }
 
 /** Calls per UTC day over the last `days` days (oldest first, zeros included), for the chart. */
-export async function apiKeyUsageHistory(db: Queryable, tenantId: string, id: string, days = 30, now = new Date()): Promise<ApiKeyUsageDay[]> {
+export async function apiKeyUsageHistory(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+  days = 30,
+  now = new Date(),
+): Promise<ApiKeyUsageDay[]> {
   const [key] = await db
     .select({ id: apiKeys.id })
     .from(apiKeys)
@@ -374,7 +398,12 @@ export async function apiKeyUsageHistory(db: Queryable, tenantId: string, id: st
 }
 
 /** Calls per UTC day of every key of the tenant over the last `days` days, in one query (the keys page's charts). */
-export async function tenantKeyUsage(db: Queryable, tenantId: string, days = 30, now = new Date()): Promise<{ keyId: string; days: ApiKeyUsageDay[] }[]> {
+export async function tenantKeyUsage(
+  db: Queryable,
+  tenantId: string,
+  days = 30,
+  now = new Date(),
+): Promise<{ keyId: string; days: ApiKeyUsageDay[] }[]> {
   const dayList = Array.from({ length: days }, (_, i) => new Date(now.getTime() - (days - 1 - i) * 86_400_000).toISOString().slice(0, 10));
   const rows = await db
     .select({ keyId: apiKeyUsage.keyId, day: apiKeyUsage.day, count: apiKeyUsage.count })

@@ -41,7 +41,9 @@ export class KeyUsageRecorder {
     this.timer = null;
     const batch = this.pending;
     this.pending = new Map();
-    this.flushing = this.flushing.then(() => this.write(batch)).catch((error: unknown) => console.warn("could not record API key usage:", error));
+    this.flushing = this.flushing
+      .then(() => this.write(batch))
+      .catch((error: unknown) => console.warn("could not record API key usage:", error));
     return this.flushing;
   }
 

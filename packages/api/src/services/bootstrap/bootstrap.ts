@@ -131,7 +131,10 @@ export async function pollBootstrap(ctx: ApiContext, bootstrapId: string, pollSe
   });
   if (row.status === "pending") {
     if (row.expiresAt <= now) {
-      await deps.db.update(bootstrapRequests).set({ status: "expired" }).where(and(eq(bootstrapRequests.id, row.id), eq(bootstrapRequests.status, "pending")));
+      await deps.db
+        .update(bootstrapRequests)
+        .set({ status: "expired" })
+        .where(and(eq(bootstrapRequests.id, row.id), eq(bootstrapRequests.status, "pending")));
       return answer("expired");
     }
     return answer("pending");
@@ -145,7 +148,10 @@ export async function pollBootstrap(ctx: ApiContext, bootstrapId: string, pollSe
       .returning();
     if (!claimed) return { ...answer("approved"), collected: true };
     const tenantId = must(claimed.tenantId, "the approving tenant");
-    const [holder] = await tx.select().from(users).where(eq(users.id, must(claimed.decidedBy, "the approving user")));
+    const [holder] = await tx
+      .select()
+      .from(users)
+      .where(eq(users.id, must(claimed.decidedBy, "the approving user")));
     if (!holder) throw notFound();
     const actor: Actor = { kind: "user", tenantId, userId: holder.id, role: holder.role, memberId: null };
     const { row: key, key: plaintext } = await insertApiKey(tx, actor, deps.apiKeyHashSecret, {
@@ -206,7 +212,10 @@ export async function answerBootstrap(
   input: ConsentInput,
 ) {
   return db.transaction(async (tx) => {
-    const [user] = await tx.select({ email: users.email, name: users.name, role: users.role }).from(users).where(eq(users.id, actor.userId));
+    const [user] = await tx
+      .select({ email: users.email, name: users.name, role: users.role })
+      .from(users)
+      .where(eq(users.id, actor.userId));
     const [row] = await tx.select().from(bootstrapRequests).where(eq(bootstrapRequests.id, input.bootstrapId)).for("update");
     // Someone else's (or a missing) bootstrap looks the same: not found.
     if (!user || !row || row.email !== user.email) throw new DomainError("not_found", `No agent request ${input.bootstrapId} for you.`);
@@ -217,7 +226,10 @@ export async function answerBootstrap(
     }
     const now = new Date();
     if (row.status !== "pending" || row.expiresAt <= now) {
-      throw new DomainError("conflict", row.status === "pending" ? "This agent request has expired." : `This agent request was already ${row.status}.`);
+      throw new DomainError(
+        "conflict",
+        row.status === "pending" ? "This agent request has expired." : `This agent request was already ${row.status}.`,
+      );
     }
     let granted: ApiKeyScope[] = [];
     let keyExpiresAt: Date | null = null;
