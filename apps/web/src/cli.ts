@@ -191,7 +191,8 @@ async function main(): Promise<number> {
           expiresAt: values.expires,
         });
         if (values.json) return (print(created), 0);
-        console.log(`Created ${created.id} (${created.scopes.join(", ")}, ${created.rateLimitPerMinute}/min).`);
+        const limits = Object.entries(created.rateLimits).map(([bucket, limit]) => `${bucket} ${limit}/min`);
+        console.log(`Created ${created.id} (${created.scopes.join(", ")}; ${limits.join(", ")}).`);
         console.log(`\n  ${created.key}\n`);
         console.log("This is the only time the full key is shown. Store it in a secrets manager now.");
         return 0;

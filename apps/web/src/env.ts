@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { parseServiceTokens } from "@approvalmatrix/core";
 import { z } from "zod";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -59,6 +60,20 @@ const schema = z.object({
   MAIL_FROM: z.string().min(3).default("ApprovalMatrix <approvalmatrix@localhost>"),
   /** The origin people reach the admin app at (links in e-mails); absent: the address the server listens on. */
   PUBLIC_URL: z.url().optional(),
+  /**
+   * Internal service tokens (seed 002), one or more separated by whitespace or commas, each
+   * `internal-<secret>?tenant=<slug>&name=<label>&scopes=<a>+<b>` (core/service-tokens.ts).
+   */
+  INTERNAL_SERVICE_TOKEN: z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      try {
+        parseServiceTokens(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+      }
+    }),
   /**
    * The durable job worker (event dispatch, webhook deliveries, deadlines, e-mail) runs inside
    * every server process unless `off`: then run `pnpm cli worker` as its own process.

@@ -9,8 +9,9 @@ import {
   type RateLimitStore,
   RedisRateLimitStore,
   smtpTransport,
+  keyUsageRecorder,
 } from "@approvalmatrix/api";
-import { type Clock, systemClock } from "@approvalmatrix/core";
+import { type Clock, parseServiceTokens, systemClock } from "@approvalmatrix/core";
 import { type DatabaseHandle, type DatabaseTarget, migrateDatabase, openDatabase } from "@approvalmatrix/db";
 import { lockDataDir } from "./data-dir-lock";
 import type { ServerEnv } from "./env";
@@ -66,6 +67,7 @@ export async function openRuntime(
         // Completed by startApp with the address it listens on when PUBLIC_URL is not set.
         publicUrl: env.PUBLIC_URL?.replace(/\/$/, "") ?? "",
       },
+      serviceTokens: parseServiceTokens(env.INTERNAL_SERVICE_TOKEN),
       clock,
     };
     // Creates the first keys, and fails fast when the secret does not decrypt the stored ones.
@@ -75,6 +77,8 @@ export async function openRuntime(
       database: handle,
       rateLimitStore,
       async close() {
+        // Counts of key usage not yet written go out before the database closes.
+        await keyUsageRecorder(handle.db).flush();
         await rateLimitStore.close?.();
         deps.notifications?.mailer?.close();
         if (!database) await handle.close();

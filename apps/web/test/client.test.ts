@@ -24,7 +24,7 @@ async function refusal(promise: Promise<unknown>): Promise<string | null> {
 describe("@approvalmatrix/client against a real server", () => {
   it("drives a request to approved, with types inferred from the router", async () => {
     const created = await client.requests.create.mutate({ ...SEED_SUBMISSION, metadata: { poNumber: "PO-1" } });
-    expectTypeOf(created.status).toEqualTypeOf<"pending" | "in_progress" | "approved" | "rejected" | "cancelled">();
+    expectTypeOf(created.status).toEqualTypeOf<"pending" | "in_progress" | "approved" | "rejected" | "cancelled" | "expired">();
     expect(created).toMatchObject({ status: "pending", matrixName: "Engineering PO Matrix", currentStage: 1 });
 
     const afterJane = await client.requests.decide.mutate({ requestId: created.requestId, approverRef: "EMP-2001", decision: "approved" });

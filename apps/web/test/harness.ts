@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ApiDeps, createCaller, createTenant, findTenant } from "@approvalmatrix/api";
 import { API_KEY_SCOPES, type ApiKeyScope, type Clock, randomBase62, must } from "@approvalmatrix/core";
+import { openDatabase } from "@approvalmatrix/db";
 import type { Worker } from "@approvalmatrix/jobs";
 import { createTestDatabase } from "@approvalmatrix/db/testing";
 import { afterAll, beforeAll } from "vitest";
@@ -34,6 +35,11 @@ export interface TestApp {
   operator(tenantId: string): ReturnType<typeof createCaller>;
   /** A second tenant with one member (EMP-1042, as in the demo) and a key with `scopes`. */
   createOtherTenant(scopes?: ApiKeyScope[]): Promise<{ tenantId: string; key: string }>;
+  /**
+   * Another server instance on the same database, rate-limit store and secrets, as a second
+   * process behind a load balancer would be (on PostgreSQL with its own connection pool).
+   */
+  startInstance(): Promise<{ url: string; deps: ApiDeps; worker: Worker | null; close(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -79,6 +85,7 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
       response: { headers: {} },
       actor: { kind: "operator", tenantId },
     });
+  const extraInstances: { close(): Promise<void> }[] = [];
   return {
     url: app.url,
     demoKey: must(app.demoApiKey),
@@ -94,7 +101,29 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
       const key = await caller.admin.apiKeys.create({ name: "other", scopes });
       return { tenantId: tenant.id, key: key.key };
     },
+    async startInstance() {
+      const handle = database.target.kind === "postgres" ? await openDatabase(database.target) : database;
+      const instance = await startApp(
+        { ...env, SEED_DEMO: "false" },
+        { database: handle, ...(options.clock ? { clock: options.clock } : {}) },
+      );
+      let closed = false;
+      const started = {
+        url: instance.url,
+        deps: instance.deps,
+        worker: instance.worker,
+        async close() {
+          if (closed) return;
+          closed = true;
+          await instance.close();
+          if (handle !== database) await handle.close();
+        },
+      };
+      extraInstances.push(started);
+      return started;
+    },
     async close() {
+      for (const instance of extraInstances) await instance.close().catch(() => {});
       await app.close();
       await database.destroy();
       rmSync(dataDir, { recursive: true, force: true });
@@ -143,10 +172,13 @@ export const SEED_PURCHASE_ORDER = {
  * One test app for the whole file, started before its first test and closed after its last;
  * `call` is REST with the demo tenant's all-scopes key. Read the fields inside tests, not at load.
  */
-export function demoAppForFile(overrides: Record<string, string> = {}): { app: TestApp; call: ReturnType<typeof api> } {
+export function demoAppForFile(
+  overrides: Record<string, string> = {},
+  options: TestAppOptions = {},
+): { app: TestApp; call: ReturnType<typeof api> } {
   const file = {} as { app: TestApp; call: ReturnType<typeof api> };
   beforeAll(async () => {
-    file.app = await startTestApp(overrides);
+    file.app = await startTestApp(overrides, options);
     file.call = api(file.app, file.app.demoKey);
   });
   // A failed start leaves no app to close.

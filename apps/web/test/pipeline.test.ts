@@ -3,7 +3,7 @@
  * what the server answers and logs when something is wrong. Each test names the hole it closes.
  */
 import { RedisRateLimitStore, PostgresRateLimitStore } from "@approvalmatrix/api";
-import { rateLimitCounters, requests, sql } from "@approvalmatrix/db";
+import { rateLimitBuckets, requests, sql } from "@approvalmatrix/db";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type TestApp, SEED_SUBMISSION, api, startTestApp, unlimitedKey } from "./harness";
 import { must } from "@approvalmatrix/core";
@@ -207,14 +207,14 @@ describe("unknown keys leave no rate-limit counters", () => {
   async function keyCounters(): Promise<number> {
     const store = app.deps.rateLimiter.store;
     if (store instanceof PostgresRateLimitStore) {
-      return app.deps.db.$count(rateLimitCounters, sql`${rateLimitCounters.bucket} like 'key:%'`);
+      return app.deps.db.$count(rateLimitBuckets, sql`${rateLimitBuckets.bucket} like 'key:%'`);
     }
     if (store instanceof RedisRateLimitStore) {
       const internals = store as unknown as { redis: { keys(p: string): Promise<string[]> }; keyPrefix: string };
       return (await internals.redis.keys(`${internals.keyPrefix}rl:key:*`)).length;
     }
-    const counts = (store as unknown as { counts: Map<string, unknown> }).counts;
-    return [...counts.keys()].filter((k) => k.startsWith("key:")).length;
+    const tats = (store as unknown as { tats: Map<string, unknown> }).tats;
+    return [...tats.keys()].filter((k) => k.startsWith("key:")).length;
   }
 
   it("counts 60 junk keys on one per-address bucket, not on 60 new ones", async () => {

@@ -1,7 +1,7 @@
-import type { ApiKeyScope, AuditActorType, Clock, TenantRole } from "@approvalmatrix/core";
+import type { ApiKeyScope, AuditActorType, Clock, ServiceTokenConfig, TenantRole } from "@approvalmatrix/core";
 import type { Database } from "@approvalmatrix/db";
 import type { ApiLogger, RequestObservation } from "./http/observation";
-import type { AuthenticatedKey } from "./procedures";
+import type { AuthenticatedCaller } from "./procedures";
 import type { NotificationConfig } from "./services/notifications/mailer";
 import type { RateLimitOutcome, RateLimiter } from "./rate-limit/rate-limiter";
 import type { WebhookSettings } from "./services/webhooks/send";
@@ -29,6 +29,15 @@ export interface ApiDeps {
   clock: Clock;
   /** Tells this process's job worker that work was queued, so it need not wait for its next poll. */
   wakeWorker?: () => void;
+  /** INTERNAL_SERVICE_TOKEN, parsed (core/service-tokens.ts); none when absent. */
+  serviceTokens?: readonly ServiceTokenConfig[];
+}
+
+/** The member a service token acts for, named by X-Approver-Email or X-Approver-Ref. */
+export interface ActingFor {
+  memberId: string;
+  ref: string;
+  name: string;
 }
 
 /** Who is calling. The tenant always comes from here, never from input. */
@@ -42,7 +51,9 @@ export type Actor =
   /** The platform acting on its own: a deadline, an expiry, a periodic job. `reason` names it. */
   | { kind: "system"; tenantId: string; reason: string }
   /** An identity provider keeping the directory in sync over SCIM, with the tenant's SCIM token. */
-  | { kind: "scim"; tenantId: string; tokenId: string; provider: string };
+  | { kind: "scim"; tenantId: string; tokenId: string; provider: string }
+  /** An internal service token (INTERNAL_SERVICE_TOKEN) acting for one approver: "Slack bot acting for Jane Smith". */
+  | { kind: "serviceToken"; tenantId: string; tokenId: string; tokenName: string; scopes: ApiKeyScope[]; actingFor: ActingFor };
 
 export interface ApiContext {
   deps: ApiDeps;
@@ -57,7 +68,11 @@ export interface ApiContext {
    * Set by a transport that authenticated the call before reading its body (REST): the key
    * middleware then reuses it instead of looking the key up and counting a second time.
    */
-  authenticated?: AuthenticatedKey;
+  authenticated?: AuthenticatedCaller;
+  /** The origin the caller used (scheme://host), for links in answers (bootstrap's verificationUrl). */
+  origin?: string;
+  /** X-Approver-Email / X-Approver-Ref: whom a service token acts for. */
+  approverHeaders?: { email: string | null; ref: string | null };
   /**
    * What procedures add to the HTTP response: headers (timing, Idempotent-Replayed), the rate-limit
    * state (turned into X-RateLimit-* headers by the transport: in a tRPC batch the state after the
@@ -81,6 +96,8 @@ export function actorAudit(actor: Actor): { actorType: AuditActorType; actorId: 
   switch (actor.kind) {
     case "apiKey":
       return { actorType: "api_key", actorId: actor.keyId };
+    case "serviceToken":
+      return { actorType: "service_token", actorId: actor.tokenId };
     case "user":
       return { actorType: "user", actorId: actor.userId };
     case "emailLink":

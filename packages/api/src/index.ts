@@ -18,6 +18,7 @@ export { verifyRequest, verifyEnvelope } from "./services/receipts/verify";
 export { smtpTransport, type MailTransport, type NotificationConfig } from "./services/notifications/mailer";
 export { sendDueMessages, type SendOutcome } from "./services/notifications/send-messages";
 export { runDueDeadlines, type SweepOutcome } from "./services/deadlines/deadlines";
+export { keyUsageRecorder } from "./services/api-keys/usage";
 export { JOB_KINDS, PERIODIC_JOBS, jobHandlers } from "./jobs/handlers";
 export { emitEvents, type NewEvent } from "./services/events/emit";
 export { findPasswordReset, usePasswordReset } from "./services/users/user-admin";

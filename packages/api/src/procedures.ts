@@ -1,48 +1,50 @@
 import { performance } from "node:perf_hooks";
-import { type ApiKeyScope, type TenantRole, apiKeyStart, hasRole, hashApiKey, isWellFormedApiKey, parseBearer } from "@approvalmatrix/core";
-import { apiKeys, type Database, eq, sql } from "@approvalmatrix/db";
+import {
+  type ApiKeyScope,
+  type KeyRateLimitBucket,
+  PUBLIC_RATE_LIMITS,
+  type TenantRole,
+  apiKeyStart,
+  hasRole,
+  hashApiKey,
+  isServiceToken,
+  isWellFormedApiKey,
+  parseBearer,
+} from "@approvalmatrix/core";
 import { type ApiKeyRow, findKeyCountingHit } from "./api-key-lookup";
 import type { Actor, ApiContext } from "./context";
 import { apiError } from "./errors";
 import { idempotent } from "./idempotency-middleware";
-import type { RateLimitHit, RateLimitOutcome } from "./rate-limit/rate-limiter";
-import { middleware, publicProcedure } from "./trpc";
+import { type AuthenticatedServiceToken, authenticateServiceToken } from "./service-token-auth";
+import { keyUsageRecorder } from "./services/api-keys/usage";
+import type { RateLimitOutcome } from "./rate-limit/rate-limiter";
+import { recordRateLimit } from "./rate-limit/record";
+import { type ProcedureMeta, middleware, publicProcedure } from "./trpc";
 
-export { publicProcedure };
-
-/** last_used_at is written at most once a minute per key and instance: not a write per call. */
-const LAST_USED_RESOLUTION_MS = 60_000;
-const lastUsedWrites = new Map<string, number>();
+export { publicProcedure, recordRateLimit };
 
 /** Failed authentications (no key, malformed or unknown key) share one budget per client address. */
-export const AUTH_FAILURES_PER_MINUTE = 100;
+export const AUTH_FAILURES_PER_MINUTE = PUBLIC_RATE_LIMITS.unauthenticated.limit;
 
 /** A key that passed verification and the rate limit: what the scope step and the actor need. */
 export interface AuthenticatedKey {
+  kind: "apiKey";
   key: ApiKeyRow;
   keyStart: string;
 }
 
-/**
- * Records the rate-limit state of a call for the response headers. In a tRPC batch the calls of
- * one HTTP request share the context and finish in any order: the state after the last counted
- * hit (a later window, or fewer remaining in the same one) wins, never an earlier figure.
- */
-export function recordRateLimit(ctx: Pick<ApiContext, "response">, outcome: RateLimitOutcome): void {
-  const previous = ctx.response.rateLimit;
-  const later =
-    !previous ||
-    outcome.resetAt > previous.resetAt ||
-    (outcome.resetAt === previous.resetAt && (outcome.remaining < previous.remaining || !outcome.allowed));
-  if (later) ctx.response.rateLimit = outcome;
-}
+/** Who a transport authenticated: an API key, or an internal service token acting for an approver. */
+export type AuthenticatedCaller = AuthenticatedKey | AuthenticatedServiceToken;
 
 /**
  * Step 1, verify: the presented key must be in the Authorization header, well formed, known, not
  * revoked and not expired. Its lookup counts one hit on the key's own bucket (api-key-lookup.ts).
  * A refusal is counted on the caller's address instead (see refuseUnauthenticated).
  */
-async function verifyApiKey(ctx: ApiContext): Promise<{ presented: string; key: ApiKeyRow; hit: RateLimitHit }> {
+async function verifyApiKey(
+  ctx: ApiContext,
+  bucket: KeyRateLimitBucket,
+): Promise<{ presented: string; key: ApiKeyRow; outcome: RateLimitOutcome }> {
   if (ctx.credentialInQuery) {
     return refuseUnauthenticated(
       ctx,
@@ -61,19 +63,27 @@ async function verifyApiKey(ctx: ApiContext): Promise<{ presented: string; key: 
   if (!isWellFormedApiKey(presented)) {
     return refuseUnauthenticated(ctx, "Malformed API key: keys are apx_live_ followed by 32 letters and digits.");
   }
-  const found = await findKeyCountingHit(ctx.deps, hashApiKey(ctx.deps.apiKeyHashSecret, presented));
+  const found = await findKeyCountingHit(ctx.deps, hashApiKey(ctx.deps.apiKeyHashSecret, presented), bucket);
   if (!found.key) return refuseUnauthenticated(ctx, "Unknown API key.");
-  const { key, hit } = found;
+  const { key, outcome } = found;
   if (ctx.observed) {
     ctx.observed.tenantId = key.tenantId;
     ctx.observed.keyId = key.id;
   }
-  // A known key's refusal shows its own bucket, which the lookup counted.
-  if (key.revokedAt || (key.expiresAt && key.expiresAt.getTime() <= Date.now())) {
-    recordRateLimit(ctx, ctx.deps.rateLimiter.decide(hit, key.rateLimitPerMinute));
-    throw apiError("unauthorized", key.revokedAt ? "This API key has been revoked." : "This API key has expired.");
+  // A known key's refusal shows its own bucket, which the lookup counted. An expiry (a reroll's
+  // grace included) is compared with this instance's clock on every call: no cache to go stale.
+  const refusal = key.revokedAt
+    ? "This API key has been revoked."
+    : key.expiresAt && key.expiresAt.getTime() <= ctx.deps.clock.now().getTime()
+      ? "This API key has expired."
+      : key.disabledAt
+        ? "This API key is disabled."
+        : null;
+  if (refusal) {
+    recordRateLimit(ctx, outcome);
+    throw apiError("unauthorized", refusal);
   }
-  return { presented, key, hit };
+  return { presented, key, outcome };
 }
 
 /**
@@ -93,9 +103,8 @@ async function refuseUnauthenticated(ctx: ApiContext, message: string): Promise<
   throw apiError("unauthorized", message);
 }
 
-/** Step 2, rate limit: the key's own per-minute limit applies to the hit its lookup counted. */
-function applyRateLimit(ctx: ApiContext, key: ApiKeyRow, hit: RateLimitHit): void {
-  const outcome = ctx.deps.rateLimiter.decide(hit, key.rateLimitPerMinute);
+/** Step 2, rate limit: the outcome of the call the lookup made on the key's bucket. */
+function applyRateLimit(ctx: ApiContext, outcome: RateLimitOutcome): void {
   recordRateLimit(ctx, outcome);
   if (!outcome.allowed) {
     if (ctx.observed) ctx.observed.rateLimited = "key";
@@ -108,20 +117,36 @@ function applyRateLimit(ctx: ApiContext, key: ApiKeyRow, hit: RateLimitHit): voi
  * 429 with the rate-limit state recorded on ctx. A transport may run this before it reads the
  * body (REST does) and hand the result over as `ctx.authenticated`.
  */
-export async function authenticateRequest(ctx: ApiContext): Promise<AuthenticatedKey> {
+export async function authenticateRequest(ctx: ApiContext, bucket: KeyRateLimitBucket): Promise<AuthenticatedCaller> {
+  const bearer = ctx.credentialInQuery ? null : parseBearer(ctx.authorization);
+  if (bearer && isServiceToken(bearer)) {
+    return authenticateServiceToken(
+      ctx,
+      bearer,
+      bucket,
+      (message) => refuseUnauthenticated(ctx, message),
+      (outcome) => recordRateLimit(ctx, outcome),
+    );
+  }
   const started = performance.now();
-  const { presented, key, hit } = await verifyApiKey(ctx);
-  applyRateLimit(ctx, key, hit);
+  const { presented, key, outcome } = await verifyApiKey(ctx, bucket);
+  applyRateLimit(ctx, outcome);
   ctx.response.headers["Server-Timing"] = `auth;desc="auth+rate limit";dur=${(performance.now() - started).toFixed(3)}`;
-  touchLastUsed(ctx.deps.db, key.id, key.lastUsedAt);
-  return { key, keyStart: apiKeyStart(presented) };
+  keyUsageRecorder(ctx.deps.db).record(key.id, key.tenantId, new Date(ctx.deps.rateLimiter.now()));
+  return { kind: "apiKey", key, keyStart: apiKeyStart(presented) };
 }
 
-/** Step 3, scope: the key must carry `scope`. */
-function checkScope(key: ApiKeyRow, scope: ApiKeyScope): ApiKeyScope[] {
+/** Step 3, scope: the key (or service token) must carry `scope`; the actor it becomes. */
+function callerActor(caller: AuthenticatedCaller, scope: ApiKeyScope): Actor {
+  if (caller.kind === "serviceToken") {
+    const { token, tenantId, actingFor } = caller;
+    if (!token.scopes.includes(scope)) throw apiError("forbidden", `This service token lacks the ${scope} scope.`);
+    return { kind: "serviceToken", tenantId, tokenId: token.id, tokenName: token.name, scopes: token.scopes, actingFor };
+  }
+  const { key, keyStart } = caller;
   const scopes = key.scopes as ApiKeyScope[];
   if (!scopes.includes(scope)) throw apiError("forbidden", `This API key lacks the ${scope} scope.`);
-  return scopes;
+  return { kind: "apiKey", tenantId: key.tenantId, keyId: key.id, keyStart, scopes };
 }
 
 /**
@@ -129,26 +154,15 @@ function checkScope(key: ApiKeyRow, scope: ApiKeyScope): ApiKeyScope[] {
  * of a tRPC batch is counted), then the scope.
  */
 function authenticateApiKey(scope: ApiKeyScope) {
-  return middleware(async ({ ctx, next }) => {
-    const { key, keyStart } = ctx.authenticated ?? (await authenticateRequest(ctx));
-    const scopes = checkScope(key, scope);
-    const actor: Actor = { kind: "apiKey", tenantId: key.tenantId, keyId: key.id, keyStart, scopes };
-    return next({ ctx: { actor, tenantId: key.tenantId } });
+  return middleware(async ({ ctx, next, meta, type }) => {
+    const actor = callerActor(ctx.authenticated ?? (await authenticateRequest(ctx, rateLimitBucketOf(meta, type))), scope);
+    return next({ ctx: { actor, tenantId: actor.tenantId } });
   });
 }
 
-function touchLastUsed(db: Database, keyId: string, lastUsedAt: Date | null): void {
-  const now = Date.now();
-  if (lastUsedAt && now - lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
-  if (now - (lastUsedWrites.get(keyId) ?? 0) < LAST_USED_RESOLUTION_MS) return;
-  lastUsedWrites.set(keyId, now);
-  db.update(apiKeys)
-    .set({ lastUsedAt: sql`now()` })
-    .where(eq(apiKeys.id, keyId))
-    .then(
-      () => {},
-      (error: unknown) => console.warn(`could not record last use of ${keyId}:`, error),
-    );
+/** The key bucket a procedure counts on: its meta's, else reads are status checks and writes writes. */
+export function rateLimitBucketOf(meta: ProcedureMeta | undefined, type: "query" | "mutation" | "subscription"): KeyRateLimitBucket {
+  return meta?.rateLimit ?? (type === "query" ? "status" : "write");
 }
 
 /**
@@ -170,12 +184,10 @@ export const OPEN_CALLS_PER_MINUTE = 300;
  * endpoints change nothing.
  */
 export function openProcedure(scope: ApiKeyScope, perMinute = OPEN_CALLS_PER_MINUTE) {
-  return publicProcedure.use(async ({ ctx, next }) => {
+  return publicProcedure.use(async ({ ctx, next, meta, type }) => {
     if (ctx.authenticated || ctx.authorization !== null || ctx.credentialInQuery) {
-      const { key, keyStart } = ctx.authenticated ?? (await authenticateRequest(ctx));
-      const scopes = checkScope(key, scope);
-      const actor: Actor = { kind: "apiKey", tenantId: key.tenantId, keyId: key.id, keyStart, scopes };
-      return next({ ctx: { actor, tenantId: key.tenantId } });
+      const actor = callerActor(ctx.authenticated ?? (await authenticateRequest(ctx, rateLimitBucketOf(meta, type))), scope);
+      return next({ ctx: { actor, tenantId: actor.tenantId } });
     }
     const outcome = await ctx.deps.rateLimiter.consume(`open:${ctx.clientIp ?? "in-process"}`, perMinute);
     recordRateLimit(ctx, outcome);
@@ -190,13 +202,38 @@ export function openProcedure(scope: ApiKeyScope, perMinute = OPEN_CALLS_PER_MIN
 }
 
 /**
+ * For what both the admin app and external callers manage (API keys over /v1): a signed-in user
+ * with `minRole` (or the operator), or else a key with `scope`.
+ */
+export function tenantOrApiKeyProcedure(minRole: TenantRole, scope: ApiKeyScope) {
+  return publicProcedure.use(async ({ ctx, next, meta, type }) => {
+    const actor = ctx.actor;
+    if (actor && (actor.kind === "user" || actor.kind === "operator")) {
+      if (actor.kind === "user" && !hasRole(actor.role, minRole)) throw apiError("forbidden", `This needs the ${minRole} role.`);
+      return next({ ctx: { actor, tenantId: actor.tenantId } });
+    }
+    const caller = ctx.authenticated ?? (await authenticateRequest(ctx, rateLimitBucketOf(meta, type)));
+    if (caller.kind === "serviceToken") throw apiError("forbidden", "Service tokens cannot manage API keys.");
+    const keyActor = callerActor(caller, scope);
+    return next({ ctx: { actor: keyActor, tenantId: keyActor.tenantId } });
+  });
+}
+
+/**
  * For the admin app (a signed-in user) and the operator CLI: the tenant is the actor's own.
  * `minRole` is the least role allowed; the operator counts as owner.
  */
 export function tenantProcedure(minRole: TenantRole) {
   return publicProcedure.use(({ ctx, next }) => {
     const actor = ctx.actor;
-    if (!actor || actor.kind === "apiKey" || actor.kind === "scim" || actor.kind === "emailLink" || actor.kind === "system")
+    if (
+      !actor ||
+      actor.kind === "apiKey" ||
+      actor.kind === "serviceToken" ||
+      actor.kind === "scim" ||
+      actor.kind === "emailLink" ||
+      actor.kind === "system"
+    )
       throw apiError("unauthorized", "Sign in to continue.");
     if (actor.kind === "user" && !hasRole(actor.role, minRole)) {
       throw apiError("forbidden", `This needs the ${minRole} role.`);

@@ -3,6 +3,7 @@ import { eventsRouter } from "./routers/events/list";
 import { receiptsRouter } from "./routers/receipts/index";
 import { delegationsRouter } from "./routers/delegations/index";
 import { decisionLinksRouter } from "./routers/admin/notifications";
+import { bootstrapRouter } from "./routers/bootstrap/index";
 import { requestsRouter } from "./routers/requests/index";
 import { webhookEndpointsRouter } from "./routers/webhooks/index";
 import { createCallerFactory, router } from "./trpc";
@@ -15,6 +16,7 @@ export const appRouter = router({
   receipts: receiptsRouter,
   delegations: delegationsRouter,
   decisionLinks: decisionLinksRouter,
+  bootstrap: bootstrapRouter,
 });
 
 export type AppRouter = typeof appRouter;

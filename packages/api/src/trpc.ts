@@ -1,4 +1,4 @@
-import { type ApiErrorCode, DomainError } from "@approvalmatrix/core";
+import { type ApiErrorCode, DomainError, type KeyRateLimitBucket } from "@approvalmatrix/core";
 import { initTRPC } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import type { ApiContext } from "./context";
@@ -10,7 +10,12 @@ import { findInputProblem } from "./input-guard";
  * `successStatus`: the HTTP status of a success on /v1 (201 for a create; 200 when absent); the REST
  * handler answers with it and the OpenAPI document lists it.
  */
-export type ProcedureMeta = OpenApiMeta<{ errorCodes?: ApiErrorCode[]; successStatus?: 200 | 201 }>;
+export type ProcedureMeta = OpenApiMeta<{
+  errorCodes?: ApiErrorCode[];
+  successStatus?: 200 | 201;
+  /** The key's rate-limit bucket this endpoint counts on; by default reads are "status", writes "write". */
+  rateLimit?: KeyRateLimitBucket;
+}>;
 
 const t = initTRPC
   .context<ApiContext>()

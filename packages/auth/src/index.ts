@@ -7,8 +7,8 @@ export { SESSION_COOKIE_NAME, sessionIdOf, type SessionStore, type SignedInUser,
 
 /** What sign-in needs from a rate limiter (the API's RateLimiter fits). */
 export interface AttemptLimiter {
-  /** Counts one failure on `bucket`. */
-  hit(bucket: string, windowMs?: number): Promise<unknown>;
+  /** Counts one failure on `bucket` (GCRA: `limit` failures per `windowMs`, refilled one at a time). */
+  hit(bucket: string, limit: number, windowMs?: number): Promise<unknown>;
   /** Whether `bucket` is under `limit` failures, counting nothing. */
   check(bucket: string, limit: number, windowMs?: number): Promise<{ allowed: boolean; retryAfter: number }>;
 }
@@ -90,7 +90,7 @@ export function createAdminAuth(db: Database, limiter: AttemptLimiter, options: 
       const valid = await Promise.all(hashes.map((h) => verifyPassword(h ?? decoy, password).then((ok) => ok && h !== null)));
       const matches = candidates.filter((_, i) => valid[i]);
       if (matches.length === 0) {
-        await Promise.all(buckets.map((b) => limiter.hit(b.bucket, SIGN_IN_LIMITS.windowMs)));
+        await Promise.all(buckets.map((b) => limiter.hit(b.bucket, b.limit, SIGN_IN_LIMITS.windowMs)));
         return { ok: false, reason: "invalid_credentials" };
       }
       if (matches.length > 1) {
@@ -128,7 +128,7 @@ export function createAdminAuth(db: Database, limiter: AttemptLimiter, options: 
       }
       const [row] = await db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, userId)).limit(1);
       if (!row?.passwordHash || !(await verifyPassword(row.passwordHash, currentPassword))) {
-        await limiter.hit(bucket, PASSWORD_CHANGE_LIMITS.windowMs);
+        await limiter.hit(bucket, PASSWORD_CHANGE_LIMITS.perUser, PASSWORD_CHANGE_LIMITS.windowMs);
         return { ok: false, field: "currentPassword", message: "That is not your current password." };
       }
       const problem = passwordProblem(newPassword);

@@ -5,7 +5,15 @@ export const API_KEY_PREFIX = "apx_live_";
 export const API_KEY_RANDOM_LENGTH = 32;
 const API_KEY_PATTERN = /^apx_live_[0-9A-Za-z]{32}$/;
 
-export const API_KEY_SCOPES = ["requests:write", "requests:read", "decisions:write", "requests:verify", "events:read", "webhooks:write"] as const;
+export const API_KEY_SCOPES = [
+  "requests:write",
+  "requests:read",
+  "decisions:write",
+  "requests:verify",
+  "events:read",
+  "webhooks:write",
+  "keys:write",
+] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /**
@@ -20,9 +28,8 @@ export const API_KEY_SCOPE_DESCRIPTIONS: Record<ApiKeyScope, string> = {
   "events:read": "Read the tenant's events (GET /v1/events), to catch up on what changed",
   "webhooks:write": "Create, change, test and delete webhook endpoints, and read their deliveries",
   "requests:verify": "Verify signed decision receipts of this tenant (the public verify endpoint needs no key)",
+  "keys:write": "Manage the tenant's API keys (create, edit, reroll, disable, revoke): as powerful as an admin",
 };
-
-export const DEFAULT_RATE_LIMIT_PER_MINUTE = 60;
 
 /** A fresh key: the plaintext is shown once; only its hash and its start are stored. */
 export function generateApiKey(): string {

@@ -20,7 +20,17 @@ export const API_ERRORS = {
   payload_too_large: { status: 413, description: "The body exceeds the size limit." },
   unsupported_media_type: { status: 415, description: "The body must be sent as application/json." },
   unknown_submitter: { status: 422, description: "No active member of your tenant has this submitterRef." },
-  unknown_approver: { status: 422, description: "No active member of your tenant has this approverRef." },
+  unknown_approver: { status: 422, description: "No active member of your tenant has this approverRef (or approverEmail)." },
+  approver_required: {
+    status: 400,
+    description: "A service token must name the approver it acts for: X-Approver-Email or X-Approver-Ref.",
+  },
+  approver_other_tenant: { status: 403, description: "The approver named belongs to another tenant than the service token's." },
+  approver_inactive: { status: 422, description: "The approver named is a deactivated member." },
+  ad_hoc_not_allowed: {
+    status: 403,
+    description: "Your tenant does not let this key address an approver directly (setting: ad-hoc requests).",
+  },
   no_matching_matrix: { status: 422, description: "No active approval matrix matches the request; the message says what was tried." },
   no_eligible_approver: { status: 422, description: "A stage of the matching matrix has no eligible approver for this submitter." },
   not_an_approver: { status: 422, description: "The member is not an eligible approver of the current stage." },
@@ -40,7 +50,10 @@ export const API_ERRORS = {
     description:
       "The stage cannot be reassigned that way: the approver is not on the open stage or already decided, or the new approver is the submitter or already on it.",
   },
-  rate_limited: { status: 429, description: "Too many requests for this key; retry after `Retry-After` seconds." },
+  rate_limited: {
+    status: 429,
+    description: "Too many requests for this bucket (key, address, email or bootstrap); retry after `Retry-After` seconds.",
+  },
   internal_error: { status: 500, description: "An unexpected error; quote the requestId to support." },
 } as const satisfies Record<string, { status: number; description: string }>;
 

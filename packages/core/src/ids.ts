@@ -6,6 +6,7 @@ export const ID_PREFIXES = {
   user: "usr",
   member: "mem",
   apiKey: "key",
+  bootstrap: "bst",
   matrix: "mat",
   stage: "stg",
   request: "req",

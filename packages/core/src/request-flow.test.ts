@@ -11,6 +11,7 @@ import {
   type StageStatus,
   TERMINAL_STATUSES,
   cancel,
+  expire,
   decide,
   isTerminal,
   openRequest,
@@ -303,6 +304,25 @@ describe("cancel", () => {
   });
 });
 
+describe("expire", () => {
+  it("expires a pending or in-progress request and closes its open stage", () => {
+    for (const [state, from] of [
+      [TWO_ANY, "pending"],
+      [run(TWO_ANY, [["jane", "approved"]]).state, "in_progress"],
+    ] as const) {
+      const { state: next, events } = expire(state);
+      expect(next.status).toBe("expired");
+      expect(next.currentStage).toBeNull();
+      expect(next.stages.find((s) => s.position === state.currentStage)?.status).toBe("expired");
+      expect(pendingApprovers(next)).toEqual([]);
+      expect(events).toEqual([
+        { type: "stage_expired", stage: state.currentStage },
+        { type: "status_changed", from, to: "expired" },
+      ]);
+    }
+  });
+});
+
 describe("terminal states are immutable", () => {
   const terminal: Record<string, FlowState> = {
     approved: run(TWO_ANY, [
@@ -314,6 +334,7 @@ describe("terminal states are immutable", () => {
       ["chen", "rejected"],
     ]).state,
     cancelled: cancel(run(QUORUM_THEN_ANY, [["a", "approved"]]).state).state,
+    expired: expire(TWO_ANY).state,
   };
 
   it("covers every terminal status", () => {
@@ -335,6 +356,7 @@ describe("terminal states are immutable", () => {
       }
     }
     expect(refusal(() => cancel(state)).code).toBe("request_closed");
+    expect(refusal(() => expire(state)).code).toBe("request_closed");
     expect(pendingApprovers(state)).toEqual([]);
   });
 });

@@ -6,7 +6,8 @@
  *
  *   pending ──decision──▶ in_progress ──last stage approved──▶ approved
  *      │                      │  └──────any rejection────────▶ rejected
- *      └──────cancel──────────┴───────────────────────────────▶ cancelled
+ *      ├──────cancel──────────┼───────────────────────────────▶ cancelled
+ *      └──ttlSeconds ran out──┴───────────────────────────────▶ expired
  *
  * A rejection or the last stage's approval may come with the very first decision, so pending can
  * also go straight to approved or rejected. Terminal states never change again.
@@ -15,15 +16,15 @@ import { approvalsNeeded, type StageRule } from "./approvers";
 import { DomainError } from "./errors";
 import { must } from "./must";
 
-export const REQUEST_STATUSES = ["pending", "in_progress", "approved", "rejected", "cancelled"] as const;
+export const REQUEST_STATUSES = ["pending", "in_progress", "approved", "rejected", "cancelled", "expired"] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
-export const TERMINAL_STATUSES: readonly RequestStatus[] = ["approved", "rejected", "cancelled"];
+export const TERMINAL_STATUSES: readonly RequestStatus[] = ["approved", "rejected", "cancelled", "expired"];
 
 export const DECISIONS = ["approved", "rejected"] as const;
 export type Decision = (typeof DECISIONS)[number];
 
-/** `cancelled`: the stage that was open when its request was cancelled. */
-export const STAGE_STATUSES = ["waiting", "open", "approved", "rejected", "cancelled"] as const;
+/** `cancelled` / `expired`: the stage that was open when its request was cancelled or ran out of time. */
+export const STAGE_STATUSES = ["waiting", "open", "approved", "rejected", "cancelled", "expired"] as const;
 export type StageStatus = (typeof STAGE_STATUSES)[number];
 
 export interface FlowStage {
@@ -80,6 +81,7 @@ export type FlowEvent =
   | { type: "stage_rejected"; stage: number }
   | { type: "stage_opened"; stage: number }
   | { type: "stage_cancelled"; stage: number }
+  | { type: "stage_expired"; stage: number }
   | { type: "status_changed"; from: RequestStatus; to: RequestStatus };
 
 export interface Transition {
@@ -180,4 +182,16 @@ export function settleStage(state: FlowState, outcome: Decision): Transition {
   next.status = "open";
   events.push({ type: "stage_opened", stage: next.position });
   return withStatus(state.status, { ...state, status: "in_progress", currentStage: next.position, stages }, events);
+}
+
+/** A request whose ttlSeconds ran out undecided: terminal `expired`, its open stage marked expired. */
+export function expire(state: FlowState): Transition {
+  if (isTerminal(state.status)) throw closedError(state.status);
+  const events: FlowEvent[] = [];
+  const stages = state.stages.map((s) => {
+    if (s.status !== "open") return { ...s };
+    events.push({ type: "stage_expired", stage: s.position });
+    return { ...s, status: "expired" as const };
+  });
+  return withStatus(state.status, { ...state, status: "expired", currentStage: null, stages }, events);
 }

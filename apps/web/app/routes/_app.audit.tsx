@@ -226,7 +226,11 @@ export default function Audit() {
               <tr key={e.id}>
                 <td className="small nowrap">{formatDate(e.createdAt)}</td>
                 <td>
-                  {e.actorName ?? (e.actorType === "operator" ? "Setup" : e.actorType === "api_key" ? "API key" : e.actorType)}
+                  {e.actorName ??
+                    (typeof e.data.actorName === "string" ? e.data.actorName : null) ??
+                    (e.actorType === "operator" ? "Setup" : e.actorType === "api_key" ? "API key" : e.actorType)}
+                  {/* A service token's rows: "Slack bot acting for Jane Smith". */}
+                  {actingForName(e.data) ? <span data-testid="acting-for"> acting for {actingForName(e.data)}</span> : null}
                   <div className="faint small">
                     <code>{e.actorId}</code>
                   </div>
@@ -257,4 +261,12 @@ function auditValueText(value: unknown): string {
   if (typeof value === "string") return value;
   if (Array.isArray(value)) return value.map(auditValueText).join(", ");
   return JSON.stringify(value);
+}
+
+/** The approver a service token acted for, from its audit row's data ({ actingFor: { name } }). */
+function actingForName(data: Record<string, unknown>): string | null {
+  const actingFor = data.actingFor;
+  if (!actingFor || typeof actingFor !== "object" || !("name" in actingFor)) return null;
+  const name = (actingFor as { name: unknown }).name;
+  return typeof name === "string" ? name : null;
 }

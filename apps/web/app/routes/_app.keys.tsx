@@ -1,5 +1,14 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { API_KEY_SCOPES, API_KEY_SCOPE_DESCRIPTIONS, type ApiKeyScope } from "@approvalmatrix/core";
+import {
+  AD_HOC_POLICIES,
+  AD_HOC_POLICY_LABELS,
+  API_KEY_SCOPES,
+  API_KEY_SCOPE_DESCRIPTIONS,
+  type ApiKeyScope,
+  DEFAULT_KEY_RATE_LIMITS,
+  KEY_RATE_LIMIT_BUCKETS,
+  KEY_RATE_LIMIT_LABELS,
+} from "@approvalmatrix/core";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { useEffect, useRef } from "react";
 import { attempt, formFailure } from "../lib/api-errors.server";
@@ -33,16 +42,33 @@ const KEY_FIELDS: Record<string, FieldSpec> = {
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { api } = requireUser(request, context, "admin");
-  const [keys, users] = await Promise.all([api.admin.apiKeys.list(), api.admin.users.list()]);
+  const [keys, users, usage, settings] = await Promise.all([
+    api.admin.apiKeys.list(),
+    api.admin.users.list(),
+    api.admin.apiKeys.usageSummary(),
+    api.admin.settings.get(),
+  ]);
   const names = new Map(users.map((u) => [`user:${u.id}`, u.name]));
+  const usageByKey = new Map(usage.map((u) => [u.keyId, u.days]));
   const url = new URL(request.url);
   return {
     keys: keys.map((k) => ({
       ...k,
-      createdByName: names.get(k.createdBy) ?? (k.createdBy.startsWith("operator:") ? "Setup" : k.createdBy),
+      createdByName: k.consent
+        ? `${k.consent.userName} (consent)`
+        : (names.get(k.createdBy) ?? (k.createdBy.startsWith("operator:") ? "Setup" : k.createdBy)),
+      usage: usageByKey.get(k.id) ?? [],
+    })),
+    settings,
+    adHocPolicies: AD_HOC_POLICIES.map((value) => ({ value, label: AD_HOC_POLICY_LABELS[value] })),
+    buckets: KEY_RATE_LIMIT_BUCKETS.map((value) => ({
+      value,
+      label: KEY_RATE_LIMIT_LABELS[value],
+      fallback: DEFAULT_KEY_RATE_LIMITS[value],
     })),
     origin: context.origin,
     rotate: url.searchParams.get("rotate"),
+    edit: url.searchParams.get("edit"),
     // The checkboxes and their hints come from the one scope table in core (through the loader:
     // core's key hashing must stay out of the browser bundle).
     scopes: API_KEY_SCOPES.map((value) => ({ value, hint: API_KEY_SCOPE_DESCRIPTIONS[value] })),
@@ -53,16 +79,56 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { api } = requireUser(request, context, "admin");
   const form = await request.formData();
   const intent = form.get("intent");
+  const done = (message: string) => ({ ok: true as const, revoked: null, created: null, message });
   if (intent === "revoke") {
     const result = await attempt(() => api.admin.apiKeys.revoke({ id: formText(form, "id") }));
     if (!result.ok) return result.failure;
-    return { ok: true as const, revoked: result.value.start, created: null };
+    return { ok: true as const, revoked: result.value.start, created: null, message: null };
   }
-  if (intent !== "create") return formFailure("Unknown action.");
+  if (intent === "disable" || intent === "enable") {
+    const id = formText(form, "id");
+    const result = await attempt(() => (intent === "disable" ? api.admin.apiKeys.disable({ id }) : api.admin.apiKeys.enable({ id })));
+    if (!result.ok) return result.failure;
+    return done(
+      `Key ${result.value.start}… is ${result.value.status === "disabled" ? "disabled: calls with it are refused until you enable it" : "enabled again"}.`,
+    );
+  }
+  if (intent === "reroll") {
+    const grace = formText(form, "grace") as "none" | "1h" | "24h" | "7d";
+    const result = await attempt(() => api.admin.apiKeys.reroll({ id: formText(form, "id"), grace }));
+    if (!result.ok) return result.failure;
+    const { key, previous } = result.value;
+    return {
+      ok: true as const,
+      revoked: null,
+      created: { key: key.key, name: key.name, id: key.id },
+      message:
+        grace === "none"
+          ? `The old key ${previous.start}… stopped working now.`
+          : `The old key ${previous.start}… keeps working until ${previous.expiresAt ?? ""}, then fails everywhere at once.`,
+    };
+  }
+  if (intent === "settings") {
+    const adHocRequests = formText(form, "adHocRequests") as (typeof AD_HOC_POLICIES)[number];
+    const result = await attempt(() => api.admin.settings.update({ adHocRequests }));
+    if (!result.ok) return result.failure;
+    return done("Ad-hoc request setting saved.");
+  }
+  if (intent !== "create" && intent !== "update") return formFailure("Unknown action.");
   const name = formText(form, "name").trim();
   const scopes = form.getAll("scopes").map(String) as Scope[];
   const expires = formText(form, "expiresAt");
   const rate = formText(form, "rateLimitPerMinute").trim();
+  const rateLimits: Partial<Record<(typeof KEY_RATE_LIMIT_BUCKETS)[number], number>> = {};
+  for (const bucket of KEY_RATE_LIMIT_BUCKETS) {
+    const value = formText(form, `limit-${bucket}`).trim();
+    if (!value) continue;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > 1_000_000)
+      return formFailure("Please fix the highlighted fields.", { [`limit-${bucket}`]: "A whole number from 1 to 1 000 000." });
+    rateLimits[bucket] = n;
+  }
+  const allowAdHoc = form.get("allowAdHoc") === "on";
   const fieldErrors: Record<string, string> = {};
   if (!name) fieldErrors.name = "Give the key a name, e.g. the system that will use it.";
   if (scopes.length === 0) fieldErrors.scopes = "Pick at least one scope.";
@@ -77,27 +143,52 @@ export async function action({ request, context }: ActionFunctionArgs) {
     fieldErrors.rateLimitPerMinute = "A whole number from 1 to 1 000 000.";
   }
   if (Object.keys(fieldErrors).length) return formFailure("Please fix the highlighted fields.", fieldErrors);
+  if (intent === "update") {
+    const updated = await attempt(() =>
+      api.admin.apiKeys.update({
+        id: formText(form, "id"),
+        name,
+        scopes,
+        expiresAt: expiresAt ? expiresAt.toISOString() : null,
+        rateLimitPerMinute: rateLimitPerMinute ?? null,
+        rateLimits,
+        allowAdHoc,
+      }),
+    );
+    if (!updated.ok) return updated.failure;
+    return done(`Key “${updated.value.name}” saved.`);
+  }
   const result = await attempt(() =>
     api.admin.apiKeys.create({
       name,
       scopes,
       ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}),
       ...(rateLimitPerMinute ? { rateLimitPerMinute } : {}),
+      rateLimits,
+      allowAdHoc,
     }),
   );
   if (!result.ok) return result.failure;
-  return { ok: true as const, created: { key: result.value.key, name: result.value.name, id: result.value.id }, revoked: null };
+  return {
+    ok: true as const,
+    created: { key: result.value.key, name: result.value.name, id: result.value.id },
+    revoked: null,
+    message: null,
+  };
 }
 
 export default function ApiKeys() {
-  const { keys, origin, rotate, scopes: SCOPES } = useLoaderData<typeof loader>();
+  const { keys, origin, rotate, edit, scopes: SCOPES, settings, adHocPolicies, buckets } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const navigation = useNavigation();
   const failure = result && !result.ok ? result : null;
   const created = result && result.ok ? result.created : null;
   const revoked = result && result.ok ? result.revoked : null;
+  const message = result && result.ok ? result.message : null;
   const rotating = rotate ? keys.find((k) => k.id === rotate) : undefined;
-  const busy = navigation.state === "submitting" && navigation.formData?.get("intent") === "create";
+  const editing = edit ? keys.find((k) => k.id === edit && k.status !== "revoked") : undefined;
+  const template = editing ?? rotating;
+  const busy = navigation.state === "submitting" && ["create", "update"].includes(String(navigation.formData?.get("intent")));
 
   const form = useFormErrors(failure, KEY_FIELDS);
   const createdRef = useRef<HTMLDivElement>(null);
@@ -149,6 +240,22 @@ export default function ApiKeys() {
           </div>
         ) : null}
       </div>
+      {message ? (
+        <div style={{ marginBottom: 16 }} role="status" data-testid="keys-message">
+          <Alert kind="ok">{message}</Alert>
+        </div>
+      ) : null}
+      {keys.some((k) => k.expiresSoon) ? (
+        <div style={{ marginBottom: 16 }} data-testid="expiry-warning">
+          <Alert kind="warn" title="Keys expiring soon">
+            {keys
+              .filter((k) => k.expiresSoon)
+              .map((k) => `“${k.name}” (${k.start}…) on ${formatDate(k.expiresAt)}`)
+              .join("; ")}
+            . Reroll or extend them before they stop working.
+          </Alert>
+        </div>
+      ) : null}
       {revoked ? (
         <div style={{ marginBottom: 16 }} tabIndex={-1} ref={revokedRef}>
           <Alert kind="ok">Key {revoked}… was revoked. Calls with it are refused from now on.</Alert>
@@ -183,7 +290,16 @@ export default function ApiKeys() {
                 <tr key={key.id} data-key-id={key.id}>
                   <td>
                     <strong>{key.name}</strong>
-                    <div className="faint small">{key.rateLimitPerMinute}/min</div>
+                    <div className="faint small">{buckets.map((b) => `${b.value} ${key.rateLimits[b.value]}`).join(" · ")} /min</div>
+                    {key.consent ? (
+                      <div className="small" data-testid="key-consent">
+                        Created by consent of {key.consent.userName} for agent “{key.consent.agentName}”
+                      </div>
+                    ) : null}
+                    {key.replacedById && key.status === "active" ? (
+                      <div className="small muted">Rerolled: works until {formatDate(key.expiresAt)}</div>
+                    ) : null}
+                    <UsageChart days={key.usage} />
                   </td>
                   <td className="hide-sm">
                     <code>{key.start}…</code>
@@ -197,16 +313,54 @@ export default function ApiKeys() {
                   </td>
                   <td className="hide-sm small">{key.createdByName}</td>
                   <td className="hide-sm small">{key.lastUsedAt ? formatDate(key.lastUsedAt) : <span className="faint">Never</span>}</td>
-                  <td className="hide-sm small">{key.expiresAt ? formatDate(key.expiresAt) : <span className="faint">Never</span>}</td>
+                  <td className="hide-sm small">
+                    {key.expiresAt ? formatDate(key.expiresAt) : <span className="faint">Never</span>}
+                    {key.expiresSoon ? <span className="badge badge-warn"> soon</span> : null}
+                  </td>
                   <td>
                     <StatusBadge status={key.status} />
                   </td>
                   <td className="actions">
-                    {key.status === "active" ? (
-                      <div className="row" style={{ justifyContent: "flex-end", flexWrap: "nowrap" }}>
-                        <a className="btn btn-sm" href={`/keys?rotate=${key.id}#create`} title="Create a replacement, then revoke this one">
-                          Rotate
+                    {key.status === "disabled" && !key.replacedById ? (
+                      <Form method="post" className="row" style={{ justifyContent: "flex-end" }}>
+                        <input type="hidden" name="id" value={key.id} />
+                        <button className="btn btn-sm" name="intent" value="enable" type="submit">
+                          Enable
+                        </button>
+                      </Form>
+                    ) : null}
+                    {key.status === "active" && !key.replacedById ? (
+                      <div className="row" style={{ justifyContent: "flex-end", flexWrap: "wrap", gap: 6 }}>
+                        <a className="btn btn-sm" href={`/keys?edit=${key.id}#create`}>
+                          Edit
                         </a>
+                        <Form method="post" className="row" style={{ gap: 4, flexWrap: "nowrap" }}>
+                          <input type="hidden" name="id" value={key.id} />
+                          <label className="sr-only" htmlFor={`grace-${key.id}`}>
+                            Old key keeps working for
+                          </label>
+                          <select id={`grace-${key.id}`} name="grace" defaultValue="24h" className="input-sm">
+                            <option value="none">no grace</option>
+                            <option value="1h">1 hour</option>
+                            <option value="24h">24 hours</option>
+                            <option value="7d">7 days</option>
+                          </select>
+                          <button
+                            className="btn btn-sm"
+                            name="intent"
+                            value="reroll"
+                            type="submit"
+                            title="A new key replaces this one after the grace"
+                          >
+                            Reroll
+                          </button>
+                        </Form>
+                        <Form method="post">
+                          <input type="hidden" name="id" value={key.id} />
+                          <button className="btn btn-sm" name="intent" value="disable" type="submit">
+                            Disable
+                          </button>
+                        </Form>
                         <ConfirmAction
                           small
                           label="Revoke"
@@ -225,9 +379,11 @@ export default function ApiKeys() {
           )}
         </div>
 
+        <AdHocSetting current={settings.adHocRequests} policies={adHocPolicies} />
+
         <div className="card" id="create" style={{ maxWidth: 720 }}>
           <div className="card-head">
-            <h2>{rotating ? `Rotate “${rotating.name}”` : "Create a key"}</h2>
+            <h2>{editing ? `Edit “${editing.name}”` : rotating ? `Rotate “${rotating.name}”` : "Create a key"}</h2>
           </div>
           <div className="card-body">
             {rotating ? (
@@ -238,13 +394,14 @@ export default function ApiKeys() {
               </div>
             ) : null}
             {form.summary ? <div style={{ marginBottom: 14 }}>{form.summary}</div> : null}
-            <Form method="post" ref={form.formRef} noValidate onChange={form.onChange}>
+            <Form method="post" ref={form.formRef} noValidate onChange={form.onChange} key={editing?.id ?? "new"}>
+              {editing ? <input type="hidden" name="id" value={editing.id} /> : null}
               <Field
                 label="Name"
                 name="name"
                 required
                 placeholder="e.g. ERP production"
-                defaultValue={rotating ? `${rotating.name} (rotated)` : ""}
+                defaultValue={editing ? editing.name : rotating ? `${rotating.name} (rotated)` : ""}
                 error={form.error("name")}
               />
               <fieldset
@@ -266,7 +423,11 @@ export default function ApiKeys() {
                         type="checkbox"
                         name="scopes"
                         value={scope.value}
-                        defaultChecked={rotating ? rotating.scopes.includes(scope.value) : scope.value !== "decisions:write"}
+                        defaultChecked={
+                          template
+                            ? template.scopes.includes(scope.value)
+                            : scope.value !== "decisions:write" && scope.value !== "keys:write"
+                        }
                       />
                       <span>
                         <code>{scope.value}</code>
@@ -289,22 +450,42 @@ export default function ApiKeys() {
                   name="expiresAt"
                   type="date"
                   error={form.error("expiresAt")}
-                  hint="Leave empty for no expiry."
+                  defaultValue={editing?.expiresAt ? editing.expiresAt.slice(0, 10) : ""}
+                  hint="Leave empty for no expiry. The keys page warns a week before."
                 />
                 <Field
-                  label="Rate limit per minute"
+                  label="Rate limit per minute (every bucket)"
                   name="rateLimitPerMinute"
                   type="number"
                   min={1}
-                  placeholder="60"
-                  defaultValue={rotating ? String(rotating.rateLimitPerMinute) : ""}
+                  placeholder="per bucket"
+                  defaultValue={template?.rateLimitPerMinute ? String(template.rateLimitPerMinute) : ""}
                   error={form.error("rateLimitPerMinute")}
-                  hint="Default 60."
+                  hint="Empty: each bucket's own limit below."
                 />
               </div>
+              <div className="form-row">
+                {buckets.map((b) => (
+                  <Field
+                    key={b.value}
+                    label={`${b.label} per minute`}
+                    name={`limit-${b.value}`}
+                    type="number"
+                    min={1}
+                    placeholder={String(b.fallback)}
+                    defaultValue={template && template.rateLimits[b.value] !== b.fallback ? String(template.rateLimits[b.value]) : ""}
+                    error={form.error(`limit-${b.value}`)}
+                    hint={`Default ${b.fallback}.`}
+                  />
+                ))}
+              </div>
+              <label className="check" style={{ marginBottom: 14 }}>
+                <input type="checkbox" name="allowAdHoc" defaultChecked={template?.allowAdHoc ?? false} />
+                <span>May address a request to one approver (when the tenant allows it for selected keys)</span>
+              </label>
               <div className="form-actions">
-                <SubmitButton busy={busy} busyLabel="Creating…" name="intent" value="create">
-                  Create key
+                <SubmitButton busy={busy} busyLabel={editing ? "Saving…" : "Creating…"} name="intent" value={editing ? "update" : "create"}>
+                  {editing ? "Save key" : "Create key"}
                 </SubmitButton>
               </div>
             </Form>
@@ -312,6 +493,60 @@ export default function ApiKeys() {
         </div>
       </div>
     </>
+  );
+}
+
+/** Calls per day over the last 30 days, as 30 small bars (inline SVG: no chart library for this). */
+function UsageChart({ days }: { days: { day: string; count: number }[] }) {
+  const total = days.reduce((sum, d) => sum + d.count, 0);
+  if (total === 0) return <div className="faint small">No calls in 30 days</div>;
+  const max = Math.max(...days.map((d) => d.count));
+  return (
+    <figure style={{ margin: "4px 0 0" }} data-testid="usage-chart">
+      <svg width={120} height={24} role="img" aria-label={`${total} calls in the last 30 days`}>
+        {days.map((d, i) => {
+          const h = d.count === 0 ? 0 : Math.max(1, Math.round((d.count / max) * 22));
+          return (
+            <rect key={d.day} x={i * 4} y={24 - h} width={3} height={h} fill="#6366f1">
+              <title>{`${d.day}: ${d.count}`}</title>
+            </rect>
+          );
+        })}
+      </svg>
+      <figcaption className="faint small">{total} calls in 30 days</figcaption>
+    </figure>
+  );
+}
+
+/** Who may address a request to one approver instead of a matrix (owners change it). */
+function AdHocSetting({ current, policies }: { current: string; policies: { value: string; label: string }[] }) {
+  return (
+    <div className="card" style={{ maxWidth: 720 }} id="ad-hoc">
+      <div className="card-head">
+        <h2>Requests addressed to one approver</h2>
+      </div>
+      <div className="card-body">
+        <p className="muted small">
+          A request may name its approver (approverRef or approverEmail) instead of going through a matrix. Internal service tokens always
+          may.
+        </p>
+        <Form method="post" className="row" style={{ gap: 8 }}>
+          <label className="sr-only" htmlFor="adHocRequests">
+            Ad-hoc requests
+          </label>
+          <select id="adHocRequests" name="adHocRequests" defaultValue={current}>
+            {policies.map((p) => (
+              <option key={p.value} value={p.value}>
+                {p.label}
+              </option>
+            ))}
+          </select>
+          <button className="btn btn-sm" type="submit" name="intent" value="settings">
+            Save
+          </button>
+        </Form>
+      </div>
+    </div>
   );
 }
 

@@ -112,7 +112,7 @@ export default function RequestPage() {
   const { request: r, admin } = data;
   const result = useActionData<typeof action>();
   const failure = result && !result.ok ? result : null;
-  const closed = r.status === "approved" || r.status === "rejected" || r.status === "cancelled";
+  const closed = r.status === "approved" || r.status === "rejected" || r.status === "cancelled" || r.status === "expired";
 
   type Event = { key: string; kind: "ok" | "danger" | "accent" | ""; title: string; when: string | null; comment?: string | null };
   const events: Event[] = [
@@ -128,8 +128,9 @@ export default function RequestPage() {
     events.push({
       key: `${d.stage}-${d.decidedByRef}`,
       kind: d.decision === "approved" ? "ok" : "danger",
-      // A delegate's decision reads "Bob Lee for Jane Smith approved stage 1".
-      title: `${d.decidedBy}${d.onBehalfOf ? ` for ${d.onBehalfOf.name}` : ""} ${d.decision} stage ${d.stage}${stage ? ` · ${stage.name}` : ""}`,
+      // "Slack bot acting for Jane Smith" (a service token or a key recorded the approver's decision);
+      // a delegate's decision reads "Bob Lee for Jane Smith".
+      title: `${d.actor.type !== "user" ? `${d.actor.name} acting for ` : ""}${d.decidedBy}${d.onBehalfOf ? ` for ${d.onBehalfOf.name}` : ""} ${d.decision} stage ${d.stage}${stage ? ` · ${stage.name}` : ""}`,
       when: d.decidedAt,
       comment: d.comment,
     });

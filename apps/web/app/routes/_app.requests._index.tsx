@@ -16,7 +16,7 @@ import { isAdmin, requireUser } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Requests · ApprovalMatrix" }];
 
-const STATUSES = ["pending", "in_progress", "approved", "rejected", "cancelled"] as const;
+const STATUSES = ["pending", "in_progress", "approved", "rejected", "cancelled", "expired"] as const;
 type Status = (typeof STATUSES)[number];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {

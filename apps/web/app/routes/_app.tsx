@@ -40,6 +40,7 @@ export default function AppLayout() {
           </NavLink>
           <NavLink to="/requests">Requests</NavLink>
           <NavLink to="/delegations">Delegations</NavLink>
+          <NavLink to="/consent">Agent access</NavLink>
           {admin ? (
             <>
               <div className="nav-section">Setup</div>

@@ -38,7 +38,7 @@ const receiptCommon = {
   tenant: z.object({ id: z.string(), slug: z.string() }),
   requestId: z.string(),
   contentDigest: z.string().describe("sha256:<hex> of the RFC 8785 JSON of {type, title, amount, currency, metadata, submitterRef}."),
-  matrix: z.object({ id: z.string(), name: z.string() }),
+  matrix: z.object({ id: z.string().nullable().describe("null for a request addressed to one approver (ad hoc)"), name: z.string() }),
   stage: z.object({ position: z.number().int(), name: z.string() }).nullable(),
   meaning: z.string().describe('What the signature means: "approval", "rejection", "final approval", "cancellation", …'),
   actor: party.describe("Who pressed the button: the approver's own sign-in, or a key or service acting for them."),

@@ -42,7 +42,7 @@ export const decisionView = z.object({
 });
 
 export const stageView = plannedStage.extend({
-  status: z.enum(STAGE_STATUSES).describe("`cancelled`: the stage that was open when the request was cancelled."),
+  status: z.enum(STAGE_STATUSES).describe("`cancelled` / `expired`: the stage that was open when the request was cancelled or expired."),
   pendingApprovers: z.array(memberRef),
   dueAt: isoDateTime.nullable().describe("When the stage's deadline runs out (set when it opens, if its matrix stage has one)."),
   delegations: z
@@ -59,7 +59,7 @@ export const requestView = z.object({
   amount: z.number().nullable(),
   currency: z.string().nullable(),
   metadata: z.record(z.string(), z.unknown()),
-  matrixId: z.string(),
+  matrixId: z.string().nullable().describe("Null for an ad-hoc request (addressed to one approver)."),
   matrixName: z.string(),
   currentStage: z.number().int().nullable(),
   totalStages: z.number().int(),
@@ -67,6 +67,7 @@ export const requestView = z.object({
   stages: z.array(stageView),
   pendingApprovers: z.array(memberRef).describe("Who can still decide the current stage."),
   cancelReason: z.string().nullable(),
+  expiresAt: isoDateTime.nullable().describe("From ttlSeconds: undecided at this time, the request becomes `expired`."),
   createdAt: isoDateTime,
   updatedAt: isoDateTime,
 });
@@ -85,6 +86,7 @@ export const requestSummary = requestView.pick({
   matrixName: true,
   currentStage: true,
   totalStages: true,
+  expiresAt: true,
   createdAt: true,
   updatedAt: true,
 });

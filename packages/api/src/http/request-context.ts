@@ -29,6 +29,8 @@ export function contextFromHttp(req: IncomingMessage, deps: ApiDeps, requestId: 
     // The socket's peer: a proxy in front must be trusted explicitly before a forwarded address is.
     clientIp: req.socket.remoteAddress ?? "unknown",
     idempotencyKey: headerValue(req.headers["idempotency-key"]),
+    origin: `${"encrypted" in req.socket && req.socket.encrypted ? "https" : "http"}://${headerValue(req.headers.host) ?? "localhost"}`,
+    approverHeaders: { email: headerValue(req.headers["x-approver-email"]), ref: headerValue(req.headers["x-approver-ref"]) },
     response: { headers: {} },
     actor: null,
     observed: observationOf(req),

@@ -170,7 +170,7 @@ export function createRestHandler(deps: ApiDeps) {
 
     if (route?.meta.openapi?.protect !== false) {
       try {
-        ctx.authenticated = await authenticateRequest(ctx);
+        ctx.authenticated = await authenticateRequest(ctx, route?.meta.rateLimit ?? (method === "GET" ? "status" : "write"));
       } catch (error) {
         if (!(error instanceof TRPCError)) throw error;
         const described = describeError(error);

@@ -8,6 +8,8 @@ import { runDueDeadlines } from "../services/deadlines/deadlines";
 import { sendDueMessages } from "../services/notifications/send-messages";
 import { checkpointGrownLogs } from "../services/receipts/log";
 import { DELIVER_JOB, deliverWebhook, purgeOldDeliveries, webhookFanOut } from "../services/webhooks/deliveries";
+import { requestExpireJob } from "../services/expire-request";
+import { REQUEST_EXPIRE_JOB } from "../services/request-expiry";
 import { EVENT_RETENTION_MS, eventsDispatchJob, eventsPurgeJob } from "./events-dispatch";
 
 export const JOB_KINDS = {
@@ -20,6 +22,7 @@ export const JOB_KINDS = {
   messagesSend: "messages.send",
   /** Reminders, escalations and automatic outcomes of stage deadlines. */
   deadlinesSweep: "deadlines.sweep",
+  requestExpire: REQUEST_EXPIRE_JOB,
 } as const;
 
 export function jobHandlers(
@@ -42,6 +45,7 @@ export function jobHandlers(
     [JOB_KINDS.deadlinesSweep]: async (_job, { db, now }) => {
       await runDueDeadlines(db, now, deps.receipts);
     },
+    [JOB_KINDS.requestExpire]: requestExpireJob(deps.receipts),
   };
 }
 

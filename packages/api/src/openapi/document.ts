@@ -119,6 +119,8 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version?: string }
     for (const [method, operation] of Object.entries(item) as [string, Json][]) {
       const meta = metas.get(`${method} ${path}`);
       if (!meta?.openapi) continue;
+      // Public endpoints (agent bootstrap) say so: no security at all, rather than none stated.
+      if (meta.openapi.protect === false) operation.security = [];
       const responses = operation.responses as Json;
       const hasInput = Boolean(operation.requestBody) || Boolean((operation.parameters as unknown[] | undefined)?.length);
       for (const status of Object.keys(responses)) if (status !== "200") delete responses[status];

@@ -15,6 +15,7 @@ export const createdExample = {
   matrixName: "Engineering PO Matrix",
   currentStage: 1,
   totalStages: 2,
+  expiresAt: null,
   createdAt: "2025-01-15T10:30:00Z",
 };
 
@@ -93,6 +94,7 @@ export const statusExample = {
   ],
   pendingApprovers: [],
   cancelReason: null,
+  expiresAt: null,
   createdAt: "2025-01-15T10:30:00Z",
   updatedAt: "2025-01-15T14:22:00Z",
 };

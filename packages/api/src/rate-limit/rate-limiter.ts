@@ -1,109 +1,76 @@
+import { type GcraResult, type KeyRateLimitBucket, RATE_LIMIT_PERIOD_MS, type RateLimitState, gcraState } from "@approvalmatrix/core";
 import type { Database } from "@approvalmatrix/db";
 import type { ApiKeyRowCountingHit } from "../api-key-lookup";
 
 /**
- * Fixed-window counters: each bucket allows `limit` hits per window. A store counts; the limiter
- * turns counts into decisions and headers. Stores are shared by all instances (PostgreSQL,
- * Redis) except the in-memory one, which is only for the single-process embedded mode.
+ * GCRA buckets (core/rate-limits.ts): a store keeps each bucket's theoretical arrival time and
+ * applies one call atomically, in one round trip; the limiter turns the result into an outcome
+ * and headers. Stores are shared by all instances (PostgreSQL, Redis) except the in-memory one,
+ * which is only for the single-process embedded mode.
  */
 export interface RateLimitStore {
   readonly name: string;
-  /** Adds one hit to `bucket` in the window starting at `windowStart` (ms) and returns the count. */
-  hit(bucket: string, windowStart: number, windowMs: number): Promise<number>;
+  /** One call on `bucket` at `now` (Unix ms) with `limit` calls per `periodMs`: GCRA, atomically. */
+  consume(bucket: string, now: number, limit: number, periodMs: number): Promise<GcraResult>;
   /**
-   * Optional capability: the API-key lookup by `keyHash` in `db` with one hit on `bucket` fused into
-   * the same statement, counted only when the key exists (one round trip on the hot path). Returns
-   * undefined when this store cannot do it for `db` (its counters live elsewhere); the caller then
-   * looks up first and counts after.
+   * Optional capability: the API-key lookup by `keyHash` in `db` with one call on the key's
+   * bucket fused into the same statement, its limit read from the key row, counted only when the
+   * key exists (one round trip on the hot path). Returns undefined when this store cannot do it
+   * for `db` (its buckets live elsewhere); the caller then looks up first and counts after.
    */
   countWithKeyLookup?(
     db: Database,
     keyHash: string,
     bucket: string,
-    windowStart: number,
-    windowMs: number,
+    keyBucket: KeyRateLimitBucket,
+    now: number,
+    periodMs: number,
   ): Promise<ApiKeyRowCountingHit | null> | undefined;
-  /** The count of `bucket` in that window, adding nothing (0 when none). */
-  peek(bucket: string, windowStart: number, windowMs: number): Promise<number>;
+  /** The stored tat of `bucket`, adding nothing (0 when none). */
+  peek(bucket: string): Promise<number>;
   /** Readiness (/readyz): resolves when a store outside the database answers (Redis). */
   ping?(): Promise<void>;
   close?(): Promise<void>;
 }
 
-export interface RateLimitOutcome {
-  allowed: boolean;
-  limit: number;
-  remaining: number;
-  /** Unix seconds at which the window resets. */
-  resetAt: number;
-  /** Whole seconds to wait when refused. */
-  retryAfter: number;
-}
+export type RateLimitOutcome = RateLimitState;
 
-export const RATE_LIMIT_WINDOW_MS = 60_000;
-
-/**
- * The longest window a limiter may use (sign-in uses 15 minutes). Stores that sweep idle
- * counters in bulk keep everything younger than this, whatever window the sweeping hit has.
- */
-export const LONGEST_WINDOW_MS = 60 * 60_000;
+export { RATE_LIMIT_PERIOD_MS };
 
 export class RateLimiter {
   constructor(
     readonly store: RateLimitStore,
-    private readonly now: () => number = Date.now,
+    readonly now: () => number = Date.now,
   ) {}
 
-  /** The window a hit made now falls in. */
-  window(windowMs = RATE_LIMIT_WINDOW_MS): RateLimitWindow {
-    if (windowMs > LONGEST_WINDOW_MS) throw new Error(`A rate-limit window is at most ${LONGEST_WINDOW_MS} ms.`);
+  /** The outcome of a call the store already applied (the fused key lookup). */
+  decide(result: GcraResult, at: number, limit: number, periodMs = RATE_LIMIT_PERIOD_MS): RateLimitOutcome {
+    return gcraState(result, at, limit, periodMs);
+  }
+
+  /** One call on `bucket`, refused when over `limit` per `periodMs`. */
+  async consume(bucket: string, limit: number, periodMs = RATE_LIMIT_PERIOD_MS): Promise<RateLimitOutcome> {
     const now = this.now();
-    return { now, windowStart: now - (now % windowMs), windowMs };
+    return gcraState(await this.store.consume(bucket, now, limit, periodMs), now, limit, periodMs);
   }
 
-  /** Counts one hit on `bucket`; `decide` turns it into an outcome once the limit is known. */
-  async hit(bucket: string, windowMs = RATE_LIMIT_WINDOW_MS): Promise<RateLimitHit> {
-    const window = this.window(windowMs);
-    const count = await this.store.hit(bucket, window.windowStart, window.windowMs);
-    return { ...window, count };
-  }
-
-  decide(hit: RateLimitHit, limit: number): RateLimitOutcome {
-    const resetMs = hit.windowStart + hit.windowMs;
-    return {
-      allowed: hit.count <= limit,
-      limit,
-      remaining: Math.max(0, limit - hit.count),
-      resetAt: Math.ceil(resetMs / 1000),
-      retryAfter: Math.max(1, Math.ceil((resetMs - hit.now) / 1000)),
-    };
-  }
-
-  async consume(bucket: string, limit: number, windowMs = RATE_LIMIT_WINDOW_MS): Promise<RateLimitOutcome> {
-    return this.decide(await this.hit(bucket, windowMs), limit);
+  /** Records one failure on `bucket` (sign-in): the same as a call. */
+  hit(bucket: string, limit: number, periodMs = RATE_LIMIT_PERIOD_MS): Promise<RateLimitOutcome> {
+    return this.consume(bucket, limit, periodMs);
   }
 
   /**
-   * Whether `bucket` is still under `limit` in this window, counting nothing: for limits on
-   * failures (sign-in), where only a failed attempt is recorded (with `hit`) yet a locked bucket
-   * refuses every attempt, the right password too.
+   * Whether a call on `bucket` would pass now, counting nothing: for limits on failures
+   * (sign-in), where only a failed attempt is recorded (with `hit`) yet a spent bucket refuses
+   * every attempt, the right password too.
    */
-  async check(bucket: string, limit: number, windowMs = RATE_LIMIT_WINDOW_MS): Promise<RateLimitOutcome> {
-    const window = this.window(windowMs);
-    const count = await this.store.peek(bucket, window.windowStart, window.windowMs);
-    // As if one more attempt were made: `limit` failures lock the bucket.
-    return this.decide({ ...window, count: count + 1 }, limit);
+  async check(bucket: string, limit: number, periodMs = RATE_LIMIT_PERIOD_MS): Promise<RateLimitOutcome> {
+    const now = this.now();
+    const tat = await this.store.peek(bucket);
+    const interval = periodMs / limit;
+    const allowed = Math.max(tat, now) + interval - now <= periodMs + 1e-6;
+    return gcraState({ allowed, tat: allowed ? Math.max(tat, now) + interval : tat }, now, limit, periodMs);
   }
-}
-
-export interface RateLimitWindow {
-  now: number;
-  windowStart: number;
-  windowMs: number;
-}
-
-export interface RateLimitHit extends RateLimitWindow {
-  count: number;
 }
 
 export function rateLimitHeaders(outcome: RateLimitOutcome): Record<string, string> {

@@ -1,10 +1,10 @@
-import { generateApiKey, hashApiKey, newId, randomBase62, must } from "@approvalmatrix/core";
+import { generateApiKey, hashApiKey, newId, randomBase62 } from "@approvalmatrix/core";
 import { apiKeys } from "@approvalmatrix/db";
 import { type TestDatabase, createTestDatabase, testDatabaseEngine } from "@approvalmatrix/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findKeyCountingHit, keyBucket } from "../api-key-lookup";
 import { createTenant } from "../services/tenants";
-import { RATE_LIMIT_WINDOW_MS, RateLimiter, type RateLimitStore } from "./rate-limiter";
+import { RateLimiter, type RateLimitStore } from "./rate-limiter";
 import { MemoryRateLimitStore, PostgresRateLimitStore, RedisRateLimitStore } from "./stores";
 
 // Tests only: like the HTTP test harness, Redis is used when CI (or you) set REDIS_URL.
@@ -57,59 +57,72 @@ if (REDIS_URL) {
   });
 }
 
-describe.each(kinds)("$name rate-limit store", (kind) => {
-  const windowStart = Math.floor(Date.now() / RATE_LIMIT_WINDOW_MS) * RATE_LIMIT_WINDOW_MS;
+describe.each(kinds)("$name rate-limit store (GCRA)", (kind) => {
+  const minute = 60_000;
+  // A minute boundary of the Unix clock, as a fixed window would have had it.
+  const boundary = Math.floor(Date.now() / minute) * minute + 5 * minute;
 
-  it("counts hits per bucket and starts again in the next window", async () => {
+  it("lets `limit` calls through at once, refuses the next without moving the bucket, and refills one per interval", async () => {
     const { first } = kind.open();
     const bucket = `b-${randomBase62(8)}`;
-    expect(await first.hit(bucket, windowStart, RATE_LIMIT_WINDOW_MS)).toBe(1);
-    expect(await first.hit(bucket, windowStart, RATE_LIMIT_WINDOW_MS)).toBe(2);
-    expect(await first.hit(`other-${bucket}`, windowStart, RATE_LIMIT_WINDOW_MS)).toBe(1);
-    expect(await first.hit(bucket, windowStart + RATE_LIMIT_WINDOW_MS, RATE_LIMIT_WINDOW_MS)).toBe(1);
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await first.consume(bucket, boundary, 3, minute));
+    expect(results.map((r) => r.allowed)).toEqual([true, true, true, false]);
+    expect(results[3]?.tat).toBeCloseTo(boundary + minute, 3);
+    // Refused calls moved nothing: one interval (20 s) after the burst, one more passes.
+    expect((await first.consume(bucket, boundary + 19_999, 3, minute)).allowed).toBe(false);
+    expect((await first.consume(bucket, boundary + 20_000, 3, minute)).allowed).toBe(true);
   });
 
-  // Sign-in (15 minutes) and the API (one minute) share the store: a new API minute must not
-  // reset a sign-in counter whose window is still running.
-  it("keeps a longer window's count when a shorter window rolls over", async () => {
+  it("has no window edge: a full burst just before a minute boundary leaves nothing just after it", async () => {
     const { first, second } = kind.open();
-    const long = 15 * RATE_LIMIT_WINDOW_MS;
-    const longStart = Math.floor(Date.now() / long) * long;
-    const signIn = `signin-${randomBase62(8)}`;
-    for (let i = 0; i < 5; i++) await first.hit(signIn, longStart, long);
-    // Minutes later within the same quarter hour, any API call opens a new one-minute window.
-    await second.hit(`key-${randomBase62(8)}`, longStart + 7 * RATE_LIMIT_WINDOW_MS, RATE_LIMIT_WINDOW_MS);
-    expect(await second.peek(signIn, longStart, long)).toBe(5);
-    expect(await first.hit(signIn, longStart, long)).toBe(6);
-    // Once its own window has ended, the counter starts again.
-    await second.hit(`key-${randomBase62(8)}`, longStart + long, RATE_LIMIT_WINDOW_MS);
-    expect(await first.hit(signIn, longStart + long, long)).toBe(1);
+    const bucket = `edge-${randomBase62(8)}`;
+    let passed = 0;
+    for (let i = 0; i < 60; i++) if ((await first.consume(bucket, boundary - 1_000 + i * 10, 60, minute)).allowed) passed++;
+    expect(passed).toBe(60);
+    let after = 0;
+    for (let i = 0; i < 60; i++) if ((await second.consume(bucket, boundary + 100 + i * 10, 60, minute)).allowed) after++;
+    // A fixed one-minute window would let 60 more through here (120 in 2 s); GCRA refills one a second.
+    expect(after).toBeLessThanOrEqual(2);
+    // Five seconds on, about five more, not a fresh minute's worth.
+    let later = 0;
+    for (let i = 0; i < 60; i++) if ((await second.consume(bucket, boundary + 5_000, 60, minute)).allowed) later++;
+    expect(later).toBeLessThanOrEqual(5);
   });
 
-  it("peeks at a count without adding to it", async () => {
+  it("keeps buckets independent, each with its own limit and period", async () => {
+    const { first } = kind.open();
+    const id = randomBase62(8);
+    for (let i = 0; i < 2; i++) expect((await first.consume(`create-${id}`, boundary, 2, minute)).allowed).toBe(true);
+    expect((await first.consume(`create-${id}`, boundary, 2, minute)).allowed).toBe(false);
+    expect((await first.consume(`status-${id}`, boundary, 120, minute)).allowed).toBe(true);
+    const hour = 60 * minute;
+    for (let i = 0; i < 5; i++) expect((await first.consume(`email-${id}`, boundary, 5, hour)).allowed).toBe(true);
+    expect((await first.consume(`email-${id}`, boundary + 11 * minute, 5, hour)).allowed).toBe(false);
+    expect((await first.consume(`email-${id}`, boundary + 12 * minute, 5, hour)).allowed).toBe(true);
+  });
+
+  it("peeks at a bucket's tat without adding to it", async () => {
     const { first, second } = kind.open();
     const bucket = `p-${randomBase62(8)}`;
-    expect(await first.peek(bucket, windowStart, RATE_LIMIT_WINDOW_MS)).toBe(0);
-    await first.hit(bucket, windowStart, RATE_LIMIT_WINDOW_MS);
-    await first.hit(bucket, windowStart, RATE_LIMIT_WINDOW_MS);
-    expect(await second.peek(bucket, windowStart, RATE_LIMIT_WINDOW_MS)).toBe(2);
-    expect(await second.peek(bucket, windowStart, RATE_LIMIT_WINDOW_MS)).toBe(2);
-    expect(await second.peek(bucket, windowStart + RATE_LIMIT_WINDOW_MS, RATE_LIMIT_WINDOW_MS)).toBe(0);
+    expect(await first.peek(bucket)).toBe(0);
+    await first.consume(bucket, boundary, 4, minute);
+    await first.consume(bucket, boundary, 4, minute);
+    expect(await second.peek(bucket)).toBeCloseTo(boundary + 30_000, 3);
+    expect(await second.peek(bucket)).toBeCloseTo(boundary + 30_000, 3);
   });
 
-  it("shares one count between instances and loses no hit under concurrency", async () => {
+  it("shares one bucket between instances and lets exactly `limit` concurrent calls through", async () => {
     const { first, second } = kind.open();
     const bucket = `c-${randomBase62(8)}`;
-    const counts = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => (i % 2 ? first : second).hit(bucket, windowStart, RATE_LIMIT_WINDOW_MS)),
-    );
-    expect(counts.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? first : second).consume(bucket, boundary, 30, minute)));
+    expect(results.filter((r) => r.allowed)).toHaveLength(30);
   });
 });
 
 describe("RateLimiter", () => {
-  it("allows `limit` hits a window, then refuses with the seconds to wait", async () => {
-    let now = 5 * RATE_LIMIT_WINDOW_MS + 45_000;
+  it("allows `limit` calls, then refuses with the seconds to wait and the reset time", async () => {
+    let now = 5 * 60_000 + 45_000;
     const limiter = new RateLimiter(new MemoryRateLimitStore(), () => now);
     const outcomes = [];
     for (let i = 0; i < 3; i++) outcomes.push(await limiter.consume("k", 2));
@@ -118,10 +131,19 @@ describe("RateLimiter", () => {
       [true, 0],
       [false, 0],
     ]);
-    expect(must(outcomes[2]).retryAfter).toBe(15);
-    expect(must(outcomes[2]).resetAt).toBe((6 * RATE_LIMIT_WINDOW_MS) / 1000);
-    now += 15_000;
+    expect(outcomes[2]?.retryAfter).toBe(30);
+    expect(outcomes[1]?.resetAt).toBe((now + 60_000) / 1000);
+    now += 30_000;
     expect((await limiter.consume("k", 2)).allowed).toBe(true);
+  });
+
+  it("checks a bucket without counting (sign-in's failure limits)", async () => {
+    const now = 1_000_000;
+    const limiter = new RateLimiter(new MemoryRateLimitStore(), () => now);
+    for (let i = 0; i < 3; i++) expect((await limiter.check("f", 2, 900_000)).allowed).toBe(true);
+    await limiter.hit("f", 2, 900_000);
+    await limiter.hit("f", 2, 900_000);
+    expect(await limiter.check("f", 2, 900_000)).toMatchObject({ allowed: false, retryAfter: 450 });
   });
 });
 
@@ -141,19 +163,19 @@ describe("findKeyCountingHit", () => {
       keyHash: hashApiKey(secret, plaintext),
       start: plaintext.slice(0, 13),
       scopes: ["requests:read"],
-      rateLimitPerMinute: 7,
+      rateLimits: { create: 2 },
       createdBy: "test",
     });
   });
 
   // The PostgreSQL store takes the one-statement path; memory and Redis look up, then count.
   const lookupKinds: [string, () => RateLimitStore][] = [
-    ["counters in the same database", () => new PostgresRateLimitStore(database.db)],
-    ["counters in memory", () => new MemoryRateLimitStore()],
+    ["buckets in the same database", () => new PostgresRateLimitStore(database.db)],
+    ["buckets in memory", () => new MemoryRateLimitStore()],
   ];
   if (REDIS_URL) {
     lookupKinds.push([
-      "counters in Redis",
+      "buckets in Redis",
       () => {
         const store = new RedisRateLimitStore(REDIS_URL, `apx-test-${randomBase62(8)}:`);
         closers.push(() => store.close());
@@ -162,24 +184,31 @@ describe("findKeyCountingHit", () => {
     ]);
   }
   describe.each(lookupKinds)("with %s", (_name, makeStore) => {
-    it("returns the key's row and counts one hit per call on the key's bucket", async () => {
+    it("returns the key's row and counts one call per lookup on the bucket asked for, with the key's limit for it", async () => {
       const deps = { db: database.db, rateLimiter: new RateLimiter(makeStore()) };
       const keyHash = hashApiKey(secret, plaintext);
-      const first = await findKeyCountingHit(deps, keyHash);
-      const second = await findKeyCountingHit(deps, keyHash);
-      if (!first.key || !second.key) throw new Error("the key was not found");
-      expect(first.key).toMatchObject({ id: keyId, scopes: ["requests:read"], rateLimitPerMinute: 7, revokedAt: null });
-      expect(second.hit.count).toBe(first.hit.count + 1);
-      expect(second.hit.windowStart % RATE_LIMIT_WINDOW_MS).toBe(0);
+      const outcomes = [];
+      for (let i = 0; i < 3; i++) {
+        const found = await findKeyCountingHit(deps, keyHash, "create");
+        if (!found.key) throw new Error("the key was not found");
+        expect(found.key).toMatchObject({ id: keyId, scopes: ["requests:read"], revokedAt: null });
+        outcomes.push(found.outcome);
+      }
+      expect(outcomes.map((o) => [o.allowed, o.limit, o.remaining])).toEqual([
+        [true, 2, 1],
+        [true, 2, 0],
+        [false, 2, 0],
+      ]);
+      // The status bucket is its own, at its default of 120 a minute.
+      const status = await findKeyCountingHit(deps, keyHash, "status");
+      expect(status.key && status.outcome).toMatchObject({ allowed: true, limit: 120, remaining: 119 });
     });
 
-    it("finds nothing for an unknown key and counts nothing: junk keys leave no counters behind", async () => {
+    it("finds nothing for an unknown key and counts nothing: junk keys leave no buckets behind", async () => {
       const deps = { db: database.db, rateLimiter: new RateLimiter(makeStore()) };
       const unknownHash = hashApiKey(secret, generateApiKey());
-      for (let i = 0; i < 3; i++) expect(await findKeyCountingHit(deps, unknownHash)).toEqual({ key: undefined });
-      // The bucket the key would have had is untouched: its first hit is the first.
-      const hit = await deps.rateLimiter.hit(keyBucket(unknownHash));
-      expect(hit.count).toBe(1);
+      for (let i = 0; i < 3; i++) expect(await findKeyCountingHit(deps, unknownHash, "status")).toEqual({ key: undefined });
+      expect(await deps.rateLimiter.store.peek(keyBucket(unknownHash, "status"))).toBe(0);
     });
   });
 });

@@ -37,6 +37,9 @@ export async function describeActor(tx: Queryable, actor: Actor): Promise<ActorV
       return { type, id, name: actor.reason };
     case "emailLink":
       return { type, id, name: "one-click e-mail link" };
+    case "serviceToken":
+      // The token's own name; the approver it acts for is the decision's subject.
+      return { type, id, name: actor.tokenName };
     case "operator":
       return { type, id, name: "operator (CLI)" };
     case "scim":

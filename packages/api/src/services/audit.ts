@@ -11,7 +11,12 @@ export interface AuditEntry {
 
 /** The audit_log row for one entry. */
 export function auditRow(actor: Actor, entry: AuditEntry) {
-  return { id: newId("audit"), tenantId: actor.tenantId, ...actorAudit(actor), ...entry, data: entry.data ?? {} };
+  // A service token's rows say whom it acted for, beside who it is: "Slack bot acting for Jane Smith".
+  const data =
+    actor.kind === "serviceToken"
+      ? { ...entry.data, actorName: actor.tokenName, actingFor: { ref: actor.actingFor.ref, name: actor.actingFor.name } }
+      : (entry.data ?? {});
+  return { id: newId("audit"), tenantId: actor.tenantId, ...actorAudit(actor), ...entry, data };
 }
 
 const AUDIT_FIELDS = ["id", "tenantId", "actorType", "actorId", "action", "targetType", "targetId", "data"] as const;

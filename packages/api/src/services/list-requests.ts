@@ -21,6 +21,7 @@ const summaryColumns = {
   matrixName: requests.matrixName,
   currentStage: requests.currentStage,
   totalStages: requests.totalStages,
+  expiresAt: requests.expiresAt,
   createdAt: requests.createdAt,
   updatedAt: requests.updatedAt,
 };
@@ -92,7 +93,12 @@ async function toPage(db: Queryable, tenantId: string, rows: SummaryRow[], input
   const hasMore = rows.length > input.limit;
   const last = page.at(-1);
   return {
-    data: page.map((row) => ({ ...row, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() })),
+    data: page.map((row) => ({
+      ...row,
+      expiresAt: row.expiresAt?.toISOString() ?? null,
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+    })),
     hasMore,
     ...(hasMore && last ? { nextCursor: last.requestId } : {}),
   };

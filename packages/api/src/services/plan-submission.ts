@@ -28,7 +28,8 @@ export interface PlannedStage extends StageDefinition {
 
 export interface SubmissionPlan {
   submitter: DirectoryMember;
-  matrix: typeof matrices.$inferSelect;
+  /** The matching matrix; id null for an ad-hoc request (addressed to one approver). */
+  matrix: { id: string | null; name: string };
   stages: PlannedStage[];
   amount: number | null;
   currency: string | null;
@@ -44,7 +45,7 @@ const directoryColumns = {
   active: members.active,
 };
 
-const submitterByRef = (db: Queryable) =>
+export const submitterByRef = (db: Queryable) =>
   db
     .select({ ...directoryColumns, defaultCurrency: tenants.defaultCurrency })
     .from(members)

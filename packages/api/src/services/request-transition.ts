@@ -4,7 +4,7 @@
  * audit row per event, in the caller's transaction. Decide and cancel both go through here, so two
  * writers on one request are serialized by its row lock and the second sees the first's outcome.
  */
-import { DomainError, type FlowEvent, type FlowState, type StageDeadline, type Transition, applyDelegations } from "@approvalmatrix/core";
+import { DomainError, type FlowEvent, type FlowState, type StageDeadline, type Transition, applyDelegations, isTerminal } from "@approvalmatrix/core";
 import { type Queryable, and, asc, decisions, eq, members, requestStages, requests } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { type AuditEntry, writeAudit } from "./audit";
@@ -12,6 +12,7 @@ import { type TransitionReceipts, writeTransitionReceipts } from "./receipts/tra
 import { deadlineColumns } from "./deadlines/deadlines";
 import { activeDelegationEdges } from "./delegations/delegations";
 import { emitEvents } from "./events/emit";
+import { cancelRequestExpiry } from "./request-expiry";
 import { type DecisionDetail, type RequestEventSubject, requestTransitionEvents } from "./events/request-events";
 import { type QueuedMessage, queueMessages, stageMessages } from "./notifications/queue-messages";
 
@@ -159,6 +160,8 @@ export async function saveTransition(
     totalStages: request.totalStages,
     stageNames: locked.stageNames,
   };
+  // A request closed before its ttlSeconds ran out needs no expiry job any more.
+  if (request.expiresAt && isTerminal(after.status) && after.status !== "expired") await cancelRequestExpiry(tx, request.id);
   await emitEvents(
     tx,
     request.tenantId,

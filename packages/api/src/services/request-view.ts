@@ -115,6 +115,7 @@ export async function loadRequestView(db: Queryable, tenantId: string, requestId
     stages: stageViews,
     pendingApprovers: stageViews.find((s) => s.stage === request.currentStage)?.pendingApprovers ?? [],
     cancelReason: request.cancelReason,
+    expiresAt: request.expiresAt?.toISOString() ?? null,
     createdAt: request.createdAt.toISOString(),
     updatedAt: request.updatedAt.toISOString(),
   };

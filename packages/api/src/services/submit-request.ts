@@ -4,9 +4,10 @@ import type { Actor } from "../context";
 import { auditRowParams, auditRowPlaceholders } from "./audit";
 import { deadlineColumns } from "./deadlines/deadlines";
 import { activeDelegationEdges } from "./delegations/delegations";
+import { type AnySubmissionInput, planAnySubmission } from "./ad-hoc";
 import { eventRow } from "./events/emit";
 import { submissionEvents } from "./events/request-events";
-import { type SubmissionInput, planSubmission } from "./plan-submission";
+import { scheduleRequestExpiry } from "./request-expiry";
 
 const placeholder = sql.placeholder;
 
@@ -33,6 +34,8 @@ const writeSubmission = (db: Queryable) => {
         status: placeholder("status"),
         currentStage: placeholder("currentStage"),
         totalStages: placeholder("totalStages"),
+        // A string or null: drizzle's timestamp mapping cannot take a null placeholder.
+        expiresAt: sql`${placeholder("expiresAt")}::timestamptz`,
         createdAt: placeholder("now"),
         updatedAt: placeholder("now"),
       })
@@ -80,11 +83,15 @@ const writeSubmission = (db: Queryable) => {
   return db.with(newRequest, newStages, newEvents, newMessages).insert(auditLog).values(auditRowPlaceholders);
 };
 
-/** Plans the request and writes it, its stages and its audit row atomically. */
-export async function submitRequest(db: Database, actor: Actor, input: SubmissionInput) {
+/**
+ * Plans the request (by matrix, or addressed to one approver) and writes it, its stages, its
+ * events, its e-mails and its audit row atomically; with ttlSeconds, its expiry job too, in the
+ * same transaction.
+ */
+export async function submitRequest(db: Database, actor: Actor, input: AnySubmissionInput) {
   const now = new Date();
   // The delegations in force decide who receives the first stage (side by side with the plan).
-  const [plan, edges] = await Promise.all([planSubmission(db, actor.tenantId, input), activeDelegationEdges(db, actor.tenantId, now)]);
+  const [plan, edges] = await Promise.all([planAnySubmission(db, actor, input), activeDelegationEdges(db, actor.tenantId, now)]);
   const requestId = newId("request");
   const flow = openRequest(
     plan.stages.map((stage) => ({
@@ -97,6 +104,7 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
   const first = must(flow.stages[0], "the first stage");
   const firstDelegated = applyDelegations(first, edges, { submitterId: plan.submitter.id });
   first.approverIds = firstDelegated.approverIds;
+  const expiresAt = input.ttlSeconds ? new Date(now.getTime() + input.ttlSeconds * 1000) : null;
   const subject = {
     tenantId: actor.tenantId,
     requestId,
@@ -113,7 +121,7 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
     const { id, type, apiVersion, data } = eventRow(actor.tenantId, event, now);
     return { id, type, api_version: apiVersion, data };
   });
-  await executePrepared(db, "submission_write", writeSubmission, {
+  const params = {
     requestId,
     tenantId: actor.tenantId,
     submitterId: plan.submitter.id,
@@ -127,6 +135,7 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
     status: flow.status,
     currentStage: flow.currentStage,
     totalStages: flow.stages.length,
+    expiresAt: expiresAt?.toISOString() ?? null,
     now,
     stages: JSON.stringify(
       plan.stages.map((stage, index) => {
@@ -161,14 +170,25 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
       targetType: "request",
       targetId: requestId,
       data: {
-        submitterRef: input.submitterRef,
+        submitterRef: plan.submitter.externalRef,
         requestType: input.requestType,
         matrixId: plan.matrix.id,
         amount: plan.amount,
         currency: plan.currency,
+        ...(plan.matrix.id === null ? { addressedTo: plan.stages[0]?.eligible.map((m) => ({ ref: m.externalRef, name: m.name })) } : {}),
+        ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}),
       },
     }),
-  });
+  };
+  if (expiresAt) {
+    // The expiry is a durable job, enqueued with the request: both commit or neither does.
+    await db.transaction(async (tx) => {
+      await executePrepared(tx, "submission_write", writeSubmission, params);
+      await scheduleRequestExpiry(tx, actor.tenantId, requestId, expiresAt);
+    });
+  } else {
+    await executePrepared(db, "submission_write", writeSubmission, params);
+  }
   return {
     requestId,
     status: flow.status,
@@ -176,6 +196,7 @@ export async function submitRequest(db: Database, actor: Actor, input: Submissio
     matrixName: plan.matrix.name,
     currentStage: flow.currentStage,
     totalStages: flow.stages.length,
+    expiresAt: expiresAt?.toISOString() ?? null,
     createdAt: now.toISOString(),
   };
 }

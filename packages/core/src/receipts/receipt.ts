@@ -42,7 +42,8 @@ interface ReceiptCommon {
   requestId: string;
   /** sha256:<hex> of the RFC 8785 JSON of the request's content (requestContentDigest). */
   contentDigest: string;
-  matrix: { id: string; name: string };
+  /** The matrix that routed the request; id null for a request addressed to one approver (ad hoc). */
+  matrix: { id: string | null; name: string };
   /** The stage decided on; for an outcome, the last stage that was open (null if none). */
   stage: { position: number; name: string } | null;
   meaning: string;

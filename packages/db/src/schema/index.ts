@@ -11,6 +11,7 @@ export * from "./webhooks";
 export * from "./receipts";
 export * from "./notifications";
 export * from "./delegations";
+export * from "./bootstrap";
 export * from "./jobs";
 export * from "./events";
 export * from "./directory";

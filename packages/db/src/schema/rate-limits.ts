@@ -1,8 +1,14 @@
-import { bigint, integer, pgTable, text } from "drizzle-orm/pg-core";
+import { boolean, doublePrecision, pgTable, text } from "drizzle-orm/pg-core";
 
-/** Fixed-window counters shared by every server instance on one PostgreSQL. */
-export const rateLimitCounters = pgTable("rate_limit_counters", {
+/**
+ * GCRA state shared by every server instance on one PostgreSQL: per bucket, the theoretical
+ * arrival time (`tat`, Unix ms) of the next call and the emission interval it was computed with
+ * (period / limit). `allowed` says whether the last hit conformed (RETURNING cannot see the row
+ * before an upsert). A bucket whose tat has passed is full again: such rows are swept.
+ */
+export const rateLimitBuckets = pgTable("rate_limit_buckets", {
   bucket: text("bucket").primaryKey(),
-  windowStart: bigint("window_start", { mode: "number" }).notNull(),
-  count: integer("count").notNull(),
+  tat: doublePrecision("tat").notNull(),
+  intervalMs: doublePrecision("interval_ms").notNull(),
+  allowed: boolean("allowed").notNull(),
 });

@@ -28,15 +28,16 @@ export const requests = pgTable(
     amount: doublePrecision("amount"),
     currency: text("currency"),
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
-    matrixId: text("matrix_id")
-      .notNull()
-      .references(() => matrices.id),
+    /** Null for an ad-hoc request (addressed to one approver, core/ad-hoc.ts). */
+    matrixId: text("matrix_id").references(() => matrices.id),
     /** Snapshot: later edits of the matrix never change a request in flight. */
     matrixName: text("matrix_name").notNull(),
     status: text("status").$type<RequestStatus>().notNull(),
     currentStage: integer("current_stage"),
     totalStages: integer("total_stages").notNull(),
     cancelReason: text("cancel_reason"),
+    /** From ttlSeconds: undecided at this time, the request becomes `expired` (a job does it). */
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -8,6 +8,7 @@ import { adminReceiptsRouter } from "./receipts";
 import { notificationsRouter } from "./notifications";
 import { adminDelegationsRouter } from "../delegations/index";
 import { adminRequestsRouter } from "./requests";
+import { settingsRouter } from "./settings";
 import { usersRouter } from "./users";
 import { adminWebhooksRouter } from "./webhooks";
 
@@ -23,4 +24,5 @@ export const adminRouter = router({
   directory: directoryRouter,
   notifications: notificationsRouter,
   delegations: adminDelegationsRouter,
+  settings: settingsRouter,
 });

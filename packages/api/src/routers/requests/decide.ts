@@ -1,7 +1,23 @@
+import { DomainError } from "@approvalmatrix/core";
+import type { Actor } from "../../context";
 import { apiKeyProcedure } from "../../procedures";
 import { decideRequest } from "../../services/decide-request";
 import { requestView } from "../../contracts/requests";
 import { decideInput } from "./schemas";
+
+/** Who decides: the body's approverRef for a key; for a service token, the approver it acts for (and nobody else). */
+function approverOf(actor: Actor, approverRef: string | undefined): { ref: string } | { memberId: string } {
+  if (actor.kind === "serviceToken") {
+    if (approverRef && approverRef !== actor.actingFor.ref) {
+      throw new DomainError("forbidden", `This service token acts for ${actor.actingFor.name}: it can record only their decision.`);
+    }
+    return { memberId: actor.actingFor.memberId };
+  }
+  if (!approverRef) {
+    throw new DomainError("invalid_request", "Invalid request. approverRef: required", [{ field: "approverRef", message: "required" }]);
+  }
+  return { ref: approverRef };
+}
 
 export const decide = apiKeyProcedure("decisions:write")
   .meta({
@@ -14,7 +30,16 @@ export const decide = apiKeyProcedure("decisions:write")
       tags: ["Decisions"],
       protect: true,
     },
-    errorCodes: ["not_found", "unknown_approver", "not_an_approver", "already_decided", "request_closed"],
+    errorCodes: [
+      "not_found",
+      "unknown_approver",
+      "not_an_approver",
+      "already_decided",
+      "request_closed",
+      "approver_required",
+      "approver_other_tenant",
+      "approver_inactive",
+    ],
   })
   .input(decideInput)
   .output(requestView)
@@ -24,7 +49,7 @@ export const decide = apiKeyProcedure("decisions:write")
       ctx.actor,
       {
         requestId: input.requestId,
-        approver: { ref: input.approverRef },
+        approver: approverOf(ctx.actor, input.approverRef),
         decision: input.decision,
         comment: input.comment,
       },

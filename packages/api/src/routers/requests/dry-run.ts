@@ -1,16 +1,24 @@
 import { apiKeyProcedure } from "../../procedures";
-import { describePlannedStages, planSubmission } from "../../services/plan-submission";
+import { planAnySubmission } from "../../services/ad-hoc";
+import { describePlannedStages } from "../../services/plan-submission";
 import { dryRunOutput, submitRequestInput } from "./schemas";
 
 export const dryRun = apiKeyProcedure("requests:write")
   .meta({
-    errorCodes: ["unknown_submitter", "no_matching_matrix", "no_eligible_approver"],
+    errorCodes: [
+      "unknown_submitter",
+      "no_matching_matrix",
+      "no_eligible_approver",
+      "unknown_approver",
+      "approver_inactive",
+      "ad_hoc_not_allowed",
+    ],
     openapi: {
       method: "POST",
       path: "/requests/test",
       summary: "Dry-run: validate a request without creating it",
       description:
-        "Accepts the same payload as POST /v1/requests, validates it and resolves the matching matrix and each stage's approvers, without creating anything or notifying anyone.",
+        "Accepts the same payload as POST /v1/requests, validates it and resolves the matching matrix and each stage's approvers (or, for a request naming its approver, the one ad-hoc stage and whether your tenant allows it), without creating anything or notifying anyone.",
       tags: ["Requests"],
       protect: true,
     },
@@ -18,7 +26,7 @@ export const dryRun = apiKeyProcedure("requests:write")
   .input(submitRequestInput)
   .output(dryRunOutput)
   .mutation(async ({ ctx, input }) => {
-    const plan = await planSubmission(ctx.deps.db, ctx.tenantId, input);
+    const plan = await planAnySubmission(ctx.deps.db, ctx.actor, input);
     return {
       requestId: null,
       status: "pending" as const,

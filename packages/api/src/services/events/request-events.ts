@@ -95,6 +95,7 @@ export function requestTransitionEvents(
         out.push({ type: "approval_request.stage_opened", data: requestEventData(subject, event.stage) });
         break;
       case "stage_cancelled":
+      case "stage_expired":
         break;
       case "status_changed": {
         const type = terminalEventType(event.to);

@@ -29,7 +29,7 @@ export async function previewMatrix(
         const plan = await planSubmission(tx, actor.tenantId, { ...input.sample, requestType: input.matrix.requestType, title: "Preview" });
         outcome = {
           routed: true,
-          matrixId: plan.matrix.id,
+          matrixId: plan.matrix.id ?? "",
           matrixName: plan.matrix.name,
           isThisMatrix: plan.matrix.id === id,
           stages: describePlannedStages(plan),
