@@ -101,7 +101,10 @@ describe("deadlines", () => {
     const { id, at } = await submit("expense");
     await runDueDeadlines(app.deps.db, new Date(at + HOUR), app.deps.receipts);
     expect((await view(id)).status).toBe("pending");
-    await Promise.all([runDueDeadlines(app.deps.db, new Date(at + 3 * HOUR), app.deps.receipts), runDueDeadlines(app.deps.db, new Date(at + 3 * HOUR), app.deps.receipts)]);
+    await Promise.all([
+      runDueDeadlines(app.deps.db, new Date(at + 3 * HOUR), app.deps.receipts),
+      runDueDeadlines(app.deps.db, new Date(at + 3 * HOUR), app.deps.receipts),
+    ]);
     const after = await view(id);
     expect(after.status).toBe("approved");
     expect(after.stages[0].status).toBe("approved");

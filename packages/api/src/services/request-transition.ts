@@ -4,7 +4,15 @@
  * audit row per event, in the caller's transaction. Decide and cancel both go through here, so two
  * writers on one request are serialized by its row lock and the second sees the first's outcome.
  */
-import { DomainError, type FlowEvent, type FlowState, type StageDeadline, type Transition, applyDelegations, isTerminal } from "@approvalmatrix/core";
+import {
+  DomainError,
+  type FlowEvent,
+  type FlowState,
+  type StageDeadline,
+  type Transition,
+  applyDelegations,
+  isTerminal,
+} from "@approvalmatrix/core";
 import { type Queryable, and, asc, decisions, eq, members, requestStages, requests } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { type AuditEntry, writeAudit } from "./audit";

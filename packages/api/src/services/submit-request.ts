@@ -1,5 +1,15 @@
 import { applyDelegations, must, newId, openRequest } from "@approvalmatrix/core";
-import { type Database, type Queryable, auditLog, events, executePrepared, messages, requestStages, requests, sql } from "@approvalmatrix/db";
+import {
+  type Database,
+  type Queryable,
+  auditLog,
+  events,
+  executePrepared,
+  messages,
+  requestStages,
+  requests,
+  sql,
+} from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import { auditRowParams, auditRowPlaceholders } from "./audit";
 import { deadlineColumns } from "./deadlines/deadlines";

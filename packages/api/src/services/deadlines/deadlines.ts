@@ -113,7 +113,12 @@ async function runStageAction(
       action: "request.reminder_sent",
       targetType: "request",
       targetId: target.requestId,
-      data: { stage: stage.position, overdue: stage.nextAction === "overdue_reminder", approverIds: waiting, dueAt: stage.dueAt?.toISOString() ?? null },
+      data: {
+        stage: stage.position,
+        overdue: stage.nextAction === "overdue_reminder",
+        approverIds: waiting,
+        dueAt: stage.dueAt?.toISOString() ?? null,
+      },
     });
     await emitEvents(
       tx,
@@ -121,7 +126,10 @@ async function runStageAction(
       [
         {
           type: "approval_request.reminder_sent",
-          data: requestEventData(subject, stage.position, { overdue: stage.nextAction === "overdue_reminder", dueAt: stage.dueAt?.toISOString() ?? null }),
+          data: requestEventData(subject, stage.position, {
+            overdue: stage.nextAction === "overdue_reminder",
+            dueAt: stage.dueAt?.toISOString() ?? null,
+          }),
         },
       ],
       now,
@@ -160,7 +168,12 @@ async function runStageAction(
       await emitEvents(
         tx,
         target.tenantId,
-        [{ type: "approval_request.escalated", data: requestEventData(subject, stage.position, { escalations: moved, dueAt: stage.dueAt?.toISOString() ?? null }) }],
+        [
+          {
+            type: "approval_request.escalated",
+            data: requestEventData(subject, stage.position, { escalations: moved, dueAt: stage.dueAt?.toISOString() ?? null }),
+          },
+        ],
         now,
       );
     }
@@ -213,7 +226,13 @@ async function escalate(
   await tx
     .update(requestStages)
     .set({ approverIds })
-    .where(and(eq(requestStages.tenantId, stage.tenantId), eq(requestStages.requestId, stage.requestId), eq(requestStages.position, stage.position)));
+    .where(
+      and(
+        eq(requestStages.tenantId, stage.tenantId),
+        eq(requestStages.requestId, stage.requestId),
+        eq(requestStages.position, stage.position),
+      ),
+    );
   await writeAudit(
     tx,
     actor,

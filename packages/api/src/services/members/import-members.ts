@@ -485,10 +485,17 @@ export async function importMembersCsv(
         .update(members)
         .set({ active: false, updatedAt: sql`now()` })
         .where(
-          and(eq(members.tenantId, tenantId), sql`${members.id} in (select json_array_elements_text(${JSON.stringify(missing.map((m) => m.id))}::json))`),
+          and(
+            eq(members.tenantId, tenantId),
+            sql`${members.id} in (select json_array_elements_text(${JSON.stringify(missing.map((m) => m.id))}::json))`,
+          ),
         )
         .returning();
-      await emitEvents(tx, tenantId, gone.map((row) => memberEvent("member.deactivated", row)));
+      await emitEvents(
+        tx,
+        tenantId,
+        gone.map((row) => memberEvent("member.deactivated", row)),
+      );
       if ((await getDirectorySettings(tx, tenantId)).deactivationPolicy === "manager")
         for (const m of missing) await repointOpenStagesToManager(tx, actor, m.id);
     }
