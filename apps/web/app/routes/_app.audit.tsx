@@ -267,6 +267,6 @@ function auditValueText(value: unknown): string {
 function actingForName(data: Record<string, unknown>): string | null {
   const actingFor = data.actingFor;
   if (!actingFor || typeof actingFor !== "object" || !("name" in actingFor)) return null;
-  const name = (actingFor as { name: unknown }).name;
+  const { name } = actingFor;
   return typeof name === "string" ? name : null;
 }

@@ -188,7 +188,10 @@ export default function ApiKeys() {
   const rotating = rotate ? keys.find((k) => k.id === rotate) : undefined;
   const editing = edit ? keys.find((k) => k.id === edit && k.status !== "revoked") : undefined;
   const template = editing ?? rotating;
-  const busy = navigation.state === "submitting" && ["create", "update"].includes(String(navigation.formData?.get("intent")));
+  const busy =
+    navigation.state === "submitting" &&
+    navigation.formData !== undefined &&
+    ["create", "update"].includes(formText(navigation.formData, "intent"));
 
   const form = useFormErrors(failure, KEY_FIELDS);
   const createdRef = useRef<HTMLDivElement>(null);

@@ -94,7 +94,7 @@ export async function planAnySubmission(db: Queryable, actor: Actor, input: AnyS
   await assertAdHocAllowed(db, actor);
   const approver = await findApprover(db, actor.tenantId, addressed);
   let submitter: DirectoryMember = approver;
-  let defaultCurrency: string | null = null;
+  let defaultCurrency: string | null;
   if (input.submitterRef) {
     const [row] = await executePrepared(db, "submission_submitter", submitterByRef, {
       tenantId: actor.tenantId,

@@ -6,7 +6,6 @@ import {
   type BootstrapStatus,
   DomainError,
   PUBLIC_RATE_LIMITS,
-  type TenantRole,
   generatePollSecret,
   generateUserCode,
   hashPollSecret,
@@ -236,7 +235,7 @@ export async function answerBootstrap(
     if (answer === "approved") {
       granted = [...new Set(input.scopes ?? (row.scopes as ApiKeyScope[]))];
       const notAsked = granted.filter((s) => !row.scopes.includes(s));
-      const notYours = granted.filter((s) => !mayGrantScope(user.role as TenantRole, s));
+      const notYours = granted.filter((s) => !mayGrantScope(user.role, s));
       if (granted.length === 0 || notAsked.length || notYours.length) {
         throw new DomainError(
           "invalid_request",
