@@ -193,6 +193,22 @@ export const ACTIONS_COLUMN: Column = { label: "Actions", srOnly: true };
  * A list as a table in a scrollable region that keyboard users can reach and screen readers name
  * (`label`); the rows are the children.
  */
+/** The open stage's due date under its stage cell, flagged once it has passed (inbox, requests list). */
+export function DueDate({ dueAt }: { dueAt: string | null | undefined }) {
+  if (!dueAt) return null;
+  return (
+    <div className="faint small">
+      due {formatDate(dueAt)}
+      {Date.parse(dueAt) <= Date.now() ? (
+        <>
+          {" "}
+          <span className="badge badge-danger">overdue</span>
+        </>
+      ) : null}
+    </div>
+  );
+}
+
 /** A request's first cell in a list: its title, linked to its page, over a faint detail line. */
 export function RequestTitleCell({ requestId, title, children }: { requestId: string; title: string; children: ReactNode }) {
   return (

@@ -6,6 +6,7 @@ import {
   PageHead,
   StatusBadge,
   formatAmount,
+  DueDate,
   formatDate,
   DataTable,
   RequestTitleCell,
@@ -65,17 +66,7 @@ export default function Inbox() {
                   <td>{formatAmount(r.amount, r.currency)}</td>
                   <td className="small">
                     {r.currentStage} of {r.totalStages}
-                    {r.dueAt ? (
-                      <div className="faint small">
-                        due {formatDate(r.dueAt)}
-                        {Date.parse(r.dueAt) <= Date.now() ? (
-                          <>
-                            {" "}
-                            <span className="badge badge-danger">overdue</span>
-                          </>
-                        ) : null}
-                      </div>
-                    ) : null}
+                    <DueDate dueAt={r.dueAt} />
                   </td>
                   <td className="hide-sm small">{formatDate(r.createdAt)}</td>
                   <td className="actions">

@@ -6,6 +6,7 @@ import {
   PageHead,
   StatusBadge,
   formatAmount,
+  DueDate,
   formatDate,
   DataTable,
   RequestTitleCell,
@@ -105,17 +106,7 @@ export default function Requests() {
                   {r.currentStage
                     ? `Stage ${r.currentStage} of ${r.totalStages}`
                     : `${r.totalStages} stage${r.totalStages === 1 ? "" : "s"}`}
-                  {r.dueAt ? (
-                    <div className="faint small">
-                      due {formatDate(r.dueAt)}
-                      {Date.parse(r.dueAt) <= Date.now() ? (
-                        <>
-                          {" "}
-                          <span className="badge badge-danger">overdue</span>
-                        </>
-                      ) : null}
-                    </div>
-                  ) : null}
+                  <DueDate dueAt={r.dueAt} />
                 </td>
                 <td>
                   <StatusBadge status={r.status} />
