@@ -39,6 +39,7 @@ const env: NodeJS.ProcessEnv = {
   ...process.env,
   DATABASE_URL: databaseUrl,
   API_KEY_HASH_SECRET: secret,
+  RECEIPT_SIGNING_SECRET: randomBase62(48),
   NODE_ENV: "production",
   // The bench drives the demo tenant; production on PostgreSQL seeds it only when asked.
   SEED_DEMO: "true",

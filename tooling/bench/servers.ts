@@ -40,6 +40,7 @@ export function benchEnv(databaseUrl: string, extra: Record<string, string> = {}
     ...process.env,
     DATABASE_URL: databaseUrl,
     API_KEY_HASH_SECRET: randomBase62(48),
+    RECEIPT_SIGNING_SECRET: randomBase62(48),
     NODE_ENV: "production",
     LOG_FORMAT: "json",
     LOG_LEVEL: "warn",

@@ -28,6 +28,7 @@ const env: NodeJS.ProcessEnv = {
   ...process.env,
   DATABASE_URL: databaseUrl,
   API_KEY_HASH_SECRET: randomBase62(48),
+  RECEIPT_SIGNING_SECRET: randomBase62(48),
   NODE_ENV: "production",
   SEED_DEMO: "true",
   WORKER: "on",
