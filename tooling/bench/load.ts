@@ -76,6 +76,8 @@ function startProcess(
     });
     let output = "";
     const onData = (chunk: Buffer) => {
+      // BENCH_DEBUG=1 shows what the servers print (a failing handler's errors).
+      if (process.env.BENCH_DEBUG) process.stderr.write(`[${name}] ${chunk.toString()}`);
       output += chunk.toString();
       if (ready.test(output)) resolve(Object.assign(child, { readyOutput: output }));
     };

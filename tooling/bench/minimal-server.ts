@@ -20,21 +20,32 @@ import postgres from "postgres";
 const { DATABASE_URL, PORT = "0", API_KEY_HASH_SECRET = "", POOL = "10" } = process.env;
 const sql = postgres(must(DATABASE_URL, "DATABASE_URL"), { max: Number(POOL), onnotice: () => {} });
 
-async function authenticate(header: string | undefined): Promise<{ id: string; tenant_id: string } | null> {
+/** The key's own limit for a bucket, as the real server reads it (api-key-lookup.ts). */
+const PERIOD_MS = 60_000;
+
+async function authenticate(header: string | undefined, bucket: "create" | "status"): Promise<{ id: string; tenant_id: string } | null> {
   const key = parseBearer(header);
   if (!key) return null;
   const keyHash = hashApiKey(API_KEY_HASH_SECRET, key);
-  const windowStart = Date.now() - (Date.now() % 60_000);
-  // The same single statement as the real server (api-key-lookup.ts): the lookup and, for a known key, the hit.
+  const now = Date.now();
+  const defaultLimit = bucket === "create" ? 60 : 120;
+  const limit = sql`coalesce((api_keys.rate_limits ->> ${bucket}::text)::int, api_keys.rate_limit_per_minute, ${defaultLimit}::int)`;
+  const conforms = sql`greatest(rate_limit_buckets.tat, ${now}::float8) + excluded.interval_ms - ${now}::float8 <= ${PERIOD_MS}::float8 + 1`;
+  // The same single statement as the real server (api-key-lookup.ts): the lookup and, for a known
+  // key, one GCRA step on its bucket (rate-limit/gcra-sql.ts).
   const [row] = await sql`with hit as (
-      insert into rate_limit_counters (bucket, window_start, count)
-      select ${`key:${keyHash.slice(0, 32)}`}::text, ${windowStart}::bigint, 1 from api_keys where key_hash = ${keyHash}
-      on conflict (bucket) do update set count = case when rate_limit_counters.window_start = excluded.window_start then rate_limit_counters.count + 1 else 1 end, window_start = excluded.window_start
-      returning count
+      insert into rate_limit_buckets (bucket, tat, interval_ms, allowed)
+      select ${`key:${keyHash.slice(0, 32)}:${bucket}`}::text, ${now}::float8 + ${PERIOD_MS}::float8 / ${limit},
+        ${PERIOD_MS}::float8 / ${limit}, true
+      from api_keys where key_hash = ${keyHash}
+      on conflict (bucket) do update set
+        tat = case when ${conforms} then greatest(rate_limit_buckets.tat, ${now}::float8) + excluded.interval_ms else rate_limit_buckets.tat end,
+        allowed = ${conforms}, interval_ms = excluded.interval_ms
+      returning allowed
     )
-    select id, tenant_id, scopes, rate_limit_per_minute, expires_at, revoked_at, last_used_at, (select count from hit) as hits
+    select id, tenant_id, scopes, expires_at, revoked_at, disabled_at, last_used_at, (select allowed from hit) as allowed
     from api_keys where key_hash = ${keyHash} limit 1`;
-  if (!row || row.revoked_at || row.hits > row.rate_limit_per_minute) return null;
+  if (!row || row.revoked_at || row.disabled_at || !row.allowed) return null;
   return row as { id: string; tenant_id: string };
 }
 
@@ -90,6 +101,20 @@ async function create(tenantId: string, keyId: string, body: Record<string, unkn
     approver_ids: must(approverIds[i]),
     status: i === 0 ? "open" : "waiting",
   }));
+  // The outbox (events.ts, notifications): the two events of a submission and the first stage's e-mails.
+  const eventData = {
+    requestId: id,
+    tenantId,
+    status: "pending",
+    stage: { position: 1, name: stages[0]?.name ?? "" },
+    url: `/v1/requests/${id}`,
+  };
+  const events = ["approval_request.created", "approval_request.stage_opened"].map((type) => ({
+    id: newId("event"),
+    type,
+    data: eventData,
+  }));
+  const messageRows = [...new Set(approverIds[0] ?? [])].map((memberId) => ({ id: newId("message"), member_id: memberId }));
   await sql`with new_request as (
       insert into requests (id, tenant_id, submitter_id, request_type, title, amount, currency, metadata, matrix_id, matrix_name, status, current_stage, total_stages, created_at, updated_at)
       values (${id}, ${tenantId}, ${submitter.id}, ${String(body.requestType)}, ${String(body.title)}, ${amount}, ${currency}, ${sql.json({})}, ${matrix.id}, ${matrix.name}, 'pending', 1, ${stages.length}, ${now}, ${now})
@@ -99,6 +124,16 @@ async function create(tenantId: string, keyId: string, body: Record<string, unkn
       select ${id}, ${tenantId}, s.position, s.name, s.rule, s.quorum, array(select jsonb_array_elements_text(s.approver_ids)), s.status
       from jsonb_to_recordset(${sql.json(stageRows)}::jsonb) as s(position integer, name text, rule text, quorum integer, approver_ids jsonb, status text)
       returning position
+    ), new_events as (
+      insert into events (id, tenant_id, type, api_version, data, created_at)
+      select e.id, ${tenantId}, e.type, '2026-11-01', e.data, ${now}
+      from jsonb_to_recordset(${sql.json(events)}::jsonb) as e(id text, type text, data jsonb)
+      returning id
+    ), new_messages as (
+      insert into messages (id, tenant_id, member_id, kind, request_id, stage, data, status, attempts, next_attempt_at, created_at)
+      select m.id, ${tenantId}, m.member_id, 'stage_opened', ${id}, 1, '{}'::jsonb, 'pending', 0, ${now}, ${now}
+      from jsonb_to_recordset(${sql.json(messageRows)}::jsonb) as m(id text, member_id text)
+      returning id
     )
     insert into audit_log (id, tenant_id, actor_type, actor_id, action, target_type, target_id, data)
     values (${newId("audit")}, ${tenantId}, 'api_key', ${keyId}, 'request.submitted', 'request', ${id}, ${sql.json({})})`;
@@ -151,7 +186,7 @@ const server = createServer((req, res) => {
 async function handle(req: IncomingMessage, res: ServerResponse) {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const key = await authenticate(req.headers.authorization);
+  const key = await authenticate(req.headers.authorization, req.method === "POST" ? "create" : "status");
   let result: { status: number; body: unknown };
   if (!key) result = { status: 401, body: { error: "unauthorized" } };
   else if (req.method === "POST" && req.url === "/v1/requests")
