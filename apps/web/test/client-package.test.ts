@@ -101,7 +101,7 @@ export async function mistakes(error: unknown, view: RouterOutputs["requests"]["
   console.log(view.statuz);
   // @ts-expect-error: not one of the API's error codes.
   if (apiErrorCode(error) === "already_approved") return;
-  const status: "pending" | "in_progress" | "approved" | "rejected" | "cancelled" = view.status;
+  const status: "pending" | "in_progress" | "approved" | "rejected" | "cancelled" | "expired" = view.status;
   return status;
 }
 `;

@@ -56,6 +56,7 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
     HOST: "127.0.0.1",
     DATA_DIR: dataDir,
     API_KEY_HASH_SECRET: randomBase62(48),
+    RECEIPT_SIGNING_SECRET: randomBase62(48),
     REDIS_URL: process.env.REDIS_URL,
     // Counters of earlier runs in a shared Redis must not leak into this one.
     REDIS_KEY_PREFIX: `apx-test-${randomBase62(10)}:`,

@@ -74,6 +74,7 @@ describe("GET /v1/requests", () => {
         "createdAt",
         "currency",
         "currentStage",
+        "expiresAt",
         "matrixId",
         "matrixName",
         "requestId",

@@ -23,6 +23,7 @@ import { securitySuite } from "./security-suite";
 
 const clock = new ManualClock();
 const hashSecret = randomBase62(48);
+const receiptSecret = randomBase62(48);
 let database: TestDatabase;
 let app: RunningApp;
 let worker: Worker;
@@ -40,6 +41,7 @@ function env(overrides: Record<string, string> = {}) {
     HOST: "127.0.0.1",
     DATA_DIR: dataDir,
     API_KEY_HASH_SECRET: hashSecret,
+    RECEIPT_SIGNING_SECRET: receiptSecret,
     WORKER: "off",
     WEBHOOK_ALLOW_LOOPBACK: "true",
     WEBHOOK_TIMEOUT_MS: "1000",
