@@ -78,7 +78,9 @@ function startProcess(
     const onData = (chunk: Buffer) => {
       // BENCH_DEBUG=1 shows what the servers print (a failing handler's errors).
       if (process.env.BENCH_DEBUG) process.stderr.write(`[${name}] ${chunk.toString()}`);
-      output += chunk.toString();
+      // Only the last few KB are kept (for an exit message): a server logging a line per request
+      // must not make this process, which shares the cores, build an ever longer string.
+      output = (output + chunk.toString()).slice(-8192);
       if (ready.test(output)) resolve(Object.assign(child, { readyOutput: output }));
     };
     child.stdout.on("data", onData);
