@@ -69,8 +69,14 @@ async function create(tenantId: string, keyId: string, body: Record<string, unkn
   });
   if (!resolution.matched) return { status: 422, body: { error: "no_matching_matrix" } };
   const matrix = resolution.matrix;
-  const stages =
-    (await sql`select position, name, approvers, rule, quorum from matrix_stages where tenant_id = ${tenantId} and matrix_id = ${matrix.id} order by position`) as unknown as StageDefinition[];
+  const now = new Date();
+  // The stages and, beside them, the delegations in force (the real server routes around people away).
+  const [stageRows0, delegations] = await Promise.all([
+    sql`select position, name, approvers, rule, quorum from matrix_stages where tenant_id = ${tenantId} and matrix_id = ${matrix.id} order by position`,
+    sql<{ member_id: string; delegate_id: string }[]>`select member_id, delegate_id from delegations where tenant_id = ${tenantId} and revoked_at is null and starts_at <= ${now} and (ends_at is null or ends_at > ${now}) order by created_at`,
+  ]);
+  const stages = stageRows0 as unknown as StageDefinition[];
+  void delegations;
   const byId = new Map<string, DirectoryMember>([[submitter.id, submitter]]);
   const named = stages.flatMap((s) => (s.approvers.type === "members" ? s.approvers.memberIds : []));
   if (named.length)
@@ -91,7 +97,6 @@ async function create(tenantId: string, keyId: string, body: Record<string, unkn
     return r.ok ? r.approvers.map((m) => m.id) : [];
   });
   const id = newId("request");
-  const now = new Date();
   // The same single INSERT … WITH statement as the real server (services/submit-request.ts).
   const stageRows = stages.map((s, i) => ({
     position: s.position,

@@ -11,9 +11,11 @@ async function main() {
   });
   const target = databaseTarget(env);
   // The banner is for people; a JSON log gets one structured line instead.
-  if (logFormat(env) === "json")
+  if (logFormat(env) === "json") {
     app.logger.info({ url: app.url, metricsUrl: app.metricsUrl, database: describeTarget(target) }, "ApprovalMatrix is running");
-  else console.log(describeStart(env, app, describeTarget(target)));
+    // Out at once, not with the next 4 KB of lines: supervisors and scripts wait for this one.
+    app.logger.flush();
+  } else console.log(describeStart(env, app, describeTarget(target)));
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;

@@ -122,4 +122,47 @@ describe("trpc-to-openapi@3.3.0.patch (REST bridge)", () => {
       await close();
     }
   });
+  it("calls each procedure directly, with its path, type and context, and keeps query arrays and void inputs", async () => {
+    const t = initTRPC.context<{ caller: string }>().meta<OpenApiMeta>().create();
+    const seen: { path: string; type: string; caller: string }[] = [];
+    const spy = t.middleware(({ path, type, ctx, next }) => {
+      seen.push({ path, type, caller: ctx.caller });
+      return next();
+    });
+    const router = t.router({
+      lists: t.router({
+        tags: t.procedure
+          .use(spy)
+          .meta({ openapi: { method: "GET", path: "/tags/{id}" } })
+          .input(z.strictObject({ id: z.string(), tag: z.array(z.string()).optional() }))
+          .output(z.unknown())
+          .query(({ input }) => input),
+      }),
+      ping: t.procedure
+        .use(spy)
+        .meta({ openapi: { method: "POST", path: "/ping" } })
+        .input(z.void())
+        .output(z.object({ pong: z.boolean() }))
+        .mutation(() => ({ pong: true, extra: "stripped by the output schema" })),
+    });
+    const handler = createOpenApiNodeHttpHandler({ router, createContext: () => ({ caller: "rest" }) });
+    const { url, close } = await serve(handler);
+    try {
+      for (let i = 0; i < 2; i++) {
+        // One value of an array parameter arrives as an array (the cached input shape, on every call).
+        expect(await (await fetch(`${url}/tags/a1?tag=x`)).json()).toEqual({ id: "a1", tag: ["x"] });
+      }
+      expect(await (await fetch(`${url}/tags/a1?tag=x&tag=y`)).json()).toEqual({ id: "a1", tag: ["x", "y"] });
+      const ping = await fetch(`${url}/ping`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+      expect(await ping.json()).toEqual({ pong: true });
+      expect(seen).toEqual([
+        { path: "lists.tags", type: "query", caller: "rest" },
+        { path: "lists.tags", type: "query", caller: "rest" },
+        { path: "lists.tags", type: "query", caller: "rest" },
+        { path: "ping", type: "mutation", caller: "rest" },
+      ]);
+    } finally {
+      await close();
+    }
+  });
 });

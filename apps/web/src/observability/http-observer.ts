@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type RequestObservation, startObservation } from "@approvalmatrix/api";
 import { newId } from "@approvalmatrix/core";
-import type { Logger } from "./logger";
+import { type Logger, requestLineLogger } from "./logger";
 import type { AppMetrics } from "./metrics";
 
 /** The route label of what the API handlers do not name themselves. */
@@ -23,7 +23,8 @@ export interface HttpObserver {
  * goes away: status 499). The line names the Request-Id, tenant, key id or user id, route template,
  * status and latency; never a header, a query string or a body.
  */
-export function createHttpObserver(logger: Logger, metrics: AppMetrics | null): HttpObserver {
+export function createHttpObserver(processLogger: Logger, metrics: AppMetrics | null): HttpObserver {
+  const logger = requestLineLogger(processLogger);
   let inFlight = 0;
   return {
     inFlight: () => inFlight,

@@ -30,6 +30,18 @@ const REDACT = [
   "*.token",
 ];
 
+const LOG_BUFFER_BYTES = 4096;
+const LOG_FLUSH_MS = 1000;
+
+/**
+ * The logger of per-request lines: the same output without redaction, which costs more than
+ * the rest of the line (about 5 µs of 9 per line measured) and has nothing to do there: request
+ * lines are built field by field from ids (http-observer.ts), never from headers or bodies.
+ */
+export function requestLineLogger(logger: Logger): Logger {
+  return logger.child({}, { redact: [] });
+}
+
 /** json in production, pretty elsewhere, unless LOG_FORMAT says. */
 export function logFormat(settings: LoggerSettings): "json" | "pretty" {
   return settings.LOG_FORMAT ?? (settings.NODE_ENV === "production" ? "json" : "pretty");
@@ -53,6 +65,10 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
     // In-process (no worker thread): the bundle needs nothing resolved at run time.
     return pino(options, pretty({ colorize: process.stdout.isTTY, sync: true, ignore: "pid,hostname", translateTime: "HH:MM:ss.l" }));
   }
-  // Asynchronous writes (sonic-boom): the request path never waits on stdout; a shutdown flushes.
-  return pino(options, pino.destination({ dest: 1, sync: false }));
+  // Asynchronous, buffered writes (sonic-boom): the request path never waits on stdout, and lines
+  // go out 4 KB at a time instead of one write per line; at most a second late, and flushed at
+  // shutdown and at exit (pino registers that).
+  const stdout = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES });
+  setInterval(() => stdout.flush(), LOG_FLUSH_MS).unref();
+  return pino(options, stdout);
 }

@@ -12,6 +12,7 @@ import {
   delegations,
   desc,
   eq,
+  executePrepared,
   gt,
   isNull,
   lte,
@@ -26,20 +27,26 @@ import { writeAudit } from "../audit";
 import { queueMessages } from "../notifications/queue-messages";
 import { lockRequest } from "../request-transition";
 
-/** The delegations in force at `now`: member → delegate (the newest wins when two overlap). */
-export async function activeDelegationEdges(db: Queryable, tenantId: string, now: Date): Promise<Map<string, string>> {
-  const rows = await db
+const delegationsInForce = (db: Queryable) =>
+  db
     .select({ memberId: delegations.memberId, delegateId: delegations.delegateId })
     .from(delegations)
     .where(
       and(
-        eq(delegations.tenantId, tenantId),
+        eq(delegations.tenantId, sql.placeholder("tenantId")),
         isNull(delegations.revokedAt),
-        lte(delegations.startsAt, now),
-        or(isNull(delegations.endsAt), gt(delegations.endsAt, now)),
+        lte(delegations.startsAt, sql.placeholder("now")),
+        or(isNull(delegations.endsAt), gt(delegations.endsAt, sql.placeholder("now"))),
       ),
     )
     .orderBy(delegations.createdAt);
+
+/**
+ * The delegations in force at `now`: member → delegate (the newest wins when two overlap). Every
+ * submission reads them, so the statement is prepared once (executePrepared).
+ */
+export async function activeDelegationEdges(db: Queryable, tenantId: string, now: Date): Promise<Map<string, string>> {
+  const rows = await executePrepared(db, "delegations_in_force", delegationsInForce, { tenantId, now: now.toISOString() });
   return new Map(rows.map((r) => [r.memberId, r.delegateId]));
 }
 
