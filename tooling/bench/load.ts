@@ -142,7 +142,7 @@ async function load(
   pids: (number | undefined)[],
   connections = CONNECTIONS,
 ): Promise<LoadResult> {
-  const cpuOf = () => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const cpuOf = (): number => pids.reduce<number>((sum, pid) => sum + cpuMs(pid), 0);
   const cpuBefore = cpuOf();
   const body = JSON.stringify({ submitterRef: "EMP-1042", requestType: "purchase_order", title: "Bench order", amount: 4500 });
   const result = await autocannon({
