@@ -1,4 +1,4 @@
-import { type ApiDeps, type ApiLogger, PERIODIC_JOBS, jobHandlers } from "@approvalmatrix/api";
+import { type ApiDeps, type ApiLogger, JOB_KINDS, PERIODIC_JOBS, jobHandlers } from "@approvalmatrix/api";
 import { Worker } from "@approvalmatrix/jobs";
 import type { ServerEnv } from "./env";
 
@@ -25,5 +25,7 @@ export function createJobWorker(deps: ApiDeps, env: Pick<ServerEnv, "WORKER_CONC
   });
   for (const [kind, intervalMs] of Object.entries(PERIODIC_JOBS)) worker.every(kind, intervalMs);
   deps.wakeWorker = () => worker.wake();
+  // A commit that wrote events is dispatched at once rather than at the next 1 s tick.
+  deps.eventsWritten = () => worker.nudge(JOB_KINDS.eventsDispatch);
   return worker;
 }

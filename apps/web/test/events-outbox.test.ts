@@ -114,4 +114,20 @@ describe("the events outbox", () => {
     expect(left.length).toBeGreaterThan(0);
     expect(left.every((e) => e.dispatchedAt !== null)).toBe(true);
   });
+  it("asks for a dispatch after every committed change, and only then", async () => {
+    let nudges = 0;
+    const previous = app.deps.eventsWritten;
+    app.deps.eventsWritten = () => nudges++;
+    try {
+      const id: string = (await call("POST", "/v1/requests", SEED_SUBMISSION)).body.requestId;
+      expect(nudges).toBe(1);
+      expect((await call("GET", `/v1/requests/${id}`)).status).toBe(200);
+      expect((await call("POST", "/v1/requests", { ...SEED_SUBMISSION, submitterRef: "NOBODY" })).status).toBe(422);
+      expect(nudges).toBe(1); // a read and a refused change commit nothing
+      expect((await call("POST", `/v1/requests/${id}/cancel`, { reason: "test" })).status).toBe(200);
+      expect(nudges).toBe(2);
+    } finally {
+      app.deps.eventsWritten = previous;
+    }
+  });
 });

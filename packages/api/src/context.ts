@@ -29,6 +29,11 @@ export interface ApiDeps {
   clock: Clock;
   /** Tells this process's job worker that work was queued, so it need not wait for its next poll. */
   wakeWorker?: () => void;
+  /**
+   * Told after a call that may have written events committed (every successful mutation), so
+   * this process's worker dispatches them now instead of at its next tick (Worker.nudge).
+   */
+  eventsWritten?: () => void;
   /** INTERNAL_SERVICE_TOKEN, parsed (core/service-tokens.ts); none when absent. */
   serviceTokens?: readonly ServiceTokenConfig[];
 }

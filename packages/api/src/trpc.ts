@@ -62,11 +62,15 @@ export class StoredResponse extends Error {
  * surrogates and runaway nesting are refused before anything else reads the input, and domain
  * refusals thrown anywhere below leave as the matching tRPC/HTTP error.
  */
-const procedureBoundary = t.middleware(async ({ ctx, getRawInput, next }) => {
+const procedureBoundary = t.middleware(async ({ ctx, getRawInput, next, type }) => {
   const problem = findInputProblem(await getRawInput());
   if (problem) throw apiError("invalid_request", `Invalid request. ${problem.field}: ${problem.message}`, [problem]);
   const result = await next();
-  if (result.ok) return result;
+  if (result.ok) {
+    // A change committed, maybe with events in the outbox: have them dispatched now.
+    if (type === "mutation") ctx.deps.eventsWritten?.();
+    return result;
+  }
   const cause = result.error.cause;
   if (cause instanceof DomainError) throw fromDomainError(cause);
   if (cause instanceof StoredResponse) {

@@ -181,4 +181,44 @@ describe("the job worker", () => {
     await w.stop(1000);
     expect(seen.sort()).toEqual([1, 2, 3]);
   });
+  it("runs a nudged periodic job at once, one run for a burst, and one more for a nudge during a run", async () => {
+    const clock = new ManualClock();
+    let runs = 0;
+    let release = () => {};
+    const w = new Worker({
+      db: database.db,
+      clock,
+      onError: () => {},
+      pollMs: 60_000,
+      handlers: {
+        tick: () => {
+          runs++;
+          // The first nudged run (runs === 2) is held open until the test lets it finish.
+          return runs === 2 ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve();
+        },
+      },
+    }).every("tick", 3_600_000);
+    const until = async (ok: () => boolean) => {
+      for (let i = 0; i < 300 && !ok(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    w.nudge("tick");
+    expect(runs).toBe(0); // not started: nothing
+    await w.start();
+    await until(() => runs === 1); // the scheduled run, at start
+    for (let i = 0; i < 5; i++) w.nudge("tick");
+    await until(() => runs === 2);
+    expect(runs).toBe(2); // a burst of nudges: one run, not five hours later
+    w.nudge("tick"); // during the held run: one more run must follow it
+    w.nudge("tick");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(runs).toBe(2);
+    release();
+    await until(() => runs === 3);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(runs).toBe(3);
+    await w.stop(1000);
+    w.nudge("tick");
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(runs).toBe(3); // stopped: nothing
+  });
 });

@@ -67,6 +67,8 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
 }
 
 const PERIODIC_PREFIX = "every:";
+/** Nudges that arrive this close together share one run (a burst of commits, one dispatch). */
+export const NUDGE_COALESCE_MS = 5;
 
 /**
  * The durable job loop. Jobs are rows (table `jobs`); a worker claims due rows with
@@ -90,6 +92,9 @@ export class Worker {
   private started = false;
   private stopping = false;
   private polling: Promise<void> | null = null;
+  /** Kinds with a nudged run waiting to start, and the last nudged run of each kind. */
+  private readonly nudgeWaiting = new Set<string>();
+  private readonly nudgeRuns = new Map<string, Promise<void>>();
 
   constructor(options: WorkerOptions) {
     this.db = options.db;
@@ -128,6 +133,40 @@ export class Worker {
   }
 
   /**
+   * Runs periodic job `kind` in this process soon, besides its schedule: for work that would
+   * otherwise wait for the next interval (events.dispatch after a commit that wrote events).
+   * Nudges a few ms apart share one run, one run of a kind at a time; a nudge during a run
+   * queues one more after it (the running one may have read before the new commit). The
+   * handler must tolerate running beside its scheduled run in another instance (dispatch claims
+   * with SKIP LOCKED). No row and no SQL of its own: the scheduled run remains the safety net.
+   */
+  nudge(kind: string): void {
+    const handler = this.handlers[kind];
+    if (!handler || !this.started || this.stopping || this.nudgeWaiting.has(kind)) return;
+    this.nudgeWaiting.add(kind);
+    const previous = this.nudgeRuns.get(kind) ?? Promise.resolve();
+    const run = previous
+      .then(() => new Promise<void>((resolve) => setTimeout(resolve, NUDGE_COALESCE_MS).unref()))
+      .then(async () => {
+        this.nudgeWaiting.delete(kind);
+        if (this.stopping) return;
+        const now = this.clock.now();
+        const job: ClaimedJob = { id: `nudge:${kind}`, kind, payload: {}, tenantId: null, dedupeKey: null, attempt: 1, maxAttempts: 1, runAt: now, createdAt: now };
+        try {
+          await handler(job, { db: this.db, now, clock: this.clock, workerId: this.workerId });
+        } catch (error) {
+          this.onError(job, error);
+        }
+        // The run may have queued jobs (webhook deliveries): claim them now.
+        this.wake();
+      });
+    this.nudgeRuns.set(kind, run);
+    void run.finally(() => {
+      if (this.nudgeRuns.get(kind) === run) this.nudgeRuns.delete(kind);
+    });
+  }
+
+  /**
    * Stops claiming, then waits up to `deadlineMs` for running jobs. A job still running after
    * that keeps its lease and runs again elsewhere once the lease lapses.
    */
@@ -136,7 +175,7 @@ export class Worker {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.polling;
-    const settled = Promise.allSettled([...this.running]);
+    const settled = Promise.allSettled([...this.running, ...this.nudgeRuns.values()]);
     let timeout: NodeJS.Timeout | undefined;
     await Promise.race([settled, new Promise((resolve) => (timeout = setTimeout(resolve, deadlineMs)))]);
     clearTimeout(timeout);
