@@ -6,7 +6,7 @@ import { tenants } from "./tenants";
 import { users } from "./users";
 
 /** What happens to a deactivated member's open approvals. */
-export const DEACTIVATION_POLICIES = ["manager", "none"] as const;
+export const DEACTIVATION_POLICIES = ["manager", "delegate", "none"] as const;
 export type DeactivationPolicy = (typeof DEACTIVATION_POLICIES)[number];
 
 /** A tenant's directory settings; a tenant without a row has the defaults. */
@@ -16,7 +16,7 @@ export const directorySettings = pgTable("directory_settings", {
     .references(() => tenants.id, { onDelete: "cascade" }),
   /** Which SCIM attribute becomes a member's externalRef. */
   externalRefSource: text("external_ref_source", { enum: EXTERNAL_REF_SOURCES }).notNull().default("externalId"),
-  /** Where a deactivated member's open approvals go: their manager, or nowhere (they stay). */
+  /** Where a deactivated member's open approvals go: their manager, their delegate in force (else the manager), or nowhere (they stay). */
   deactivationPolicy: text("deactivation_policy", { enum: DEACTIVATION_POLICIES }).notNull().default("manager"),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });

@@ -117,19 +117,47 @@ interface Column {
   sql: SQL;
   type: "string" | "boolean" | "date";
   caseExact?: boolean;
+  /**
+   * For `eq`: the ids of a superset of the members it matches, from indexes. The column spans
+   * both sides of the left join (coalesce(si.user_name, m.email, …)), which no index can serve, so
+   * without this `userName eq "…"` (sent before every Okta and Entra create) reads every member of
+   * the tenant. Added beside the exact test (see candidatesOf), so the meaning does not change.
+   */
+  eqCandidates?: (value: string) => SQL;
 }
 
-function columnOf(attr: string, source: ExternalRefSource): Column | null {
+function columnOf(attr: string, source: ExternalRefSource, tenantId: string): Column | null {
   const enterprise = `${SCIM_ENTERPRISE_USER_SCHEMA.toLowerCase()}:`;
   switch (attr) {
     case "id":
       return { sql: sql`m.id`, type: "string", caseExact: true };
     case "username":
-      return { sql: sql`coalesce(si.user_name, m.email, m.external_ref)`, type: "string" };
+      // Each branch matches an index expression: scim_identities (tenant_id, lower(user_name)),
+      // members (tenant_id, lower(email)) and members (tenant_id, lower(external_ref)) where email is null.
+      return {
+        sql: sql`coalesce(si.user_name, m.email, m.external_ref)`,
+        type: "string",
+        eqCandidates: (v) => sql`(
+          select c.member_id from scim_identities c where c.tenant_id = ${tenantId} and lower(c.user_name) = lower(${v}::text)
+          union all select c.id from members c where c.tenant_id = ${tenantId} and lower(c.email) = lower(${v}::text)
+          union all select c.id from members c where c.tenant_id = ${tenantId} and c.email is null and lower(c.external_ref) = lower(${v}::text))`,
+      };
     case "externalid":
       return source === "externalId"
-        ? { sql: sql`coalesce(si.external_id, case when si.member_id is null then m.external_ref end)`, type: "string", caseExact: true }
-        : { sql: sql`si.external_id`, type: "string", caseExact: true };
+        ? {
+            sql: sql`coalesce(si.external_id, case when si.member_id is null then m.external_ref end)`,
+            type: "string",
+            caseExact: true,
+            eqCandidates: (v) => sql`(
+              select c.member_id from scim_identities c where c.tenant_id = ${tenantId} and c.external_id = ${v}::text
+              union all select c.id from members c where c.tenant_id = ${tenantId} and c.external_ref = ${v}::text)`,
+          }
+        : {
+            sql: sql`si.external_id`,
+            type: "string",
+            caseExact: true,
+            eqCandidates: (v) => sql`(select c.member_id from scim_identities c where c.tenant_id = ${tenantId} and c.external_id = ${v}::text)`,
+          };
     case "emails":
     case "emails.value":
       return { sql: sql`m.email`, type: "string" };
@@ -156,19 +184,19 @@ function columnOf(attr: string, source: ExternalRefSource): Column | null {
   }
 }
 
-function filterSql(filter: ScimFilter, source: ExternalRefSource): SQL {
+function filterSql(filter: ScimFilter, source: ExternalRefSource, tenantId: string): SQL {
   switch (filter.op) {
     case "and":
-      return sql`(${filterSql(filter.left, source)} and ${filterSql(filter.right, source)})`;
+      return sql`(${filterSql(filter.left, source, tenantId)} and ${filterSql(filter.right, source, tenantId)})`;
     case "or":
-      return sql`(${filterSql(filter.left, source)} or ${filterSql(filter.right, source)})`;
+      return sql`(${filterSql(filter.left, source, tenantId)} or ${filterSql(filter.right, source, tenantId)})`;
     case "not":
-      return sql`not coalesce(${filterSql(filter.filter, source)}, false)`;
+      return sql`not coalesce(${filterSql(filter.filter, source, tenantId)}, false)`;
     case "valuePath":
-      return filterSql(flattenValuePaths(filter), source);
+      return filterSql(flattenValuePaths(filter), source, tenantId);
     default:
   }
-  const column = columnOf(filter.attr, source);
+  const column = columnOf(filter.attr, source, tenantId);
   if (!column) throw new ScimError(400, `Filtering on "${filter.attr}" is not supported.`, "invalidFilter");
   const c = column.sql;
   if (filter.op === "pr") return column.type === "string" ? sql`(${c} is not null and ${c} <> '')` : sql`(${c} is not null)`;
@@ -211,6 +239,31 @@ function filterSql(filter: ScimFilter, source: ExternalRefSource): SQL {
   }
 }
 
+/**
+ * The ids a filter can match at most, from indexes, or null when it cannot say (`pr`, `ne`,
+ * `co`, …). Put at the top level of the WHERE clause, where PostgreSQL turns it into a semi-join
+ * that starts from these few ids, instead of testing the exact filter on every member.
+ */
+function candidatesOf(filter: ScimFilter, source: ExternalRefSource, tenantId: string): SQL | null {
+  switch (filter.op) {
+    case "and":
+      return candidatesOf(filter.left, source, tenantId) ?? candidatesOf(filter.right, source, tenantId);
+    case "or": {
+      const left = candidatesOf(filter.left, source, tenantId);
+      const right = left && candidatesOf(filter.right, source, tenantId);
+      return left && right ? sql`(${left} union all ${right})` : null;
+    }
+    case "valuePath":
+      return candidatesOf(flattenValuePaths(filter), source, tenantId);
+    case "eq": {
+      const candidates = columnOf(filter.attr, source, tenantId)?.eqCandidates;
+      return candidates && typeof filter.value === "string" ? candidates(filter.value) : null;
+    }
+    default:
+      return null;
+  }
+}
+
 // ---- reads ----------------------------------------------------------------------------------
 
 async function loadUser(db: Queryable, tenantId: string, id: string): Promise<UserRow | null> {
@@ -226,8 +279,10 @@ export async function listScimUsers(
 ): Promise<ReturnType<typeof listResponse>> {
   const tenantId = call.actor.tenantId;
   const { externalRefSource } = await getDirectorySettings(call.db, tenantId);
-  const where = query.filter
-    ? sql`${visible(tenantId)} and coalesce(${filterSql(parseScimFilter(query.filter), externalRefSource)}, false)`
+  const filter = query.filter ? parseScimFilter(query.filter) : null;
+  const candidates = filter && candidatesOf(filter, externalRefSource, tenantId);
+  const where = filter
+    ? sql`${visible(tenantId)} and ${candidates ? sql`m.id in ${candidates} and ` : sql``}coalesce(${filterSql(filter, externalRefSource, tenantId)}, false)`
     : visible(tenantId);
   const [total] = rowsOf<{ n: number }>(await call.db.execute(sql`select count(*)::int as n from ${FROM} where ${where}`));
   const rows =
@@ -268,6 +323,10 @@ async function resolveManager(tx: Queryable, tenantId: string, value: string): P
     await tx.execute(sql`
       select m.id, m.external_ref as "externalRef" from members m left join scim_identities si on si.member_id = m.id
       where m.tenant_id = ${tenantId}
+        -- Candidates from indexes first: the OR below spans both sides of the join, which no index serves.
+        and m.id in (select c.id from members c where c.tenant_id = ${tenantId} and (c.id = ${value} or c.external_ref = ${value})
+          union all select c.member_id from scim_identities c
+          where c.tenant_id = ${tenantId} and (c.external_id = ${value} or lower(c.user_name) = lower(${value})))
         and (m.id = ${value} or si.external_id = ${value} or lower(si.user_name) = lower(${value}) or m.external_ref = ${value})
       order by (m.id = ${value}) desc, (si.external_id = ${value}) desc limit 1`),
   );
