@@ -128,7 +128,7 @@ export default function Members() {
         </Form>
         {result?.ok && result.deactivated ? (
           <Alert kind="ok">
-            {result.deactivated} member{result.deactivated === 1 ? "" : "s"} deactivated; their open approvals went to their managers.
+            {result.deactivated} member{result.deactivated === 1 ? "" : "s"} deactivated; their open approvals were handed on as set in Directory sync.
           </Alert>
         ) : null}
         {result && !result.ok ? <Alert kind="error">{result.formError}</Alert> : null}

@@ -1,13 +1,9 @@
-import { AUDIT_ACTOR_TYPES, EXTERNAL_REF_SOURCES } from "@approvalmatrix/core";
+import { AUDIT_ACTOR_TYPES, DEACTIVATION_POLICIES, EXTERNAL_REF_SOURCES } from "@approvalmatrix/core";
 import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { members } from "./members";
 import { tenants } from "./tenants";
 import { users } from "./users";
-
-/** What happens to a deactivated member's open approvals. */
-export const DEACTIVATION_POLICIES = ["manager", "delegate", "none"] as const;
-export type DeactivationPolicy = (typeof DEACTIVATION_POLICIES)[number];
 
 /** A tenant's directory settings; a tenant without a row has the defaults. */
 export const directorySettings = pgTable("directory_settings", {

@@ -35,6 +35,8 @@ export interface ScimCall {
   actor: ScimActor;
   /** The absolute /scim/v2 URL, for meta.location and $ref. */
   baseUrl: string;
+  /** When the call happens (which delegations are in force when a member is deactivated). */
+  now?: Date;
 }
 
 interface UserRow {
@@ -353,6 +355,7 @@ async function writeUser(
   existing: UserRow | null,
   resource: Record<string, unknown>,
   source: ExternalRefSource,
+  now: Date = new Date(),
 ): Promise<{ id: string; kind: WriteKind | "adopted"; fields: ScimUserFields }> {
   const tenantId = actor.tenantId;
   const fields = scimUserToFields(resource, source);
@@ -398,11 +401,11 @@ async function writeUser(
       target.department !== fields.department ||
       target.managerId !== (manager?.id ?? null);
     if (changed) await updateMember(tx, actor, { id, ...memberFields, userId: target.userId });
-    if (target.active && !fields.active) await deactivateMember(tx, actor, id);
+    if (target.active && !fields.active) await deactivateMember(tx, actor, id, now);
     else if (!target.active && fields.active) await setMemberActive(tx, actor, id, true);
   } else {
     id = (await createMember(tx, actor, memberFields)).id;
-    if (!fields.active) await deactivateMember(tx, actor, id);
+    if (!fields.active) await deactivateMember(tx, actor, id, now);
   }
 
   const identity = {
@@ -466,7 +469,7 @@ async function audit(tx: Queryable, actor: ScimActor, action: string, id: string
 
 export async function createScimUser(call: ScimCall, resource: Record<string, unknown>): Promise<Record<string, unknown>> {
   const id = await inTransaction(call, async (tx, source) => {
-    const written = await writeUser(tx, call.actor, null, resource, source);
+    const written = await writeUser(tx, call.actor, null, resource, source, call.now);
     await audit(tx, call.actor, written.kind === "adopted" ? "scim.user_adopted" : "scim.user_created", written.id, {
       userName: written.fields.userName,
       externalRef: written.fields.externalRef,
@@ -482,7 +485,7 @@ export async function replaceScimUser(call: ScimCall, id: string, resource: Reco
     if (!existing) throw notFound(id);
     // PUT replaces the resource; providers that leave `active` out (Okta) mean "unchanged".
     const body = "active" in resource ? resource : { ...resource, active: existing.active };
-    const written = await writeUser(tx, call.actor, existing, body, source);
+    const written = await writeUser(tx, call.actor, existing, body, source, call.now);
     await audit(tx, call.actor, "scim.user_replaced", id, { userName: written.fields.userName, active: written.fields.active });
   });
   return getScimUser(call, id);
@@ -494,7 +497,7 @@ export async function patchScimUser(call: ScimCall, id: string, body: unknown): 
     if (!existing) throw notFound(id);
     const current = toScimUser(existing, call.baseUrl, source);
     const patched = applyScimPatch(current, body);
-    const written = await writeUser(tx, call.actor, existing, patched, source);
+    const written = await writeUser(tx, call.actor, existing, patched, source, call.now);
     await audit(tx, call.actor, "scim.user_patched", id, {
       userName: written.fields.userName,
       operations: Array.isArray((body as { Operations?: unknown }).Operations) ? (body as { Operations: unknown[] }).Operations.length : 0,
@@ -511,7 +514,7 @@ export async function deleteScimUser(call: ScimCall, id: string): Promise<void> 
   await inTransaction(call, async (tx) => {
     const existing = await loadUser(tx, call.actor.tenantId, id);
     if (!existing) throw notFound(id);
-    if (existing.active) await deactivateMember(tx, call.actor, id);
+    if (existing.active) await deactivateMember(tx, call.actor, id, call.now);
     await tx.delete(scimIdentities).where(eq(scimIdentities.memberId, id));
     await audit(tx, call.actor, "scim.user_deleted", id, { userName: userNameOf(existing) });
   });
