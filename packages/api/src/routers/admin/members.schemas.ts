@@ -18,6 +18,7 @@ export const memberDetail = memberView.extend({
   userId: z.string().nullable(),
   userEmail: z.string().nullable(),
   syncedFrom: z.string().nullable().describe("The identity provider that syncs this member (SCIM); its fields are read-only here."),
+  updatedAt: z.iso.datetime(),
 });
 
 export const memberFields = z.strictObject({

@@ -56,6 +56,7 @@ function detailQuery(db: Queryable) {
       managerName: manager.name,
       userId: members.userId,
       userEmail: users.email,
+      updatedAt: members.updatedAt,
       /** The identity provider that syncs this member over SCIM, or null. */
       syncedFrom: sql<string | null>`(select si.provider from scim_identities si where si.member_id = ${members.id})`,
     })
@@ -63,6 +64,8 @@ function detailQuery(db: Queryable) {
     .leftJoin(manager, eq(manager.id, members.managerId))
     .leftJoin(users, eq(users.id, members.userId));
 }
+
+const withIsoDates = <T extends { updatedAt: Date }>(row: T) => ({ ...row, updatedAt: row.updatedAt.toISOString() });
 
 /**
  * Members whose name, externalRef, email or department has a word starting with each word of
@@ -87,7 +90,6 @@ function memberSearchMatch(search: string): SQL | undefined {
   const prefixes = sql`regexp_replace(nullif(trim(regexp_replace(lower(${search}::text), '[^[:alnum:]]+', ' ', 'g')), ''), ' +', ':* & ', 'g') || ':*'`;
   return sql`${memberSearchDocument(members)} @@ to_tsquery('simple'::regconfig, ${prefixes})`;
 }
-
 
 /**
  * The sort key of a column, ties broken by externalRef (unique per tenant), so the order is total
@@ -219,14 +221,17 @@ export async function searchMembers(
   const pageIds = ids.slice(0, input.limit).map((r) => r.id);
   const details = pageIds.length ? await detailQuery(db).where(and(eq(members.tenantId, tenantId), inArray(members.id, pageIds))) : [];
   const byId = new Map(details.map((d) => [d.id, d]));
-  const page = pageIds.flatMap((id) => byId.get(id) ?? []);
+  const page = pageIds.flatMap((id) => {
+    const row = byId.get(id);
+    return row ? [withIsoDates(row)] : [];
+  });
   return { members: page, nextCursor: ids.length > input.limit ? (page.at(-1)?.externalRef ?? null) : null, total: totals[0]?.n ?? 0 };
 }
 
 export async function getMember(db: Queryable, tenantId: string, id: string) {
   const [row] = await detailQuery(db).where(and(eq(members.tenantId, tenantId), eq(members.id, id)));
   if (!row) throw new DomainError("not_found", `No member ${id}.`);
-  return row;
+  return withIsoDates(row);
 }
 
 /** One page of the CSV export (header on the first page); the caller streams pages. */

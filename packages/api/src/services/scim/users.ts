@@ -158,7 +158,8 @@ function columnOf(attr: string, source: ExternalRefSource, tenantId: string): Co
             sql: sql`si.external_id`,
             type: "string",
             caseExact: true,
-            eqCandidates: (v) => sql`(select c.member_id from scim_identities c where c.tenant_id = ${tenantId} and c.external_id = ${v}::text)`,
+            eqCandidates: (v) =>
+              sql`(select c.member_id from scim_identities c where c.tenant_id = ${tenantId} and c.external_id = ${v}::text)`,
           };
     case "emails":
     case "emails.value":
