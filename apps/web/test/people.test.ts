@@ -137,6 +137,25 @@ describe("members: the member page, filters, the manager picker and bulk deactiv
   });
 });
 
+describe("directory sync settings", () => {
+  it("an admin chooses where a deactivated member's approvals go, the delegate among them", async () => {
+    const owner = browserFetch(app, await sessionCookie(app, "admin@acme.example"));
+    const save = (deactivationPolicy: string) =>
+      owner("/directory", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ intent: "settings", externalRefSource: "externalId", deactivationPolicy }).toString(),
+      });
+    expect((await save("delegate")).status).toBe(200);
+    const settings = app.operator(app.demoTenantId).admin.directory;
+    expect((await settings.settings()).deactivationPolicy).toBe("delegate");
+    expect(await (await owner("/directory")).text()).toMatch(/<option value="delegate" selected="">/);
+    expect((await save("none")).status).toBe(200);
+    expect((await settings.settings()).deactivationPolicy).toBe("none");
+    await settings.updateSettings({ deactivationPolicy: "manager" });
+  });
+});
+
 describe("the manager picker", () => {
   it("suggests active members by name or externalRef to signed-in admins only", async () => {
     const owner = browserFetch(app, await sessionCookie(app, "admin@acme.example"));
