@@ -135,6 +135,16 @@ describe.skipIf(!chromiumPath)("an admin sets up a tenant and routes a request t
     await page.goto(`${app.url}/members?q=Person+2999`);
     await page.getByText("EMP-92999").waitFor();
     await shot(page, "06-members-search");
+    // Column headings sort the list (server-side), keeping the search; a second click reverses it.
+    const members = page.getByRole("region", { name: "Members" });
+    await members.getByRole("link", { name: /^Name/ }).click();
+    await page.waitForURL(/sort=name&dir=asc/);
+    expect(new URL(page.url()).searchParams.get("q")).toBe("Person 2999");
+    expect(await members.getByRole("columnheader", { name: /^Name/ }).getAttribute("aria-sort")).toBe("ascending");
+    await members.getByRole("link", { name: /^Name/ }).click();
+    await page.waitForURL(/sort=name&dir=desc/);
+    expect(await members.getByRole("columnheader", { name: /^Name/ }).getAttribute("aria-sort")).toBe("descending");
+    await page.getByText("EMP-92999").waitFor();
   });
 
   it("a failed upload ends with a message, and the file can be imported again", async () => {

@@ -112,6 +112,48 @@ describe("members: the member page, filters, the manager picker and bulk deactiv
     expect(res.status).toBe(200);
     expect((await members.search({ search: "bulk", status: "inactive", limit: 10 })).total).toBe(2);
   });
+
+  it("sorts by a column heading, either way, keeping the filters", async () => {
+    const owner = browserFetch(app, await sessionCookie(app, "admin@acme.example"));
+    const listed = async (query: string) => {
+      const res = await owner(`/members?${query}`);
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      return { html, refs: [...html.matchAll(/<code>(EMP-\d+)<\/code>/g)].map((m) => m[1]) };
+    };
+    // By manager's name (Bob Lee, then Jane Smith), ties by externalRef, members without a manager last.
+    const byManager = await listed("status=active&sort=manager&dir=asc");
+    expect(byManager.refs).toEqual(["EMP-2001", "EMP-3002", "EMP-4001", "EMP-1042", "EMP-1043", "EMP-3001"]);
+    expect((await listed("status=active&sort=manager&dir=desc")).refs).toEqual([...byManager.refs].reverse());
+    // The sorted heading says so and links to the other direction, keeping the filters; the others sort ascending.
+    expect(byManager.html).toMatch(
+      /<th[^>]*aria-sort="ascending"[^>]*><a[^>]*href="\/members\?q=&amp;status=active&amp;department=&amp;manager=&amp;sort=manager&amp;dir=desc"/,
+    );
+    expect(byManager.html).toContain('href="/members?q=&amp;status=active&amp;department=&amp;manager=&amp;sort=name&amp;dir=asc"');
+    // Filters and sort together: Finance by name, descending.
+    expect((await listed("department=Finance&sort=name&dir=desc")).refs).toEqual(["EMP-3002", "EMP-3001"]);
+    // A hand-edited sort is the default order, not an error.
+    expect((await listed("department=Finance&sort=salary")).refs).toEqual(["EMP-3001", "EMP-3002"]);
+  });
+});
+
+describe("directory sync settings", () => {
+  it("an admin chooses where a deactivated member's approvals go, the delegate among them", async () => {
+    const owner = browserFetch(app, await sessionCookie(app, "admin@acme.example"));
+    const save = (deactivationPolicy: string) =>
+      owner("/directory", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ intent: "settings", externalRefSource: "externalId", deactivationPolicy }).toString(),
+      });
+    expect((await save("delegate")).status).toBe(200);
+    const settings = app.operator(app.demoTenantId).admin.directory;
+    expect((await settings.settings()).deactivationPolicy).toBe("delegate");
+    expect(await (await owner("/directory")).text()).toMatch(/<option value="delegate" selected="">/);
+    expect((await save("none")).status).toBe(200);
+    expect((await settings.settings()).deactivationPolicy).toBe("none");
+    await settings.updateSettings({ deactivationPolicy: "manager" });
+  });
 });
 
 describe("the manager picker", () => {

@@ -390,4 +390,59 @@ describe("deprovisioning", () => {
     });
     expect(decided.status).toBe(200);
   });
+
+  it("with the `delegate` policy, leaves the approval with the deactivated approver's delegate for good, and records it", async () => {
+    const operator = app.operator(app.demoTenantId);
+    await operator.admin.directory.updateSettings({ deactivationPolicy: "delegate" });
+    const call = scim((await operator.admin.directory.createScimToken({ provider: "Okta" })).token);
+    const rest = api(app, app.demoKey);
+    // Bob Lee (EMP-3001) is synced; a purchase order from Priya Patel (IT) waits on him, her manager.
+    const bob = await call("POST", "/Users", {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      userName: "bob.lee@acme.example",
+      externalId: "EMP-3001",
+      displayName: "Bob Lee",
+      emails: [{ value: "bob.lee@acme.example", primary: true }],
+      [ENTERPRISE]: { department: "Finance" },
+    });
+    expect(bob.status).toBe(201);
+    const submitted = await rest("POST", "/v1/requests", {
+      submitterRef: "EMP-4001",
+      requestType: "purchase_order",
+      title: "Monitor",
+      amount: 300,
+      currency: "USD",
+      metadata: { department: "IT" },
+    });
+    expect(submitted.status).toBe(201);
+    const requestId = submitted.body.requestId as string;
+    // Bob is out of office: Chen Wei (EMP-3002) holds the approval for him.
+    const delegation = await rest("POST", "/v1/delegations", { memberRef: "EMP-3001", delegateRef: "EMP-3002" });
+    expect(delegation.status).toBe(201);
+    expect((await rest("GET", `/v1/requests/${requestId}`)).body.pendingApprovers).toEqual([{ ref: "EMP-3002", name: "Chen Wei" }]);
+
+    // Entra/Okta deprovision Bob while he is away.
+    const off = await call("PATCH", `/Users/${bob.body.id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: "replace", path: "active", value: false }],
+    });
+    expect(off.status).toBe(200);
+    expect(off.body.active).toBe(false);
+    const [record] = await app.deps.db
+      .select({ actorType: auditLog.actorType, data: auditLog.data })
+      .from(auditLog)
+      .where(and(eq(auditLog.targetId, requestId), eq(auditLog.action, "request.stage_repointed")));
+    expect(record).toMatchObject({
+      actorType: "scim",
+      data: { stage: 1, from: "EMP-3001", to: "EMP-3002", via: "delegate", chain: ["EMP-3001", "EMP-3002"], reason: "member_deactivated" },
+    });
+    // The approval is Chen's now, not Bob's on loan: ending the delegation does not hand it back.
+    expect((await rest("DELETE", `/v1/delegations/${delegation.body.id}`)).status).toBe(200);
+    const after = await rest("GET", `/v1/requests/${requestId}`);
+    expect(after.body.pendingApprovers).toEqual([{ ref: "EMP-3002", name: "Chen Wei" }]);
+    expect(after.body.stages[0].delegations ?? []).toEqual([]);
+    const decided = await rest("POST", `/v1/requests/${requestId}/decisions`, { approverRef: "EMP-3002", decision: "approved" });
+    expect(decided.status).toBe(200);
+    await operator.admin.directory.updateSettings({ deactivationPolicy: "manager" });
+  });
 });

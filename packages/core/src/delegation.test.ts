@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { applyDelegations, assertNoDelegationLoop, resolveDelegate } from "./delegation";
+import {
+  type DeactivationPolicy,
+  type Handover,
+  applyDelegations,
+  assertNoDelegationLoop,
+  chooseHandover,
+  resolveDelegate,
+} from "./delegation";
 import { DomainError } from "./errors";
 
 const edges = (pairs: [string, string][]) => new Map(pairs);
@@ -93,4 +100,69 @@ describe("applyDelegations", () => {
       delegatedFrom: { chen: "jane" },
     });
   });
+});
+
+describe("chooseHandover (a deactivated member's open approvals)", () => {
+  const active =
+    (...ids: string[]) =>
+    (id: string) =>
+      ids.includes(id);
+  it.each([
+    ["policy none keeps them", "none", [], "mgr", active("mgr", "bob"), { to: null, via: null }],
+    ["policy manager: the manager", "manager", [["jane", "bob"]], "mgr", active("mgr", "bob"), { to: "mgr", via: "manager" }],
+    ["policy manager: an inactive manager is nobody", "manager", [], "mgr", active(), { to: null, via: null }],
+    [
+      "delegate: one hop",
+      "delegate",
+      [["jane", "bob"]],
+      "mgr",
+      active("mgr", "bob"),
+      { to: "bob", via: "delegate", chain: ["jane", "bob"] },
+    ],
+    [
+      "delegate: the end of the chain, past an inactive delegate",
+      "delegate",
+      [
+        ["jane", "bob"],
+        ["bob", "chen"],
+      ],
+      "mgr",
+      active("mgr", "chen"),
+      { to: "chen", via: "delegate", chain: ["jane", "bob", "chen"] },
+    ],
+    [
+      "delegate: none in force → manager",
+      "delegate",
+      [["ann", "bob"]],
+      "mgr",
+      active("mgr", "bob"),
+      { to: "mgr", via: "manager", fallback: "no_delegate" },
+    ],
+    [
+      "delegate: a loop is refused → manager",
+      "delegate",
+      [
+        ["jane", "bob"],
+        ["bob", "chen"],
+        ["chen", "bob"],
+      ],
+      "mgr",
+      active("mgr", "bob", "chen"),
+      { to: "mgr", via: "manager", fallback: "delegation_loop" },
+    ],
+    [
+      "delegate: an inactive end → manager",
+      "delegate",
+      [["jane", "bob"]],
+      "mgr",
+      active("mgr"),
+      { to: "mgr", via: "manager", fallback: "delegate_inactive" },
+    ],
+    ["delegate: no delegate and no manager", "delegate", [], null, active(), { to: null, via: null, fallback: "no_delegate" }],
+  ] as [string, DeactivationPolicy, [string, string][], string | null, (id: string) => boolean, Partial<Handover>][])(
+    "%s",
+    (_name, policy, pairs, managerId, isActive, expected) => {
+      expect(chooseHandover({ memberId: "jane", policy, managerId, edges: edges(pairs), isActive })).toMatchObject(expected);
+    },
+  );
 });

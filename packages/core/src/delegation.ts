@@ -55,3 +55,56 @@ export function applyDelegations(
   });
   return { approverIds, delegatedFrom };
 }
+
+/** What happens to a deactivated member's open approvals (a tenant's directory setting). */
+export const DEACTIVATION_POLICIES = ["manager", "delegate", "none"] as const;
+export type DeactivationPolicy = (typeof DEACTIVATION_POLICIES)[number];
+
+/** Why a `delegate` handover went to the manager instead. */
+export type HandoverFallback = "no_delegate" | "delegation_loop" | "delegate_inactive";
+
+export interface Handover {
+  /** Who takes the deactivated member's open approvals; null: they stay where they are. */
+  to: string | null;
+  via: "delegate" | "manager" | null;
+  /** The delegation chain followed, from the member to `to` (for `via: "delegate"`). */
+  chain: string[];
+  /** Set when the policy is `delegate` but no usable delegate was found. */
+  fallback?: HandoverFallback;
+}
+
+/**
+ * Who receives a deactivated member's open approvals under the tenant's policy. `delegate`
+ * follows the delegations in force (`edges`) from the member to the end of the chain (Jane → Bob →
+ * Chen: Chen); a chain that comes back on itself is refused rather than cut short, and so is one
+ * ending at an inactive member: both, like having no delegate, fall back to the manager. The
+ * manager is used only while active.
+ */
+export function chooseHandover(input: {
+  memberId: string;
+  policy: DeactivationPolicy;
+  managerId: string | null;
+  edges: ReadonlyMap<string, string>;
+  isActive: (memberId: string) => boolean;
+}): Handover {
+  if (input.policy === "none") return { to: null, via: null, chain: [] };
+  let fallback: HandoverFallback | undefined;
+  if (input.policy === "delegate") {
+    const chain = [input.memberId];
+    let loop = false;
+    for (let next = input.edges.get(input.memberId); next !== undefined; next = input.edges.get(next)) {
+      if (chain.includes(next)) {
+        loop = true;
+        break;
+      }
+      chain.push(next);
+    }
+    const end = chain.at(-1) ?? input.memberId;
+    if (chain.length === 1) fallback = "no_delegate";
+    else if (loop) fallback = "delegation_loop";
+    else if (!input.isActive(end)) fallback = "delegate_inactive";
+    else return { to: end, via: "delegate", chain };
+  }
+  const manager = input.managerId && input.managerId !== input.memberId && input.isActive(input.managerId) ? input.managerId : null;
+  return { to: manager, via: manager ? "manager" : null, chain: [], ...(fallback ? { fallback } : {}) };
+}

@@ -8,6 +8,12 @@ export const MEMBER_IMPORT_MAX_ROWS = 200_000;
 export const MEMBER_CSV_COLUMNS = ["externalRef", "name", "email", "department", "managerRef", "active"] as const;
 export type MemberCsvColumn = (typeof MEMBER_CSV_COLUMNS)[number];
 
+/** What the Members list sorts by (ties broken by externalRef); "manager" is the manager's name. */
+export const MEMBER_SORTS = ["externalRef", "name", "department", "manager", "updated"] as const;
+export type MemberSort = (typeof MEMBER_SORTS)[number];
+export const SORT_DIRECTIONS = ["asc", "desc"] as const;
+export type SortDirection = (typeof SORT_DIRECTIONS)[number];
+
 /** Headers other systems use for each column (compared without case, spaces, dashes or underscores). */
 const MEMBER_CSV_ALIASES: Record<MemberCsvColumn, string[]> = {
   externalRef: ["externalref", "employeeid", "employeenumber", "empid", "personnelnumber", "staffid", "id", "ref"],

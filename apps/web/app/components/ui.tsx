@@ -184,8 +184,12 @@ export function ResultMessage({ message, gap = 16 }: { message: string; gap?: nu
   );
 }
 
-/** A list column's heading: hidden on small screens, or read to screen readers only (the actions column). */
-export type Column = string | { label: string; hideSm?: boolean; srOnly?: boolean };
+/**
+ * A list column's heading: hidden on small screens, or read to screen readers only (the actions
+ * column); `sort` makes it a link that sorts the list by it (`to`), showing the current direction.
+ */
+export type Column =
+  string | { label: string; hideSm?: boolean; srOnly?: boolean; sort?: { to: string; current: "ascending" | "descending" | null } };
 
 export const ACTIONS_COLUMN: Column = { label: "Actions", srOnly: true };
 
@@ -241,10 +245,19 @@ export function DataTable({
         <thead>
           <tr>
             {columns.map((c) => {
-              const { label: heading, hideSm = false, srOnly = false } = typeof c === "string" ? { label: c } : c;
+              const { label: heading, hideSm = false, srOnly = false, sort } = typeof c === "string" ? { label: c } : c;
               return (
-                <th key={heading} className={hideSm ? "hide-sm" : undefined}>
-                  {srOnly ? <span className="sr-only">{heading}</span> : heading}
+                <th key={heading} className={hideSm ? "hide-sm" : undefined} aria-sort={sort?.current ?? undefined}>
+                  {srOnly ? (
+                    <span className="sr-only">{heading}</span>
+                  ) : sort ? (
+                    <Link className="sort-link" to={sort.to} preventScrollReset>
+                      {heading}
+                      <span aria-hidden="true">{sort.current === "ascending" ? " ▲" : sort.current === "descending" ? " ▼" : " ↕"}</span>
+                    </Link>
+                  ) : (
+                    heading
+                  )}
                 </th>
               );
             })}

@@ -1,5 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { DEACTIVATION_POLICIES, type DeactivationPolicy } from "@approvalmatrix/core";
 import { attempt, formFailure } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 import { formText } from "../lib/form";
@@ -47,7 +48,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   if (intent === "settings") {
     const externalRefSource = formText(form, "externalRefSource") === "employeeNumber" ? "employeeNumber" : "externalId";
-    const deactivationPolicy = formText(form, "deactivationPolicy") === "none" ? "none" : "manager";
+    const policy = formText(form, "deactivationPolicy");
+    const deactivationPolicy = DEACTIVATION_POLICIES.find((p): p is DeactivationPolicy => p === policy) ?? "manager";
     const result = await attempt(() => api.admin.directory.updateSettings({ externalRefSource, deactivationPolicy }));
     if (!result.ok) return result.failure;
     return { ok: true as const, created: null, message: "Settings saved." };
@@ -147,9 +149,14 @@ export default function DirectorySync() {
                     <option value="employeeNumber">employeeNumber (enterprise extension)</option>
                   </select>
                 </Field>
-                <Field label="When a member is deactivated" name="deactivationPolicy">
+                <Field
+                  label="When a member is deactivated"
+                  name="deactivationPolicy"
+                  hint="The delegate is the end of their delegation chain in force (Delegations); with none, a loop or an inactive delegate, the manager takes them. The request's history records who took each approval and why."
+                >
                   <select name="deactivationPolicy" defaultValue={settings.deactivationPolicy}>
                     <option value="manager">Their open approvals go to their manager</option>
+                    <option value="delegate">Their open approvals go to their delegate (else their manager)</option>
                     <option value="none">Their open approvals stay with them</option>
                   </select>
                 </Field>

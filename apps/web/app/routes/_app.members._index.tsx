@@ -1,7 +1,8 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams, useSubmit } from "@remix-run/react";
 import { useRef } from "react";
-import { Alert, Email, EmptyState, PageHead, StatusBadge, DataTable } from "../components/ui";
+import { MEMBER_SORTS, type MemberSort, type SortDirection } from "@approvalmatrix/core";
+import { Alert, type Column, Email, EmptyState, PageHead, StatusBadge, DataTable, formatDate } from "../components/ui";
 import { attempt, load } from "../lib/api-errors.server";
 import { requireUser } from "../lib/session.server";
 import { formText } from "../lib/form";
@@ -22,12 +23,18 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const after = rawAfter && ![...rawAfter].some((c) => c.charCodeAt(0) < 32) ? rawAfter : undefined;
   const department = url.searchParams.get("department")?.trim().slice(0, 200) || undefined;
   const managerRef = url.searchParams.get("manager")?.trim().slice(0, 200) || undefined;
+  // An unknown sort (a hand-edited URL) is the default order, not an error page.
+  const sortParam = url.searchParams.get("sort");
+  const sort: MemberSort = MEMBER_SORTS.find((s) => s === sortParam) ?? "externalRef";
+  const direction: SortDirection = url.searchParams.get("dir") === "desc" ? "desc" : "asc";
   const [page, departments] = await Promise.all([
     load(() =>
       api.admin.members.search({
         search: q.slice(0, 200) || undefined,
         status,
         limit: PAGE_SIZE,
+        sort,
+        direction,
         ...(department ? { department } : {}),
         ...(managerRef ? { managerRef } : {}),
         ...(after ? { after } : {}),
@@ -35,7 +42,17 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     ),
     api.admin.members.departments(),
   ]);
-  return { ...page, q, status, department: department ?? "", manager: managerRef ?? "", departments, after: after ?? null };
+  return {
+    ...page,
+    q,
+    status,
+    department: department ?? "",
+    manager: managerRef ?? "",
+    departments,
+    after: after ?? null,
+    sort,
+    direction,
+  };
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -55,7 +72,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function Members() {
-  const { members, nextCursor, total, q, status, department, manager, departments, after } = useLoaderData<typeof loader>();
+  const { members, nextCursor, total, q, status, department, manager, departments, after, sort, direction } =
+    useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const [params] = useSearchParams();
   const submit = useSubmit();
@@ -64,6 +82,18 @@ export default function Members() {
   const searching = navigation.state === "loading" && navigation.location.pathname === "/members";
   const nextParams = new URLSearchParams(params);
   if (nextCursor) nextParams.set("after", nextCursor);
+  const filters = { q, status, department, manager };
+  const ordered = sort === "externalRef" && direction === "asc" ? {} : { sort, dir: direction };
+  /** A heading that sorts by `by`: ascending first, the other way when it is the current sort; back to the first page. */
+  const sortable = (label: string, by: MemberSort, hideSm = false): Column => {
+    const current = sort === by ? (direction === "asc" ? "ascending" : "descending") : null;
+    const next = current === "ascending" ? "desc" : "asc";
+    return {
+      label,
+      hideSm,
+      sort: { to: `/members?${new URLSearchParams({ ...filters, sort: by, dir: next }).toString()}`, current },
+    };
+  };
 
   return (
     <>
@@ -122,13 +152,21 @@ export default function Members() {
             <label htmlFor="manager">Manager's externalRef</label>
             <input id="manager" name="manager" defaultValue={manager} placeholder="EMP-2001" size={12} />
           </div>
+          {/* A new search keeps the order the list is sorted in. */}
+          {"sort" in ordered ? (
+            <>
+              <input type="hidden" name="sort" value={ordered.sort} />
+              <input type="hidden" name="dir" value={ordered.dir} />
+            </>
+          ) : null}
           <button className="btn" type="submit">
             Search
           </button>
         </Form>
         {result?.ok && result.deactivated ? (
           <Alert kind="ok">
-            {result.deactivated} member{result.deactivated === 1 ? "" : "s"} deactivated; their open approvals went to their managers.
+            {result.deactivated} member{result.deactivated === 1 ? "" : "s"} deactivated; their open approvals were handed on as set in
+            Directory sync.
           </Alert>
         ) : null}
         {result && !result.ok ? <Alert kind="error">{result.formError}</Alert> : null}
@@ -160,11 +198,12 @@ export default function Members() {
             label="Members"
             columns={[
               { label: "Select", srOnly: true },
-              "Name",
-              "externalRef",
-              { label: "Department", hideSm: true },
-              { label: "Manager", hideSm: true },
+              sortable("Name", "name"),
+              sortable("externalRef", "externalRef"),
+              sortable("Department", "department", true),
+              sortable("Manager", "manager", true),
               { label: "Sign-in", hideSm: true },
+              sortable("Updated", "updated", true),
               "Status",
               { label: "Actions", hideSm: true, srOnly: true },
             ]}
@@ -201,6 +240,7 @@ export default function Members() {
                   )}
                 </td>
                 <td className="hide-sm small">{m.userEmail ?? <span className="faint">—</span>}</td>
+                <td className="hide-sm small nowrap">{formatDate(m.updatedAt)}</td>
                 <td>
                   <StatusBadge status={m.active ? "active" : "inactive"} />
                   {m.syncedFrom ? <div className="faint small">synced from {m.syncedFrom}</div> : null}
@@ -221,7 +261,7 @@ export default function Members() {
           </span>
           <span className="row">
             {after ? (
-              <Link className="btn btn-sm" to={`/members?${new URLSearchParams({ q, status, department, manager }).toString()}`}>
+              <Link className="btn btn-sm" to={`/members?${new URLSearchParams({ ...filters, ...ordered }).toString()}`}>
                 First page
               </Link>
             ) : null}

@@ -183,7 +183,7 @@ export function createScimHandler(deps: ApiDeps) {
     try {
       const url = new URL(req.url ?? "/", "http://localhost");
       const actor = await authenticate(req);
-      const call: ScimCall = { db: deps.db, actor, baseUrl: baseUrlOf(req) };
+      const call: ScimCall = { db: deps.db, actor, baseUrl: baseUrlOf(req), now: deps.clock.now() };
       await route(req, res, call, url.pathname.slice(SCIM_PREFIX.length), url.searchParams);
     } catch (error) {
       if (error instanceof ScimError)

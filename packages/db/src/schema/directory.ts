@@ -1,13 +1,9 @@
-import { AUDIT_ACTOR_TYPES, EXTERNAL_REF_SOURCES } from "@approvalmatrix/core";
+import { AUDIT_ACTOR_TYPES, DEACTIVATION_POLICIES, EXTERNAL_REF_SOURCES } from "@approvalmatrix/core";
 import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { members } from "./members";
 import { tenants } from "./tenants";
 import { users } from "./users";
-
-/** What happens to a deactivated member's open approvals. */
-export const DEACTIVATION_POLICIES = ["manager", "none"] as const;
-export type DeactivationPolicy = (typeof DEACTIVATION_POLICIES)[number];
 
 /** A tenant's directory settings; a tenant without a row has the defaults. */
 export const directorySettings = pgTable("directory_settings", {
@@ -16,7 +12,7 @@ export const directorySettings = pgTable("directory_settings", {
     .references(() => tenants.id, { onDelete: "cascade" }),
   /** Which SCIM attribute becomes a member's externalRef. */
   externalRefSource: text("external_ref_source", { enum: EXTERNAL_REF_SOURCES }).notNull().default("externalId"),
-  /** Where a deactivated member's open approvals go: their manager, or nowhere (they stay). */
+  /** Where a deactivated member's open approvals go: their manager, their delegate in force (else the manager), or nowhere (they stay). */
   deactivationPolicy: text("deactivation_policy", { enum: DEACTIVATION_POLICIES }).notNull().default("manager"),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });

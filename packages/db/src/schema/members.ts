@@ -37,5 +37,11 @@ export const members = pgTable(
     index("members_tenant_department_idx").on(t.tenantId, t.department),
     index("members_tenant_name_idx").on(t.tenantId, t.name),
     index("members_search_idx").using("gin", memberSearchDocument(t)),
+    // SCIM `userName eq` (caseExact=false): outside SCIM a member's userName is lower(email), or
+    // lower(external_ref) when they have no e-mail; the Users filter looks candidates up by these.
+    index("members_tenant_lower_email_idx").on(t.tenantId, sql`lower(${t.email})`),
+    index("members_tenant_lower_ref_no_email_idx")
+      .on(t.tenantId, sql`lower(${t.externalRef})`)
+      .where(sql`${t.email} is null`),
   ],
 );

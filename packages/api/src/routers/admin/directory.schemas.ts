@@ -1,5 +1,4 @@
-import { EXTERNAL_REF_SOURCES } from "@approvalmatrix/core";
-import { DEACTIVATION_POLICIES } from "@approvalmatrix/db";
+import { DEACTIVATION_POLICIES, EXTERNAL_REF_SOURCES } from "@approvalmatrix/core";
 import { z } from "zod";
 
 export const scimTokenView = z.object({
@@ -21,6 +20,10 @@ export const scimTokenIdInput = z.object({ id: z.string().min(1) });
 
 export const directorySettingsView = z.object({
   externalRefSource: z.enum(EXTERNAL_REF_SOURCES),
-  deactivationPolicy: z.enum(DEACTIVATION_POLICIES),
+  deactivationPolicy: z
+    .enum(DEACTIVATION_POLICIES)
+    .describe(
+      "Where a deactivated member's open approvals go: their manager; their delegate in force (the end of the delegation chain; the manager when there is none); or nowhere.",
+    ),
 });
 export const directorySettingsInput = directorySettingsView.partial().strict();

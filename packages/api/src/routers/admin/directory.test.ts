@@ -33,6 +33,12 @@ describe("admin.directory", () => {
     await admin.admin.directory.updateSettings({ externalRefSource: "employeeNumber" });
     expect(await admin.admin.directory.settings()).toEqual({ externalRefSource: "employeeNumber", deactivationPolicy: "manager" });
     await admin.admin.directory.updateSettings({ externalRefSource: "externalId" });
+    await admin.admin.directory.updateSettings({ deactivationPolicy: "delegate" });
+    expect(await admin.admin.directory.settings()).toEqual({ externalRefSource: "externalId", deactivationPolicy: "delegate" });
+    await expect(admin.admin.directory.updateSettings({ deactivationPolicy: "boss" as never })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+    });
+    await admin.admin.directory.updateSettings({ deactivationPolicy: "manager" });
   });
 });
 

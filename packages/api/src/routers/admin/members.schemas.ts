@@ -1,4 +1,4 @@
-import { MEMBER_CSV_COLUMNS, MEMBER_IMPORT_MAX_BYTES } from "@approvalmatrix/core";
+import { MEMBER_CSV_COLUMNS, MEMBER_IMPORT_MAX_BYTES, MEMBER_SORTS, SORT_DIRECTIONS } from "@approvalmatrix/core";
 import { z } from "zod";
 
 export const memberView = z.object({
@@ -18,6 +18,7 @@ export const memberDetail = memberView.extend({
   userId: z.string().nullable(),
   userEmail: z.string().nullable(),
   syncedFrom: z.string().nullable().describe("The identity provider that syncs this member (SCIM); its fields are read-only here."),
+  updatedAt: z.iso.datetime(),
 });
 
 export const memberFields = z.strictObject({
@@ -36,7 +37,9 @@ export const memberUpdateInput = memberFields.extend({
 const pageInput = {
   search: z.string().trim().max(200).optional(),
   limit: z.number().int().min(1).max(200).default(50),
-  after: z.string().optional(),
+  after: z.string().optional().describe("The nextCursor of the previous page (with the same search, filters and sort)."),
+  sort: z.enum(MEMBER_SORTS).default("externalRef").describe("The column to sort by; ties are broken by externalRef."),
+  direction: z.enum(SORT_DIRECTIONS).default("asc"),
 };
 
 export const memberListInput = z.object(pageInput);

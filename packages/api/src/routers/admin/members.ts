@@ -49,7 +49,7 @@ export const membersRouter = router({
   bulkDeactivate: tenantProcedure("admin")
     .input(memberBulkInput)
     .output(z.object({ deactivated: z.number().int() }))
-    .mutation(({ ctx, input }) => bulkDeactivateMembers(ctx.deps.db, ctx.actor, input.ids)),
+    .mutation(({ ctx, input }) => bulkDeactivateMembers(ctx.deps.db, ctx.actor, input.ids, ctx.deps.clock.now())),
 
   create: tenantProcedure("admin")
     .input(memberFields)
@@ -85,7 +85,7 @@ export const membersRouter = router({
     .mutation(async ({ ctx, input }) => {
       await assertEditableByAdmin(ctx.deps.db, ctx.tenantId, input.id, { active: input.active });
       // Deactivating re-points the member's open approvals per the tenant's directory setting.
-      if (!input.active) return (await deactivateMember(ctx.deps.db, ctx.actor, input.id)).member;
+      if (!input.active) return (await deactivateMember(ctx.deps.db, ctx.actor, input.id, ctx.deps.clock.now())).member;
       return setMemberActive(ctx.deps.db, ctx.actor, input.id, true);
     }),
 

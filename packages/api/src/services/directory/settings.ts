@@ -1,5 +1,5 @@
-import type { ExternalRefSource } from "@approvalmatrix/core";
-import { type DeactivationPolicy, type Queryable, directorySettings, eq, sql } from "@approvalmatrix/db";
+import type { DeactivationPolicy, ExternalRefSource } from "@approvalmatrix/core";
+import { type Queryable, directorySettings, eq, sql } from "@approvalmatrix/db";
 import type { Actor } from "../../context";
 import { writeAudit } from "../audit";
 

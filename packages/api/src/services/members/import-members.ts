@@ -14,7 +14,7 @@ import { writeAudit } from "../audit";
 import { getDirectorySettings } from "../directory/settings";
 import { emitEvents } from "../events/emit";
 import { memberEvent } from "../events/member-events";
-import { repointOpenStagesToManager } from "./deactivate-member";
+import { handOverOpenStages } from "./deactivate-member";
 import { CsvError, parseCsv } from "./csv";
 import { loadManagerChains } from "./manager-chain";
 
@@ -496,8 +496,8 @@ export async function importMembersCsv(
         tenantId,
         gone.map((row) => memberEvent("member.deactivated", row)),
       );
-      if ((await getDirectorySettings(tx, tenantId)).deactivationPolicy === "manager")
-        for (const m of missing) await repointOpenStagesToManager(tx, actor, m.id);
+      const { deactivationPolicy } = await getDirectorySettings(tx, tenantId);
+      for (const m of missing) await handOverOpenStages(tx, actor, m.id, deactivationPolicy);
     }
     const updated = changed.length - created;
     const unchanged = rows.length - changed.length;

@@ -43,12 +43,12 @@ export async function lookupMembers(db: Queryable, tenantId: string, q: string, 
 }
 
 /** Deactivates several members at once, all or none; each as deactivateMember does (audit, re-pointed approvals). */
-export function bulkDeactivateMembers(db: Database, actor: Actor, ids: string[]): Promise<{ deactivated: number }> {
+export function bulkDeactivateMembers(db: Database, actor: Actor, ids: string[], now: Date = new Date()): Promise<{ deactivated: number }> {
   if (ids.length === 0) throw new DomainError("invalid_request", "Select members to deactivate.", [{ field: "ids", message: "empty" }]);
   return db.transaction(async (tx) => {
     for (const id of ids) {
       await assertEditableByAdmin(tx, actor.tenantId, id, { active: false });
-      await deactivateMember(tx, actor, id);
+      await deactivateMember(tx, actor, id, now);
     }
     return { deactivated: ids.length };
   });

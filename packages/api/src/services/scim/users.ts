@@ -35,6 +35,8 @@ export interface ScimCall {
   actor: ScimActor;
   /** The absolute /scim/v2 URL, for meta.location and $ref. */
   baseUrl: string;
+  /** When the call happens (which delegations are in force when a member is deactivated). */
+  now?: Date;
 }
 
 interface UserRow {
@@ -117,19 +119,48 @@ interface Column {
   sql: SQL;
   type: "string" | "boolean" | "date";
   caseExact?: boolean;
+  /**
+   * For `eq`: the ids of a superset of the members it matches, from indexes. The column spans
+   * both sides of the left join (coalesce(si.user_name, m.email, …)), which no index can serve, so
+   * without this `userName eq "…"` (sent before every Okta and Entra create) reads every member of
+   * the tenant. Added beside the exact test (see candidatesOf), so the meaning does not change.
+   */
+  eqCandidates?: (value: string) => SQL;
 }
 
-function columnOf(attr: string, source: ExternalRefSource): Column | null {
+function columnOf(attr: string, source: ExternalRefSource, tenantId: string): Column | null {
   const enterprise = `${SCIM_ENTERPRISE_USER_SCHEMA.toLowerCase()}:`;
   switch (attr) {
     case "id":
       return { sql: sql`m.id`, type: "string", caseExact: true };
     case "username":
-      return { sql: sql`coalesce(si.user_name, m.email, m.external_ref)`, type: "string" };
+      // Each branch matches an index expression: scim_identities (tenant_id, lower(user_name)),
+      // members (tenant_id, lower(email)) and members (tenant_id, lower(external_ref)) where email is null.
+      return {
+        sql: sql`coalesce(si.user_name, m.email, m.external_ref)`,
+        type: "string",
+        eqCandidates: (v) => sql`(
+          select c.member_id from scim_identities c where c.tenant_id = ${tenantId} and lower(c.user_name) = lower(${v}::text)
+          union all select c.id from members c where c.tenant_id = ${tenantId} and lower(c.email) = lower(${v}::text)
+          union all select c.id from members c where c.tenant_id = ${tenantId} and c.email is null and lower(c.external_ref) = lower(${v}::text))`,
+      };
     case "externalid":
       return source === "externalId"
-        ? { sql: sql`coalesce(si.external_id, case when si.member_id is null then m.external_ref end)`, type: "string", caseExact: true }
-        : { sql: sql`si.external_id`, type: "string", caseExact: true };
+        ? {
+            sql: sql`coalesce(si.external_id, case when si.member_id is null then m.external_ref end)`,
+            type: "string",
+            caseExact: true,
+            eqCandidates: (v) => sql`(
+              select c.member_id from scim_identities c where c.tenant_id = ${tenantId} and c.external_id = ${v}::text
+              union all select c.id from members c where c.tenant_id = ${tenantId} and c.external_ref = ${v}::text)`,
+          }
+        : {
+            sql: sql`si.external_id`,
+            type: "string",
+            caseExact: true,
+            eqCandidates: (v) =>
+              sql`(select c.member_id from scim_identities c where c.tenant_id = ${tenantId} and c.external_id = ${v}::text)`,
+          };
     case "emails":
     case "emails.value":
       return { sql: sql`m.email`, type: "string" };
@@ -156,19 +187,19 @@ function columnOf(attr: string, source: ExternalRefSource): Column | null {
   }
 }
 
-function filterSql(filter: ScimFilter, source: ExternalRefSource): SQL {
+function filterSql(filter: ScimFilter, source: ExternalRefSource, tenantId: string): SQL {
   switch (filter.op) {
     case "and":
-      return sql`(${filterSql(filter.left, source)} and ${filterSql(filter.right, source)})`;
+      return sql`(${filterSql(filter.left, source, tenantId)} and ${filterSql(filter.right, source, tenantId)})`;
     case "or":
-      return sql`(${filterSql(filter.left, source)} or ${filterSql(filter.right, source)})`;
+      return sql`(${filterSql(filter.left, source, tenantId)} or ${filterSql(filter.right, source, tenantId)})`;
     case "not":
-      return sql`not coalesce(${filterSql(filter.filter, source)}, false)`;
+      return sql`not coalesce(${filterSql(filter.filter, source, tenantId)}, false)`;
     case "valuePath":
-      return filterSql(flattenValuePaths(filter), source);
+      return filterSql(flattenValuePaths(filter), source, tenantId);
     default:
   }
-  const column = columnOf(filter.attr, source);
+  const column = columnOf(filter.attr, source, tenantId);
   if (!column) throw new ScimError(400, `Filtering on "${filter.attr}" is not supported.`, "invalidFilter");
   const c = column.sql;
   if (filter.op === "pr") return column.type === "string" ? sql`(${c} is not null and ${c} <> '')` : sql`(${c} is not null)`;
@@ -211,6 +242,31 @@ function filterSql(filter: ScimFilter, source: ExternalRefSource): SQL {
   }
 }
 
+/**
+ * The ids a filter can match at most, from indexes, or null when it cannot say (`pr`, `ne`,
+ * `co`, …). Put at the top level of the WHERE clause, where PostgreSQL turns it into a semi-join
+ * that starts from these few ids, instead of testing the exact filter on every member.
+ */
+function candidatesOf(filter: ScimFilter, source: ExternalRefSource, tenantId: string): SQL | null {
+  switch (filter.op) {
+    case "and":
+      return candidatesOf(filter.left, source, tenantId) ?? candidatesOf(filter.right, source, tenantId);
+    case "or": {
+      const left = candidatesOf(filter.left, source, tenantId);
+      const right = left && candidatesOf(filter.right, source, tenantId);
+      return left && right ? sql`(${left} union all ${right})` : null;
+    }
+    case "valuePath":
+      return candidatesOf(flattenValuePaths(filter), source, tenantId);
+    case "eq": {
+      const candidates = columnOf(filter.attr, source, tenantId)?.eqCandidates;
+      return candidates && typeof filter.value === "string" ? candidates(filter.value) : null;
+    }
+    default:
+      return null;
+  }
+}
+
 // ---- reads ----------------------------------------------------------------------------------
 
 async function loadUser(db: Queryable, tenantId: string, id: string): Promise<UserRow | null> {
@@ -226,8 +282,10 @@ export async function listScimUsers(
 ): Promise<ReturnType<typeof listResponse>> {
   const tenantId = call.actor.tenantId;
   const { externalRefSource } = await getDirectorySettings(call.db, tenantId);
-  const where = query.filter
-    ? sql`${visible(tenantId)} and coalesce(${filterSql(parseScimFilter(query.filter), externalRefSource)}, false)`
+  const filter = query.filter ? parseScimFilter(query.filter) : null;
+  const candidates = filter && candidatesOf(filter, externalRefSource, tenantId);
+  const where = filter
+    ? sql`${visible(tenantId)} and ${candidates ? sql`m.id in ${candidates} and ` : sql``}coalesce(${filterSql(filter, externalRefSource, tenantId)}, false)`
     : visible(tenantId);
   const [total] = rowsOf<{ n: number }>(await call.db.execute(sql`select count(*)::int as n from ${FROM} where ${where}`));
   const rows =
@@ -268,6 +326,10 @@ async function resolveManager(tx: Queryable, tenantId: string, value: string): P
     await tx.execute(sql`
       select m.id, m.external_ref as "externalRef" from members m left join scim_identities si on si.member_id = m.id
       where m.tenant_id = ${tenantId}
+        -- Candidates from indexes first: the OR below spans both sides of the join, which no index serves.
+        and m.id in (select c.id from members c where c.tenant_id = ${tenantId} and (c.id = ${value} or c.external_ref = ${value})
+          union all select c.member_id from scim_identities c
+          where c.tenant_id = ${tenantId} and (c.external_id = ${value} or lower(c.user_name) = lower(${value})))
         and (m.id = ${value} or si.external_id = ${value} or lower(si.user_name) = lower(${value}) or m.external_ref = ${value})
       order by (m.id = ${value}) desc, (si.external_id = ${value}) desc limit 1`),
   );
@@ -294,6 +356,7 @@ async function writeUser(
   existing: UserRow | null,
   resource: Record<string, unknown>,
   source: ExternalRefSource,
+  now: Date = new Date(),
 ): Promise<{ id: string; kind: WriteKind | "adopted"; fields: ScimUserFields }> {
   const tenantId = actor.tenantId;
   const fields = scimUserToFields(resource, source);
@@ -339,11 +402,11 @@ async function writeUser(
       target.department !== fields.department ||
       target.managerId !== (manager?.id ?? null);
     if (changed) await updateMember(tx, actor, { id, ...memberFields, userId: target.userId });
-    if (target.active && !fields.active) await deactivateMember(tx, actor, id);
+    if (target.active && !fields.active) await deactivateMember(tx, actor, id, now);
     else if (!target.active && fields.active) await setMemberActive(tx, actor, id, true);
   } else {
     id = (await createMember(tx, actor, memberFields)).id;
-    if (!fields.active) await deactivateMember(tx, actor, id);
+    if (!fields.active) await deactivateMember(tx, actor, id, now);
   }
 
   const identity = {
@@ -407,7 +470,7 @@ async function audit(tx: Queryable, actor: ScimActor, action: string, id: string
 
 export async function createScimUser(call: ScimCall, resource: Record<string, unknown>): Promise<Record<string, unknown>> {
   const id = await inTransaction(call, async (tx, source) => {
-    const written = await writeUser(tx, call.actor, null, resource, source);
+    const written = await writeUser(tx, call.actor, null, resource, source, call.now);
     await audit(tx, call.actor, written.kind === "adopted" ? "scim.user_adopted" : "scim.user_created", written.id, {
       userName: written.fields.userName,
       externalRef: written.fields.externalRef,
@@ -423,7 +486,7 @@ export async function replaceScimUser(call: ScimCall, id: string, resource: Reco
     if (!existing) throw notFound(id);
     // PUT replaces the resource; providers that leave `active` out (Okta) mean "unchanged".
     const body = "active" in resource ? resource : { ...resource, active: existing.active };
-    const written = await writeUser(tx, call.actor, existing, body, source);
+    const written = await writeUser(tx, call.actor, existing, body, source, call.now);
     await audit(tx, call.actor, "scim.user_replaced", id, { userName: written.fields.userName, active: written.fields.active });
   });
   return getScimUser(call, id);
@@ -435,7 +498,7 @@ export async function patchScimUser(call: ScimCall, id: string, body: unknown): 
     if (!existing) throw notFound(id);
     const current = toScimUser(existing, call.baseUrl, source);
     const patched = applyScimPatch(current, body);
-    const written = await writeUser(tx, call.actor, existing, patched, source);
+    const written = await writeUser(tx, call.actor, existing, patched, source, call.now);
     await audit(tx, call.actor, "scim.user_patched", id, {
       userName: written.fields.userName,
       operations: Array.isArray((body as { Operations?: unknown }).Operations) ? (body as { Operations: unknown[] }).Operations.length : 0,
@@ -452,7 +515,7 @@ export async function deleteScimUser(call: ScimCall, id: string): Promise<void> 
   await inTransaction(call, async (tx) => {
     const existing = await loadUser(tx, call.actor.tenantId, id);
     if (!existing) throw notFound(id);
-    if (existing.active) await deactivateMember(tx, call.actor, id);
+    if (existing.active) await deactivateMember(tx, call.actor, id, call.now);
     await tx.delete(scimIdentities).where(eq(scimIdentities.memberId, id));
     await audit(tx, call.actor, "scim.user_deleted", id, { userName: userNameOf(existing) });
   });

@@ -1,0 +1,2 @@
+CREATE INDEX "members_tenant_lower_email_idx" ON "members" USING btree ("tenant_id",lower("email"));--> statement-breakpoint
+CREATE INDEX "members_tenant_lower_ref_no_email_idx" ON "members" USING btree ("tenant_id",lower("external_ref")) WHERE "members"."email" is null;
