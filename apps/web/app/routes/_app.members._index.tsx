@@ -83,7 +83,7 @@ export default function Members() {
   const nextParams = new URLSearchParams(params);
   if (nextCursor) nextParams.set("after", nextCursor);
   const filters = { q, status, department, manager };
-  const ordered = sort === "externalRef" && direction === "asc" ? {} : { sort, dir: direction };
+  const ordered: Record<string, string> = sort === "externalRef" && direction === "asc" ? {} : { sort, dir: direction };
   /** A heading that sorts by `by`: ascending first, the other way when it is the current sort; back to the first page. */
   const sortable = (label: string, by: MemberSort, hideSm = false): Column => {
     const current = sort === by ? (direction === "asc" ? "ascending" : "descending") : null;
