@@ -16,12 +16,14 @@
 //
 //   pnpm bench        (BENCH_DATABASE_URL, BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONNECTIONS to tune)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { must, randomBase62 } from "@approvalmatrix/core";
 import autocannon from "autocannon";
 import { type HttpsReceiver, startHttpsReceiver } from "./https-receiver";
+import { profileTable } from "./profile-summary";
 import { resultsFile } from "./results-file";
 import postgres from "postgres";
 
@@ -216,6 +218,8 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main() {
+  // Set when the run completed (past the finally below only then): what the profile table needs.
+  let profiled: { out: string; realUs: number; minimalUs: number };
   const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
   step(`creating throwaway database ${dbName}`);
   await admin.unsafe(`create database "${dbName}"`);
@@ -281,7 +285,7 @@ async function main() {
 
     const bridge = `http://127.0.0.1:${BRIDGE_PORT}`;
     const minimal = `http://127.0.0.1:${must((minimalProcess as ChildProcess & { readyOutput: string }).readyOutput.match(/listening (\d+)/)?.[1], "the minimal server's port")}`;
-    step("warming up both (3 s each)");
+    step("warming up both: POST then GET, 3 s each (the JIT compiles both paths before anything is measured)");
     for (const url of [bridge, minimal])
       await autocannon({
         url,
@@ -293,6 +297,20 @@ async function main() {
             path: "/v1/requests",
             headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
             body: JSON.stringify({ submitterRef: "EMP-1042", requestType: "purchase_order", title: "warm", amount: 10 }),
+          },
+        ],
+      });
+    const warmIds = (await postgres(databaseUrl, { max: 1 })`select id from requests limit 500`).map((r) => r.id as string);
+    for (const url of [bridge, minimal])
+      await autocannon({
+        url,
+        connections: 4,
+        duration: 3,
+        requests: [
+          {
+            method: "GET",
+            headers: { authorization: `Bearer ${key}` },
+            setupRequest: (req) => ({ ...req, path: `/v1/requests/${warmIds[Math.floor(Math.random() * warmIds.length)]}` }),
           },
         ],
       });
@@ -395,12 +413,41 @@ async function main() {
     const out = resultsFile("load");
     writeFileSync(out, lines.join("\n"));
     console.log(`Written to ${out}`);
+    const perRequest = (pick: (r: (typeof rows)[number]) => LoadResult) =>
+      rows.reduce((sum, r) => sum + pick(r).cpuUs * pick(r).total, 0) / rows.reduce((sum, r) => sum + pick(r).total, 0);
+    profiled = { out, realUs: perRequest((r) => r.bridge), minimalUs: perRequest((r) => r.minimal) };
   } finally {
     await Promise.all(children.map(stopProcess));
     await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
     await admin.end();
     step("dropped the throwaway database");
   }
+  // The servers wrote their CPU profiles on the way out: where the difference goes, by layer.
+  if (PROFILE_DIR) {
+    const table = profileTable(largestProfile(PROFILE_DIR), largestProfile(`${PROFILE_DIR}/minimal`), {
+      real: profiled.realUs,
+      minimal: profiled.minimalUs,
+    });
+    const section = [
+      "",
+      "Where the CPU goes, by layer (V8 CPU profiles of both servers over the whole run, self time charged to the layer",
+      "of its code; µs per request = share × each server's CPU µs per request over all its runs; `profile-summary.ts`):",
+      "",
+      table,
+      "",
+    ].join("\n");
+    console.log(section);
+    appendFileSync(profiled.out, section);
+  }
+}
+
+/** The main thread's profile in `dir`: the largest .cpuprofile (a loader thread writes a small one too). */
+function largestProfile(dir: string): string {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".cpuprofile"))
+    .map((f) => ({ path: join(dir, f), size: statSync(join(dir, f)).size }))
+    .sort((a, b) => b.size - a.size);
+  return must(files[0], `a CPU profile in ${dir}`).path;
 }
 
 main().catch((error: unknown) => {
