@@ -73,7 +73,9 @@ async function create(tenantId: string, keyId: string, body: Record<string, unkn
   // The stages and, beside them, the delegations in force (the real server routes around people away).
   const [stageRows0, delegations] = await Promise.all([
     sql`select position, name, approvers, rule, quorum from matrix_stages where tenant_id = ${tenantId} and matrix_id = ${matrix.id} order by position`,
-    sql<{ member_id: string; delegate_id: string }[]>`select member_id, delegate_id from delegations where tenant_id = ${tenantId} and revoked_at is null and starts_at <= ${now} and (ends_at is null or ends_at > ${now}) order by created_at`,
+    sql<
+      { member_id: string; delegate_id: string }[]
+    >`select member_id, delegate_id from delegations where tenant_id = ${tenantId} and revoked_at is null and starts_at <= ${now} and (ends_at is null or ends_at > ${now}) order by created_at`,
   ]);
   const stages = stageRows0 as unknown as StageDefinition[];
   void delegations;

@@ -22,7 +22,10 @@ interface CpuProfile {
 /** Layers in the order the table lists them; the first rule that matches a frame wins. */
 const LAYERS: [string, (where: string, fn: string) => boolean][] = [
   ["garbage collection", (_w, fn) => fn === "(garbage collector)"],
-  ["socket and pipe writes (syscalls)", (w, fn) => w === "" && /^(writeBuffer|writev|writeString|writeUtf8String|writeLatin1String)$/.test(fn)],
+  [
+    "socket and pipe writes (syscalls)",
+    (w, fn) => w === "" && /^(writeBuffer|writev|writeString|writeUtf8String|writeLatin1String)$/.test(fn),
+  ],
   ["postgres.js driver", (w) => w.startsWith("postgres/")],
   ["drizzle (query building, row mapping)", (w) => w.startsWith("drizzle-orm/")],
   ["REST bridge (trpc-to-openapi)", (w) => w.startsWith("trpc-to-openapi/")],
@@ -32,7 +35,7 @@ const LAYERS: [string, (where: string, fn: string) => boolean][] = [
   ["metrics (prom-client)", (w) => w.startsWith("prom-client/")],
   ["ApprovalMatrix API (packages/api)", (w) => w.includes("packages/api/")],
   ["domain and db helpers (packages/core, db)", (w) => w.includes("packages/core/") || w.includes("packages/db/")],
-  ["server shell (apps/web/src)", (w) => /(^|\/)src\/[^/]+\.ts$/.test(w) && !w.includes("packages/") || w.includes("apps/web/src")],
+  ["server shell (apps/web/src)", (w) => (/(^|\/)src\/[^/]+\.ts$/.test(w) && !w.includes("packages/")) || w.includes("apps/web/src")],
   ["the minimal handler's own code", (w) => w.includes("minimal-server")],
   ["Node HTTP, streams, timers", (w) => w.startsWith("node:")],
   ["promise machinery", (_w, fn) => fn === "runMicrotasks" || fn === "(program)"],
@@ -106,13 +109,19 @@ export function profileTable(realFile: string, minimalFile: string, cpuUs?: { re
     if (!cpuUs) return { name, diff: r / realTotal - m / minimalTotal, line: `| ${name} | ${shares} |` };
     const ru = perRequest(r, realTotal, cpuUs.real);
     const mu = perRequest(m, minimalTotal, cpuUs.minimal);
-    return { name, diff: ru - mu, line: `| ${name} | ${shares} | ${ru.toFixed(0)} | ${mu.toFixed(0)} | ${(ru - mu >= 0 ? "+" : "") + (ru - mu).toFixed(0)} |` };
+    return {
+      name,
+      diff: ru - mu,
+      line: `| ${name} | ${shares} | ${ru.toFixed(0)} | ${mu.toFixed(0)} | ${(ru - mu >= 0 ? "+" : "") + (ru - mu).toFixed(0)} |`,
+    };
   });
   rows.sort((a, b) => b.diff - a.diff);
   const head = cpuUs
     ? ["| layer | real: share of CPU | minimal: share | real µs/req | minimal µs/req | difference µs |", "|---|---:|---:|---:|---:|---:|"]
     : ["| layer | real: share of CPU | minimal: share |", "|---|---:|---:|"];
-  const foot = cpuUs ? [`| **all** | 100 % | 100 % | ${cpuUs.real.toFixed(0)} | ${cpuUs.minimal.toFixed(0)} | +${(cpuUs.real - cpuUs.minimal).toFixed(0)} |`] : [];
+  const foot = cpuUs
+    ? [`| **all** | 100 % | 100 % | ${cpuUs.real.toFixed(0)} | ${cpuUs.minimal.toFixed(0)} | +${(cpuUs.real - cpuUs.minimal).toFixed(0)} |`]
+    : [];
   return [...head, ...rows.map((r) => r.line), ...foot].join("\n");
 }
 

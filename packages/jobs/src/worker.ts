@@ -151,7 +151,17 @@ export class Worker {
         this.nudgeWaiting.delete(kind);
         if (this.stopping) return;
         const now = this.clock.now();
-        const job: ClaimedJob = { id: `nudge:${kind}`, kind, payload: {}, tenantId: null, dedupeKey: null, attempt: 1, maxAttempts: 1, runAt: now, createdAt: now };
+        const job: ClaimedJob = {
+          id: `nudge:${kind}`,
+          kind,
+          payload: {},
+          tenantId: null,
+          dedupeKey: null,
+          attempt: 1,
+          maxAttempts: 1,
+          runAt: now,
+          createdAt: now,
+        };
         try {
           await handler(job, { db: this.db, now, clock: this.clock, workerId: this.workerId });
         } catch (error) {
