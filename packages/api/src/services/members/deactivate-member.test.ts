@@ -130,4 +130,34 @@ describe("deactivation policy `delegate`", () => {
     await revokeDelegation(bed.deps.db, operator, delegation.id);
     expect((await stageOf(requestId)).approverIds).toEqual([sam]);
   });
+  it("never hands a stage to the request's own submitter: the seat stays, and the audit says why", async () => {
+    const { approver, requestId } = await approverWithOpenStage("QUIN");
+    const now = new Date();
+    const tomorrow = new Date(now.getTime() + 24 * HOUR);
+    // Quin's delegate is the very person whose request waits on Quin.
+    await createDelegation(
+      bed.deps.db,
+      operator,
+      { member: { ref: "QUIN" }, delegate: { ref: "QUIN-R" }, startsAt: tomorrow.toISOString() },
+      now,
+    );
+    const { repointed } = await deactivateMember(bed.deps.db, operator, approver.id, new Date(tomorrow.getTime() + HOUR));
+    expect(repointed).toEqual([]);
+    expect((await stageOf(requestId)).approverIds).toEqual([approver.id]);
+    const skipped = await bed.deps.db
+      .select({ data: auditLog.data })
+      .from(auditLog)
+      .where(and(eq(auditLog.targetId, requestId), eq(auditLog.action, "request.stage_repoint_skipped")));
+    expect(skipped.map((r) => r.data)).toEqual([
+      {
+        stage: 1,
+        from: "QUIN",
+        to: "QUIN-R",
+        reason: "member_deactivated",
+        via: "delegate",
+        chain: ["QUIN", "QUIN-R"],
+        skipped: "submitter",
+      },
+    ]);
+  });
 });

@@ -67,9 +67,9 @@ export async function handOverOpenStages(
     ...(handover.fallback ? { fallback: handover.fallback } : {}),
   };
 
-  const open = rowsOf<{ requestId: string; position: number; approverIds: string[] }>(
+  const open = rowsOf<{ requestId: string; position: number; approverIds: string[]; submitterId: string }>(
     await tx.execute(sql`
-      select s.request_id as "requestId", s.position, s.approver_ids as "approverIds"
+      select s.request_id as "requestId", s.position, s.approver_ids as "approverIds", r.submitter_id as "submitterId"
       from request_stages s join requests r on r.id = s.request_id
       where s.tenant_id = ${tenantId} and s.status = 'open' and r.status in ('pending', 'in_progress')
         and s.approver_ids @> array[${memberId}]::text[]
@@ -78,6 +78,17 @@ export async function handOverOpenStages(
   );
   const repointed: RepointedStage[] = [];
   for (const stage of open) {
+    if (stage.submitterId === to) {
+      // Never make someone the approver of their own request: the seat stays where it was, for an
+      // admin to reassign (requests.reassign), and the audit says why.
+      await writeAudit(tx, actor, {
+        action: "request.stage_repoint_skipped",
+        targetType: "request",
+        targetId: stage.requestId,
+        data: { stage: stage.position, from: member.externalRef, to: refOf(to), ...why, skipped: "submitter" },
+      });
+      continue;
+    }
     const approverIds = [...new Set(stage.approverIds.map((id) => (id === memberId ? to : id)))];
     await tx.execute(sql`
       update request_stages set approver_ids = ${`{${approverIds.join(",")}}`}::text[]
