@@ -46,8 +46,14 @@ const DECISION = {
     comment: nullable(str()),
     actor: {
       type: "object",
-      description: "Who pressed the button (an API key, a user, a service acting for the approver).",
+      description:
+        "Who decided for the approver: an API key, a user, a service acting for them, or (type `delegate`, id the member's id) the delegate sitting in for them.",
       properties: { type: str(), id: str(), name: str() },
+    },
+    delegate: {
+      type: "object",
+      description: "Present when a delegate (out of office) decided for the approver of record: “Bob Lee for Jane Smith”.",
+      properties: { ref: str("The delegate's externalRef."), name: str() },
     },
   },
 };

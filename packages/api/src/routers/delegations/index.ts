@@ -40,7 +40,7 @@ export const delegationsRouter = router({
         path: "/delegations",
         summary: "Set a delegate (out of office)",
         description:
-          "While the delegation holds, stages that open for the member go to the delegate (the end of the chain when the delegate delegates too), and their open stages are re-pointed at once. A delegate never receives a request they submitted. A loop (Jane → Bob → Jane) is refused with 422 delegation_loop. The decision shows the delegate with onBehalfOf the member.",
+          "While the delegation holds, stages that open for the member go to the delegate (the end of the chain when the delegate delegates too), and their open stages are re-pointed at once. A delegate never receives a request they submitted. A loop (Jane → Bob → Jane) is refused with 422 delegation_loop. A delegate's decision stays the member's (decidedBy, the approver of record), with the delegate as its actor (type `delegate`) and in `delegate`: “Bob Lee for Jane Smith”. A delegation with a future start or an end re-points open stages when it starts and ends (durable jobs).",
         tags: ["Delegations"],
         protect: true,
       },
