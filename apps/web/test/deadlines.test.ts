@@ -4,7 +4,7 @@
  */
 import { runDueDeadlines } from "@approvalmatrix/api";
 import type { StageDeadline } from "@approvalmatrix/core";
-import { and, auditLog, eq, messages } from "@approvalmatrix/db";
+import { and, asc, auditLog, eq, members, messages } from "@approvalmatrix/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, api, startTestApp, unlimitedKey } from "./harness";
 
@@ -56,7 +56,8 @@ const mailsTo = async (id: string, kind: "reminder" | "escalated") =>
   app.deps.db
     .select({ memberId: messages.memberId })
     .from(messages)
-    .where(and(eq(messages.requestId, id), eq(messages.kind, kind)));
+    .where(and(eq(messages.requestId, id), eq(messages.kind, kind)))
+    .orderBy(asc(messages.createdAt));
 
 describe("deadlines", () => {
   it("shows the due date, reminds before it, escalates to the manager at it, and reminds again while overdue", async () => {
@@ -83,17 +84,26 @@ describe("deadlines", () => {
       toRef: "EMP-3001",
     });
     expect(await mailsTo(id, "escalated")).toHaveLength(1);
+    // Bob gets a deadline of his own: the stage's 48 h from the escalation, with its reminder.
+    const freshDue = dueAt + 1 + 48 * HOUR;
+    expect(escalated.stages[0].dueAt).toBe(new Date(freshDue).toISOString());
 
     // Run again at the same instant: nothing happens twice.
     await runDueDeadlines(app.deps.db, new Date(dueAt + 2), app.deps.receipts);
     expect(await actions(id)).toHaveLength(3);
 
+    // Not overdue any more: no overdue reminder 12 h later; Bob's reminder comes 24 h before his deadline.
     await runDueDeadlines(app.deps.db, new Date(dueAt + 12 * HOUR + 10), app.deps.receipts);
-    expect(await mailsTo(id, "reminder")).toHaveLength(2);
+    expect(await mailsTo(id, "reminder")).toHaveLength(1);
+    await runDueDeadlines(app.deps.db, new Date(freshDue - 24 * HOUR + 1), app.deps.receipts);
+    const reminders = await mailsTo(id, "reminder");
+    expect(reminders).toHaveLength(2);
+    const [bob] = await app.deps.db.select({ id: members.id }).from(members).where(eq(members.externalRef, "EMP-3001"));
+    expect(reminders[1]?.memberId).toBe(bob?.id);
 
     // Bob decides: the stage leaves the sweep's queue.
     await call("POST", `/v1/requests/${id}/decisions`, { approverRef: "EMP-3001", decision: "approved" });
-    await runDueDeadlines(app.deps.db, new Date(dueAt + 48 * HOUR), app.deps.receipts);
+    await runDueDeadlines(app.deps.db, new Date(freshDue + 48 * HOUR), app.deps.receipts);
     expect(await mailsTo(id, "reminder")).toHaveLength(2);
   });
 

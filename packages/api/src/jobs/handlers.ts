@@ -9,6 +9,7 @@ import { sendDueMessages } from "../services/notifications/send-messages";
 import { checkpointGrownLogs } from "../services/receipts/log";
 import { DELIVER_JOB, deliverWebhook, purgeOldDeliveries, webhookFanOut } from "../services/webhooks/deliveries";
 import { requestExpireJob } from "../services/expire-request";
+import { DELEGATION_EDGE_JOB, type DelegationEdge, runDelegationEdge } from "../services/delegations/delegations";
 import { REQUEST_EXPIRE_JOB } from "../services/request-expiry";
 import { EVENT_RETENTION_MS, eventsDispatchJob, eventsPurgeJob } from "./events-dispatch";
 
@@ -23,6 +24,8 @@ export const JOB_KINDS = {
   /** Reminders, escalations and automatic outcomes of stage deadlines. */
   deadlinesSweep: "deadlines.sweep",
   requestExpire: REQUEST_EXPIRE_JOB,
+  /** A delegation starts or ends: open stages are re-pointed (planned when it is created). */
+  delegationEdge: DELEGATION_EDGE_JOB,
 } as const;
 
 export function jobHandlers(
@@ -46,6 +49,10 @@ export function jobHandlers(
       await runDueDeadlines(db, now, deps.receipts);
     },
     [JOB_KINDS.requestExpire]: requestExpireJob(deps.receipts),
+    [JOB_KINDS.delegationEdge]: async (job, { db, now }) => {
+      const edge: DelegationEdge = job.payload.edge === "end" ? "end" : "start";
+      if (job.tenantId) await runDelegationEdge(db, job.tenantId, String(job.payload.delegationId), edge, now);
+    },
   };
 }
 

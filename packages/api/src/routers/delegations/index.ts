@@ -32,7 +32,7 @@ export const delegationsRouter = router({
     })
     .input(z.strictObject({}))
     .output(delegationList)
-    .query(async ({ ctx }) => ({ data: await listDelegations(ctx.deps.db, ctx.actor) })),
+    .query(async ({ ctx }) => ({ data: await listDelegations(ctx.deps.db, ctx.actor, ctx.deps.clock.now()) })),
   create: apiKeyProcedure("decisions:write")
     .meta({
       openapi: {
@@ -49,7 +49,7 @@ export const delegationsRouter = router({
     })
     .input(createDelegationInput)
     .output(delegationView)
-    .mutation(({ ctx, input }) => createDelegation(ctx.deps.db, ctx.actor, toCreate(input))),
+    .mutation(({ ctx, input }) => createDelegation(ctx.deps.db, ctx.actor, toCreate(input), ctx.deps.clock.now())),
   revoke: apiKeyProcedure("decisions:write")
     .meta({
       openapi: {
@@ -64,7 +64,7 @@ export const delegationsRouter = router({
     })
     .input(delegationIdInput)
     .output(delegationView)
-    .mutation(({ ctx, input }) => revokeDelegation(ctx.deps.db, ctx.actor, input.delegationId)),
+    .mutation(({ ctx, input }) => revokeDelegation(ctx.deps.db, ctx.actor, input.delegationId, ctx.deps.clock.now())),
   reassign: apiKeyProcedure("requests:write")
     .meta({
       openapi: {
@@ -87,7 +87,7 @@ export const delegationsRouter = router({
 export const adminDelegationsRouter = router({
   list: tenantProcedure("approver")
     .output(delegationList)
-    .query(async ({ ctx }) => ({ data: await listDelegations(ctx.deps.db, ctx.actor) })),
+    .query(async ({ ctx }) => ({ data: await listDelegations(ctx.deps.db, ctx.actor, ctx.deps.clock.now()) })),
   create: tenantProcedure("approver")
     .input(createDelegationInput.partial({ memberRef: true }))
     .output(delegationView)
@@ -99,12 +99,12 @@ export const adminDelegationsRouter = router({
       return createDelegation(ctx.deps.db, ctx.actor, {
         ...toCreate({ ...input, memberRef: input.memberRef ?? "" }),
         member: input.memberRef ? { ref: input.memberRef } : { id: own ?? "" },
-      });
+      }, ctx.deps.clock.now());
     }),
   revoke: tenantProcedure("approver")
     .input(delegationIdInput)
     .output(delegationView)
-    .mutation(({ ctx, input }) => revokeDelegation(ctx.deps.db, ctx.actor, input.delegationId)),
+    .mutation(({ ctx, input }) => revokeDelegation(ctx.deps.db, ctx.actor, input.delegationId, ctx.deps.clock.now())),
   reassign: tenantProcedure("admin")
     .input(reassignInput)
     .output(reassignOutput)
