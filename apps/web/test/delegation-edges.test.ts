@@ -39,7 +39,10 @@ async function settle(check: () => Promise<boolean>): Promise<void> {
 }
 
 const edgeJobs = (delegationId: string) =>
-  app.deps.db.select({ runAt: jobs.runAt, key: jobs.dedupeKey }).from(jobs).where(like(jobs.dedupeKey, `delegations.edge:${delegationId}:%`));
+  app.deps.db
+    .select({ runAt: jobs.runAt, key: jobs.dedupeKey })
+    .from(jobs)
+    .where(like(jobs.dedupeKey, `delegations.edge:${delegationId}:%`));
 
 describe("delegation start and end", () => {
   it("re-points open stages when it starts (following the chain) and hands them back when it ends", async () => {
@@ -83,9 +86,7 @@ describe("delegation start and end", () => {
       (await app.deps.db.select({ data: events.data }).from(events).where(eq(events.type, "approval_request.reassigned"))).filter(
         (e) => e.data.requestId === id,
       );
-    expect((await reassigned()).map((e) => e.data.reassignments)).toEqual([
-      [{ fromRef: JANE.ref, toRef: CHEN.ref, reason: "delegation" }],
-    ]);
+    expect((await reassigned()).map((e) => e.data.reassignments)).toEqual([[{ fromRef: JANE.ref, toRef: CHEN.ref, reason: "delegation" }]]);
     const chenMails = await app.deps.db
       .select({ kind: messages.kind })
       .from(messages)

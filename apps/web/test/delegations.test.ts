@@ -78,7 +78,12 @@ describe("delegation", () => {
       .from(events)
       .where(and(eq(events.type, "approval_request.decision_recorded"), sql`${events.data}->>'requestId' = ${id}`));
     expect(event?.data).toMatchObject({
-      decision: { approverRef: "EMP-2001", approverName: "Jane Smith", actor: { type: "delegate", name: "Chen Wei" }, delegate: { ref: "EMP-3002" } },
+      decision: {
+        approverRef: "EMP-2001",
+        approverName: "Jane Smith",
+        actor: { type: "delegate", name: "Chen Wei" },
+        delegate: { ref: "EMP-3002" },
+      },
     });
     const [auditRow] = await app.deps.db
       .select({ data: auditLog.data })
@@ -86,7 +91,10 @@ describe("delegation", () => {
       .where(and(eq(auditLog.targetId, id), eq(auditLog.action, "request.decision_recorded")));
     expect(auditRow?.data).toMatchObject({ approverRef: "EMP-2001", delegateRef: "EMP-3002", display: "Chen Wei for Jane Smith" });
     const receipts = (await call("GET", `/v1/requests/${id}/verify`)).body.receipts;
-    expect(receipts[0].body).toMatchObject({ approver: { ref: "EMP-2001", name: "Jane Smith" }, actor: { type: "delegate", name: "Chen Wei" } });
+    expect(receipts[0].body).toMatchObject({
+      approver: { ref: "EMP-2001", name: "Jane Smith" },
+      actor: { type: "delegate", name: "Chen Wei" },
+    });
     // The delegate was e-mailed (the outbox row of the opening stage is theirs).
     const queued = await app.deps.db
       .select({ memberId: messages.memberId, kind: messages.kind })

@@ -239,7 +239,12 @@ describe("escalation", () => {
       ],
     });
     const at = Date.now();
-    const res = await call("POST", "/v1/requests", { submitterRef: "EMP-1042", requestType: "travel", title: "Trip to Berlin", amount: 900 });
+    const res = await call("POST", "/v1/requests", {
+      submitterRef: "EMP-1042",
+      requestType: "travel",
+      title: "Trip to Berlin",
+      amount: 900,
+    });
     expect(res.status).toBe(201);
     await send();
     expect(mailsFor("Trip to Berlin", "jane.smith@acme.example")).toHaveLength(1);

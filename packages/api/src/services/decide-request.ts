@@ -118,7 +118,13 @@ export async function decideInTransaction(
     const delegateRef = delegate ? { ref: delegate.ref, name: delegate.name } : null;
     await saveTransition(tx, actor, locked, transition, {
       now,
-      decision: { approverRef: ofRecord.ref, approverName: ofRecord.name, comment, actor: actedBy, ...(delegateRef ? { delegate: delegateRef } : {}) },
+      decision: {
+        approverRef: ofRecord.ref,
+        approverName: ofRecord.name,
+        comment,
+        actor: actedBy,
+        ...(delegateRef ? { delegate: delegateRef } : {}),
+      },
       receipts: {
         signer,
         actor: actedBy,

@@ -96,10 +96,15 @@ export const adminDelegationsRouter = router({
       const own = ctx.actor.kind === "user" ? ctx.actor.memberId : null;
       if (!input.memberRef && !own)
         throw new DomainError("invalid_request", "Name the member who is away.", [{ field: "memberRef", message: "required" }]);
-      return createDelegation(ctx.deps.db, ctx.actor, {
-        ...toCreate({ ...input, memberRef: input.memberRef ?? "" }),
-        member: input.memberRef ? { ref: input.memberRef } : { id: own ?? "" },
-      }, ctx.deps.clock.now());
+      return createDelegation(
+        ctx.deps.db,
+        ctx.actor,
+        {
+          ...toCreate({ ...input, memberRef: input.memberRef ?? "" }),
+          member: input.memberRef ? { ref: input.memberRef } : { id: own ?? "" },
+        },
+        ctx.deps.clock.now(),
+      );
     }),
   revoke: tenantProcedure("approver")
     .input(delegationIdInput)

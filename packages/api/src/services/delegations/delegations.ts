@@ -290,8 +290,7 @@ export async function repointOpenStages(tx: Queryable, actor: Actor, now: Date):
       ),
     );
   let moved = 0;
-  for (const { requestId, position } of stages)
-    moved += await applyStageDelegations(tx, actor, requestId, position, now, edges);
+  for (const { requestId, position } of stages) moved += await applyStageDelegations(tx, actor, requestId, position, now, edges);
   return moved;
 }
 
@@ -373,17 +372,13 @@ export async function applyStageDelegations(
     [
       {
         type: "approval_request.reassigned",
-        data: requestEventData(
-          eventSubject(locked),
-          position,
-          {
-            reassignments: moves.map((m) => ({
-              fromRef: refOf(m.from),
-              toRef: refOf(m.to),
-              reason: m.handedBack ? "delegation_ended" : "delegation",
-            })),
-          },
-        ),
+        data: requestEventData(eventSubject(locked), position, {
+          reassignments: moves.map((m) => ({
+            fromRef: refOf(m.from),
+            toRef: refOf(m.to),
+            reason: m.handedBack ? "delegation_ended" : "delegation",
+          })),
+        }),
       },
     ],
     now,
