@@ -3,7 +3,7 @@
  * handing the sweep the instant to act at (as the worker's clock does), never by sleeping.
  */
 import { runDueDeadlines } from "@approvalmatrix/api";
-import type { StageDeadline } from "@approvalmatrix/core";
+import { type StageDeadline, addBusinessTime } from "@approvalmatrix/core";
 import { and, asc, auditLog, eq, members, messages } from "@approvalmatrix/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, api, startTestApp, unlimitedKey } from "./harness";
@@ -28,6 +28,11 @@ beforeAll(async () => {
     name: "Small expenses (auto-approve)",
     requestType: "expense",
     stages: stage({ dueIn: "2h", onDeadline: "auto_approve" }),
+  });
+  await operator.admin.matrices.create({
+    name: "Contracts (business hours)",
+    requestType: "contract",
+    stages: stage({ dueIn: "4h", businessHours: true, onDeadline: "none" }),
   });
   await operator.admin.matrices.create({
     name: "Trials (auto-reject)",
@@ -124,6 +129,31 @@ describe("deadlines", () => {
       actorType: "system",
       data: { from: "pending", to: "approved" },
     });
+  });
+
+  it("counts a businessHours stage's dueIn in business hours only, and shows it in the matrix", async () => {
+    const { id } = await submit("contract");
+    const v = await view(id);
+    // Opened now: due 4 working hours (Mon–Fri 09:00–17:00 UTC) from the stage's opening.
+    expect(v.stages[0].dueAt).toBe(addBusinessTime(new Date(v.createdAt), 4 * HOUR).toISOString());
+    const operator = app.operator(app.demoTenantId);
+    const matrices = await operator.admin.matrices.list();
+    const contract = matrices.find((m: { name: string }) => m.name === "Contracts (business hours)");
+    expect(contract?.stages[0]?.deadline).toMatchObject({ dueIn: "4h", businessHours: true });
+    await expect(
+      operator.admin.matrices.create({
+        name: "Bad",
+        requestType: "bad",
+        stages: [
+          {
+            name: "S",
+            approvers: { type: "manager" },
+            rule: "any",
+            deadline: { dueIn: "4h", businessHours: "yes" as unknown as boolean, onDeadline: "none" },
+          },
+        ],
+      }),
+    ).rejects.toThrow(/businessHours/);
   });
 
   it("auto-rejects when the deadline passes", async () => {
