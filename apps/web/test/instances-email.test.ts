@@ -115,8 +115,10 @@ describe.skipIf(!enabled)("two instances, one PostgreSQL, one SMTP receiver", ()
           }),
       ),
     );
-    await smtp?.close();
-    await database?.destroy();
+    // A failed beforeAll may leave either unset.
+    const started = { smtp: smtp as SmtpReceiver | undefined, database: database as TestDatabase | undefined };
+    await started.smtp?.close();
+    await started.database?.destroy();
   });
 
   it("sends each e-mail of a request exactly once, whichever instance's worker claims it", async () => {
