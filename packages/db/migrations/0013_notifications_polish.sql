@@ -1,5 +1,6 @@
 ALTER TABLE "messages" ADD COLUMN "dedupe_key" text;--> statement-breakpoint
-CREATE UNIQUE INDEX "messages_dedupe_key_unique" ON "messages" USING btree ("dedupe_key") WHERE "messages"."dedupe_key" is not null;-- Hand-written: delegate decisions made before this migration recorded the delegate as the
+CREATE UNIQUE INDEX "messages_dedupe_key_unique" ON "messages" USING btree ("dedupe_key") WHERE "messages"."dedupe_key" is not null;--> statement-breakpoint
+-- Hand-written: delegate decisions made before this migration recorded the delegate as the
 -- approver. The approver of record becomes the member they stood in for (whose seat it was), and
 -- the delegate becomes the decision's actor (type 'delegate'). Receipts already signed stay as signed.
 UPDATE "request_stages" s SET "approver_ids" = array_replace(s."approver_ids", d."approver_id", d."on_behalf_of_id")
