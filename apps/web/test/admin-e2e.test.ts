@@ -183,6 +183,9 @@ describe.skipIf(!chromiumPath)("an admin sets up a tenant and routes a request t
     await stage2.getByLabel("Stage name").fill("Finance");
     await stage2.getByLabel("Approvers").selectOption("members");
     await stage2.getByLabel("Members' externalRefs").fill("EMP-3001");
+    // Finance has two working days: counted in business hours.
+    await stage2.getByLabel("Due in (optional)").fill("2d");
+    await stage2.getByLabel(/Count in business hours/).check();
     const preview = page.getByTestId("matrix-preview");
     await preview.getByText("this matrix").waitFor();
     const text = await preview.textContent();
@@ -192,7 +195,9 @@ describe.skipIf(!chromiumPath)("an admin sets up a tenant and routes a request t
     await page.getByRole("button", { name: "Create matrix" }).click();
     await page.getByText("Matrix created.").waitFor();
     const matrices = await app.operator(app.demoTenantId).admin.matrices.list();
-    expect(matrices.find((m) => m.name === "E2E two-stage")?.stages.map((s) => s.name)).toEqual(["Engineering lead", "Finance"]);
+    const created = matrices.find((m) => m.name === "E2E two-stage");
+    expect(created?.stages.map((s) => s.name)).toEqual(["Engineering lead", "Finance"]);
+    expect(created?.stages[1]?.deadline).toMatchObject({ dueIn: "2d", businessHours: true });
   });
 
   it("routes a REST request through both approvers' inboxes to approved, and shows the timeline", async () => {

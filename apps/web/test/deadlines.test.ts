@@ -3,8 +3,8 @@
  * handing the sweep the instant to act at (as the worker's clock does), never by sleeping.
  */
 import { runDueDeadlines } from "@approvalmatrix/api";
-import type { StageDeadline } from "@approvalmatrix/core";
-import { and, auditLog, eq, messages } from "@approvalmatrix/db";
+import { type StageDeadline, addBusinessTime } from "@approvalmatrix/core";
+import { and, asc, auditLog, eq, members, messages } from "@approvalmatrix/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestApp, api, startTestApp, unlimitedKey } from "./harness";
 
@@ -28,6 +28,11 @@ beforeAll(async () => {
     name: "Small expenses (auto-approve)",
     requestType: "expense",
     stages: stage({ dueIn: "2h", onDeadline: "auto_approve" }),
+  });
+  await operator.admin.matrices.create({
+    name: "Contracts (business hours)",
+    requestType: "contract",
+    stages: stage({ dueIn: "4h", businessHours: true, onDeadline: "none" }),
   });
   await operator.admin.matrices.create({
     name: "Trials (auto-reject)",
@@ -56,7 +61,8 @@ const mailsTo = async (id: string, kind: "reminder" | "escalated") =>
   app.deps.db
     .select({ memberId: messages.memberId })
     .from(messages)
-    .where(and(eq(messages.requestId, id), eq(messages.kind, kind)));
+    .where(and(eq(messages.requestId, id), eq(messages.kind, kind)))
+    .orderBy(asc(messages.createdAt));
 
 describe("deadlines", () => {
   it("shows the due date, reminds before it, escalates to the manager at it, and reminds again while overdue", async () => {
@@ -83,17 +89,26 @@ describe("deadlines", () => {
       toRef: "EMP-3001",
     });
     expect(await mailsTo(id, "escalated")).toHaveLength(1);
+    // Bob gets a deadline of his own: the stage's 48 h from the escalation, with its reminder.
+    const freshDue = dueAt + 1 + 48 * HOUR;
+    expect(escalated.stages[0].dueAt).toBe(new Date(freshDue).toISOString());
 
     // Run again at the same instant: nothing happens twice.
     await runDueDeadlines(app.deps.db, new Date(dueAt + 2), app.deps.receipts);
     expect(await actions(id)).toHaveLength(3);
 
+    // Not overdue any more: no overdue reminder 12 h later; Bob's reminder comes 24 h before his deadline.
     await runDueDeadlines(app.deps.db, new Date(dueAt + 12 * HOUR + 10), app.deps.receipts);
-    expect(await mailsTo(id, "reminder")).toHaveLength(2);
+    expect(await mailsTo(id, "reminder")).toHaveLength(1);
+    await runDueDeadlines(app.deps.db, new Date(freshDue - 24 * HOUR + 1), app.deps.receipts);
+    const reminders = await mailsTo(id, "reminder");
+    expect(reminders).toHaveLength(2);
+    const [bob] = await app.deps.db.select({ id: members.id }).from(members).where(eq(members.externalRef, "EMP-3001"));
+    expect(reminders[1]?.memberId).toBe(bob?.id);
 
     // Bob decides: the stage leaves the sweep's queue.
     await call("POST", `/v1/requests/${id}/decisions`, { approverRef: "EMP-3001", decision: "approved" });
-    await runDueDeadlines(app.deps.db, new Date(dueAt + 48 * HOUR), app.deps.receipts);
+    await runDueDeadlines(app.deps.db, new Date(freshDue + 48 * HOUR), app.deps.receipts);
     expect(await mailsTo(id, "reminder")).toHaveLength(2);
   });
 
@@ -114,6 +129,31 @@ describe("deadlines", () => {
       actorType: "system",
       data: { from: "pending", to: "approved" },
     });
+  });
+
+  it("counts a businessHours stage's dueIn in business hours only, and shows it in the matrix", async () => {
+    const { id } = await submit("contract");
+    const v = await view(id);
+    // Opened now: due 4 working hours (Mon–Fri 09:00–17:00 UTC) from the stage's opening.
+    expect(v.stages[0].dueAt).toBe(addBusinessTime(new Date(v.createdAt), 4 * HOUR).toISOString());
+    const operator = app.operator(app.demoTenantId);
+    const matrices = await operator.admin.matrices.list();
+    const contract = matrices.find((m: { name: string }) => m.name === "Contracts (business hours)");
+    expect(contract?.stages[0]?.deadline).toMatchObject({ dueIn: "4h", businessHours: true });
+    await expect(
+      operator.admin.matrices.create({
+        name: "Bad",
+        requestType: "bad",
+        stages: [
+          {
+            name: "S",
+            approvers: { type: "manager" },
+            rule: "any",
+            deadline: { dueIn: "4h", businessHours: "yes" as unknown as boolean, onDeadline: "none" },
+          },
+        ],
+      }),
+    ).rejects.toThrow(/businessHours/);
   });
 
   it("auto-rejects when the deadline passes", async () => {

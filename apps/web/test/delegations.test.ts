@@ -4,7 +4,7 @@
  * followed, loops refused, self-approval impossible, and an admin reassigns with a reason.
  */
 import { createCaller, sendDueMessages } from "@approvalmatrix/api";
-import { and, auditLog, eq, members, messages } from "@approvalmatrix/db";
+import { and, auditLog, eq, events, members, messages, sql } from "@approvalmatrix/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SEED_PURCHASE_ORDER, type TestApp, api, startTestApp, unlimitedKey } from "./harness";
 import { securitySuite } from "./security-suite";
@@ -56,9 +56,45 @@ describe("delegation", () => {
     );
     const decided = await call("POST", `/v1/requests/${id}/decisions`, { approverRef: "EMP-3002", decision: "approved" });
     expect(decided.status).toBe(200);
+    // The approver of record stays Jane; the delegate is the actor: "Chen Wei for Jane Smith".
     expect(decided.body.decisions).toMatchObject([
-      { stage: 1, decidedBy: "Chen Wei", decidedByRef: "EMP-3002", onBehalfOf: { ref: "EMP-2001", name: "Jane Smith" } },
+      {
+        stage: 1,
+        decidedBy: "Jane Smith",
+        decidedByRef: "EMP-2001",
+        actor: { type: "delegate", name: "Chen Wei" },
+        onBehalfOf: { ref: "EMP-2001", name: "Jane Smith" },
+        delegate: { ref: "EMP-3002", name: "Chen Wei" },
+      },
     ]);
+    expect(decided.body.stages[0]).toMatchObject({ status: "approved", approvers: [{ ref: "EMP-2001", name: "Jane Smith" }] });
+    // Neither of them can decide the stage a second time.
+    expect((await call("POST", `/v1/requests/${id}/decisions`, { approverRef: "EMP-3002", decision: "rejected" })).body.error.code).toBe(
+      "not_an_approver",
+    );
+    // The event, the audit row and the signed receipt say the same.
+    const [event] = await app.deps.db
+      .select({ data: events.data })
+      .from(events)
+      .where(and(eq(events.type, "approval_request.decision_recorded"), sql`${events.data}->>'requestId' = ${id}`));
+    expect(event?.data).toMatchObject({
+      decision: {
+        approverRef: "EMP-2001",
+        approverName: "Jane Smith",
+        actor: { type: "delegate", name: "Chen Wei" },
+        delegate: { ref: "EMP-3002" },
+      },
+    });
+    const [auditRow] = await app.deps.db
+      .select({ data: auditLog.data })
+      .from(auditLog)
+      .where(and(eq(auditLog.targetId, id), eq(auditLog.action, "request.decision_recorded")));
+    expect(auditRow?.data).toMatchObject({ approverRef: "EMP-2001", delegateRef: "EMP-3002", display: "Chen Wei for Jane Smith" });
+    const receipts = (await call("GET", `/v1/requests/${id}/verify`)).body.receipts;
+    expect(receipts[0].body).toMatchObject({
+      approver: { ref: "EMP-2001", name: "Jane Smith" },
+      actor: { type: "delegate", name: "Chen Wei" },
+    });
     // The delegate was e-mailed (the outbox row of the opening stage is theirs).
     const queued = await app.deps.db
       .select({ memberId: messages.memberId, kind: messages.kind })

@@ -3,7 +3,7 @@
  * what the product sends (smtp-server + mailparser). Sending is the worker's job: the tests run it
  * as the worker does, with the clock passed in.
  */
-import { sendDueMessages } from "@approvalmatrix/api";
+import { runDueDeadlines, sendDueMessages } from "@approvalmatrix/api";
 import { must } from "@approvalmatrix/core";
 import { and, auditLog, decisionLinks, eq, members, messages } from "@approvalmatrix/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -221,6 +221,50 @@ describe("one-click decisions from the e-mail", () => {
       expect(page.status).toBe(200);
       expect(page.text).toContain("This link is not valid");
     }
+  });
+});
+
+describe("escalation", () => {
+  it("e-mails the new approver, whose stage gets a fresh deadline from the escalation", async () => {
+    await app.operator(app.demoTenantId).admin.matrices.create({
+      name: "Travel (escalates)",
+      requestType: "travel",
+      stages: [
+        {
+          name: "Manager sign-off",
+          approvers: { type: "members", memberRefs: ["EMP-2001"] },
+          rule: "any",
+          deadline: { dueIn: "48h", onDeadline: "escalate" },
+        },
+      ],
+    });
+    const at = Date.now();
+    const res = await call("POST", "/v1/requests", {
+      submitterRef: "EMP-1042",
+      requestType: "travel",
+      title: "Trip to Berlin",
+      amount: 900,
+    });
+    expect(res.status).toBe(201);
+    await send();
+    expect(mailsFor("Trip to Berlin", "jane.smith@acme.example")).toHaveLength(1);
+
+    const escalatedAt = new Date(at + 49 * 3_600_000);
+    expect((await runDueDeadlines(app.deps.db, escalatedAt, app.deps.receipts)).escalations).toBeGreaterThanOrEqual(1);
+    await send(escalatedAt);
+    const [mail] = mailsFor("Trip to Berlin", "bob.lee@acme.example");
+    const m = must(mail);
+    expect(m.subject).toBe("[Acme Corp (demo)] Escalated to you: Trip to Berlin");
+    expect(m.text).toContain("(it waited on Jane Smith)");
+    const freshDue = new Date(escalatedAt.getTime() + 48 * 3_600_000).toISOString().replace(".000Z", "Z");
+    expect(m.text).toMatch(new RegExp(`Due:\\s+${freshDue.replace(/[.]/g, "\\.")}`));
+    // Bob's link decides for Bob.
+    expect((await pageText(linkIn(m, "Approve"))).status).toBe(200);
+    expect((await confirm(linkIn(m, "Approve"), "approved")).status).toBeLessThan(400);
+    expect((await call("GET", `/v1/requests/${res.body.requestId}`)).body).toMatchObject({
+      status: "approved",
+      decisions: [{ decidedByRef: "EMP-3001", actor: { type: "email_link" } }],
+    });
   });
 });
 

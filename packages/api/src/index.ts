@@ -17,6 +17,7 @@ export { checkpointGrownLogs } from "./services/receipts/log";
 export { verifyRequest, verifyEnvelope } from "./services/receipts/verify";
 export { smtpTransport, type MailTransport, type NotificationConfig } from "./services/notifications/mailer";
 export { sendDueMessages, type SendOutcome } from "./services/notifications/send-messages";
+export { composeDueDigests, type DigestOutcome } from "./services/notifications/digests";
 export { runDueDeadlines, type SweepOutcome } from "./services/deadlines/deadlines";
 export { keyUsageRecorder } from "./services/api-keys/usage";
 export { JOB_KINDS, PERIODIC_JOBS, jobHandlers } from "./jobs/handlers";

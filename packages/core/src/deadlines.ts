@@ -3,6 +3,7 @@
  * happens when it runs out. Pure: the service turns a plan into durable jobs when the stage opens
  * and cancels them when it closes. Table-tested in deadlines.test.ts.
  */
+import { type BusinessHours, DEFAULT_BUSINESS_HOURS, HOUR_MS, addBusinessTime } from "./business-hours";
 import { DomainError } from "./errors";
 
 export const DEADLINE_ACTIONS = ["none", "escalate", "auto_approve", "auto_reject"] as const;
@@ -27,6 +28,11 @@ export interface StageDeadline {
   escalateLevels?: number | null;
   /** escalate: these members (externalRefs) when no manager is found (or instead of managers when set alone). */
   fallbackRefs?: string[] | null;
+  /**
+   * Count `dueIn` in business hours only (Mon–Fri 09:00–17:00 UTC; a day is one working day).
+   * Reminders stay in wall-clock time.
+   */
+  businessHours?: boolean | null;
 }
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -38,6 +44,13 @@ export function parseDuration(text: string): number {
   const ms = Number(match[1]) * UNIT_MS[(match[2] ?? "h").toLowerCase() as keyof typeof UNIT_MS];
   if (ms < UNIT_MS.m || ms > 365 * UNIT_MS.d) throw new DomainError("invalid_request", `"${text}" must be between 1 minute and 365 days.`);
   return ms;
+}
+
+/** A duration counted in business hours: hours and minutes as written, a day is one working day (8 h by default). */
+export function businessDurationMs(text: string, hours: BusinessHours = DEFAULT_BUSINESS_HOURS): number {
+  const ms = parseDuration(text);
+  const days = /^\s*(\d{1,6})\s*d\s*$/i.exec(text);
+  return days ? Number(days[1]) * (hours.endHour - hours.startHour) * HOUR_MS : ms;
 }
 
 export function isDuration(text: string): boolean {
@@ -58,7 +71,9 @@ export interface DeadlineStep {
 
 /** What to schedule when a stage with `deadline` opens at `openedAt`: its due date and the first steps. */
 export function planStageDeadline(deadline: StageDeadline, openedAt: Date): { dueAt: Date; steps: DeadlineStep[] } {
-  const dueAt = new Date(openedAt.getTime() + parseDuration(deadline.dueIn));
+  const dueAt = deadline.businessHours
+    ? addBusinessTime(openedAt, businessDurationMs(deadline.dueIn))
+    : new Date(openedAt.getTime() + parseDuration(deadline.dueIn));
   const steps: DeadlineStep[] = [];
   if (deadline.remindBefore) {
     const at = dueAt.getTime() - parseDuration(deadline.remindBefore);

@@ -16,6 +16,7 @@ export * from "./webhooks";
 export * from "./receipts/index";
 export * from "./notifications";
 export * from "./delegation";
+export * from "./business-hours";
 export * from "./deadlines";
 export * from "./rate-limits";
 export * from "./ad-hoc";

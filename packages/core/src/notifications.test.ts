@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   decisionLinkState,
+  digestDedupeKey,
+  digestSlot,
   decisionLinkToken,
   hashDecisionLinkToken,
   isWellFormedDecisionLinkToken,
@@ -57,5 +59,24 @@ describe("decisionLinkState", () => {
     ["used", { usedAt: now, requestOpen: false }],
   ] as const)("%s when %o", (state, change) => {
     expect(decisionLinkState({ ...usable, ...change })).toBe(state);
+  });
+});
+
+describe("digestSlot", () => {
+  it.each([
+    ["2026-11-30T08:00:00.000Z", "2026-11-30", "2026-11-30T08:00:00.000Z"],
+    ["2026-11-30T17:45:00.000Z", "2026-11-30", "2026-11-30T08:00:00.000Z"],
+    ["2026-11-30T07:59:59.999Z", "2026-11-29", "2026-11-29T08:00:00.000Z"],
+    ["2026-12-01T00:10:00.000Z", "2026-11-30", "2026-11-30T08:00:00.000Z"],
+    ["2027-01-01T03:00:00.000Z", "2026-12-31", "2026-12-31T08:00:00.000Z"],
+  ])("at %s the digest owed is the one of %s (%s)", (now, day, at) => {
+    const slot = digestSlot(new Date(now));
+    expect(slot.day).toBe(day);
+    expect(slot.at.toISOString()).toBe(at);
+  });
+
+  it("takes another hour, and names one key per member and day", () => {
+    expect(digestSlot(new Date("2026-11-30T06:30:00Z"), 6).day).toBe("2026-11-30");
+    expect(digestDedupeKey("mem_1", "2026-11-30")).toBe("digest:mem_1:2026-11-30");
   });
 });

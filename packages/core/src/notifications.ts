@@ -28,6 +28,25 @@ export const EMAIL_MODE_LABELS: Record<EmailMode, string> = {
 
 export const MAX_SEND_ATTEMPTS = 8;
 
+/** The hour of the day (UTC) the daily digest goes out; tenants have no time zone setting yet. */
+export const DIGEST_HOUR_UTC = 8;
+
+/**
+ * The digest a member is owed at `now`: the latest digest instant at or before it and that
+ * instant's day ("2026-11-30"). A digest carries what was queued up to `at`, and one per member
+ * per `day` is sent (the day is part of the digest's dedupe key).
+ */
+export function digestSlot(now: Date, hourUtc: number = DIGEST_HOUR_UTC): { day: string; at: Date } {
+  const at = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), hourUtc));
+  if (at.getTime() > now.getTime()) at.setUTCDate(at.getUTCDate() - 1);
+  return { day: at.toISOString().slice(0, 10), at };
+}
+
+/** At most one digest per member and day, across instances: the outbox row's unique key. */
+export function digestDedupeKey(memberId: string, day: string): string {
+  return `digest:${memberId}:${day}`;
+}
+
 /**
  * When to try again after the `attempt`-th failed send (1-based): 30 s, 1, 2, 4 … minutes, capped
  * at an hour, with up to 20 % jitter so senders that failed together do not retry together.

@@ -21,6 +21,8 @@ export interface StageDraft {
   remindEvery: string;
   onDeadline: DeadlineAction;
   fallbackRefs: string;
+  /** Count dueIn in business hours (Mon–Fri 09:00–17:00 UTC). */
+  businessHours: boolean;
 }
 
 /** Typed by core's union, so a new action cannot be forgotten here (core itself stays out of the bundle). */
@@ -65,6 +67,7 @@ export const EMPTY_STAGE: StageDraft = {
   remindEvery: "",
   onDeadline: "none",
   fallbackRefs: "",
+  businessHours: false,
 };
 
 /** The draft as the API's matrix input (the server validates it again). */
@@ -89,6 +92,7 @@ export function draftToInput(draft: MatrixDraft) {
             remindEvery: s.remindEvery.trim() || null,
             onDeadline: s.onDeadline,
             fallbackRefs: s.fallbackRefs.split(/[\s,]+/).filter(Boolean),
+            businessHours: s.businessHours,
           }
         : null,
       approvers:
@@ -410,6 +414,15 @@ export function MatrixEditor({
                 />
                 {stage.dueIn.trim() ? (
                   <>
+                    <label className="check" style={{ margin: "0 0 14px" }}>
+                      <input
+                        type="checkbox"
+                        name={`stages.${i}.deadline.businessHours`}
+                        checked={stage.businessHours}
+                        onChange={(e) => setStage(i, { businessHours: e.currentTarget.checked })}
+                      />
+                      Count in business hours (Mon–Fri 09:00–17:00 UTC; a day is a working day)
+                    </label>
                     <Field
                       label="Remind before the deadline"
                       name={`stages.${i}.deadline.remindBefore`}
@@ -626,6 +639,7 @@ export function matrixToDraft(m: MatrixDetail): MatrixDraft {
       remindEvery: s.deadline?.remindEvery ?? "",
       onDeadline: s.deadline?.onDeadline ?? "none",
       fallbackRefs: (s.deadline?.fallbackRefs ?? []).join(", "),
+      businessHours: s.deadline?.businessHours ?? false,
       approverType: s.approvers.type,
       memberRefs: s.approverRefs.map((r) => r.ref).join(", "),
       department: s.approvers.type === "department" ? s.approvers.department : "",

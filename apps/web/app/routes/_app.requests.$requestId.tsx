@@ -130,7 +130,7 @@ export default function RequestPage() {
       kind: d.decision === "approved" ? "ok" : "danger",
       // "Slack bot acting for Jane Smith" (a service token or a key recorded the approver's decision);
       // a delegate's decision reads "Bob Lee for Jane Smith".
-      title: `${d.actor.type !== "user" ? `${d.actor.name} acting for ` : ""}${d.decidedBy}${d.onBehalfOf ? ` for ${d.onBehalfOf.name}` : ""} ${d.decision} stage ${d.stage}${stage ? ` · ${stage.name}` : ""}`,
+      title: `${d.delegate ? `${d.delegate.name} for ` : d.actor.type !== "user" ? `${d.actor.name} acting for ` : ""}${d.decidedBy} ${d.decision} stage ${d.stage}${stage ? ` · ${stage.name}` : ""}`,
       when: d.decidedAt,
       comment: d.comment,
     });

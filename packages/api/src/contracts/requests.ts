@@ -35,10 +35,17 @@ export const decisionView = z.object({
       name: z.string(),
     })
     .describe(
-      "Who recorded the decision: the API key, signed-in user, service token or e-mail link that pressed the button. The decision is the approver's (decidedBy); the actor may act for them.",
+      "Who recorded the decision: the API key, signed-in user, service token or e-mail link that pressed the button, or the delegate (type `delegate`) sitting in for the approver. The decision is the approver's (decidedBy); the actor may act for them.",
     ),
   decidedAt: isoDateTime,
-  onBehalfOf: memberRef.nullable().describe("When a delegate decided: the approver they stood in for (shown as “Bob Lee for Jane Smith”)."),
+  onBehalfOf: memberRef
+    .nullable()
+    .describe(
+      "When a delegate decided: the approver they stood in for, who stays the approver of record (decidedBy). Shown as “Bob Lee for Jane Smith”.",
+    ),
+  delegate: memberRef
+    .nullable()
+    .describe("When a delegate decided for the approver of record: the delegate (also the actor, of type `delegate`)."),
 });
 
 export const stageView = plannedStage.extend({

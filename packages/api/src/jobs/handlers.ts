@@ -5,10 +5,12 @@
 import type { JobHandler } from "@approvalmatrix/jobs";
 import type { ApiDeps } from "../context";
 import { runDueDeadlines } from "../services/deadlines/deadlines";
+import { composeDueDigests } from "../services/notifications/digests";
 import { sendDueMessages } from "../services/notifications/send-messages";
 import { checkpointGrownLogs } from "../services/receipts/log";
 import { DELIVER_JOB, deliverWebhook, purgeOldDeliveries, webhookFanOut } from "../services/webhooks/deliveries";
 import { requestExpireJob } from "../services/expire-request";
+import { DELEGATION_EDGE_JOB, type DelegationEdge, runDelegationEdge } from "../services/delegations/delegations";
 import { REQUEST_EXPIRE_JOB } from "../services/request-expiry";
 import { EVENT_RETENTION_MS, eventsDispatchJob, eventsPurgeJob } from "./events-dispatch";
 
@@ -20,9 +22,13 @@ export const JOB_KINDS = {
   receiptsCheckpoint: "receipts.checkpoint",
   /** Sends the e-mail outbox (claims rows itself: several instances share the work). */
   messagesSend: "messages.send",
+  /** Composes the daily digests owed (once per member and day; the sender sends them). */
+  messagesDigest: "messages.digest",
   /** Reminders, escalations and automatic outcomes of stage deadlines. */
   deadlinesSweep: "deadlines.sweep",
   requestExpire: REQUEST_EXPIRE_JOB,
+  /** A delegation starts or ends: open stages are re-pointed (planned when it is created). */
+  delegationEdge: DELEGATION_EDGE_JOB,
 } as const;
 
 export function jobHandlers(
@@ -42,10 +48,17 @@ export function jobHandlers(
         now,
       );
     },
+    [JOB_KINDS.messagesDigest]: async (_job, { db, now }) => {
+      await composeDueDigests(db, now);
+    },
     [JOB_KINDS.deadlinesSweep]: async (_job, { db, now }) => {
       await runDueDeadlines(db, now, deps.receipts);
     },
     [JOB_KINDS.requestExpire]: requestExpireJob(deps.receipts),
+    [JOB_KINDS.delegationEdge]: async (job, { db, now }) => {
+      const edge: DelegationEdge = job.payload.edge === "end" ? "end" : "start";
+      if (job.tenantId) await runDelegationEdge(db, job.tenantId, String(job.payload.delegationId), edge, now);
+    },
   };
 }
 
@@ -56,5 +69,7 @@ export const PERIODIC_JOBS: Record<string, number> = {
   [JOB_KINDS.webhooksPurge]: 60 * 60_000,
   [JOB_KINDS.receiptsCheckpoint]: 10 * 60_000,
   [JOB_KINDS.messagesSend]: 2_000,
+  // A digest goes out within this long of its hour (or of a restart after it).
+  [JOB_KINDS.messagesDigest]: 5 * 60_000,
   [JOB_KINDS.deadlinesSweep]: 30_000,
 };

@@ -56,6 +56,7 @@ export const statusExample = {
       actor: { type: "user", id: "usr_jane", name: "Jane Smith" },
       decidedAt: "2025-01-15T11:00:00Z",
       onBehalfOf: null,
+      delegate: null,
     },
     {
       stage: 2,
@@ -66,6 +67,7 @@ export const statusExample = {
       actor: { type: "api_key", id: "key_erp", name: "ERP connector" },
       decidedAt: "2025-01-15T14:22:00Z",
       onBehalfOf: null,
+      delegate: null,
     },
   ],
   stages: [

@@ -46,8 +46,14 @@ const DECISION = {
     comment: nullable(str()),
     actor: {
       type: "object",
-      description: "Who pressed the button (an API key, a user, a service acting for the approver).",
+      description:
+        "Who decided for the approver: an API key, a user, a service acting for them, or (type `delegate`, id the member's id) the delegate sitting in for them.",
       properties: { type: str(), id: str(), name: str() },
+    },
+    delegate: {
+      type: "object",
+      description: "Present when a delegate (out of office) decided for the approver of record: “Bob Lee for Jane Smith”.",
+      properties: { ref: str("The delegate's externalRef."), name: str() },
     },
   },
 };
@@ -179,6 +185,31 @@ function payloadOf(type: EventType): { schema: Json; example: Json } {
       return { schema: REQUEST_DATA, example: requestExample("rejected", null) };
     case "approval_request.expired":
       return { schema: REQUEST_DATA, example: requestExample("expired", null) };
+    case "approval_request.reassigned":
+      return {
+        schema: {
+          ...REQUEST_DATA,
+          required: [...(REQUEST_DATA.required as string[]), "reassignments"],
+          properties: {
+            ...(REQUEST_DATA.properties as Json),
+            reassignments: {
+              type: "array",
+              description: "The seats of the open stage that moved.",
+              items: {
+                type: "object",
+                properties: {
+                  fromRef: str("Who held the seat (externalRef)."),
+                  toRef: str("Who holds it now."),
+                  reason: str("`delegation` (a delegate took it), `delegation_ended` (handed back), or an admin's reason."),
+                },
+              },
+            },
+          },
+        },
+        example: requestExample("in_progress", STAGE_1, {
+          reassignments: [{ fromRef: "EMP-2001", toRef: "EMP-3002", reason: "delegation" }],
+        }),
+      };
     default:
       // Reminders, escalations, reassignments: the request's fields, plus what the later work adds.
       return { schema: { ...REQUEST_DATA, additionalProperties: true }, example: requestExample("in_progress", STAGE_1) };

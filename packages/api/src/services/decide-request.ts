@@ -1,8 +1,8 @@
 import { type Decision, DomainError, decide, must, newId } from "@approvalmatrix/core";
-import { type Database, type Transaction, and, decisions, eq, members } from "@approvalmatrix/db";
+import { type Database, type Transaction, and, decisions, eq, members, requestStages } from "@approvalmatrix/db";
 import type { Actor } from "../context";
 import type { RequestView } from "../contracts/requests";
-import { describeActor } from "./actor";
+import { type ActorView, describeActor } from "./actor";
 import { loadRequestView } from "./request-view";
 import { lockRequest, saveTransition } from "./request-transition";
 import type { ReceiptSigner } from "./receipts/keys";
@@ -63,20 +63,44 @@ export async function decideInTransaction(
       throw new DomainError("unknown_approver", `No active member has ${who}.`, [{ field: "approverRef", message: "unknown externalRef" }]);
     }
 
-    const transition = decide(locked.state, approver.id, input.decision);
+    // A delegate sitting in for an approver decides for them: the decision stays the approver's
+    // (of record) and the delegate is its actor — "Bob Lee for Jane Smith". The seat goes back to
+    // the approver, who has now decided, so quorum and pending counts stay in people of record.
+    const open = locked.state.stages.find((s) => s.position === locked.state.currentStage);
+    const standsFor = open?.approverIds.includes(approver.id) ? locked.delegatedFrom.get(open.position)?.[approver.id] : undefined;
+    let ofRecord = approver;
+    if (open && standsFor) {
+      const [original] = await tx
+        .select({ id: members.id, ref: members.externalRef, name: members.name, active: members.active })
+        .from(members)
+        .where(and(eq(members.tenantId, tenantId), eq(members.id, standsFor)));
+      ofRecord = must(original, "the approver a delegate stands in for");
+      open.approverIds = open.approverIds.map((id) => (id === approver.id ? standsFor : id));
+    }
+    const delegate = ofRecord === approver ? null : approver;
+
+    const transition = decide(locked.state, ofRecord.id, input.decision);
     const comment = input.comment?.trim() || null;
     // decide() above refused a closed request, so a stage is open.
     const stage = must(locked.state.currentStage, "the open stage");
     const decisionId = newId("decision");
-    const actedBy = await describeActor(tx, actor);
+    const pressedBy = await describeActor(tx, actor);
+    const actedBy: ActorView = delegate ? { type: "delegate", id: delegate.id, name: delegate.name } : pressedBy;
+    if (delegate && open) {
+      await tx
+        .update(requestStages)
+        .set({ approverIds: open.approverIds })
+        .where(and(eq(requestStages.tenantId, tenantId), eq(requestStages.requestId, input.requestId), eq(requestStages.position, stage)));
+    }
     try {
       await tx.insert(decisions).values({
         id: decisionId,
         tenantId,
         requestId: input.requestId,
         stage,
-        approverId: approver.id,
-        onBehalfOfId: locked.delegatedFrom.get(stage)?.[approver.id] ?? null,
+        approverId: ofRecord.id,
+        // The approver the actor (a delegate) acted for: the approver of record.
+        onBehalfOfId: delegate ? ofRecord.id : null,
         decision: input.decision,
         comment,
         actorType: actedBy.type,
@@ -91,16 +115,31 @@ export async function decideInTransaction(
       }
       throw error;
     }
+    const delegateRef = delegate ? { ref: delegate.ref, name: delegate.name } : null;
     await saveTransition(tx, actor, locked, transition, {
       now,
-      decision: { approverRef: approver.ref, approverName: approver.name, comment, actor: actedBy },
+      decision: {
+        approverRef: ofRecord.ref,
+        approverName: ofRecord.name,
+        comment,
+        actor: actedBy,
+        ...(delegateRef ? { delegate: delegateRef } : {}),
+      },
       receipts: {
         signer,
         actor: actedBy,
-        decision: { id: decisionId, approverRef: approver.ref, approverName: approver.name, comment },
+        decision: { id: decisionId, approverRef: ofRecord.ref, approverName: ofRecord.name, comment },
       },
       eventData: (event) =>
-        event.type === "decision_recorded" ? { approverId: approver.id, approverRef: approver.ref, ...(comment ? { comment } : {}) } : {},
+        event.type === "decision_recorded"
+          ? {
+              approverId: ofRecord.id,
+              approverRef: ofRecord.ref,
+              ...(comment ? { comment } : {}),
+              // The audit row's actor is whoever pressed (a key, a session); the delegate is named here.
+              ...(delegate ? { delegateId: delegate.id, delegateRef: delegate.ref, display: `${delegate.name} for ${ofRecord.name}` } : {}),
+            }
+          : {},
     });
     return must(await loadRequestView(tx, tenantId, input.requestId), "the decided request");
   }

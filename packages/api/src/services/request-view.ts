@@ -1,8 +1,10 @@
 import { type Queryable, alias, and, asc, decisions, eq, executePrepared, members, requestStages, requests, sql } from "@approvalmatrix/db";
 import type { RequestView } from "../contracts/requests";
 
-/** The member a delegate decided for. */
+/** The member a delegate decided for (the approver of record). */
 const standIn = alias(members, "on_behalf_of");
+/** The delegate who decided (the actor of a `delegate` decision). */
+const delegateMember = alias(members, "delegate");
 
 const onRequest = { tenantId: sql.placeholder("tenantId"), requestId: sql.placeholder("requestId") };
 
@@ -50,10 +52,13 @@ const decisionsWithApprovers = (db: Queryable) =>
       decidedAt: decisions.decidedAt,
       onBehalfOfRef: standIn.externalRef,
       onBehalfOfName: standIn.name,
+      delegateRef: delegateMember.externalRef,
+      delegateName: delegateMember.name,
     })
     .from(decisions)
     .innerJoin(members, eq(members.id, decisions.approverId))
     .leftJoin(standIn, eq(standIn.id, decisions.onBehalfOfId))
+    .leftJoin(delegateMember, and(eq(decisions.actorType, "delegate"), eq(delegateMember.id, decisions.actorId)))
     .where(and(eq(decisions.tenantId, onRequest.tenantId), eq(decisions.requestId, onRequest.requestId)))
     .orderBy(asc(decisions.decidedAt), asc(decisions.id));
 
@@ -111,6 +116,7 @@ export async function loadRequestView(db: Queryable, tenantId: string, requestId
       actor: { type: d.actorType, id: d.actorId, name: d.actorName },
       decidedAt: d.decidedAt.toISOString(),
       onBehalfOf: d.onBehalfOfRef && d.onBehalfOfName ? { ref: d.onBehalfOfRef, name: d.onBehalfOfName } : null,
+      delegate: d.delegateRef && d.delegateName ? { ref: d.delegateRef, name: d.delegateName } : null,
     })),
     stages: stageViews,
     pendingApprovers: stageViews.find((s) => s.stage === request.currentStage)?.pendingApprovers ?? [],

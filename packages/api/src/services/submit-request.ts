@@ -85,7 +85,7 @@ const writeSubmission = (db: Queryable) => {
       // In the order of the selected columns below.
       .select(
         sql`select m.id, ${placeholder("tenantId")}, m.member_id, 'stage_opened', ${placeholder("requestId")}, ${placeholder("currentStage")}::integer,
-          '{}'::jsonb, 'pending', 0, ${placeholder("nowText")}::timestamptz, null::timestamptz, null, null, null, null, null, ${placeholder("nowText")}::timestamptz
+          '{}'::jsonb, 'pending', 0, ${placeholder("nowText")}::timestamptz, null::timestamptz, null, null, null, null, null, null, ${placeholder("nowText")}::timestamptz
           from jsonb_to_recordset(${placeholder("messages")}::jsonb) as m(id text, member_id text)`,
       )
       .returning({ id: messages.id }),

@@ -37,6 +37,8 @@ export const messages = pgTable(
     sentAt: timestamp("sent_at", { withTimezone: true }),
     /** The digest message that carried this one (status `digested`). */
     digestId: text("digest_id"),
+    /** At most one live message per key (a member's digest of one day: `digest:<member>:<day>`). */
+    dedupeKey: text("dedupe_key"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -48,6 +50,9 @@ export const messages = pgTable(
     index("messages_digest_idx")
       .on(t.memberId)
       .where(sql`${t.status} = 'digest'`),
+    uniqueIndex("messages_dedupe_key_unique")
+      .on(t.dedupeKey)
+      .where(sql`${t.dedupeKey} is not null`),
   ],
 );
 

@@ -29,6 +29,10 @@ export const stageDeadlineInput = z.object({
   onDeadline: z.enum(DEADLINE_ACTIONS).default("none"),
   escalateLevels: z.number().int().min(1).max(10).nullish(),
   fallbackRefs: z.array(z.string().trim().min(1).max(200)).max(20).nullish(),
+  businessHours: z
+    .boolean()
+    .nullish()
+    .describe("Count dueIn in business hours only (Mon–Fri 09:00–17:00 UTC; a day is one working day). Reminders stay in wall-clock time."),
 });
 
 export const stageInput = z

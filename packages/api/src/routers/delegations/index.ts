@@ -32,7 +32,7 @@ export const delegationsRouter = router({
     })
     .input(z.strictObject({}))
     .output(delegationList)
-    .query(async ({ ctx }) => ({ data: await listDelegations(ctx.deps.db, ctx.actor) })),
+    .query(async ({ ctx }) => ({ data: await listDelegations(ctx.deps.db, ctx.actor, ctx.deps.clock.now()) })),
   create: apiKeyProcedure("decisions:write")
     .meta({
       openapi: {
@@ -40,7 +40,7 @@ export const delegationsRouter = router({
         path: "/delegations",
         summary: "Set a delegate (out of office)",
         description:
-          "While the delegation holds, stages that open for the member go to the delegate (the end of the chain when the delegate delegates too), and their open stages are re-pointed at once. A delegate never receives a request they submitted. A loop (Jane → Bob → Jane) is refused with 422 delegation_loop. The decision shows the delegate with onBehalfOf the member.",
+          "While the delegation holds, stages that open for the member go to the delegate (the end of the chain when the delegate delegates too), and their open stages are re-pointed at once. A delegate never receives a request they submitted. A loop (Jane → Bob → Jane) is refused with 422 delegation_loop. A delegate's decision stays the member's (decidedBy, the approver of record), with the delegate as its actor (type `delegate`) and in `delegate`: “Bob Lee for Jane Smith”. A delegation with a future start or an end re-points open stages when it starts and ends (durable jobs).",
         tags: ["Delegations"],
         protect: true,
       },
@@ -49,7 +49,7 @@ export const delegationsRouter = router({
     })
     .input(createDelegationInput)
     .output(delegationView)
-    .mutation(({ ctx, input }) => createDelegation(ctx.deps.db, ctx.actor, toCreate(input))),
+    .mutation(({ ctx, input }) => createDelegation(ctx.deps.db, ctx.actor, toCreate(input), ctx.deps.clock.now())),
   revoke: apiKeyProcedure("decisions:write")
     .meta({
       openapi: {
@@ -64,7 +64,7 @@ export const delegationsRouter = router({
     })
     .input(delegationIdInput)
     .output(delegationView)
-    .mutation(({ ctx, input }) => revokeDelegation(ctx.deps.db, ctx.actor, input.delegationId)),
+    .mutation(({ ctx, input }) => revokeDelegation(ctx.deps.db, ctx.actor, input.delegationId, ctx.deps.clock.now())),
   reassign: apiKeyProcedure("requests:write")
     .meta({
       openapi: {
@@ -87,7 +87,7 @@ export const delegationsRouter = router({
 export const adminDelegationsRouter = router({
   list: tenantProcedure("approver")
     .output(delegationList)
-    .query(async ({ ctx }) => ({ data: await listDelegations(ctx.deps.db, ctx.actor) })),
+    .query(async ({ ctx }) => ({ data: await listDelegations(ctx.deps.db, ctx.actor, ctx.deps.clock.now()) })),
   create: tenantProcedure("approver")
     .input(createDelegationInput.partial({ memberRef: true }))
     .output(delegationView)
@@ -96,15 +96,20 @@ export const adminDelegationsRouter = router({
       const own = ctx.actor.kind === "user" ? ctx.actor.memberId : null;
       if (!input.memberRef && !own)
         throw new DomainError("invalid_request", "Name the member who is away.", [{ field: "memberRef", message: "required" }]);
-      return createDelegation(ctx.deps.db, ctx.actor, {
-        ...toCreate({ ...input, memberRef: input.memberRef ?? "" }),
-        member: input.memberRef ? { ref: input.memberRef } : { id: own ?? "" },
-      });
+      return createDelegation(
+        ctx.deps.db,
+        ctx.actor,
+        {
+          ...toCreate({ ...input, memberRef: input.memberRef ?? "" }),
+          member: input.memberRef ? { ref: input.memberRef } : { id: own ?? "" },
+        },
+        ctx.deps.clock.now(),
+      );
     }),
   revoke: tenantProcedure("approver")
     .input(delegationIdInput)
     .output(delegationView)
-    .mutation(({ ctx, input }) => revokeDelegation(ctx.deps.db, ctx.actor, input.delegationId)),
+    .mutation(({ ctx, input }) => revokeDelegation(ctx.deps.db, ctx.actor, input.delegationId, ctx.deps.clock.now())),
   reassign: tenantProcedure("admin")
     .input(reassignInput)
     .output(reassignOutput)

@@ -165,17 +165,26 @@ async function runStageAction(
     const moved = await escalate(tx, actor, locked.request.submitterId, stage, waiting, deadline, now);
     if (moved.length) {
       outcome.escalations++;
+      // The new approvers get a deadline of their own: the stage's dueIn from now, with its
+      // reminders; passing it escalates again, from them.
+      const fresh = deadlineColumns(deadline, now);
+      await tx.update(requestStages).set(fresh).where(where);
       await emitEvents(
         tx,
         target.tenantId,
         [
           {
             type: "approval_request.escalated",
-            data: requestEventData(subject, stage.position, { escalations: moved, dueAt: stage.dueAt?.toISOString() ?? null }),
+            data: requestEventData(subject, stage.position, {
+              escalations: moved,
+              dueAt: fresh.dueAt?.toISOString() ?? null,
+              previousDueAt: stage.dueAt?.toISOString() ?? null,
+            }),
           },
         ],
         now,
       );
+      return;
     }
   } else {
     outcome.overdue++;

@@ -1,7 +1,10 @@
 /**
  * Delegations (out of office) and reassignment. A delegation in force re-points the open stages
  * of its member to the delegate (the end of the chain) at once; stages that open later go to the
- * delegate when they open (see applyStageDelegations). Every change is audited in its transaction.
+ * delegate when they open (see applyStageDelegations). A delegation that starts later, or ends,
+ * has a durable job at each edge (DELEGATION_EDGE_JOB) that re-points open stages then. Every
+ * change is audited in its transaction, and each re-pointed request emits
+ * `approval_request.reassigned`.
  */
 import { DomainError, applyDelegations, assertNoDelegationLoop, newId } from "@approvalmatrix/core";
 import {
@@ -15,6 +18,7 @@ import {
   executePrepared,
   gt,
   isNull,
+  lt,
   lte,
   members,
   or,
@@ -22,10 +26,65 @@ import {
   requests,
   sql,
 } from "@approvalmatrix/db";
+import { cancelJobs, enqueueJobs } from "@approvalmatrix/jobs";
 import { type Actor, actorAudit } from "../../context";
 import { writeAudit } from "../audit";
+import { emitEvents } from "../events/emit";
+import { type RequestEventSubject, requestEventData } from "../events/request-events";
 import { queueMessages } from "../notifications/queue-messages";
-import { lockRequest } from "../request-transition";
+import { type LockedRequest, lockRequest } from "../request-transition";
+
+/** The job that re-points open stages when a delegation starts or ends (jobs/handlers.ts). */
+export const DELEGATION_EDGE_JOB = "delegations.edge";
+export type DelegationEdge = "start" | "end";
+
+const edgeKey = (delegationId: string, edge?: DelegationEdge) => `${DELEGATION_EDGE_JOB}:${delegationId}:${edge ?? ""}`;
+
+/**
+ * Plans the jobs of a delegation's future edges, in the transaction that writes it: one at its
+ * start when that is later than now, one at its end. Deduped per delegation and edge.
+ */
+async function planDelegationEdges(tx: Queryable, tenantId: string, delegationId: string, startsAt: Date, endsAt: Date | null, now: Date) {
+  const edges: { edge: DelegationEdge; at: Date }[] = [];
+  if (startsAt > now) edges.push({ edge: "start", at: startsAt });
+  if (endsAt) edges.push({ edge: "end", at: endsAt });
+  await enqueueJobs(
+    tx,
+    edges.map(({ edge, at }) => ({
+      kind: DELEGATION_EDGE_JOB,
+      payload: { delegationId, edge },
+      runAt: at,
+      dedupeKey: edgeKey(delegationId, edge),
+      tenantId,
+    })),
+  );
+}
+
+/**
+ * The edge job: brings the tenant's open stages in line with the delegations in force at `now`
+ * (the delegate takes the seats at the start, the member gets them back at the end). Idempotent:
+ * a second run finds nothing to move. A revoked delegation's jobs were cancelled; one already
+ * claimed finds its delegation revoked and does nothing at the start.
+ */
+export async function runDelegationEdge(db: Database, tenantId: string, delegationId: string, edge: DelegationEdge, now: Date) {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`delegations:${tenantId}`}))`);
+    const [row] = await tx
+      .select()
+      .from(delegations)
+      .where(and(eq(delegations.tenantId, tenantId), eq(delegations.id, delegationId)));
+    if (!row || (edge === "start" && row.revokedAt)) return 0;
+    const actor: Actor = { kind: "system", tenantId, reason: edge === "start" ? "delegation started" : "delegation ended" };
+    const moved = await repointOpenStages(tx, actor, now);
+    await writeAudit(tx, actor, {
+      action: edge === "start" ? "delegation.started" : "delegation.ended",
+      targetType: "member",
+      targetId: row.memberId,
+      data: { delegationId, delegateId: row.delegateId, seatsMoved: moved },
+    });
+    return moved;
+  });
+}
 
 const delegationsInForce = (db: Queryable) =>
   db
@@ -152,7 +211,8 @@ export async function createDelegation(
           eq(delegations.tenantId, actor.tenantId),
           isNull(delegations.revokedAt),
           or(isNull(delegations.endsAt), gt(delegations.endsAt, startsAt)),
-          endsAt ? sql`${delegations.startsAt} < ${endsAt}` : undefined,
+          // lt(), not a raw sql`` template: postgres.js cannot bind a raw Date parameter.
+          endsAt ? lt(delegations.startsAt, endsAt) : undefined,
         ),
       );
     assertNoDelegationLoop(new Map(overlapping.map((r) => [r.memberId, r.delegateId])), member.id, delegate.id);
@@ -176,6 +236,7 @@ export async function createDelegation(
       data: { delegationId, delegateRef: delegate.ref, startsAt: startsAt.toISOString(), endsAt: endsAt?.toISOString() ?? null },
     });
     if (startsAt <= now) await repointOpenStages(tx, actor, now);
+    await planDelegationEdges(tx, actor.tenantId, delegationId, startsAt, endsAt, now);
     return delegationId;
   });
   return must1(await listDelegations(db, { kind: "operator", tenantId: actor.tenantId }, now), id);
@@ -198,6 +259,8 @@ export async function revokeDelegation(db: Database, actor: Actor, delegationId:
     if (row.revokedAt) return;
     await tx.update(delegations).set({ revokedAt: now }).where(eq(delegations.id, delegationId));
     await writeAudit(tx, actor, { action: "delegation.revoked", targetType: "member", targetId: row.memberId, data: { delegationId } });
+    // Revoked: its start and end no longer happen; the seats move back now.
+    await cancelJobs(tx, { dedupeKeyPrefix: edgeKey(delegationId) });
     await repointOpenStages(tx, actor, now);
   });
   return must1(await listDelegations(db, { kind: "operator", tenantId: actor.tenantId }, now), delegationId);
@@ -227,8 +290,7 @@ export async function repointOpenStages(tx: Queryable, actor: Actor, now: Date):
       ),
     );
   let moved = 0;
-  for (const { requestId, position } of stages)
-    moved += await applyStageDelegations(tx, actor, requestId, position, now, edges, { lock: true });
+  for (const { requestId, position } of stages) moved += await applyStageDelegations(tx, actor, requestId, position, now, edges);
   return moved;
 }
 
@@ -243,20 +305,16 @@ export async function applyStageDelegations(
   position: number,
   now: Date,
   edges?: Map<string, string>,
-  opts: { lock?: boolean } = {},
 ): Promise<number> {
   const tenantId = actor.tenantId;
-  const locked = opts.lock ? await lockRequest(tx, tenantId, requestId) : null;
-  if (locked && locked.request.currentStage !== position) return 0;
+  const locked = await lockRequest(tx, tenantId, requestId);
+  if (locked.request.currentStage !== position) return 0;
   const [stage] = await tx
     .select()
     .from(requestStages)
     .where(and(eq(requestStages.tenantId, tenantId), eq(requestStages.requestId, requestId), eq(requestStages.position, position)));
-  const [request] = await tx
-    .select({ submitterId: requests.submitterId })
-    .from(requests)
-    .where(and(eq(requests.tenantId, tenantId), eq(requests.id, requestId)));
-  if (!stage || !request || stage.status !== "open") return 0;
+  const request = locked.request;
+  if (!stage || stage.status !== "open") return 0;
   const inForce = edges ?? (await activeDelegationEdges(tx, tenantId, now));
   const decided = new Set(
     (
@@ -280,46 +338,80 @@ export async function applyStageDelegations(
     }
   }
   const next = applyDelegations({ approverIds, delegatedFrom }, inForce, { submitterId: request.submitterId, decided });
-  const before = new Set(stage.approverIds);
-  const newcomers = next.approverIds.filter((id) => !before.has(id));
-  if (
-    newcomers.length === 0 &&
-    next.approverIds.length === stage.approverIds.length &&
-    next.approverIds.every((id, i) => id === stage.approverIds[i])
-  ) {
-    return 0;
-  }
+  // Seat by seat: who held it, who holds it now (a delegate, or the member handed it back).
+  const moves = stage.approverIds.flatMap((from, i) => {
+    const to = next.approverIds[i];
+    return to !== undefined && to !== from ? [{ from, to, handedBack: next.delegatedFrom[to] === undefined }] : [];
+  });
+  if (moves.length === 0 && JSON.stringify(next.delegatedFrom) === JSON.stringify(stage.delegatedFrom)) return 0;
   await tx
     .update(requestStages)
     .set({ approverIds: next.approverIds, delegatedFrom: next.delegatedFrom })
     .where(and(eq(requestStages.tenantId, tenantId), eq(requestStages.requestId, requestId), eq(requestStages.position, position)));
+  if (moves.length === 0) return 0;
+  const people = await tx
+    .select({ id: members.id, ref: members.externalRef })
+    .from(members)
+    .where(and(eq(members.tenantId, tenantId), sql`${members.id} = any(${sql.param(moves.flatMap((m) => [m.from, m.to]))}::text[])`));
+  const refOf = (id: string) => people.find((p) => p.id === id)?.ref ?? id;
   await writeAudit(
     tx,
     actor,
-    newcomers.map((id) => ({
-      action: "request.stage_delegated",
+    moves.map((m) => ({
+      action: m.handedBack ? "request.stage_handed_back" : "request.stage_delegated",
       targetType: "request",
       targetId: requestId,
-      data: {
-        stage: position,
-        approverId: next.delegatedFrom[id] ?? stage.approverIds[next.approverIds.indexOf(id)] ?? null,
-        delegateId: id,
-      },
+      data: m.handedBack
+        ? { stage: position, approverId: m.to, delegateId: m.from }
+        : { stage: position, approverId: next.delegatedFrom[m.to] ?? m.from, delegateId: m.to },
     })),
+  );
+  await emitEvents(
+    tx,
+    tenantId,
+    [
+      {
+        type: "approval_request.reassigned",
+        data: requestEventData(eventSubject(locked), position, {
+          reassignments: moves.map((m) => ({
+            fromRef: refOf(m.from),
+            toRef: refOf(m.to),
+            reason: m.handedBack ? "delegation_ended" : "delegation",
+          })),
+        }),
+      },
+    ],
+    now,
   );
   await queueMessages(
     tx,
     tenantId,
-    newcomers.map((memberId) => ({
-      memberId,
+    moves.map((m) => ({
+      memberId: m.to,
       kind: "reassigned" as const,
       requestId,
       stage: position,
-      data: { reason: "delegated to you" },
+      data: { reason: m.handedBack ? "your delegation ended" : "delegated to you" },
     })),
     now,
   );
-  return newcomers.length;
+  return moves.length;
+}
+
+/** What a request's events say about it (requestEventData's subject). */
+function eventSubject(locked: LockedRequest): RequestEventSubject {
+  return {
+    tenantId: locked.request.tenantId,
+    requestId: locked.request.id,
+    requestType: locked.request.requestType,
+    title: locked.request.title,
+    amount: locked.request.amount,
+    currency: locked.request.currency,
+    submitterRef: locked.submitterRef,
+    status: locked.request.status,
+    totalStages: locked.request.totalStages,
+    stageNames: locked.stageNames,
+  };
 }
 
 export interface ReassignInput {
@@ -375,6 +467,19 @@ export async function reassignApprover(db: Database, actor: Actor, input: Reassi
       targetId: input.requestId,
       data: { stage: position, fromRef: from.ref, toRef: to.ref, reason: input.reason },
     });
+    await emitEvents(
+      tx,
+      actor.tenantId,
+      [
+        {
+          type: "approval_request.reassigned",
+          data: requestEventData(eventSubject(locked), position, {
+            reassignments: [{ fromRef: from.ref, toRef: to.ref, reason: input.reason }],
+          }),
+        },
+      ],
+      now,
+    );
     await queueMessages(
       tx,
       actor.tenantId,

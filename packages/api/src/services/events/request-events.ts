@@ -63,6 +63,8 @@ export interface DecisionDetail {
   approverName: string;
   comment: string | null;
   actor: ActorView;
+  /** A delegate who decided for the approver (also the actor): "Bob Lee for Jane Smith". */
+  delegate?: { ref: string; name: string };
 }
 
 /**

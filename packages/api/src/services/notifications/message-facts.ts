@@ -5,7 +5,8 @@
  */
 import { decisionLinkToken, hashDecisionLinkToken, must } from "@approvalmatrix/core";
 import { type Queryable, and, decisionLinks, eq, members, type messages, requestStages, requests, tenants } from "@approvalmatrix/db";
-import type { MessageFacts } from "./render";
+import type { DigestItem } from "./digests";
+import { type MessageFacts, formatAmount } from "./render";
 
 /** How long a link lives at most; it dies earlier when its stage closes. */
 export const DECISION_LINK_MAX_AGE_MS = 30 * 24 * 3_600_000;
@@ -116,6 +117,17 @@ export async function loadMessageContext(
       links,
       requestUrl: request ? `${opts.publicUrl}/requests/${request.id}` : null,
       data: message.data,
+      ...(message.kind === "digest" ? { digestLines: digestLines(message.data, opts.publicUrl) } : {}),
     },
   };
+}
+
+/** One line per approval a digest lists, with the request's page. */
+function digestLines(data: Record<string, unknown>, publicUrl: string): string[] {
+  const items = Array.isArray(data.items) ? (data.items as DigestItem[]) : [];
+  return items.map(
+    (i) =>
+      `${i.title} — ${formatAmount(i.amount, i.currency)} from ${i.submitterName}, ${i.stageName} (stage ${i.stage} of ${i.totalStages})` +
+      `${i.dueAt ? `, due ${i.dueAt.replace(".000Z", "Z")}` : ""}: ${publicUrl}/requests/${i.requestId}`,
+  );
 }

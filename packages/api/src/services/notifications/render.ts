@@ -79,8 +79,8 @@ function ask(f: MessageFacts): { subject: string; lead: string; askLine: string 
       };
     case "digest":
       return {
-        subject: `Your daily approvals digest (${f.digestLines?.length ?? 0})`,
-        lead: "What happened since your last digest:",
+        subject: `Your daily approvals digest: ${f.digestLines?.length ?? 0} waiting for you`,
+        lead: "These approvals, queued since your last digest, still wait for your decision:",
         askLine: null,
       };
   }
