@@ -124,7 +124,7 @@ describe("deactivation policy `delegate`", () => {
     await deactivateMember(bed.deps.db, operator, approver.id);
     expect(await stageOf(requestId)).toEqual({ approverIds: [sam], delegatedFrom: {} });
     expect(await repointRecord(requestId)).toEqual([
-      { stage: 1, from: "PAT", to: "SAM", reason: "member_deactivated", via: "delegate", chain: ["PAT", "SAM"] },
+      { stage: 1, from: "PAT", to: "SAM", reason: "member_deactivated", via: "delegate", kept: true },
     ]);
     // Ending the delegation no longer hands the seat back to someone who has left.
     await revokeDelegation(bed.deps.db, operator, delegation.id);
@@ -159,5 +159,20 @@ describe("deactivation policy `delegate`", () => {
         skipped: "submitter",
       },
     ]);
+  });
+  it("under the manager policy too, a seat the delegate holds stays with the delegate after the delegation ends", async () => {
+    await bed.caller().admin.directory.updateSettings({ deactivationPolicy: "manager" });
+    try {
+      const { approver, requestId } = await approverWithOpenStage("RAE");
+      await bed.caller().admin.members.create({ name: "Uma", externalRef: "UMA" });
+      const delegation = await createDelegation(bed.deps.db, operator, { member: { ref: "RAE" }, delegate: { ref: "UMA" } });
+      const uma = await idOf("UMA");
+      await deactivateMember(bed.deps.db, operator, approver.id);
+      expect(await stageOf(requestId)).toEqual({ approverIds: [uma], delegatedFrom: {} });
+      await revokeDelegation(bed.deps.db, operator, delegation.id);
+      expect((await stageOf(requestId)).approverIds).toEqual([uma]);
+    } finally {
+      await bed.caller().admin.directory.updateSettings({ deactivationPolicy: "delegate" });
+    }
   });
 });

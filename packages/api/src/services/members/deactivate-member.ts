@@ -19,9 +19,10 @@ export interface RepointedStage {
  * Hands a deactivated member's open approvals on, per the tenant's policy (see chooseHandover):
  * every open stage of a request in flight that waits on them (they have not decided on it) names
  * the delegate or the manager instead, and an audit row on the request records it, with the
- * chain followed or, when `delegate` fell back to the manager, why. Under `delegate`, seats their
+ * chain followed or, when `delegate` fell back to the manager, why. Under either policy, seats their
  * delegate already holds for them (an out-of-office delegation) become the delegate's for good, so
- * the end of that delegation does not hand them back to someone who has left. Decisions already
+ * the end of that delegation does not hand them back to someone who has left; a handover that
+ * would make a submitter approve their own request is skipped (and audited). Decisions already
  * made stay as they are (history is never lost). Without anyone to take them the stages are left
  * as they are. Runs in the caller's transaction.
  */
@@ -49,6 +50,7 @@ export async function handOverOpenStages(
     .from(members)
     .where(and(eq(members.tenantId, tenantId), sql`${members.id} = any(${sql.param(involved)}::text[])`));
   const byId = new Map(people.map((p) => [p.id, p]));
+  const kept = await keepSeatsWithDelegates(tx, actor, memberId, member.externalRef);
   const handover: Handover = chooseHandover({
     memberId,
     policy,
@@ -56,7 +58,7 @@ export async function handOverOpenStages(
     edges,
     isActive: (id) => byId.get(id)?.active === true,
   });
-  if (!handover.to || !handover.via) return [];
+  if (!handover.to || !handover.via) return kept;
   const to = handover.to;
   const via = handover.via;
   const refOf = (id: string) => byId.get(id)?.externalRef ?? id;
@@ -76,7 +78,7 @@ export async function handOverOpenStages(
         and not exists (select 1 from decisions d where d.request_id = s.request_id and d.stage = s.position and d.approver_id = ${memberId})
       for update of s`),
   );
-  const repointed: RepointedStage[] = [];
+  const repointed: RepointedStage[] = [...kept];
   for (const stage of open) {
     if (stage.submitterId === to) {
       // Never make someone the approver of their own request: the seat stays where it was, for an
@@ -102,32 +104,6 @@ export async function handOverOpenStages(
     repointed.push({ requestId: stage.requestId, stage: stage.position, toMemberId: to, via });
   }
 
-  if (via === "delegate") {
-    // Seats a delegate holds for the member: drop the "on behalf of" mark that would hand them back.
-    const held = rowsOf<{ requestId: string; position: number; holders: string[] }>(
-      await tx.execute(sql`
-        select s.request_id as "requestId", s.position,
-          array(select e.key from jsonb_each_text(s.delegated_from) e where e.value = ${memberId}) as holders
-        from request_stages s join requests r on r.id = s.request_id
-        where s.tenant_id = ${tenantId} and s.status = 'open' and r.status in ('pending', 'in_progress')
-          and exists (select 1 from jsonb_each_text(s.delegated_from) e where e.value = ${memberId})
-        for update of s`),
-    );
-    for (const stage of held) {
-      await tx.execute(sql`
-        update request_stages set delegated_from = delegated_from - ${sql.param(stage.holders)}::text[]
-        where request_id = ${stage.requestId} and position = ${stage.position}`);
-      for (const holder of stage.holders) {
-        await writeAudit(tx, actor, {
-          action: "request.stage_repointed",
-          targetType: "request",
-          targetId: stage.requestId,
-          data: { stage: stage.position, from: member.externalRef, to: refOf(holder), ...why },
-        });
-        repointed.push({ requestId: stage.requestId, stage: stage.position, toMemberId: holder, via });
-      }
-    }
-  }
   return repointed;
 }
 
@@ -148,4 +124,56 @@ export function deactivateMember(
     const repointed = await handOverOpenStages(tx, actor, id, deactivationPolicy, now);
     return { member, repointed };
   });
+}
+
+/**
+ * Seats a delegate holds for the deactivated member (an out-of-office delegation) become the
+ * delegate's for good, under any policy that hands approvals on: the end of that delegation must
+ * not hand them back to someone who has left.
+ */
+async function keepSeatsWithDelegates(tx: Queryable, actor: Actor, memberId: string, memberRef: string): Promise<RepointedStage[]> {
+  const tenantId = actor.tenantId;
+  const kept: RepointedStage[] = [];
+  const held = rowsOf<{ requestId: string; position: number; holders: string[] }>(
+    await tx.execute(sql`
+      select s.request_id as "requestId", s.position,
+        array(select e.key from jsonb_each_text(s.delegated_from) e where e.value = ${memberId}) as holders
+      from request_stages s join requests r on r.id = s.request_id
+      where s.tenant_id = ${tenantId} and s.status = 'open' and r.status in ('pending', 'in_progress')
+        and exists (select 1 from jsonb_each_text(s.delegated_from) e where e.value = ${memberId})
+      for update of s`),
+  );
+  const holderIds = [...new Set(held.flatMap((stage) => stage.holders))];
+  const refs = new Map(
+    holderIds.length
+      ? (
+          await tx
+            .select({ id: members.id, externalRef: members.externalRef })
+            .from(members)
+            .where(and(eq(members.tenantId, tenantId), sql`${members.id} = any(${sql.param(holderIds)}::text[])`))
+        ).map((m) => [m.id, m.externalRef])
+      : [],
+  );
+  for (const stage of held) {
+    await tx.execute(sql`
+      update request_stages set delegated_from = delegated_from - ${sql.param(stage.holders)}::text[]
+      where request_id = ${stage.requestId} and position = ${stage.position}`);
+    for (const holder of stage.holders) {
+      await writeAudit(tx, actor, {
+        action: "request.stage_repointed",
+        targetType: "request",
+        targetId: stage.requestId,
+        data: {
+          stage: stage.position,
+          from: memberRef,
+          to: refs.get(holder) ?? holder,
+          reason: "member_deactivated",
+          via: "delegate",
+          kept: true,
+        },
+      });
+      kept.push({ requestId: stage.requestId, stage: stage.position, toMemberId: holder, via: "delegate" });
+    }
+  }
+  return kept;
 }
