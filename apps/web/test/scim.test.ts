@@ -434,7 +434,7 @@ describe("deprovisioning", () => {
       .where(and(eq(auditLog.targetId, requestId), eq(auditLog.action, "request.stage_repointed")));
     expect(record).toMatchObject({
       actorType: "scim",
-      data: { stage: 1, from: "EMP-3001", to: "EMP-3002", via: "delegate", chain: ["EMP-3001", "EMP-3002"], reason: "member_deactivated" },
+      data: { stage: 1, from: "EMP-3001", to: "EMP-3002", via: "delegate", kept: true, reason: "member_deactivated" },
     });
     // The approval is Chen's now, not Bob's on loan: ending the delegation does not hand it back.
     expect((await rest("DELETE", `/v1/delegations/${delegation.body.id}`)).status).toBe(200);
