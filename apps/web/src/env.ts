@@ -81,6 +81,19 @@ const schema = z.object({
   WORKER: z.enum(["on", "off"]).default("on"),
   /** Jobs one worker runs at once. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /**
+   * OpenTelemetry tracing (README "Tracing") is on when either endpoint is set: the collector's
+   * base URL (traces go to <it>/v1/traces) or the full traces URL. The SDK reads the other OTEL_*
+   * variables (OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, OTEL_EXPORTER_OTLP_HEADERS…) itself.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  /** OTLP over HTTP only: protobuf (the specification's default) or JSON. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(["http/protobuf", "http/json"]).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(["http/protobuf", "http/json"]).optional(),
+  /** The specification's switches: OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none turn tracing off whatever the endpoints say. */
+  OTEL_SDK_DISABLED: z.enum(["true", "false"]).optional(),
+  OTEL_TRACES_EXPORTER: z.enum(["otlp", "none"]).optional(),
 });
 
 export type ServerEnv = z.infer<typeof schema> & { SEED_DEMO: "true" | "false" };

@@ -1,6 +1,7 @@
 import { readEnv } from "./env";
 import { databaseTarget } from "./runtime";
 import { logFormat } from "./observability/logger";
+import { describeTracesUrl } from "./observability/tracing";
 import { describeStart, describeTarget, startApp } from "./start";
 import { createWebHandler } from "./web-handler";
 
@@ -12,7 +13,15 @@ async function main() {
   const target = databaseTarget(env);
   // The banner is for people; a JSON log gets one structured line instead.
   if (logFormat(env) === "json") {
-    app.logger.info({ url: app.url, metricsUrl: app.metricsUrl, database: describeTarget(target) }, "ApprovalMatrix is running");
+    app.logger.info(
+      {
+        url: app.url,
+        metricsUrl: app.metricsUrl,
+        database: describeTarget(target),
+        ...(app.tracing ? { traces: `OTLP ${app.tracing.protocol} to ${describeTracesUrl(app.tracing.url)}` } : {}),
+      },
+      "ApprovalMatrix is running",
+    );
     // Out at once, not with the next 4 KB of lines: supervisors and scripts wait for this one.
     app.logger.flush();
   } else console.log(describeStart(env, app, describeTarget(target)));

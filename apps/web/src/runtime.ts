@@ -16,6 +16,7 @@ import { type DatabaseHandle, type DatabaseTarget, migrateDatabase, openDatabase
 import { lockDataDir } from "./data-dir-lock";
 import type { ServerEnv } from "./env";
 import { resolveHashSecret, resolveReceiptSigningSecret } from "./hash-secret";
+import type { Tracing } from "./observability/tracing";
 
 export interface Runtime {
   deps: ApiDeps;
@@ -30,18 +31,22 @@ export function databaseTarget(env: ServerEnv): DatabaseTarget {
     : { kind: "pglite", dataDir: join(env.DATA_DIR, "pglite") };
 }
 
-/** Opens (and migrates) the database and picks the rate-limit store: what a process needs to serve. */
+/**
+ * Opens (and migrates) the database and picks the rate-limit store: what a process needs to serve.
+ * With `tracing`, procedure calls and the SQL of a database it opens itself are traced.
+ */
 export async function openRuntime(
   env: ServerEnv,
   holder: string,
   database?: DatabaseHandle,
   clock: Clock = systemClock,
   logger?: ApiLogger,
+  tracing?: Pick<Tracing, "procedures" | "queries"> | null,
 ): Promise<Runtime> {
   const target = database?.target ?? databaseTarget(env);
   const unlock = target.kind === "pglite" && target.dataDir ? lockDataDir(env.DATA_DIR, holder) : () => {};
   try {
-    const handle = database ?? (await openDatabase(target));
+    const handle = database ?? (await openDatabase(target, tracing ? { tracer: tracing.queries(target) } : {}));
     if (!database) await migrateDatabase(handle);
     // In-memory counting is only right when one process owns the database (the embedded mode).
     const rateLimitStore: RateLimitStore = env.REDIS_URL
@@ -69,6 +74,7 @@ export async function openRuntime(
       },
       serviceTokens: parseServiceTokens(env.INTERNAL_SERVICE_TOKEN),
       clock,
+      ...(tracing ? { tracer: tracing.procedures } : {}),
     };
     // Creates the first keys, and fails fast when the secret does not decrypt the stored ones.
     await deps.receipts.ensureKeys();

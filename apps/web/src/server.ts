@@ -18,6 +18,7 @@ import { sendDocsBundle, sendDocsPage } from "./docs-page";
 import type { HttpObserver } from "./observability/http-observer";
 import type { Logger } from "./observability/logger";
 import type { AppMetrics } from "./observability/metrics";
+import type { HttpTracer } from "./observability/tracing";
 import { API_HEADERS } from "./web/security-headers";
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -38,6 +39,8 @@ export interface ServerInternals {
   metricsToken: string | null;
   /** True once a shutdown began: /readyz answers 503 and responses close their connection. */
   draining: () => boolean;
+  /** A span per request when tracing is on (observability/tracing.ts); null: requests are not wrapped. */
+  tracer?: HttpTracer | null;
 }
 
 export interface ServerTimeouts {
@@ -139,13 +142,7 @@ export function createAppServer(deps: ApiDeps, options: AppServerOptions = {}, i
     );
   };
 
-  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
-  const server = createServer({ connectionsCheckingInterval: timeouts.connectionsCheckingInterval }, (req, res) => {
-    const [path = "/"] = (req.url ?? "/").split("?");
-    const requestId = internals ? internals.observer.begin(req, res, path).requestId : newId("httpRequest");
-    res.setHeader("Request-Id", requestId);
-    // Draining: this answer is the connection's last, so the client's next request opens a new one elsewhere.
-    if (internals?.draining()) res.setHeader("Connection", "close");
+  const serve = (req: IncomingMessage, res: ServerResponse, path: string, requestId: string) => {
     Promise.resolve(route(req, res, path)).catch((error: unknown) => {
       if (internals) internals.logger.error({ requestId, err: error }, "unhandled error");
       else console.error(`[${requestId}] unhandled error on ${req.method} ${path}`, error);
@@ -153,6 +150,20 @@ export function createAppServer(deps: ApiDeps, options: AppServerOptions = {}, i
         sendRestError(res, "internal_error", "An unexpected error occurred. Quote the requestId when you contact support.", requestId);
       else res.end();
     });
+  };
+
+  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
+  const tracer = internals?.tracer ?? null;
+  const server = createServer({ connectionsCheckingInterval: timeouts.connectionsCheckingInterval }, (req, res) => {
+    const [path = "/"] = (req.url ?? "/").split("?");
+    const observation = internals ? internals.observer.begin(req, res, path) : null;
+    const requestId = observation ? observation.requestId : newId("httpRequest");
+    res.setHeader("Request-Id", requestId);
+    // Draining: this answer is the connection's last, so the client's next request opens a new one elsewhere.
+    if (internals?.draining()) res.setHeader("Connection", "close");
+    // Tracing off (the default): one null check, no wrapper.
+    if (tracer && observation) tracer.request(req, res, path, observation, () => serve(req, res, path, requestId));
+    else serve(req, res, path, requestId);
   });
   server.headersTimeout = timeouts.headersTimeout;
   server.requestTimeout = timeouts.requestTimeout;

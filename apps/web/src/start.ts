@@ -10,6 +10,7 @@ import { createJobWorker } from "./job-worker";
 import { createHttpObserver } from "./observability/http-observer";
 import { type Logger, createLogger } from "./observability/logger";
 import { AppMetrics } from "./observability/metrics";
+import { type Tracing, describeTracesUrl, startTracing } from "./observability/tracing";
 import { openRuntime } from "./runtime";
 import { type AppServerOptions, type RequestHandler, createAppServer, createMetricsServer, listen } from "./server";
 
@@ -25,6 +26,8 @@ export interface RunningApp {
   demoLogins: { email: string; password: string; role: string }[];
   /** The in-process job worker; null with WORKER=off. Tests drive it with runDue(). */
   worker: Worker | null;
+  /** OpenTelemetry tracing, when an OTLP endpoint is configured (README: Tracing); null: off, the SDK not loaded. */
+  tracing: Tracing | null;
   /**
    * Graceful shutdown (README: Graceful shutdown): /readyz turns 503 at once, requests are still
    * served for SHUTDOWN_DRAIN_DELAY_MS, then the listener closes and the job worker stops claiming;
@@ -46,8 +49,17 @@ export interface StartOptions extends AppServerOptions {
 }
 
 export async function startApp(env: ServerEnv, options: StartOptions = {}): Promise<RunningApp> {
-  const logger = options.logger ?? createLogger(env);
-  const runtime = await openRuntime(env, "the ApprovalMatrix server", options.database, options.clock, logger);
+  // First: the logger's lines and the database's statements need it.
+  const tracing = await startTracing(env);
+  const logger = options.logger ?? createLogger(env, undefined, tracing ? { mixin: tracing.logFields } : {});
+  tracing?.reportTo(logger);
+  let runtime: Awaited<ReturnType<typeof openRuntime>>;
+  try {
+    runtime = await openRuntime(env, "the ApprovalMatrix server", options.database, options.clock, logger, tracing);
+  } catch (error) {
+    await tracing?.shutdown();
+    throw error;
+  }
   let demoApiKey: string | null = null;
   let demoLogins: RunningApp["demoLogins"] = [];
   const demoKeyFile = join(env.DATA_DIR, "demo-api-key");
@@ -81,7 +93,7 @@ export async function startApp(env: ServerEnv, options: StartOptions = {}): Prom
   const server = createAppServer(
     runtime.deps,
     { ...options, ...(webHandler ? { webHandler } : {}) },
-    { observer, logger, metrics, metricsToken: env.METRICS_TOKEN ?? null, draining: () => draining },
+    { observer, logger, metrics, metricsToken: env.METRICS_TOKEN ?? null, draining: () => draining, tracer: tracing?.http ?? null },
   );
   const url = await listen(server, env.PORT, env.HOST);
   let metricsServer: Server | null = null;
@@ -102,6 +114,7 @@ export async function startApp(env: ServerEnv, options: StartOptions = {}): Prom
     demoApiKey,
     demoLogins,
     worker,
+    tracing,
     close(deadlineMs = env.SHUTDOWN_TIMEOUT_MS) {
       closing ??= (async () => {
         const started = Date.now();
@@ -134,6 +147,8 @@ export async function startApp(env: ServerEnv, options: StartOptions = {}): Prom
           });
         }
         await runtime.close();
+        // The spans of the last requests go out before the process exits.
+        await tracing?.shutdown();
         logger.info({ ms: Date.now() - started }, "shutdown: done");
         logger.flush();
       })();
@@ -166,6 +181,7 @@ export function describeStart(env: ServerEnv, app: RunningApp, target: string): 
           "  Demo tenant   none (SEED_DEMO=false; the default on PostgreSQL and in production)",
           "  First tenant  pnpm cli tenants create, then pnpm cli users create --role owner (README: The operator CLI)",
         ]),
+    ...(app.tracing ? [`  Tracing       OTLP ${app.tracing.protocol} to ${describeTracesUrl(app.tracing.url)}`] : []),
     ...(env.WEBHOOK_ALLOW_LOOPBACK === "true"
       ? [
           `  Webhooks      loopback receivers allowed (WEBHOOK_ALLOW_LOOPBACK=true)${env.NODE_ENV === "production" ? ": WARNING, never in a real deployment" : ""}`,

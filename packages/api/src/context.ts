@@ -1,6 +1,6 @@
 import type { ApiKeyScope, AuditActorType, Clock, ServiceTokenConfig, TenantRole } from "@approvalmatrix/core";
 import type { Database } from "@approvalmatrix/db";
-import type { ApiLogger, RequestObservation } from "./http/observation";
+import type { ApiLogger, ProcedureCaller, ProcedureTracer, RequestObservation } from "./http/observation";
 import type { AuthenticatedCaller } from "./procedures";
 import type { NotificationConfig } from "./services/notifications/mailer";
 import type { RateLimitOutcome, RateLimiter } from "./rate-limit/rate-limiter";
@@ -36,6 +36,8 @@ export interface ApiDeps {
   eventsWritten?: () => void;
   /** INTERNAL_SERVICE_TOKEN, parsed (core/service-tokens.ts); none when absent. */
   serviceTokens?: readonly ServiceTokenConfig[];
+  /** Spans around procedure calls (OpenTelemetry, when tracing is on); absent: no wrapping at all. */
+  tracer?: ProcedureTracer;
 }
 
 /** The member a service token acts for, named by X-Approver-Email or X-Approver-Ref. */
@@ -95,6 +97,16 @@ export interface ApiContext {
   observed?: RequestObservation;
   /** Long operations (a members CSV import) report how far they are; the admin app streams it. */
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
+}
+
+/** Who a call is from, for its trace span: what authentication found (REST, tRPC) or the caller's own actor. */
+export function procedureCaller(ctx: ApiContext): ProcedureCaller {
+  const actor = ctx.actor;
+  return {
+    tenantId: ctx.observed?.tenantId ?? actor?.tenantId,
+    keyId: ctx.observed?.keyId ?? (actor?.kind === "apiKey" ? actor.keyId : undefined),
+    userId: ctx.observed?.userId ?? (actor?.kind === "user" ? actor.userId : undefined),
+  };
 }
 
 export function actorAudit(actor: Actor): { actorType: AuditActorType; actorId: string } {

@@ -11,7 +11,14 @@ export { seedDemoTenant, hasAnyTenant, DEMO_TENANT_SLUG, type DemoSeed } from ".
 export { inboxQuery, listInbox, listRequests, listRequestsQuery } from "./services/list-requests";
 export { purgeExpiredIdempotencyKeys } from "./services/idempotency";
 export type { ListRequestsInput, RequestPage } from "./contracts/requests";
-export { type ApiLogger, type RequestObservation, observationOf, startObservation } from "./http/observation";
+export {
+  type ApiLogger,
+  type ProcedureCaller,
+  type ProcedureTracer,
+  type RequestObservation,
+  observationOf,
+  startObservation,
+} from "./http/observation";
 export { ReceiptSigner, SigningKeyError, type PublishedKey, type RotationResult } from "./services/receipts/keys";
 export { checkpointGrownLogs } from "./services/receipts/log";
 export { verifyRequest, verifyEnvelope } from "./services/receipts/verify";

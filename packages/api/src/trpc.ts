@@ -1,7 +1,7 @@
 import { type ApiErrorCode, DomainError, type KeyRateLimitBucket } from "@approvalmatrix/core";
 import { initTRPC } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
-import type { ApiContext } from "./context";
+import { type ApiContext, procedureCaller } from "./context";
 import { apiError, describeError, fromDomainError } from "./errors";
 import { findInputProblem } from "./input-guard";
 
@@ -62,7 +62,14 @@ export class StoredResponse extends Error {
  * surrogates and runaway nesting are refused before anything else reads the input, and domain
  * refusals thrown anywhere below leave as the matching tRPC/HTTP error.
  */
-const procedureBoundary = t.middleware(async ({ ctx, getRawInput, next, type }) => {
+const procedureBoundary = t.middleware((opts) => {
+  const tracer = opts.ctx.deps.tracer;
+  // Tracing off (the default): no wrapper, no closure.
+  if (!tracer) return boundary(opts);
+  return tracer.procedure(opts.path, opts.type, () => procedureCaller(opts.ctx), () => boundary(opts));
+});
+
+async function boundary({ ctx, getRawInput, next, type }: Parameters<Parameters<typeof t.middleware>[0]>[0]) {
   const problem = findInputProblem(await getRawInput());
   if (problem) throw apiError("invalid_request", `Invalid request. ${problem.field}: ${problem.message}`, [problem]);
   const result = await next();
@@ -78,6 +85,6 @@ const procedureBoundary = t.middleware(async ({ ctx, getRawInput, next, type }) 
     return { marker: result.marker, ok: true as const, data: cause.body };
   }
   return result;
-});
+}
 
 export const publicProcedure = t.procedure.use(procedureBoundary);

@@ -57,6 +57,8 @@ export function createHttpObserver(processLogger: Logger, metrics: AppMetrics | 
             ...(observation.keyId ? { keyId: observation.keyId } : {}),
             ...(observation.userId ? { userId: observation.userId } : {}),
             ...(observation.rateLimited ? { rateLimited: observation.rateLimited } : {}),
+            // With tracing on: the request's trace (OpenTelemetry's field names for logs).
+            ...(observation.traceId ? { trace_id: observation.traceId, span_id: observation.spanId } : {}),
           },
           "request",
         );

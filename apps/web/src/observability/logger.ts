@@ -51,7 +51,7 @@ export function logFormat(settings: LoggerSettings): "json" | "pretty" {
  * The process's logger: JSON lines (one object per line, pino's format) in production or with
  * LOG_FORMAT=json; readable one-line-per-event output in development. `destination` is for tests.
  */
-export function createLogger(settings: LoggerSettings, destination?: DestinationStream): Logger {
+export function createLogger(settings: LoggerSettings, destination?: DestinationStream, extra: { mixin?: () => object } = {}): Logger {
   const format = logFormat(settings);
   const options: pino.LoggerOptions = {
     level: settings.LOG_LEVEL,
@@ -59,6 +59,8 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
     redact: { paths: REDACT, censor: "[redacted]" },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    // With tracing on: the active span's trace_id and span_id on each line (tracing.ts); absent otherwise.
+    ...(extra.mixin ? { mixin: extra.mixin } : {}),
   };
   if (destination) return pino(options, destination);
   if (format === "pretty") {

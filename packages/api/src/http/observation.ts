@@ -14,6 +14,25 @@ export interface RequestObservation {
   userId?: string;
   /** Set when the call was refused by a rate limit: the key's own, or the failed-authentication one. */
   rateLimited?: "key" | "unauthenticated";
+  /** With tracing on: the request's trace and span, for its log line. */
+  traceId?: string;
+  spanId?: string;
+}
+
+/** Who made a procedure call, as far as it is known (never the key itself). */
+export interface ProcedureCaller {
+  tenantId?: string | undefined;
+  keyId?: string | undefined;
+  userId?: string | undefined;
+}
+
+/**
+ * Reports procedure calls (the server's OpenTelemetry spans, when tracing is on; absent otherwise,
+ * and then nothing is wrapped). `run` is the whole call, from the input guard to the result;
+ * `caller` is read when it ends, once authentication has named the caller.
+ */
+export interface ProcedureTracer {
+  procedure<R extends { ok: boolean }>(path: string, type: string, caller: () => ProcedureCaller, run: () => Promise<R>): Promise<R>;
 }
 
 const observations = new WeakMap<IncomingMessage, RequestObservation>();
