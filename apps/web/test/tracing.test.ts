@@ -114,7 +114,9 @@ const receiver = new OtlpReceiver();
 /** The compiled server with `otel` added to a clean environment (no OTEL_* inherited), on the file's database. */
 async function startServer(otel: Record<string, string>): Promise<ServerProcess> {
   const importsFile = join(dataDir, `imports-${randomBase62(6)}.txt`);
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("OTEL_") && name !== "DATABASE_URL"));
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith("OTEL_") && name !== "DATABASE_URL"),
+  );
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ["--import", RECORD_IMPORTS, join(WEB, "dist", "main.js")], {
     cwd: WEB,
@@ -321,7 +323,10 @@ describe("tracing on (OTEL_EXPORTER_OTLP_ENDPOINT)", () => {
 
   it("sends OTLP/HTTP protobuf (the default protocol) to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given", async () => {
     receiver.received.length = 0;
-    const server = await startServer({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/custom/traces`, OTEL_BSP_SCHEDULE_DELAY: "50" });
+    const server = await startServer({
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/custom/traces`,
+      OTEL_BSP_SCHEDULE_DELAY: "50",
+    });
     const caller = callerContext();
     try {
       expect((await createRequest(server, "Protobuf traced", { traceparent: caller.traceparent })).status).toBe(201);

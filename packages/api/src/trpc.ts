@@ -66,7 +66,12 @@ const procedureBoundary = t.middleware((opts) => {
   const tracer = opts.ctx.deps.tracer;
   // Tracing off (the default): no wrapper, no closure.
   if (!tracer) return boundary(opts);
-  return tracer.procedure(opts.path, opts.type, () => procedureCaller(opts.ctx), () => boundary(opts));
+  return tracer.procedure(
+    opts.path,
+    opts.type,
+    () => procedureCaller(opts.ctx),
+    () => boundary(opts),
+  );
 });
 
 async function boundary({ ctx, getRawInput, next, type }: Parameters<Parameters<typeof t.middleware>[0]>[0]) {

@@ -225,8 +225,7 @@ function tracedPglite(client: PGlite, tracer: QueryTracer): PGlite {
     ["exec", exec(client)],
     [
       "transaction",
-      <R>(callback: (tx: PgliteTransaction) => Promise<R>) =>
-        tracer.transaction(() => client.transaction((tx) => callback(tracedTx(tx)))),
+      <R>(callback: (tx: PgliteTransaction) => Promise<R>) => tracer.transaction(() => client.transaction((tx) => callback(tracedTx(tx)))),
     ],
   ]);
   return new Proxy(client, {

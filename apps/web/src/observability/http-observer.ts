@@ -46,22 +46,24 @@ export function createHttpObserver(processLogger: Logger, metrics: AppMetrics | 
         if (route === "/healthz" || route === "/readyz" || route === "/metrics") return;
         const level = status >= 500 ? "error" : "info";
         if (!logger.isLevelEnabled(level)) return;
-        logger[level](
-          {
-            requestId: observation.requestId,
-            method,
-            route,
-            status,
-            latencyMs: Math.round(ms * 100) / 100,
-            ...(observation.tenantId ? { tenantId: observation.tenantId } : {}),
-            ...(observation.keyId ? { keyId: observation.keyId } : {}),
-            ...(observation.userId ? { userId: observation.userId } : {}),
-            ...(observation.rateLimited ? { rateLimited: observation.rateLimited } : {}),
-            // With tracing on: the request's trace (OpenTelemetry's field names for logs).
-            ...(observation.traceId ? { trace_id: observation.traceId, span_id: observation.spanId } : {}),
-          },
-          "request",
-        );
+        const line: Record<string, unknown> = {
+          requestId: observation.requestId,
+          method,
+          route,
+          status,
+          latencyMs: Math.round(ms * 100) / 100,
+          ...(observation.tenantId ? { tenantId: observation.tenantId } : {}),
+          ...(observation.keyId ? { keyId: observation.keyId } : {}),
+          ...(observation.userId ? { userId: observation.userId } : {}),
+          ...(observation.rateLimited ? { rateLimited: observation.rateLimited } : {}),
+        };
+        // With tracing on: the request's trace (OpenTelemetry's field names for logs). Set here rather
+        // than spread above, so a server without tracing builds the line exactly as before.
+        if (observation.traceId) {
+          line.trace_id = observation.traceId;
+          line.span_id = observation.spanId;
+        }
+        logger[level](line, "request");
       };
       // "finish": the response was handed to the socket (before the client can act on it); "close" alone: the client left.
       res.once("finish", end);

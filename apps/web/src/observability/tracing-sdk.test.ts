@@ -7,7 +7,11 @@ describe("describeStatement: the span name of a SQL statement", () => {
     ['insert into "audit_log" ("id", "tenant_id") values ($1, $2)', "INSERT", "INSERT audit_log"],
     ['update "requests" set "status" = $1 where "requests"."id" = $2', "UPDATE", "UPDATE requests"],
     ['delete from "idempotency_keys" where "expires_at" < $1', "DELETE", "DELETE idempotency_keys"],
-    ['with "new_request" as (insert into "requests" ("id") values ($1) returning "id") select "id" from "new_request"', "INSERT", "INSERT requests"],
+    [
+      'with "new_request" as (insert into "requests" ("id") values ($1) returning "id") select "id" from "new_request"',
+      "INSERT",
+      "INSERT requests",
+    ],
     ["select 1", "SELECT", "SELECT"],
     ["begin", "BEGIN", "BEGIN"],
     ["  ", "SQL", "SQL"],

@@ -46,7 +46,8 @@ const UNTRACED = new Set(["/healthz", "/readyz", "/metrics"]);
 
 export function createTracing(settings: { url: string; protocol: "http/protobuf" | "http/json" }): Tracing {
   // Explicit URL (from the validated environment); headers, timeout and compression the exporter reads from OTEL_EXPORTER_OTLP_*.
-  const exporter = settings.protocol === "http/json" ? new JsonExporter({ url: settings.url }) : new ProtobufExporter({ url: settings.url });
+  const exporter =
+    settings.protocol === "http/json" ? new JsonExporter({ url: settings.url }) : new ProtobufExporter({ url: settings.url });
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (envDetector) override the defaults here.
   const resource = defaultResource()
     .merge(resourceFromAttributes({ "service.name": "approvalmatrix" }))
@@ -150,7 +151,11 @@ export function createTracing(settings: { url: string; protocol: "http/protobuf"
       transaction(run) {
         const parent = context.active();
         if (!trace.getSpan(parent)) return Promise.resolve(run());
-        const span = tracer.startSpan("transaction", { kind: SpanKind.CLIENT, attributes: { ...base, "db.operation.name": "transaction" } }, parent);
+        const span = tracer.startSpan(
+          "transaction",
+          { kind: SpanKind.CLIENT, attributes: { ...base, "db.operation.name": "transaction" } },
+          parent,
+        );
         // Active: the statements of the transaction are its children.
         return context.with(trace.setSpan(parent, span), () => settle(span, run));
       },
