@@ -1,3 +1,4 @@
+import { AsyncResource } from "node:async_hooks";
 import { type ApiDeps, type ApiLogger, JOB_KINDS, PERIODIC_JOBS, jobHandlers } from "@approvalmatrix/api";
 import { Worker } from "@approvalmatrix/jobs";
 import type { ServerEnv } from "./env";
@@ -6,7 +7,12 @@ import type { ServerEnv } from "./env";
  * The process's job worker: every job kind of the platform, the periodic ones planted (once across
  * instances). Services that queue work wake it through deps.wakeWorker.
  */
-export function createJobWorker(deps: ApiDeps, env: Pick<ServerEnv, "WORKER_CONCURRENCY">, logger?: ApiLogger): Worker {
+export function createJobWorker(
+  deps: ApiDeps,
+  env: Pick<ServerEnv, "WORKER_CONCURRENCY">,
+  logger?: ApiLogger,
+  options: { detached?: boolean } = {},
+): Worker {
   const worker = new Worker({
     db: deps.db,
     handlers: jobHandlers(deps),
@@ -24,8 +30,18 @@ export function createJobWorker(deps: ApiDeps, env: Pick<ServerEnv, "WORKER_CONC
       : {}),
   });
   for (const [kind, intervalMs] of Object.entries(PERIODIC_JOBS)) worker.every(kind, intervalMs);
-  deps.wakeWorker = () => worker.wake();
+  const wake = () => worker.wake();
   // A commit that wrote events is dispatched at once rather than at the next 1 s tick.
-  deps.eventsWritten = () => worker.nudge(JOB_KINDS.eventsDispatch);
+  const eventsWritten = () => worker.nudge(JOB_KINDS.eventsDispatch);
+  if (options.detached) {
+    // With tracing on, the runs a request starts (and every poll after them) must not run in that
+    // request's async context, or their statements would join its trace. Off: no wrapper.
+    const detached = new AsyncResource("approvalmatrix.worker");
+    deps.wakeWorker = () => detached.runInAsyncScope(wake);
+    deps.eventsWritten = () => detached.runInAsyncScope(eventsWritten);
+  } else {
+    deps.wakeWorker = wake;
+    deps.eventsWritten = eventsWritten;
+  }
   return worker;
 }

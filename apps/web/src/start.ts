@@ -81,7 +81,7 @@ export async function startApp(env: ServerEnv, options: StartOptions = {}): Prom
     if (existsSync(demoLoginsFile)) demoLogins = JSON.parse(readFileSync(demoLoginsFile, "utf8")) as RunningApp["demoLogins"];
   }
   const webHandler = options.webHandler ?? (options.createWebHandler ? await options.createWebHandler(runtime.deps) : undefined);
-  const worker = env.WORKER === "on" ? createJobWorker(runtime.deps, env, logger) : null;
+  const worker = env.WORKER === "on" ? createJobWorker(runtime.deps, env, logger, { detached: tracing !== null }) : null;
   // Queue figures come from the table, so a server whose worker is off (WORKER=off) still reports them.
   const queue = worker ?? new Worker({ db: runtime.deps.db, handlers: {}, clock: runtime.deps.clock });
   let draining = false;

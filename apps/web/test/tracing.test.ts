@@ -342,6 +342,32 @@ describe("tracing on (OTEL_EXPORTER_OTLP_ENDPOINT)", () => {
     for (const name of ["POST /v1/requests", "requests.create", "INSERT requests", "approvalmatrix"])
       expect(body.includes(Buffer.from(name))).toBe(true);
   });
+
+  it("honours OTEL_TRACES_SAMPLER: parentbased_always_off traces only what a sampled caller asks for", async () => {
+    receiver.received.length = 0;
+    const server = await startServer({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_TRACES_SAMPLER: "parentbased_always_off",
+      OTEL_BSP_SCHEDULE_DELAY: "50",
+    });
+    const sampled = callerContext();
+    let ownTrace: string | null;
+    try {
+      expect((await createRequest(server, "Sampled by the caller", { traceparent: sampled.traceparent })).status).toBe(201);
+      const notSampled = await createRequest(server, "Not sampled");
+      expect(notSampled.status).toBe(201);
+      ownTrace = notSampled.headers.get("request-id");
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+    const spans = receiver.jsonSpans();
+    expect(spans.length).toBeGreaterThan(2);
+    expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([sampled.traceId]));
+    // The dropped trace still has an id, logged for correlation with the caller's own logs.
+    const line = must(server.logs().find((l) => l.msg === "request" && l.requestId === ownTrace));
+    expect(line.trace_id).toMatch(/^[0-9a-f]{32}$/);
+  });
 });
 
 describe("tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)", () => {

@@ -104,7 +104,7 @@ export function createTracing(settings: { url: string; protocol: "http/protobuf"
   const procedures: ProcedureTracer = {
     procedure(path, type, caller, run) {
       // Only inside a traced request, as for SQL: the demo seed and the jobs call procedures too.
-      if (!trace.getSpan(context.active())) return run();
+      if (!insideRecordedSpan()) return run();
       return tracer.startActiveSpan(
         path,
         { kind: SpanKind.INTERNAL, attributes: { "rpc.system": "trpc", "rpc.method": path, "trpc.procedure.type": type } },
@@ -129,9 +129,9 @@ export function createTracing(settings: { url: string; protocol: "http/protobuf"
     const base = databaseAttributes(target);
     return {
       query(text, run) {
-        const parent = context.active();
         // Only inside a traced request: the job worker's polling would otherwise make a root span per statement.
-        if (!trace.getSpan(parent)) return Promise.resolve(run());
+        if (!insideRecordedSpan()) return Promise.resolve(run());
+        const parent = context.active();
         const { operation, summary } = describeStatement(text);
         const span = tracer.startSpan(
           summary,
@@ -149,8 +149,8 @@ export function createTracing(settings: { url: string; protocol: "http/protobuf"
         return settle(span, run);
       },
       transaction(run) {
+        if (!insideRecordedSpan()) return Promise.resolve(run());
         const parent = context.active();
-        if (!trace.getSpan(parent)) return Promise.resolve(run());
         const span = tracer.startSpan(
           "transaction",
           { kind: SpanKind.CLIENT, attributes: { ...base, "db.operation.name": "transaction" } },
@@ -186,6 +186,15 @@ export function createTracing(settings: { url: string; protocol: "http/protobuf"
     },
     shutdown: () => provider.shutdown(),
   };
+}
+
+/**
+ * True inside a span that is still recording: a request's, while it is being served and was sampled.
+ * Not after it ended (a timer a request happened to start, such as a batched key-usage write, keeps
+ * its async context), nor in a trace the sampler dropped (its children would be dropped too).
+ */
+function insideRecordedSpan(): boolean {
+  return trace.getSpan(context.active())?.isRecording() === true;
 }
 
 function requestAttributes(req: IncomingMessage, rawMethod: string, method: string, path: string, requestId: string): Attributes {
