@@ -91,7 +91,7 @@ export async function decideInTransaction(
       }
       throw error;
     }
-    await saveTransition(tx, actor, locked, transition, {
+    const view = await saveTransition(tx, actor, locked, transition, {
       now,
       decision: { approverRef: approver.ref, approverName: approver.name, comment, actor: actedBy },
       receipts: {
@@ -101,7 +101,8 @@ export async function decideInTransaction(
       },
       eventData: (event) =>
         event.type === "decision_recorded" ? { approverId: approver.id, approverRef: approver.ref, ...(comment ? { comment } : {}) } : {},
+      readAfter: () => loadRequestView(tx, tenantId, input.requestId),
     });
-    return must(await loadRequestView(tx, tenantId, input.requestId), "the decided request");
+    return must(view, "the decided request");
   }
 }
