@@ -17,7 +17,7 @@ import {
   newId,
   payloadTypeOf,
   rangeRoot,
-  receiptLeafHash,
+  leafHash,
   signEnvelope,
 } from "@approvalmatrix/core";
 import {
@@ -135,8 +135,10 @@ function planAppend(
       tenant: log.tenant,
       log: { position: log.size, previousLeafHash: log.lastLeafHash },
     } as ReceiptBody;
-    const envelope = signEnvelope(payloadTypeOf(body), encodeBody(body), { keyid: log.key.kid, privateKey });
-    const leaf = receiptLeafHash(envelope);
+    const bytes = encodeBody(body);
+    const envelope = signEnvelope(payloadTypeOf(body), bytes, { keyid: log.key.kid, privateKey });
+    // receiptLeafHash(envelope), without decoding the payload just encoded.
+    const leaf = leafHash(bytes).toString("hex");
     rows.push({
       id: newId("receipt"),
       tenantId: log.tenant.id,
