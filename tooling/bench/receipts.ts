@@ -10,13 +10,17 @@
  * no-op signer (the baseline). The two sides alternate decision by decision, after a warm-up that
  * is not counted, so neither JIT warm-up nor a neighbour's load on a shared machine lands on one
  * side only. Then: receipts verified per second per core (signature + canonical form), and full
- * public verifications (GET /v1/requests/{id}/verify's service) per second.
+ * public verifications (GET /v1/requests/{id}/verify's service) per second. The table goes to
+ * results/local/receipts-latest.md, or with BENCH_SAVE=1 to the tracked results/receipts-latest.md.
  */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import { parseArgs } from "node:util";
 import { MemoryRateLimitStore, RateLimiter, ReceiptSigner, createCaller, createTenant, verifyRequest } from "@approvalmatrix/api";
 import { type DsseEnvelope, must, systemClock, verifyReceiptEnvelope } from "@approvalmatrix/core";
-import { type Database, receipts } from "@approvalmatrix/db";
-import { createTestDatabase } from "@approvalmatrix/db/testing";
+import { type Database, receipts, rowsOf, sql } from "@approvalmatrix/db";
+import { createTestDatabase, testDatabaseEngine } from "@approvalmatrix/db/testing";
+import { resultsFile } from "./results-file";
 
 const { values } = parseArgs({
   options: {
@@ -163,13 +167,40 @@ while (performance.now() < fullUntil) {
   full++;
 }
 
+const cost = median(costs);
 console.log(`decisions/s with receipts:    ${w.toFixed(1)}  (rounds: ${withReceipts.map((x) => x.toFixed(1)).join(", ")})`);
 console.log(`decisions/s without receipts: ${wo.toFixed(1)}  (rounds: ${without.map((x) => x.toFixed(1)).join(", ")})`);
 console.log(
-  `cost of signing on the decision path: ${median(costs).toFixed(1)} % fewer decisions/s (target ≤ 10 %)  (rounds: ${costs.map((x) => x.toFixed(1)).join(", ")})`,
+  `cost of signing on the decision path: ${cost.toFixed(1)} % fewer decisions/s (target ≤ 10 %)  (rounds: ${costs.map((x) => x.toFixed(1)).join(", ")})`,
 );
 console.log(`receipt signature checks per second, one core: ${perSecond.toFixed(0)}`);
 console.log(
   `full public verifications (GET /v1/requests/{id}/verify service) in ${VERIFY_SECONDS}s: ${full} (${(full / VERIFY_SECONDS).toFixed(1)}/s)`,
 );
+
+const engine = testDatabaseEngine();
+const serverVersion = rowsOf<{ v: string }>(await db.execute(sql`select current_setting('server_version') as v`))[0]?.v ?? "?";
 await database.destroy();
+const table = [
+  `### Receipts — ${engine === "postgres" ? "PostgreSQL" : "PGlite (embedded)"} ${serverVersion}`,
+  "",
+  `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC · Node ${process.version} · ${os.availableParallelism()} cores, load average ${os.loadavg()[0]?.toFixed(1)} at the end · \`--decisions ${DECISIONS} --rounds ${ROUNDS} --verify-seconds ${VERIFY_SECONDS}\` · decisions one at a time, alternating with and without receipts`,
+  "",
+  "| round | decisions/s with receipts | without | fewer with receipts |",
+  "| --- | ---: | ---: | ---: |",
+  ...costs.map((c, i) => `| ${i + 1} | ${must(withReceipts[i]).toFixed(1)} | ${must(without[i]).toFixed(1)} | ${c.toFixed(1)} % |`),
+  `| **median** | **${w.toFixed(1)}** | **${wo.toFixed(1)}** | **${cost.toFixed(1)} %** (target ≤ 10 %) |`,
+  "",
+  `Verification: ${perSecond.toFixed(0)} receipt signature checks per second on one core; ${(full / VERIFY_SECONDS).toFixed(1)} full public verifications (GET /v1/requests/{id}/verify's service) per second.`,
+].join("\n");
+const out = resultsFile("receipts");
+// One section per engine: a PGlite run keeps the last PostgreSQL figures and vice versa.
+const marker = (e: string) => `<!-- receipts-bench:${e} -->`;
+const sections = new Map<string, string>();
+for (const part of (existsSync(out) ? readFileSync(out, "utf8") : "").split(/(?=<!-- receipts-bench:)/)) {
+  const key = /^<!-- receipts-bench:(\w+) -->/.exec(part)?.[1];
+  if (key) sections.set(key, part.trimEnd());
+}
+sections.set(engine, `${marker(engine)}\n${table}`);
+writeFileSync(out, `# Receipts bench (tooling/bench/receipts.ts)\n\n${["postgres", "pglite"].flatMap((e) => sections.get(e) ?? []).join("\n\n")}\n`);
+console.log(`Written to ${out}`);
