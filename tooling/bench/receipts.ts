@@ -110,21 +110,65 @@ async function submitMany(n: number): Promise<string[]> {
   return ids;
 }
 
-/** Decides `ids` alternating with and without receipts; decisions/s of each side. */
-async function decideInterleaved(ids: string[]): Promise<{ with: number; without: number }> {
+/**
+ * CPU time (ms) the database server's backends serving this bench have used, from
+ * /proc/<pid>/schedstat (nanoseconds); null when the server is not on this machine or not readable.
+ */
+async function backendPids(): Promise<number[]> {
+  const rows = rowsOf<{ pid: number }>(await db.execute(sql`select pid from pg_stat_activity where datname = current_database()`));
+  return rows.map((r) => r.pid);
+}
+function serverCpuMs(pids: number[]): number | null {
+  let ns = 0;
+  for (const pid of pids) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      return null;
+    }
+  }
+  return ns / 1e6;
+}
+
+interface SideFigures {
+  /** Decisions per second. */
+  rate: number;
+  /** CPU per decision, ms: this process, and the database's backends (null: not measurable). */
+  nodeCpu: number;
+  serverCpu: number | null;
+}
+
+/**
+ * Decides `ids` alternating with and without receipts. Besides wall time, the CPU each decision
+ * used in this process and in the database's backends: on a shared machine CPU per decision is
+ * steadier than throughput, which swings with the neighbours' load.
+ */
+async function decideInterleaved(ids: string[]): Promise<{ with: SideFigures; without: SideFigures }> {
   const sides = [
-    { caller: keyed(signer), ms: 0, n: 0 },
-    { caller: keyed(noReceipts), ms: 0, n: 0 },
+    { caller: keyed(signer), ms: 0, n: 0, nodeCpu: 0, serverCpu: 0 as number | null },
+    { caller: keyed(noReceipts), ms: 0, n: 0, nodeCpu: 0, serverCpu: 0 as number | null },
   ];
+  // A decision runs in one transaction, on one of the pool's connections (opened by the warm-up).
+  const pids = process.platform === "linux" && testDatabaseEngine() === "postgres" ? await backendPids() : [];
   for (const [i, requestId] of ids.entries()) {
     // ABBA order, so neither side always runs right after the other.
     const side = must(sides[(i + (i >> 1)) % 2]);
+    const serverBefore = serverCpuMs(pids);
+    const cpu = process.cpuUsage();
     const started = performance.now();
     await side.caller.requests.decide({ requestId, approverRef: "A-1", decision: "approved" });
     side.ms += performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const serverAfter = serverCpuMs(pids);
+    side.nodeCpu += (used.user + used.system) / 1000;
+    side.serverCpu = side.serverCpu === null || serverBefore === null || serverAfter === null ? null : side.serverCpu + serverAfter - serverBefore;
     side.n++;
   }
-  const [a, b] = sides.map((s) => (s.n / s.ms) * 1000);
+  const [a, b] = sides.map((s) => ({
+    rate: (s.n / s.ms) * 1000,
+    nodeCpu: s.nodeCpu / s.n,
+    serverCpu: pids.length && s.serverCpu !== null ? s.serverCpu / s.n : null,
+  }));
   return { with: must(a), without: must(b) };
 }
 
@@ -132,11 +176,21 @@ await decideInterleaved(await submitMany(Math.min(100, DECISIONS)));
 const withReceipts: number[] = [];
 const without: number[] = [];
 const costs: number[] = [];
+/** Per round: CPU ms per decision with and without receipts (node + database server, when measurable). */
+const cpuWith: number[] = [];
+const cpuWithout: number[] = [];
+let serverMeasured = process.platform === "linux" && testDatabaseEngine() === "postgres";
 for (let round = 0; round < ROUNDS; round++) {
   const rates = await decideInterleaved(await submitMany(2 * DECISIONS));
-  withReceipts.push(rates.with);
-  without.push(rates.without);
-  costs.push(((rates.without - rates.with) / rates.without) * 100);
+  withReceipts.push(rates.with.rate);
+  without.push(rates.without.rate);
+  costs.push(((rates.without.rate - rates.with.rate) / rates.without.rate) * 100);
+  console.log(
+    `round ${round + 1}: CPU ms per decision, this process ${rates.with.nodeCpu.toFixed(2)} with / ${rates.without.nodeCpu.toFixed(2)} without; database backends ${rates.with.serverCpu?.toFixed(2) ?? "?"} / ${rates.without.serverCpu?.toFixed(2) ?? "?"}`,
+  );
+  cpuWith.push(rates.with.nodeCpu + (rates.with.serverCpu ?? 0));
+  cpuWithout.push(rates.without.nodeCpu + (rates.without.serverCpu ?? 0));
+  if (rates.with.serverCpu === null) serverMeasured = false;
 }
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((x, y) => x - y);
@@ -179,6 +233,12 @@ console.log(
 );
 
 const engine = testDatabaseEngine();
+const cpuCosts = cpuWith.map((c, i) => ((c - must(cpuWithout[i])) / c) * 100);
+const cpuCost = median(cpuCosts);
+const cpuWhat = serverMeasured ? "this process + PostgreSQL backends" : "this process only";
+console.log(
+  `CPU per decision (${cpuWhat}): with receipts ${median(cpuWith).toFixed(2)} ms, without ${median(cpuWithout).toFixed(2)} ms: ${cpuCost.toFixed(1)} % of a decision's CPU is the receipt step  (rounds: ${cpuCosts.map((x) => x.toFixed(1)).join(", ")})`,
+);
 const serverVersion = rowsOf<{ v: string }>(await db.execute(sql`select current_setting('server_version') as v`))[0]?.v ?? "?";
 await database.destroy();
 const table = [
@@ -186,10 +246,13 @@ const table = [
   "",
   `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC · Node ${process.version} · ${os.availableParallelism()} cores, load average ${os.loadavg()[0]?.toFixed(1)} at the end · \`--decisions ${DECISIONS} --rounds ${ROUNDS} --verify-seconds ${VERIFY_SECONDS}\` · decisions one at a time, alternating with and without receipts`,
   "",
-  "| round | decisions/s with receipts | without | fewer with receipts |",
-  "| --- | ---: | ---: | ---: |",
-  ...costs.map((c, i) => `| ${i + 1} | ${must(withReceipts[i]).toFixed(1)} | ${must(without[i]).toFixed(1)} | ${c.toFixed(1)} % |`),
-  `| **median** | **${w.toFixed(1)}** | **${wo.toFixed(1)}** | **${cost.toFixed(1)} %** (target ≤ 10 %) |`,
+  `| round | decisions/s with receipts | without | fewer with receipts | CPU ms per decision with / without (${cpuWhat}) | CPU share of the receipt step |`,
+  "| --- | ---: | ---: | ---: | ---: | ---: |",
+  ...costs.map(
+    (c, i) =>
+      `| ${i + 1} | ${must(withReceipts[i]).toFixed(1)} | ${must(without[i]).toFixed(1)} | ${c.toFixed(1)} % | ${must(cpuWith[i]).toFixed(2)} / ${must(cpuWithout[i]).toFixed(2)} | ${must(cpuCosts[i]).toFixed(1)} % |`,
+  ),
+  `| **median** | **${w.toFixed(1)}** | **${wo.toFixed(1)}** | **${cost.toFixed(1)} %** (target ≤ 10 %) | ${median(cpuWith).toFixed(2)} / ${median(cpuWithout).toFixed(2)} | ${cpuCost.toFixed(1)} % |`,
   "",
   `Verification: ${perSecond.toFixed(0)} receipt signature checks per second on one core; ${(full / VERIFY_SECONDS).toFixed(1)} full public verifications (GET /v1/requests/{id}/verify's service) per second.`,
 ].join("\n");
