@@ -161,7 +161,8 @@ async function decideInterleaved(ids: string[]): Promise<{ with: SideFigures; wi
     const used = process.cpuUsage(cpu);
     const serverAfter = serverCpuMs(pids);
     side.nodeCpu += (used.user + used.system) / 1000;
-    side.serverCpu = side.serverCpu === null || serverBefore === null || serverAfter === null ? null : side.serverCpu + serverAfter - serverBefore;
+    side.serverCpu =
+      side.serverCpu === null || serverBefore === null || serverAfter === null ? null : side.serverCpu + serverAfter - serverBefore;
     side.n++;
   }
   const [a, b] = sides.map((s) => ({
@@ -265,5 +266,8 @@ for (const part of (existsSync(out) ? readFileSync(out, "utf8") : "").split(/(?=
   if (key) sections.set(key, part.trimEnd());
 }
 sections.set(engine, `${marker(engine)}\n${table}`);
-writeFileSync(out, `# Receipts bench (tooling/bench/receipts.ts)\n\n${["postgres", "pglite"].flatMap((e) => sections.get(e) ?? []).join("\n\n")}\n`);
+writeFileSync(
+  out,
+  `# Receipts bench (tooling/bench/receipts.ts)\n\n${["postgres", "pglite"].flatMap((e) => sections.get(e) ?? []).join("\n\n")}\n`,
+);
 console.log(`Written to ${out}`);
