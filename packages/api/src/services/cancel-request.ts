@@ -23,12 +23,13 @@ export async function cancelRequest(
   return db.transaction(async (tx) => {
     const locked = await lockRequest(tx, tenantId, input.requestId);
     const transition = cancel(locked.state);
-    await saveTransition(tx, actor, locked, transition, {
+    const view = await saveTransition(tx, actor, locked, transition, {
       now: new Date(),
       cancelReason: reason,
       receipts: { signer, actor: await describeActor(tx, actor), reason },
       eventData: (event) => (event.type === "status_changed" ? { reason } : {}),
+      readAfter: () => loadRequestView(tx, tenantId, input.requestId),
     });
-    return must(await loadRequestView(tx, tenantId, input.requestId), "the cancelled request");
+    return must(view, "the cancelled request");
   });
 }

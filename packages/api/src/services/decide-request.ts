@@ -116,7 +116,7 @@ export async function decideInTransaction(
       throw error;
     }
     const delegateRef = delegate ? { ref: delegate.ref, name: delegate.name } : null;
-    await saveTransition(tx, actor, locked, transition, {
+    const view = await saveTransition(tx, actor, locked, transition, {
       now,
       decision: {
         approverRef: ofRecord.ref,
@@ -140,7 +140,8 @@ export async function decideInTransaction(
               ...(delegate ? { delegateId: delegate.id, delegateRef: delegate.ref, display: `${delegate.name} for ${ofRecord.name}` } : {}),
             }
           : {},
+      readAfter: () => loadRequestView(tx, tenantId, input.requestId),
     });
-    return must(await loadRequestView(tx, tenantId, input.requestId), "the decided request");
+    return must(view, "the decided request");
   }
 }

@@ -94,8 +94,10 @@ function auditEntry(requestId: string, event: FlowEvent, extra: Record<string, u
  * Writes a transition: the stages whose status changed, the request row, an audit row per flow
  * event and the integrators' events (the outbox). `eventData` adds fields to an event's audit row
  * (the approver's ref, a comment, a reason); `decision` and `cancelReason` go into the events.
+ * `readAfter` reads what the caller answers with (after every write but the receipts, which do not
+ * change what it reads); its queries go out alongside the receipt write, and its result is returned.
  */
-export async function saveTransition(
+export async function saveTransition<T = undefined>(
   tx: Queryable,
   actor: Actor,
   locked: LockedRequest,
@@ -107,8 +109,9 @@ export async function saveTransition(
     /** Required: a transition without its signed receipts cannot be written (services/receipts). */
     receipts: TransitionReceipts;
     decision?: DecisionDetail;
+    readAfter?: () => Promise<T>;
   },
-): Promise<void> {
+): Promise<T | undefined> {
   const { request, state: before } = locked;
   const { state: after, events } = transition;
   // A stage that opens goes to the delegates in force of its approvers.
@@ -180,8 +183,11 @@ export async function saveTransition(
     opts.now,
   );
   await queueMessages(tx, request.tenantId, transitionMessages(request, after, events), opts.now);
-  // Last: the tenant's log head stays locked from here to the commit, as briefly as possible.
-  await writeTransitionReceipts(tx, locked, transition, opts.now, opts.receipts);
+  // Last: the tenant's log head stays locked from here to the commit, as briefly as possible. The
+  // caller's read is sent at the same time (postgres.js pipelines one connection's queries), so
+  // the receipts cost no round trip of their own; both must succeed before the commit.
+  const [, read] = await Promise.all([writeTransitionReceipts(tx, locked, transition, opts.now, opts.receipts), opts.readAfter?.()]);
+  return read;
 }
 
 /** The e-mails a transition causes: the approvers of a stage that opened, the submitter of an outcome. */

@@ -27,7 +27,8 @@ export function preAuthEncoding(payloadType: string, payload: Uint8Array): Buffe
 /** Signs `payload` with an Ed25519 private key into a one-signature envelope. */
 export function signEnvelope(payloadType: string, payload: Uint8Array, key: { keyid: string; privateKey: KeyObject }): DsseEnvelope {
   const sig = sign(null, preAuthEncoding(payloadType, payload), key.privateKey);
-  return { payload: Buffer.from(payload).toString("base64"), payloadType, signatures: [{ keyid: key.keyid, sig: sig.toString("base64") }] };
+  const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
+  return { payload: bytes.toString("base64"), payloadType, signatures: [{ keyid: key.keyid, sig: sig.toString("base64") }] };
 }
 
 export function envelopePayload(envelope: DsseEnvelope): Buffer {

@@ -15,7 +15,7 @@ import {
   publicKeyX,
 } from "@approvalmatrix/core";
 import { type Database, type Queryable, type SigningKeyStatus, asc, eq, signingKeys, sql } from "@approvalmatrix/db";
-import { type ReceiptDraft, appendReceipts } from "./log";
+import { type LockedLog, type ReceiptDraft, appendReceipts } from "./log";
 
 /** Any id will do as long as every instance uses the same one. */
 const KEY_LOCK_ID = 7_042_010;
@@ -40,6 +40,8 @@ export class ReceiptSigner {
   private readonly encryptionKey: Buffer;
   private readonly privateKeys = new Map<string, KeyObject>();
   private readonly publicKeys = new Map<string, KeyObject>();
+  /** Per tenant, the log head this signer's last append left: a guess the next append checks in its write. */
+  private readonly heads = new Map<string, LockedLog>();
 
   constructor(
     readonly db: Database,
@@ -144,6 +146,15 @@ export class ReceiptSigner {
     opts: { now: Date; checkpoint: boolean },
   ): Promise<void> {
     return appendReceipts(tx, this, tenantId, requestId, drafts, opts);
+  }
+
+  /** The head of `tenantId`'s log as this signer last left it (possibly moved since: appends check). */
+  knownHead(tenantId: string): LockedLog | undefined {
+    return this.heads.get(tenantId);
+  }
+
+  rememberHead(head: LockedLog): void {
+    this.heads.set(head.tenant.id, head);
   }
 
   /** Every key ever made, oldest first, as JWKs with their status: the published key set. */

@@ -17,16 +17,29 @@ import {
   newId,
   payloadTypeOf,
   rangeRoot,
-  receiptLeafHash,
+  leafHash,
   signEnvelope,
 } from "@approvalmatrix/core";
-import { type Database, type Queryable, eq, gt, receiptCheckpoints, receiptLogs, receipts, signingKeys, tenants } from "@approvalmatrix/db";
+import {
+  type Database,
+  type Queryable,
+  eq,
+  gt,
+  receiptCheckpoints,
+  receiptLogs,
+  type receipts,
+  rowsOf,
+  signingKeys,
+  sql,
+  tenants,
+} from "@approvalmatrix/db";
 import type { ReceiptSigner } from "./keys";
 
 type Unplaced<T> = Omit<T, "tenant" | "log" | "version">;
 export type ReceiptDraft = (Unplaced<DecisionReceiptBody> | Unplaced<OutcomeReceiptBody>) & { decisionId?: string | null };
 
-interface LockedLog {
+/** A tenant's log head and the active key: read under the log's lock, or as the signer's own last append left it. */
+export interface LockedLog {
   tenant: { id: string; slug: string };
   size: number;
   range: string[];
@@ -95,23 +108,26 @@ async function insertCheckpoint(tx: Queryable, tenantId: string, signed: { body:
   });
 }
 
-/**
- * Signs `drafts` in order, appends them to the tenant's log and, when `checkpoint` is set (a
- * terminal outcome), signs a checkpoint of the log including them. Call inside the transaction
- * that makes the change the receipts speak of.
- */
-export async function appendReceipts(
-  tx: Queryable,
+type ReceiptRow = typeof receipts.$inferInsert;
+
+interface PlannedAppend {
+  rows: ReceiptRow[];
+  checkpoint: { body: CheckpointBody; envelope: DsseEnvelope } | null;
+  /** The head after the append. */
+  head: LockedLog;
+}
+
+/** Signs `drafts` in order on top of `head` (CPU only: positions, chain, compact range, checkpoint). */
+function planAppend(
   signer: ReceiptSigner,
-  tenantId: string,
+  head: LockedLog,
   requestId: string,
   drafts: ReceiptDraft[],
   opts: { now: Date; checkpoint: boolean },
-): Promise<void> {
-  if (drafts.length === 0 && !opts.checkpoint) return;
-  const log = await lockLog(tx, tenantId);
+): PlannedAppend {
+  const log: LockedLog = { ...head };
   const privateKey = signer.privateKey(log.key.kid, log.key.privateKeyEncrypted);
-  const rows: (typeof receipts.$inferInsert)[] = [];
+  const rows: ReceiptRow[] = [];
   for (const { decisionId, ...draft } of drafts) {
     const body = {
       version: RECEIPT_VERSION,
@@ -119,11 +135,13 @@ export async function appendReceipts(
       tenant: log.tenant,
       log: { position: log.size, previousLeafHash: log.lastLeafHash },
     } as ReceiptBody;
-    const envelope = signEnvelope(payloadTypeOf(body), encodeBody(body), { keyid: log.key.kid, privateKey });
-    const leaf = receiptLeafHash(envelope);
+    const bytes = encodeBody(body);
+    const envelope = signEnvelope(payloadTypeOf(body), bytes, { keyid: log.key.kid, privateKey });
+    // receiptLeafHash(envelope), without decoding the payload just encoded.
+    const leaf = leafHash(bytes).toString("hex");
     rows.push({
       id: newId("receipt"),
-      tenantId,
+      tenantId: log.tenant.id,
       position: log.size,
       requestId,
       decisionId: decisionId ?? null,
@@ -138,19 +156,87 @@ export async function appendReceipts(
     log.lastLeafHash = leaf;
     log.size++;
   }
-  if (rows.length) await tx.insert(receipts).values(rows);
-  const checkpointed = opts.checkpoint && log.size > log.checkpointedSize;
-  if (checkpointed) await insertCheckpoint(tx, tenantId, signCheckpointBody(signer, log, opts.now), opts.now);
-  await tx
-    .update(receiptLogs)
-    .set({
-      size: log.size,
-      compactRange: log.range,
-      lastLeafHash: log.lastLeafHash,
-      ...(checkpointed ? { checkpointedSize: log.size } : {}),
-      updatedAt: opts.now,
-    })
-    .where(eq(receiptLogs.tenantId, tenantId));
+  const checkpoint = opts.checkpoint && log.size > log.checkpointedSize ? signCheckpointBody(signer, log, opts.now) : null;
+  if (checkpoint) log.checkpointedSize = log.size;
+  return { rows, checkpoint, head: log };
+}
+
+/**
+ * Writes a planned append in one statement: the head update, the receipts and the checkpoint (the
+ * inserts take their rows from the update's, so they happen only if it did). With `expected` the
+ * update applies only if the head, the tenant's slug and the active key are still what the plan
+ * was signed on; the row lock the update takes then serializes the tenant's appends exactly as
+ * lockLog's does. False when it did not apply (nothing was written).
+ */
+async function writeAppend(tx: Queryable, planned: PlannedAppend, now: Date, expected: LockedLog | null): Promise<boolean> {
+  const { head, rows, checkpoint } = planned;
+  const at = now.toISOString();
+  const guard = expected
+    ? sql` and size = ${expected.size} and last_leaf_hash is not distinct from ${expected.lastLeafHash}
+           and compact_range = ${JSON.stringify(expected.range)}::jsonb
+           and exists (select 1 from signing_keys where kid = ${expected.key.kid} and status = 'active')
+           and exists (select 1 from tenants where id = ${expected.tenant.id} and slug = ${expected.tenant.slug})`
+    : sql``;
+  const values = rows.map(
+    (r) =>
+      sql`(${r.id}, ${r.position}::int, ${r.requestId}, ${r.decisionId ?? null}, ${r.kind}, ${r.payloadType}, ${r.payload}, ${JSON.stringify(r.signatures)}::jsonb, ${r.leafHash})`,
+  );
+  const insertReceipts = rows.length
+    ? sql`, appended as (
+        insert into receipts (id, tenant_id, position, request_id, decision_id, kind, payload_type, payload, signatures, leaf_hash, created_at)
+        select r.id, head.tenant_id, r.position, r.request_id, r.decision_id, r.kind, r.payload_type, r.payload, r.signatures, r.leaf_hash, ${at}::timestamptz
+          from head cross join (values ${sql.join(values, sql`, `)})
+            as r (id, position, request_id, decision_id, kind, payload_type, payload, signatures, leaf_hash)
+      )`
+    : sql``;
+  const insertCheckpoint = checkpoint
+    ? sql`, checkpointed as (
+        insert into receipt_checkpoints (id, tenant_id, tree_size, root_hash, payload_type, payload, signatures, created_at)
+        select ${newId("checkpoint")}, head.tenant_id, ${checkpoint.body.treeSize}::int, ${checkpoint.body.rootHash},
+               ${checkpoint.envelope.payloadType}, ${checkpoint.envelope.payload}, ${JSON.stringify(checkpoint.envelope.signatures)}::jsonb,
+               ${at}::timestamptz
+          from head
+      )`
+    : sql``;
+  const result = await tx.execute(sql`
+    with head as (
+      update receipt_logs
+         set size = ${head.size}::int, compact_range = ${JSON.stringify(head.range)}::jsonb, last_leaf_hash = ${head.lastLeafHash},
+             ${checkpoint ? sql`checkpointed_size = ${head.size}::int, ` : sql``}updated_at = ${at}::timestamptz
+       where tenant_id = ${head.tenant.id}${guard}
+      returning tenant_id
+    )${insertReceipts}${insertCheckpoint}
+    select count(*)::int as n from head`);
+  return rowsOf<{ n: number }>(result)[0]?.n === 1;
+}
+
+/**
+ * Signs `drafts` in order, appends them to the tenant's log and, when `checkpoint` is set (a
+ * terminal outcome), signs a checkpoint of the log including them. Call inside the transaction
+ * that makes the change the receipts speak of.
+ *
+ * One round trip in the usual case: the signer remembers the head its last append left, signs on
+ * it and writes with a guard that the head is unchanged. When another writer (an instance, a
+ * concurrent or rolled-back transaction, the periodic checkpoint) moved it, the guard fails and
+ * the append takes the log's lock, reads the head and signs again: two round trips.
+ */
+export async function appendReceipts(
+  tx: Queryable,
+  signer: ReceiptSigner,
+  tenantId: string,
+  requestId: string,
+  drafts: ReceiptDraft[],
+  opts: { now: Date; checkpoint: boolean },
+): Promise<void> {
+  if (drafts.length === 0 && !opts.checkpoint) return;
+  const known = drafts.length ? signer.knownHead(tenantId) : undefined;
+  if (known) {
+    const planned = planAppend(signer, known, requestId, drafts, opts);
+    if (await writeAppend(tx, planned, opts.now, known)) return signer.rememberHead(planned.head);
+  }
+  const planned = planAppend(signer, await lockLog(tx, tenantId), requestId, drafts, opts);
+  if (!(await writeAppend(tx, planned, opts.now, null))) throw new Error(`The receipt log of tenant ${tenantId} vanished while locked.`);
+  signer.rememberHead(planned.head);
 }
 
 /**
