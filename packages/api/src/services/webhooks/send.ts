@@ -6,8 +6,8 @@
  * body included, has one deadline.
  */
 import { lookup as dnsLookup } from "node:dns";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
 import { isIP } from "node:net";
 import { WEBHOOK_RESPONSE_SNIPPET_BYTES, type WebhookUrlPolicy, checkWebhookAddress, checkWebhookUrl } from "@approvalmatrix/core";
@@ -35,6 +35,14 @@ export const systemResolver: HostResolver = (hostname) =>
     dnsLookup(hostname, { all: true }, (error, addresses) => (error ? reject(error) : resolve(addresses)));
   });
 
+/**
+ * Connections to receivers are kept alive and reused: a TLS handshake per delivery cost more CPU
+ * than everything else a delivery does. A pooled socket was judged by the guard when it was made
+ * (it is connected to that address: a later DNS answer cannot move it); idle ones close after 30 s.
+ */
+const KEEP_ALIVE = { keepAlive: true, maxSockets: 32, maxFreeSockets: 32, timeout: 30_000, scheduling: "lifo" } as const;
+const agents = { http: new HttpAgent(KEEP_ALIVE), https: new HttpsAgent(KEEP_ALIVE) };
+
 /** Refused by the guard: never retried sooner than the schedule, and said so in the attempt log. */
 class RefusedAddress extends Error {}
 
@@ -56,7 +64,7 @@ function guardedLookup(policy: WebhookUrlPolicy, resolver: HostResolver): Lookup
   };
 }
 
-export function sendWebhookAttempt(
+export async function sendWebhookAttempt(
   url: string,
   headers: Record<string, string>,
   body: string,
@@ -64,23 +72,51 @@ export function sendWebhookAttempt(
   resolver: HostResolver = systemResolver,
 ): Promise<AttemptResult> {
   const started = performance.now();
+  // Judged on every attempt, pooled connection or not: a name rebound to a forbidden address is
+  // refused now, even while a connection made to its earlier (allowed) address is still open.
+  const hostname = URL.canParse(url) ? new URL(url).hostname.replace(/^\[|\]$/g, "") : "";
+  if (hostname && !isIP(hostname)) {
+    const refusal = await new Promise<string | null>((resolve) =>
+      guardedLookup(settings, resolver)(hostname, { all: true }, (error) =>
+        resolve(error instanceof RefusedAddress ? `refused: ${error.message}` : null),
+      ),
+    );
+    if (refusal) return { status: null, body: null, headers: {}, error: refusal, durationMs: Math.round(performance.now() - started) };
+  }
+  const first = await sendOnce(url, headers, body, settings, resolver, started);
+  // A pooled connection the receiver closed just as it was reused: that is not the receiver's
+  // answer. Once more on a new connection, within the same deadline (Node's documented pattern).
+  if (first.staleSocket) return (await sendOnce(url, headers, body, settings, resolver, started)).result;
+  return first.result;
+}
+
+function sendOnce(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  settings: WebhookSettings,
+  resolver: HostResolver,
+  started: number,
+): Promise<{ result: AttemptResult; staleSocket?: true }> {
   const elapsed = () => Math.round(performance.now() - started);
   const failed = (error: string): AttemptResult => ({ status: null, body: null, headers: {}, error, durationMs: elapsed() });
 
   const verdict = checkWebhookUrl(url, settings);
-  if (!verdict.allowed) return Promise.resolve(failed(`refused: ${verdict.reason}`));
+  if (!verdict.allowed) return Promise.resolve({ result: failed(`refused: ${verdict.reason}`) });
   const target = new URL(url);
   const literal = target.hostname.replace(/^\[|\]$/g, "");
+  const deadline = Math.max(1, settings.timeoutMs - elapsed());
 
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (result: AttemptResult) => {
+    const finish = (result: AttemptResult, staleSocket = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve(result);
+      resolve(staleSocket ? { result, staleSocket } : { result });
     };
-    const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+    const secure = target.protocol === "https:";
+    const send = secure ? httpsRequest : httpRequest;
     const req = send(
       target,
       {
@@ -93,7 +129,7 @@ export function sendWebhookAttempt(
         },
         // IP literals are judged by checkWebhookUrl above (Node skips lookup for them).
         ...(isIP(literal) ? {} : { lookup: guardedLookup(settings, resolver) }),
-        agent: false,
+        agent: secure ? agents.https : agents.http,
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -104,25 +140,27 @@ export function sendWebhookAttempt(
             kept += chunk.length;
           }
         });
-        const done = () => {
+        const done = (keepSocket: boolean) => {
           const snippet = Buffer.concat(chunks).subarray(0, WEBHOOK_RESPONSE_SNIPPET_BYTES).toString("utf8");
           finish({ status: res.statusCode ?? null, body: snippet, headers: res.headers, error: null, durationMs: elapsed() });
-          res.destroy();
+          // A response read to its end leaves the socket to the pool; any other ending closes it.
+          if (!keepSocket) res.destroy();
         };
-        res.on("end", done);
-        res.on("error", done);
+        res.on("end", () => done(true));
+        res.on("error", () => done(false));
         // A receiver streaming an endless body: its status is known; stop reading after the snippet.
         res.on("data", () => {
-          if (kept >= WEBHOOK_RESPONSE_SNIPPET_BYTES) done();
+          if (kept >= WEBHOOK_RESPONSE_SNIPPET_BYTES) done(false);
         });
       },
     );
     const timer = setTimeout(() => {
       finish(failed(`timeout: no answer within ${settings.timeoutMs} ms`));
       req.destroy();
-    }, settings.timeoutMs);
-    req.on("error", (error) => {
-      finish(failed(error instanceof RefusedAddress ? `refused: ${error.message}` : `connection failed: ${error.message}`));
+    }, deadline);
+    req.on("error", (error: NodeJS.ErrnoException) => {
+      const stale = req.reusedSocket && (error.code === "ECONNRESET" || error.code === "EPIPE");
+      finish(failed(error instanceof RefusedAddress ? `refused: ${error.message}` : `connection failed: ${error.message}`), stale);
     });
     req.end(body);
   });
