@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { initTRPC } from "@trpc/server";
 import { type OpenApiMeta, createOpenApiNodeHttpHandler } from "trpc-to-openapi";
+import postgres from "postgres";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 
@@ -43,6 +44,40 @@ describe("postgres@3.4.9.patch (connection queue)", () => {
     expect(queue.length).toBe(1);
     expect(queue.remove(100_000)).toBe(100_000);
     expect(queue.length).toBe(0);
+  });
+});
+
+describe("postgres@3.4.9.patch (the most recently idle connection first)", () => {
+  type Queue<T> = { length: number; push(x: T): T; shift(): T; pop(): T | undefined };
+  const Queue = require(join(dirname(require.resolve("postgres")), "queue.js")) as (initial?: unknown[]) => Queue<unknown>;
+  it("pops the newest entry, after shifts too, and is empty afterwards", () => {
+    const queue = Queue();
+    for (const x of ["a", "b", "c", "d"]) queue.push(x);
+    expect(queue.shift()).toBe("a");
+    expect(queue.pop()).toBe("d");
+    expect(queue.pop()).toBe("c");
+    expect(queue.length).toBe(1);
+    expect(queue.pop()).toBe("b");
+    expect(queue.pop()).toBeUndefined();
+    expect(queue.length).toBe(0);
+    queue.push("e");
+    expect(queue.shift()).toBe("e");
+  });
+
+  it("hands a lone query the connection that was idle the shortest time", async () => {
+    const url = process.env.TEST_DATABASE_URL;
+    if (!url) return; // PostgreSQL only (CI sets it)
+    const sql = postgres(url, { max: 3, onnotice: () => {} });
+    try {
+      // Three connections busy at once, then idle in the order they finish: the slowest last.
+      const pids = await Promise.all(
+        [0.05, 0.1, 0.15].map(async (s) => (await sql`select pg_backend_pid() as pid, pg_sleep(${s})`)[0]?.pid as number),
+      );
+      const next = (await sql`select pg_backend_pid() as pid`)[0]?.pid as number;
+      expect(next).toBe(pids[2]);
+    } finally {
+      await sql.end();
+    }
   });
 });
 
