@@ -4,7 +4,7 @@
  * the server's own worker runs what is due: no sleeping for the start or the end.
  */
 import { ManualClock } from "@approvalmatrix/core";
-import { and, auditLog, eq, events, jobs, like, messages, sql } from "@approvalmatrix/db";
+import { and, asc, auditLog, eq, events, jobs, like, messages, sql } from "@approvalmatrix/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SEED_PURCHASE_ORDER, type TestApp, api, startTestApp, unlimitedKey } from "./harness";
 
@@ -83,9 +83,13 @@ describe("delegation start and end", () => {
       ]),
     );
     const reassigned = async () =>
-      (await app.deps.db.select({ data: events.data }).from(events).where(eq(events.type, "approval_request.reassigned"))).filter(
-        (e) => e.data.requestId === id,
-      );
+      (
+        await app.deps.db
+          .select({ data: events.data })
+          .from(events)
+          .where(eq(events.type, "approval_request.reassigned"))
+          .orderBy(asc(events.seq))
+      ).filter((e) => e.data.requestId === id);
     expect((await reassigned()).map((e) => e.data.reassignments)).toEqual([[{ fromRef: JANE.ref, toRef: CHEN.ref, reason: "delegation" }]]);
     const chenMails = await app.deps.db
       .select({ kind: messages.kind })
