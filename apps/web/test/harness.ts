@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ApiDeps, createCaller, createTenant, findTenant } from "@approvalmatrix/api";
@@ -197,4 +198,13 @@ export async function unlimitedKey(app: TestApp, name = "test key"): Promise<str
     rateLimitPerMinute: 1_000_000,
   });
   return key.key;
+}
+
+/** A port nothing listens on right now (for servers a test starts as processes). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -3,15 +3,13 @@
 // instance have each of their e-mails arrive exactly once, whichever sender claims it.
 // Needs TEST_DATABASE_URL; skipped on the embedded database (one process by nature).
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { MemoryRateLimitStore, RateLimiter, ReceiptSigner, seedDemoTenant } from "@approvalmatrix/api";
 import { must, randomBase62, systemClock } from "@approvalmatrix/core";
 import { inArray, messages } from "@approvalmatrix/db";
 import { type TestDatabase, createTestDatabase } from "@approvalmatrix/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SEED_PURCHASE_ORDER } from "./harness";
+import { SEED_PURCHASE_ORDER, freePort } from "./harness";
 import { type SmtpReceiver, startSmtpReceiver } from "./smtp-receiver";
 
 const WEB = new URL("../", import.meta.url).pathname;
@@ -23,14 +21,6 @@ let smtp: SmtpReceiver;
 let demoKey: string;
 const children: ChildProcess[] = [];
 const urls: string[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Starts one instance; resolves when it logs that it is running. */
 function startInstance(port: number, secrets: { apiKey: string; receipts: string }): Promise<void> {

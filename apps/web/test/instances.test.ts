@@ -10,7 +10,7 @@ import { must, randomBase62, systemClock } from "@approvalmatrix/core";
 import { rowsOf, sql } from "@approvalmatrix/db";
 import { type TestDatabase, createTestDatabase } from "@approvalmatrix/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SEED_SUBMISSION } from "./harness";
+import { SEED_SUBMISSION, freePort } from "./harness";
 
 const WEB = new URL("../", import.meta.url).pathname;
 const enabled = Boolean(process.env.TEST_DATABASE_URL && process.env.REDIS_URL);
@@ -33,14 +33,6 @@ let proxy: Server;
 let proxyUrl: string;
 /** Requests the proxy sent to each upstream port. */
 const served = new Map<number, number>();
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Starts (or restarts) one instance on its port; resolves when it logs that it is running. */
 function startInstance(instance: Instance): Promise<void> {

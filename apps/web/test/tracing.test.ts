@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { must, randomBase62 } from "@approvalmatrix/core";
 import { type TestDatabase, createTestDatabase } from "@approvalmatrix/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SEED_SUBMISSION } from "./harness";
+import { SEED_SUBMISSION, freePort } from "./harness";
 
 const WEB = new URL("../", import.meta.url).pathname;
 const RECORD_IMPORTS = join(WEB, "test", "fixtures", "record-imports.mjs");
@@ -167,14 +167,6 @@ async function startServer(otel: Record<string, string>): Promise<ServerProcess>
         child.kill("SIGTERM");
       }),
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function createRequest(server: ServerProcess, title: string, headers: Record<string, string> = {}) {

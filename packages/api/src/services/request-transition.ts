@@ -8,6 +8,7 @@ import {
   DomainError,
   type FlowEvent,
   type FlowState,
+  type RequestStatus,
   type StageDeadline,
   type Transition,
   applyDelegations,
@@ -34,6 +35,23 @@ export interface LockedRequest {
   delegatedFrom: Map<number, Record<string, string>>;
   /** Per stage position: its deadline rules (null: none). */
   deadlines: Map<number, StageDeadline | null>;
+}
+
+/** What a locked request's events say about it (requestEventData's subject), with its status `status`. */
+export function eventSubjectOf(locked: LockedRequest, status: RequestStatus = locked.request.status): RequestEventSubject {
+  const { request } = locked;
+  return {
+    tenantId: request.tenantId,
+    requestId: request.id,
+    requestType: request.requestType,
+    title: request.title,
+    amount: request.amount,
+    currency: request.currency,
+    submitterRef: locked.submitterRef,
+    status,
+    totalStages: request.totalStages,
+    stageNames: locked.stageNames,
+  };
 }
 
 /** Answers like GET /v1/requests/{id}: another tenant's id and a missing one look the same. */
@@ -159,18 +177,7 @@ export async function saveTransition<T = undefined>(
     actor,
     events.map((event) => auditEntry(request.id, event, opts.eventData?.(event) ?? {})),
   );
-  const subject: RequestEventSubject = {
-    tenantId: request.tenantId,
-    requestId: request.id,
-    requestType: request.requestType,
-    title: request.title,
-    amount: request.amount,
-    currency: request.currency,
-    submitterRef: locked.submitterRef,
-    status: after.status,
-    totalStages: request.totalStages,
-    stageNames: locked.stageNames,
-  };
+  const subject = eventSubjectOf(locked, after.status);
   // A request closed before its ttlSeconds ran out needs no expiry job any more.
   if (request.expiresAt && isTerminal(after.status) && after.status !== "expired") await cancelRequestExpiry(tx, request.id);
   await emitEvents(

@@ -22,7 +22,7 @@ import { writeAudit } from "../audit";
 import { emitEvents } from "../events/emit";
 import { requestEventData } from "../events/request-events";
 import { queueMessages } from "../notifications/queue-messages";
-import { lockRequest, saveTransition } from "../request-transition";
+import { eventSubjectOf, lockRequest, saveTransition } from "../request-transition";
 
 export interface DeadlineColumns {
   dueAt?: Date | null;
@@ -82,18 +82,7 @@ async function runStageAction(
     return;
   }
   const actor: Actor = { kind: "system", tenantId: target.tenantId, reason: "deadline" };
-  const subject = {
-    tenantId: target.tenantId,
-    requestId: target.requestId,
-    requestType: locked.request.requestType,
-    title: locked.request.title,
-    amount: locked.request.amount,
-    currency: locked.request.currency,
-    submitterRef: locked.submitterRef,
-    status: locked.request.status,
-    totalStages: locked.request.totalStages,
-    stageNames: locked.stageNames,
-  };
+  const subject = eventSubjectOf(locked);
   const deadline = stage.deadline;
   const waiting = pendingApprovers(locked.state);
   const setNext = (next: { kind: DeadlineStepKind; runAt: Date } | null) =>

@@ -30,9 +30,9 @@ import { cancelJobs, enqueueJobs } from "@approvalmatrix/jobs";
 import { type Actor, actorAudit } from "../../context";
 import { writeAudit } from "../audit";
 import { emitEvents } from "../events/emit";
-import { type RequestEventSubject, requestEventData } from "../events/request-events";
+import { requestEventData } from "../events/request-events";
 import { queueMessages } from "../notifications/queue-messages";
-import { type LockedRequest, lockRequest } from "../request-transition";
+import { eventSubjectOf, lockRequest } from "../request-transition";
 
 /** The job that re-points open stages when a delegation starts or ends (jobs/handlers.ts). */
 export const DELEGATION_EDGE_JOB = "delegations.edge";
@@ -372,7 +372,7 @@ export async function applyStageDelegations(
     [
       {
         type: "approval_request.reassigned",
-        data: requestEventData(eventSubject(locked), position, {
+        data: requestEventData(eventSubjectOf(locked), position, {
           reassignments: moves.map((m) => ({
             fromRef: refOf(m.from),
             toRef: refOf(m.to),
@@ -396,22 +396,6 @@ export async function applyStageDelegations(
     now,
   );
   return moves.length;
-}
-
-/** What a request's events say about it (requestEventData's subject). */
-function eventSubject(locked: LockedRequest): RequestEventSubject {
-  return {
-    tenantId: locked.request.tenantId,
-    requestId: locked.request.id,
-    requestType: locked.request.requestType,
-    title: locked.request.title,
-    amount: locked.request.amount,
-    currency: locked.request.currency,
-    submitterRef: locked.submitterRef,
-    status: locked.request.status,
-    totalStages: locked.request.totalStages,
-    stageNames: locked.stageNames,
-  };
 }
 
 export interface ReassignInput {
@@ -473,7 +457,7 @@ export async function reassignApprover(db: Database, actor: Actor, input: Reassi
       [
         {
           type: "approval_request.reassigned",
-          data: requestEventData(eventSubject(locked), position, {
+          data: requestEventData(eventSubjectOf(locked), position, {
             reassignments: [{ fromRef: from.ref, toRef: to.ref, reason: input.reason }],
           }),
         },
