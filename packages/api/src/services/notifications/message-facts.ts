@@ -4,7 +4,19 @@
  * from the message's), and its token is recomputed from the secret, never stored.
  */
 import { decisionLinkToken, hashDecisionLinkToken, must } from "@approvalmatrix/core";
-import { type Queryable, and, decisionLinks, eq, members, type messages, requestStages, requests, tenants } from "@approvalmatrix/db";
+import {
+  type Queryable,
+  alias,
+  and,
+  decisionLinks,
+  eq,
+  inArray,
+  members,
+  messages,
+  requestStages,
+  requests,
+  tenants,
+} from "@approvalmatrix/db";
 import type { DigestItem } from "./digests";
 import { type MessageFacts, formatAmount } from "./render";
 
@@ -32,94 +44,125 @@ export async function loadMessageContext(
   opts: { secret: string; publicUrl: string; now: Date },
   message: typeof messages.$inferSelect,
 ): Promise<MessageContext> {
-  const [recipient] = await tx
-    .select({ name: members.name, email: members.email, active: members.active, tenantName: tenants.name })
-    .from(members)
-    .innerJoin(tenants, eq(tenants.id, members.tenantId))
-    .where(and(eq(members.tenantId, message.tenantId), eq(members.id, message.memberId)));
-  const who = must(recipient, "the message's recipient");
-  let request: MessageFacts["request"] = null;
-  let stage: MessageFacts["stage"] = null;
-  let links: MessageFacts["links"] = null;
-  if (message.requestId) {
-    const [row] = await tx
-      .select({
-        id: requests.id,
-        title: requests.title,
-        requestType: requests.requestType,
-        amount: requests.amount,
-        currency: requests.currency,
-        submitterName: members.name,
-        matrixName: requests.matrixName,
-        status: requests.status,
-        currentStage: requests.currentStage,
-        totalStages: requests.totalStages,
-      })
-      .from(requests)
-      .innerJoin(members, eq(members.id, requests.submitterId))
-      .where(and(eq(requests.tenantId, message.tenantId), eq(requests.id, message.requestId)));
-    if (row) {
-      const { currentStage, totalStages, ...rest } = row;
-      request = rest;
-      if (message.stage !== null) {
-        const [s] = await tx
-          .select({
-            name: requestStages.name,
-            status: requestStages.status,
-            approverIds: requestStages.approverIds,
-            dueAt: requestStages.dueAt,
-          })
-          .from(requestStages)
-          .where(
-            and(
-              eq(requestStages.tenantId, message.tenantId),
-              eq(requestStages.requestId, row.id),
-              eq(requestStages.position, message.stage),
-            ),
-          );
-        if (s) {
-          stage = { position: message.stage, name: s.name, total: totalStages, dueAt: s.dueAt };
-          const asks = ASKING_KINDS.has(message.kind) && s.status === "open" && currentStage === message.stage;
-          if (asks && s.approverIds.includes(message.memberId)) {
-            const linkId = decisionLinkIdFor(message.id);
-            const token = decisionLinkToken(opts.secret, linkId);
-            await tx
-              .insert(decisionLinks)
-              .values({
-                id: linkId,
-                tenantId: message.tenantId,
-                requestId: row.id,
-                stage: message.stage,
-                approverId: message.memberId,
-                messageId: message.id,
-                tokenHash: hashDecisionLinkToken(token),
-                expiresAt: new Date(opts.now.getTime() + DECISION_LINK_MAX_AGE_MS),
-                createdAt: opts.now,
-              })
-              .onConflictDoNothing();
-            links = {
-              approve: decisionLinkUrl(opts.publicUrl, token, "approved"),
-              reject: decisionLinkUrl(opts.publicUrl, token, "rejected"),
-            };
-          }
+  return must((await loadMessageContexts(tx, opts, [message])).get(message.id), "the message's recipient");
+}
+
+const submitters = alias(members, "submitter");
+
+/**
+ * The contexts of a batch of messages (message id → context) in one read, and the links the
+ * asking ones carry in one insert: a sender working off a backlog pays two statements per batch,
+ * not four per message. A message whose recipient is gone has no entry.
+ */
+export async function loadMessageContexts(
+  db: Queryable,
+  opts: { secret: string; publicUrl: string; now: Date },
+  batch: (typeof messages.$inferSelect)[],
+): Promise<Map<string, MessageContext>> {
+  const contexts = new Map<string, MessageContext>();
+  if (batch.length === 0) return contexts;
+  const rows = await db
+    .select({
+      messageId: messages.id,
+      recipientName: members.name,
+      email: members.email,
+      active: members.active,
+      tenantName: tenants.name,
+      requestId: requests.id,
+      title: requests.title,
+      requestType: requests.requestType,
+      amount: requests.amount,
+      currency: requests.currency,
+      submitterName: submitters.name,
+      matrixName: requests.matrixName,
+      requestStatus: requests.status,
+      currentStage: requests.currentStage,
+      totalStages: requests.totalStages,
+      stageName: requestStages.name,
+      stageStatus: requestStages.status,
+      approverIds: requestStages.approverIds,
+      dueAt: requestStages.dueAt,
+    })
+    .from(messages)
+    .innerJoin(members, and(eq(members.tenantId, messages.tenantId), eq(members.id, messages.memberId)))
+    .innerJoin(tenants, eq(tenants.id, messages.tenantId))
+    .leftJoin(requests, and(eq(requests.tenantId, messages.tenantId), eq(requests.id, messages.requestId)))
+    .leftJoin(submitters, eq(submitters.id, requests.submitterId))
+    .leftJoin(
+      requestStages,
+      and(
+        eq(requestStages.tenantId, messages.tenantId),
+        eq(requestStages.requestId, requests.id),
+        eq(requestStages.position, messages.stage),
+      ),
+    )
+    .where(
+      inArray(
+        messages.id,
+        batch.map((m) => m.id),
+      ),
+    );
+  const byId = new Map(rows.map((r) => [r.messageId, r]));
+  const links: (typeof decisionLinks.$inferInsert)[] = [];
+  for (const message of batch) {
+    const row = byId.get(message.id);
+    if (!row) continue;
+    let request: MessageFacts["request"] = null;
+    let stage: MessageFacts["stage"] = null;
+    let linkUrls: MessageFacts["links"] = null;
+    if (row.requestId !== null && row.title !== null && row.requestType !== null && row.requestStatus !== null) {
+      request = {
+        id: row.requestId,
+        title: row.title,
+        requestType: row.requestType,
+        amount: row.amount,
+        currency: row.currency,
+        submitterName: row.submitterName ?? "",
+        matrixName: row.matrixName ?? "",
+        status: row.requestStatus,
+      };
+      if (message.stage !== null && row.stageName !== null && row.stageStatus !== null) {
+        stage = { position: message.stage, name: row.stageName, total: row.totalStages ?? 0, dueAt: row.dueAt };
+        const asks = ASKING_KINDS.has(message.kind) && row.stageStatus === "open" && row.currentStage === message.stage;
+        if (asks && (row.approverIds ?? []).includes(message.memberId)) {
+          const linkId = decisionLinkIdFor(message.id);
+          const token = decisionLinkToken(opts.secret, linkId);
+          links.push({
+            id: linkId,
+            tenantId: message.tenantId,
+            requestId: row.requestId,
+            stage: message.stage,
+            approverId: message.memberId,
+            messageId: message.id,
+            tokenHash: hashDecisionLinkToken(token),
+            expiresAt: new Date(opts.now.getTime() + DECISION_LINK_MAX_AGE_MS),
+            createdAt: opts.now,
+          });
+          linkUrls = {
+            approve: decisionLinkUrl(opts.publicUrl, token, "approved"),
+            reject: decisionLinkUrl(opts.publicUrl, token, "rejected"),
+          };
         }
       }
     }
+    contexts.set(message.id, {
+      recipient: { email: row.email, active: row.active },
+      facts: {
+        kind: message.kind,
+        tenantName: row.tenantName,
+        recipientName: row.recipientName,
+        request,
+        stage,
+        links: linkUrls,
+        requestUrl: request ? `${opts.publicUrl}/requests/${request.id}` : null,
+        data: message.data,
+        ...(message.kind === "digest" ? { digestLines: digestLines(message.data, opts.publicUrl) } : {}),
+      },
+    });
   }
-  return {
-    recipient: { email: who.email, active: who.active },
-    facts: {
-      kind: message.kind,
-      tenantName: who.tenantName,
-      recipientName: who.name,
-      request,
-      stage,
-      links,
-      requestUrl: request ? `${opts.publicUrl}/requests/${request.id}` : null,
-      data: message.data,
-      ...(message.kind === "digest" ? { digestLines: digestLines(message.data, opts.publicUrl) } : {}),
-    },
-  };
+  // A link is created once (its id derives from the message's): a second send finds it there.
+  if (links.length) await db.insert(decisionLinks).values(links).onConflictDoNothing();
+  return contexts;
 }
 
 /** One line per approval a digest lists, with the request's page. */

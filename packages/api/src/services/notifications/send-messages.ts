@@ -21,7 +21,7 @@ import {
   tenantNotificationSettings,
 } from "@approvalmatrix/db";
 import type { NotificationConfig } from "./mailer";
-import { loadMessageContext } from "./message-facts";
+import { type MessageContext, loadMessageContexts } from "./message-facts";
 import { renderMessage } from "./render";
 
 export const SEND_LEASE_MS = 60_000;
@@ -105,59 +105,91 @@ export async function sendDueMessages(deps: SenderDeps, now: Date, opts: { limit
     const { rows, leaseUntil } = await claimDueMessages(deps.db, now, opts.limit, opts.leaseMs);
     if (rows.length === 0) return outcome;
     const settings = await settingsFor(deps.db, rows);
+    const publicUrl = deps.notifications?.publicUrl ?? "http://localhost:3000";
+    const contexts = await loadMessageContexts(
+      deps.db,
+      { secret: deps.apiKeyHashSecret, publicUrl, now },
+      rows.filter((m) => gateOf(m, settings) === null),
+    );
+    // Outcomes that sent nothing are recorded together; a message handed to SMTP is recorded at
+    // once, so a crash right after cannot make it go out twice more than the lease allows.
+    const recorded: Outcome[] = [];
     for (const message of rows) {
-      const result = await deliverOne(deps, message, settings, leaseUntil, now);
-      outcome[result]++;
+      const done = gateOf(message, settings) ?? (await deliverOne(deps, message, contexts.get(message.id), now));
+      outcome[done.result]++;
+      if (done.immediate) await recordOutcomes(deps.db, leaseUntil, [done]);
+      else recorded.push(done);
     }
+    await recordOutcomes(deps.db, leaseUntil, recorded);
   }
 }
 
 type DeliveryResult = keyof SendOutcome;
 
-async function deliverOne(
-  deps: SenderDeps,
-  message: MessageRow,
-  settings: Awaited<ReturnType<typeof settingsFor>>,
-  leaseUntil: Date,
-  now: Date,
-): Promise<DeliveryResult> {
-  const { db } = deps;
+interface Outcome {
+  id: string;
+  result: DeliveryResult;
+  status: MessageStatus;
+  lastError?: string | null;
+  toAddress?: string;
+  subject?: string;
+  sentAt?: Date;
+  nextAttemptAt?: Date;
+  /** Recorded at once (it went to SMTP, or SMTP refused it), not with the batch. */
+  immediate?: true;
+}
+
+/** What the tenant's switch and the member's mode decide before anything is read or rendered; null: go on. */
+function gateOf(message: MessageRow, settings: Awaited<ReturnType<typeof settingsFor>>): Outcome | null {
+  const mode = settings.memberMode.get(message.memberId);
+  if (settings.tenantOn.get(message.tenantId) === false)
+    return { id: message.id, result: "skipped", status: "skipped", lastError: "e-mail is turned off for the tenant" };
+  if (mode === "off") return { id: message.id, result: "skipped", status: "skipped", lastError: "the member turned e-mail off" };
+  if (mode === "digest" && message.kind !== "digest") return { id: message.id, result: "digest", status: "digest" };
+  return null;
+}
+
+/**
+ * Records outcomes in one statement, each only while its lease is ours: a slower sender whose
+ * lease lapsed must not overwrite the outcome.
+ */
+async function recordOutcomes(db: Database, leaseUntil: Date, outcomes: Outcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  const rows = outcomes.map((o) => ({
+    id: o.id,
+    status: o.status,
+    last_error: o.lastError ?? null,
+    to_address: o.toAddress ?? null,
+    subject: o.subject ?? null,
+    sent_at: o.sentAt?.toISOString() ?? null,
+    next_attempt_at: o.nextAttemptAt?.toISOString() ?? null,
+  }));
+  await db.execute(sql`
+    update messages m set
+      status = v.status, lease_until = null, last_error = v.last_error,
+      to_address = coalesce(v.to_address, m.to_address), subject = coalesce(v.subject, m.subject),
+      sent_at = coalesce(v.sent_at::timestamptz, m.sent_at), next_attempt_at = coalesce(v.next_attempt_at::timestamptz, m.next_attempt_at)
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      as v(id text, status text, last_error text, to_address text, subject text, sent_at text, next_attempt_at text)
+    where m.id = v.id and m.lease_until = ${leaseUntil.toISOString()}::timestamptz`);
+}
+
+/** Renders one message and sends it over SMTP, or keeps it for the Outbox page without SMTP_URL. */
+async function deliverOne(deps: SenderDeps, message: MessageRow, context: MessageContext | undefined, now: Date): Promise<Outcome> {
   const config = deps.notifications;
   const publicUrl = config?.publicUrl ?? "http://localhost:3000";
   const id = message.id;
-  // Only while the lease is ours: a slower sender whose lease lapsed must not overwrite the outcome.
-  const finish = (status: MessageStatus, fields: Partial<typeof messages.$inferInsert> = {}) =>
-    db
-      .update(messages)
-      .set({ status, leaseUntil: null, ...fields })
-      .where(and(eq(messages.id, id), eq(messages.leaseUntil, leaseUntil)));
-
-  const mode = settings.memberMode.get(message.memberId);
-  if (settings.tenantOn.get(message.tenantId) === false) {
-    await finish("skipped", { lastError: "e-mail is turned off for the tenant" });
-    return "skipped";
-  }
-  if (mode === "off") {
-    await finish("skipped", { lastError: "the member turned e-mail off" });
-    return "skipped";
-  }
-  if (mode === "digest" && message.kind !== "digest") {
-    await finish("digest");
-    return "digest";
-  }
-
-  // Plain reads and one idempotent link insert: no transaction (two statements fewer per message).
-  const context = await loadMessageContext(db, { secret: deps.apiKeyHashSecret, publicUrl, now }, message);
-  if (!context.recipient.email || !context.recipient.active) {
-    await finish("skipped", { lastError: context.recipient.email ? "the member is deactivated" : "the member has no e-mail address" });
-    return "skipped";
+  if (!context?.recipient.email || !context.recipient.active) {
+    const lastError = !context
+      ? "the recipient no longer exists"
+      : context.recipient.email
+        ? "the member is deactivated"
+        : "the member has no e-mail address";
+    return { id, result: "skipped", status: "skipped", lastError };
   }
   const rendered = renderMessage(context.facts);
   const addressing = { toAddress: context.recipient.email, subject: rendered.subject };
-  if (!config?.mailer) {
-    await finish("held", { ...addressing, lastError: null });
-    return "held";
-  }
+  if (!config?.mailer) return { id, result: "held", status: "held", ...addressing, lastError: null };
   try {
     await config.mailer.send({
       from: config.from,
@@ -166,18 +198,18 @@ async function deliverOne(
       messageId: messageIdHeader(message.id, publicUrl),
     });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    if (message.attempts >= MAX_SEND_ATTEMPTS) {
-      await finish("failed", { ...addressing, lastError: reason.slice(0, 1000) });
-      return "failed";
-    }
-    await finish("pending", {
+    const reason = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
+    if (message.attempts >= MAX_SEND_ATTEMPTS)
+      return { id, result: "failed", status: "failed", ...addressing, lastError: reason, immediate: true };
+    return {
+      id,
+      result: "retried",
+      status: "pending",
       ...addressing,
-      lastError: reason.slice(0, 1000),
+      lastError: reason,
       nextAttemptAt: new Date(now.getTime() + sendRetryDelayMs(message.attempts)),
-    });
-    return "retried";
+      immediate: true,
+    };
   }
-  await finish("sent", { ...addressing, sentAt: now, lastError: null });
-  return "sent";
+  return { id, result: "sent", status: "sent", ...addressing, sentAt: now, lastError: null, immediate: true };
 }
