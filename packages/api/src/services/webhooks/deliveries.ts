@@ -173,17 +173,43 @@ async function recordAttempt(
   result: AttemptResult,
   now: Date,
 ): Promise<void | { retryAt: Date }> {
+  const attempt = {
+    id: newId("webhookAttempt"),
+    tenantId: delivery.tenantId,
+    deliveryId: delivery.id,
+    attemptedAt: now,
+    responseStatus: result.status,
+    responseBody: result.body,
+    error: result.error ?? (result.status !== null && !isWebhookSuccess(result.status) ? describeFailure(result) : null),
+    durationMs: result.durationMs,
+  };
+  if (result.status !== null && isWebhookSuccess(result.status) && !endpoint.failingSince) {
+    // The common case in one statement: the attempt is logged, and the delivery settles only if it
+    // is still pending at the attempt count this run read (else another worker settled it).
+    const logged = db.$with("logged").as(db.insert(webhookAttempts).values(attempt).returning({ id: webhookAttempts.id }));
+    await db
+      .with(logged)
+      .update(webhookDeliveries)
+      .set({
+        status: "succeeded",
+        attempts: delivery.attempts + 1,
+        lastResponseStatus: result.status,
+        lastError: null,
+        nextAttemptAt: null,
+        updatedAt: now,
+      })
+      .where(
+        and(
+          eq(webhookDeliveries.id, delivery.id),
+          eq(webhookDeliveries.status, "pending"),
+          eq(webhookDeliveries.attempts, delivery.attempts),
+          sql`exists (select 1 from ${logged})`,
+        ),
+      );
+    return;
+  }
   return db.transaction(async (tx) => {
-    await tx.insert(webhookAttempts).values({
-      id: newId("webhookAttempt"),
-      tenantId: delivery.tenantId,
-      deliveryId: delivery.id,
-      attemptedAt: now,
-      responseStatus: result.status,
-      responseBody: result.body,
-      error: result.error ?? (result.status !== null && !isWebhookSuccess(result.status) ? describeFailure(result) : null),
-      durationMs: result.durationMs,
-    });
+    await tx.insert(webhookAttempts).values(attempt);
     // Another worker may have settled it meanwhile (this attempt outlived its lease): keep the
     // attempt in the log, but its state is theirs.
     const [current] = await tx
