@@ -15,19 +15,18 @@
 // one's backlog; during the real server's runs the worker runs and its CPU counts in CPU µs/req.
 //
 //   pnpm bench        (BENCH_DATABASE_URL, BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONNECTIONS to tune)
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { appendFileSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { appendFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cpus } from "node:os";
-import { fileURLToPath } from "node:url";
 import { must, randomBase62 } from "@approvalmatrix/core";
 import autocannon from "autocannon";
 import { type HttpsReceiver, startHttpsReceiver } from "./https-receiver";
 import { profileTable } from "./profile-summary";
+import { ROOT, cpuMs, createBenchKey, step } from "./servers";
 import { resultsFile } from "./results-file";
 import postgres from "postgres";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -36,8 +35,6 @@ const POOL = process.env.BENCH_POOL ?? "10";
 const BRIDGE_PORT = 43_117;
 /** The high-concurrency case: p99 at this many connections, against the minimal handler's in the same run. */
 const HIGH_CONNECTIONS = Number(process.env.BENCH_HIGH_CONNECTIONS ?? 50);
-
-const step = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 
 const dbName = `apx_bench_${Date.now()}`;
 const databaseUrl = Object.assign(new URL(ADMIN_URL), { pathname: `/${dbName}` }).toString();
@@ -113,18 +110,6 @@ function stopProcess(child: ChildProcess): Promise<void> {
     });
     child.kill("SIGTERM");
   });
-}
-
-/** CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat (Linux; 100 Hz ticks). */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ");
-    if (!fields) return Number.NaN;
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 interface LoadResult {
@@ -248,30 +233,7 @@ async function main() {
     const realPids = [serverProcess.pid, workerProcess.pid];
     const outbox = postgres(databaseUrl, { max: 1, onnotice: () => {} });
     step("creating a bench key with a high rate limit through the CLI");
-    const cli = spawnSync(
-      process.execPath,
-      [
-        "dist/cli.js",
-        "keys",
-        "create",
-        "--tenant",
-        "acme",
-        "--name",
-        "bench",
-        "--scopes",
-        "requests:write,requests:read,webhooks:write",
-        "--rate-limit",
-        "1000000",
-        "--json",
-      ],
-      {
-        cwd: `${ROOT}apps/web`,
-        env,
-        encoding: "utf8",
-      },
-    );
-    if (cli.status !== 0) throw new Error(cli.stderr);
-    const key = (JSON.parse(cli.stdout) as { key: string }).key;
+    const key = createBenchKey(env, "requests:write,requests:read,webhooks:write");
     step("starting the minimal handler");
     const minimalProcess = await startProcess(
       "minimal",

@@ -201,6 +201,12 @@ describe("every event type, signed and verified", () => {
     await call("POST", `/v1/requests/${id}/cancel`, { reason: "Changed plans" });
     await deliverAll();
     expect(r.received.map((m) => verify(endpoint.secret, m).type)).toEqual(["approval_request.cancelled"]);
+    // A first-try success is settled and its attempt logged (the one-statement path).
+    const [delivery] = (await call("GET", `/v1/webhook-endpoints/${endpoint.id}/deliveries`)).body.data;
+    expect(delivery).toMatchObject({ status: "succeeded", attempts: 1 });
+    expect(delivery.attemptLog).toHaveLength(1);
+    expect(delivery.attemptLog[0].responseStatus).toBe(delivery.lastResponseStatus);
+    expect(delivery.lastResponseStatus).toBeGreaterThanOrEqual(200);
   });
 });
 

@@ -106,16 +106,17 @@ export async function sendDueMessages(deps: SenderDeps, now: Date, opts: { limit
     if (rows.length === 0) return outcome;
     const settings = await settingsFor(deps.db, rows);
     const publicUrl = deps.notifications?.publicUrl ?? "http://localhost:3000";
+    const gated = new Map(rows.map((m) => [m.id, gateOf(m, settings)]));
     const contexts = await loadMessageContexts(
       deps.db,
       { secret: deps.apiKeyHashSecret, publicUrl, now },
-      rows.filter((m) => gateOf(m, settings) === null),
+      rows.filter((m) => gated.get(m.id) === null),
     );
     // Outcomes that sent nothing are recorded together; a message handed to SMTP is recorded at
     // once, so a crash right after cannot make it go out twice more than the lease allows.
     const recorded: Outcome[] = [];
     for (const message of rows) {
-      const done = gateOf(message, settings) ?? (await deliverOne(deps, message, contexts.get(message.id), now));
+      const done = gated.get(message.id) ?? (await deliverOne(deps, message, contexts.get(message.id), now));
       outcome[done.result]++;
       if (done.immediate) await recordOutcomes(deps.db, leaseUntil, [done]);
       else recorded.push(done);

@@ -184,8 +184,9 @@ async function recordAttempt(
     durationMs: result.durationMs,
   };
   if (result.status !== null && isWebhookSuccess(result.status) && !endpoint.failingSince) {
-    // The common case in one statement: the attempt is logged, and the delivery settles only if it
-    // is still pending at the attempt count this run read (else another worker settled it).
+    // The common case in one statement: the attempt is logged (a data-modifying WITH always runs),
+    // and the delivery settles only if it is still pending at the attempt count this run read
+    // (else another worker settled it).
     const logged = db.$with("logged").as(db.insert(webhookAttempts).values(attempt).returning({ id: webhookAttempts.id }));
     await db
       .with(logged)
@@ -203,7 +204,6 @@ async function recordAttempt(
           eq(webhookDeliveries.id, delivery.id),
           eq(webhookDeliveries.status, "pending"),
           eq(webhookDeliveries.attempts, delivery.attempts),
-          sql`exists (select 1 from ${logged})`,
         ),
       );
     return;
