@@ -81,6 +81,41 @@ describe("postgres@3.4.9.patch (the most recently idle connection first)", () =>
   });
 });
 
+describe("postgres@3.4.9.patch (pool state from its queues)", () => {
+  it("reports connections in use and queries waiting, without counting anything per query", async () => {
+    const url = process.env.TEST_DATABASE_URL;
+    if (!url) return; // PostgreSQL only (CI sets it)
+    const sql = postgres(url, { max: 2, onnotice: () => {} });
+    try {
+      expect(sql.poolStats()).toEqual({ max: 2, inUse: 0, waiting: 0 });
+      // Two open transactions hold both connections; a third query has to wait for one.
+      let release = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let begun = 0;
+      const both = new Promise<void>((resolve) => {
+        const transaction = () =>
+          sql.begin(async (tx) => {
+            await tx`select 1`;
+            if (++begun === 2) resolve();
+            await held;
+          });
+        void Promise.all([transaction(), transaction()]);
+      });
+      await both;
+      const third = sql`select 1 as one`;
+      const waiting = third.then((rows) => rows[0]?.one as number);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(sql.poolStats()).toEqual({ max: 2, inUse: 2, waiting: 1 });
+      release();
+      expect(await waiting).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(sql.poolStats()).toEqual({ max: 2, inUse: 0, waiting: 0 });
+    } finally {
+      await sql.end();
+    }
+  });
+});
+
 describe("@trpc__server@11.25.2.patch (native spread in the middleware chain)", () => {
   it("copies the context once per merge: one ownKeys pass, not the transpiled helper's two", async () => {
     const t = initTRPC.context<Record<string, unknown>>().create();

@@ -20,8 +20,9 @@ export interface DatabaseHandle {
   db: Database;
   target: DatabaseTarget;
   /**
-   * PostgreSQL: the pool's size and how many connections are busy now (a query outside a
-   * transaction, or an open transaction, holds one; beyond `max` the rest wait). Absent on PGlite.
+   * PostgreSQL: the pool's size, how many connections are in use now (running queries, which
+   * postgres.js pipelines several to a connection, an open transaction, or connecting), and how
+   * many queries wait for one. Absent on PGlite.
    */
   poolStats?(): PoolStats;
   close(): Promise<void>;
@@ -64,14 +65,13 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
       // Names our connections in pg_stat_activity, so they can be told apart from other clients.
       connection: { application_name: "approvalmatrix" },
     });
-    const max = target.maxConnections ?? 10;
-    const busy = { count: 0 };
-    const prepared = preferPreparedStatements(client, busy);
+    const prepared = preferPreparedStatements(client);
     const db = drizzlePostgres(tracer ? tracedPostgres(prepared, tracer) : prepared, { schema }) as unknown as Database;
     return {
       db,
       target,
-      poolStats: () => ({ max, inUse: Math.min(busy.count, max), waiting: Math.max(0, busy.count - max) }),
+      // Read from the queues postgres.js keeps anyway (a patch exposes them): nothing is counted per query.
+      poolStats: () => client.poolStats(),
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -88,72 +88,24 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
  * cache them per connection (as its tagged templates do), in transactions too. On the API hot path
  * this moves the planning cost off the database, which is what bounds throughput.
  */
-function preferPreparedStatements<T extends postgres.Sql>(sql: T, busy: { count: number } | null): T {
-  /** Counts a connection as busy while a transaction runs (`busy` is null inside one: it holds its connection already). */
-  const holding = <R>(work: () => Promise<R>): Promise<R> => {
-    if (!busy) return work();
-    busy.count++;
-    const release = () => void busy.count--;
-    const result = work();
-    result.then(release, release);
-    return result;
-  };
+function preferPreparedStatements<T extends postgres.Sql>(sql: T): T {
   return new Proxy(sql, {
     get(target, property, receiver) {
       if (property === "unsafe") {
-        return (query: string, params?: unknown[], options?: Record<string, unknown>) => {
-          const pending = target.unsafe(query, params as never, { ...options, prepare: true });
-          return busy ? countedWhileRunning(pending, busy) : pending;
-        };
+        return (query: string, params?: unknown[], options?: Record<string, unknown>) =>
+          target.unsafe(query, params as never, { ...options, prepare: true });
       }
       if (property === "begin") {
         return (...args: unknown[]) => {
           const callback = args.pop() as (tx: postgres.Sql) => unknown;
-          return holding(() =>
-            (target.begin as (...a: unknown[]) => Promise<unknown>)(...args, (tx: postgres.Sql) =>
-              callback(preferPreparedStatements(tx, null)),
-            ),
+          return (target.begin as (...a: unknown[]) => Promise<unknown>)(...args, (tx: postgres.Sql) =>
+            callback(preferPreparedStatements(tx)),
           );
         };
       }
       return Reflect.get(target, property, receiver);
     },
   });
-}
-
-/**
- * A postgres.js query runs when it is awaited (its `then`), after drizzle may have chosen its mode
- * (`.values()`, which returns the query itself): count from that `then` until it settles.
- */
-function countedWhileRunning<T extends object>(query: T, busy: { count: number }): T {
-  const proxy: T = new Proxy(query, {
-    get(target, property) {
-      if (property === "then") {
-        return (onFulfilled?: (value: unknown) => unknown, onRejected?: (reason: unknown) => unknown) => {
-          busy.count++;
-          return (target as unknown as PromiseLike<unknown>)
-            .then(
-              (value) => {
-                busy.count--;
-                return value;
-              },
-              (error: unknown) => {
-                busy.count--;
-                throw error;
-              },
-            )
-            .then(onFulfilled, onRejected);
-        };
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== "function") return value;
-      return (...args: unknown[]) => {
-        const out: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
-        return out === target ? proxy : out;
-      };
-    },
-  });
-  return proxy;
 }
 
 /**

@@ -41,8 +41,14 @@ interface Route {
   meta: ProcedureMeta;
 }
 
-/** The /v1 routes, from the procedures' meta.openapi: to tell 404 from 405 and to read each one's meta. */
-function restRoutes(): { routes: Route[]; metaByPath: Map<string, ProcedureMeta> } {
+/** The first segment of a path ("requests" for /requests/r_1), which groups the routes to try. */
+const firstSegment = (path: string) => path.split("/", 2)[1] ?? "";
+
+/**
+ * The /v1 routes, from the procedures' meta.openapi: to tell 404 from 405 and to read each one's
+ * meta. Grouped by first segment, so a request tests a handful of patterns, not all of them.
+ */
+function restRoutes(): { routesAt: (path: string) => Route[]; metaByPath: Map<string, ProcedureMeta> } {
   const routes: Route[] = [];
   const metaByPath = new Map<string, ProcedureMeta>();
   for (const [path, procedure] of Object.entries(appRouter._def.procedures) as unknown as [string, { _def: { meta?: ProcedureMeta } }][]) {
@@ -56,7 +62,17 @@ function restRoutes(): { routes: Route[]; metaByPath: Map<string, ProcedureMeta>
       .join("/");
     routes.push({ method: meta.openapi.method, pattern: new RegExp(`^${source}/?$`), meta });
   }
-  return { routes, metaByPath };
+  // A route whose first segment is a parameter (none today) is tried on every path.
+  const anySegment = routes.filter((route) => firstSegment(route.meta.openapi?.path ?? "").startsWith("{"));
+  const bySegment = new Map<string, Route[]>();
+  for (const route of routes) {
+    const segment = firstSegment(route.meta.openapi?.path ?? "");
+    if (!segment.startsWith("{")) bySegment.set(segment, [...(bySegment.get(segment) ?? anySegment), route]);
+  }
+  return {
+    routesAt: (path) => (bySegment.get(firstSegment(path)) ?? anySegment).filter((route) => route.pattern.test(path)),
+    metaByPath,
+  };
 }
 
 interface TrpcErrorBody {
@@ -140,7 +156,7 @@ function readJsonBody(
  * (trpc.ts), whichever transport called it.
  */
 export function createRestHandler(deps: ApiDeps) {
-  const { routes, metaByPath } = restRoutes();
+  const { routesAt, metaByPath } = restRoutes();
   const bridge = createOpenApiNodeHttpHandler({
     router: appRouter,
     createContext: ({ req }: { req: RequestWithBody }) =>
@@ -162,9 +178,11 @@ export function createRestHandler(deps: ApiDeps) {
     const refuse = (code: ApiErrorCode, message: string, issues?: ErrorIssue[], headers: Record<string, string> = {}) =>
       sendRestError(res, code, message, requestId, issues, { ...responseHeaders(ctx), ...headers });
 
-    const path = new URL(req.url, "http://localhost").pathname;
+    // The path as sent (the bridge parses the URL again for its inputs): no URL object needed here.
+    const queryAt = req.url.indexOf("?");
+    const path = queryAt === -1 ? req.url : req.url.slice(0, queryAt);
     const method = req.method ?? "GET";
-    const onPath = routes.filter((route) => route.pattern.test(path));
+    const onPath = routesAt(path);
     const route = onPath.find((r) => r.method === method);
     if (ctx.observed) ctx.observed.route = route ? `${REST_PREFIX}${route.meta.openapi?.path ?? ""}` : `${REST_PREFIX}/(unmatched)`;
 
