@@ -18,3 +18,20 @@ describe("SEED_DEMO: a demo tenant only where it belongs", () => {
     expect(readEnv(source).SEED_DEMO).toBe(expected);
   });
 });
+
+describe("VALIDATE_OUTPUT: answers parsed against their schemas everywhere but production", () => {
+  it.each<[Record<string, string>, string]>([
+    [{}, "true"],
+    [{ NODE_ENV: "test" }, "true"],
+    [{ NODE_ENV: "production" }, "false"],
+    [{ NODE_ENV: "production", VALIDATE_OUTPUT: "true" }, "true"],
+    [{ NODE_ENV: "development", VALIDATE_OUTPUT: "false" }, "false"],
+    [{ NODE_ENV: "production", VALIDATE_OUTPUT: "" }, "false"],
+  ])("%o → VALIDATE_OUTPUT=%s", (source, expected) => {
+    expect(readEnv(source).VALIDATE_OUTPUT).toBe(expected);
+  });
+
+  it("refuses anything but true or false", () => {
+    expect(() => readEnv({ VALIDATE_OUTPUT: "yes" })).toThrow(/VALIDATE_OUTPUT/);
+  });
+});

@@ -94,9 +94,15 @@ const schema = z.object({
   /** The specification's switches: OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none turn tracing off whatever the endpoints say. */
   OTEL_SDK_DISABLED: z.enum(["true", "false"]).optional(),
   OTEL_TRACES_EXPORTER: z.enum(["otlp", "none"]).optional(),
+  /**
+   * Parse every procedure's answer against its output schema before it is sent. Unset: on outside
+   * production, off in production (README "Output validation"): the tests check every endpoint's
+   * answers against the OpenAPI document, so production skips the second parse.
+   */
+  VALIDATE_OUTPUT: z.enum(["true", "false"]).optional(),
 });
 
-export type ServerEnv = z.infer<typeof schema> & { SEED_DEMO: "true" | "false" };
+export type ServerEnv = z.infer<typeof schema> & { SEED_DEMO: "true" | "false"; VALIDATE_OUTPUT: "true" | "false" };
 
 /** Validates the environment once, at start-up; nothing else reads process.env. */
 export function readEnv(source: Record<string, string | undefined> = process.env): ServerEnv {
@@ -110,5 +116,6 @@ export function readEnv(source: Record<string, string | undefined> = process.env
   // A demo tenant (with a live key and printed passwords) belongs on a laptop's embedded database;
   // on PostgreSQL or in production it is seeded only when asked for explicitly.
   const seedDemo = env.SEED_DEMO ?? (env.DATABASE_URL || env.NODE_ENV === "production" ? "false" : "true");
-  return { ...env, SEED_DEMO: seedDemo };
+  const validateOutput = env.VALIDATE_OUTPUT ?? (env.NODE_ENV === "production" ? "false" : "true");
+  return { ...env, SEED_DEMO: seedDemo, VALIDATE_OUTPUT: validateOutput };
 }

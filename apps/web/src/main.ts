@@ -2,7 +2,7 @@ import { readEnv } from "./env";
 import { databaseTarget } from "./runtime";
 import { logFormat } from "./observability/logger";
 import { describeTracesUrl } from "./observability/tracing";
-import { describeStart, describeTarget, startApp } from "./start";
+import { describeOutputValidation, describeStart, describeTarget, startApp } from "./start";
 import { createWebHandler } from "./web-handler";
 
 async function main() {
@@ -18,6 +18,7 @@ async function main() {
         url: app.url,
         metricsUrl: app.metricsUrl,
         database: describeTarget(target),
+        outputValidation: describeOutputValidation(env),
         ...(app.tracing ? { traces: `OTLP ${app.tracing.protocol} to ${describeTracesUrl(app.tracing.url)}` } : {}),
       },
       "ApprovalMatrix is running",

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type ApiDeps, DEMO_TENANT_SLUG, hasAnyTenant, seedDemoTenant } from "@approvalmatrix/api";
+import { type ApiDeps, DEMO_TENANT_SLUG, appRouter, hasAnyTenant, seedDemoTenant, skipOutputValidation } from "@approvalmatrix/api";
 import type { Clock } from "@approvalmatrix/core";
 import { type DatabaseHandle, describeTarget } from "@approvalmatrix/db";
 import type { Server } from "node:http";
@@ -80,6 +80,9 @@ export async function startApp(env: ServerEnv, options: StartOptions = {}): Prom
     demoApiKey = readFileSync(demoKeyFile, "utf8").trim();
     if (existsSync(demoLoginsFile)) demoLogins = JSON.parse(readFileSync(demoLoginsFile, "utf8")) as RunningApp["demoLogins"];
   }
+  // Production's default (README "Output validation"): answers are not parsed a second time; the
+  // router is shared by the process, so this holds for /v1, /trpc and the admin app alike.
+  if (env.VALIDATE_OUTPUT === "false") skipOutputValidation(appRouter);
   const webHandler = options.webHandler ?? (options.createWebHandler ? await options.createWebHandler(runtime.deps) : undefined);
   const worker = env.WORKER === "on" ? createJobWorker(runtime.deps, env, logger, { detached: tracing !== null }) : null;
   // Queue figures come from the table, so a server whose worker is off (WORKER=off) still reports them.
@@ -169,6 +172,7 @@ export function describeStart(env: ServerEnv, app: RunningApp, target: string): 
     `  API base URL  ${app.url}/v1`,
     `  API docs      ${app.url}/docs`,
     `  OpenAPI       ${app.url}/v1/openapi.json`,
+    `  Output check  ${describeOutputValidation(env)}`,
     env.SMTP_URL
       ? `  E-mail        sent through ${new URL(env.SMTP_URL).host} (SMTP_URL)`
       : `  E-mail        no SMTP_URL: messages are kept in the admin app's Outbox page (${app.url}/outbox), none are sent`,
@@ -198,6 +202,13 @@ export function describeStart(env: ServerEnv, app: RunningApp, target: string): 
     "",
   ];
   return lines.join("\n");
+}
+
+/** Whether answers are parsed against their output schemas (VALIDATE_OUTPUT), for the start banner and log line. */
+export function describeOutputValidation(env: ServerEnv): string {
+  return env.VALIDATE_OUTPUT === "true"
+    ? "on: every answer is parsed against its output schema (VALIDATE_OUTPUT=true)"
+    : "off: answers are sent as the procedures build them (VALIDATE_OUTPUT=false, production's default)";
 }
 
 export { describeTarget };

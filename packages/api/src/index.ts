@@ -4,6 +4,7 @@ export { createRestHandler, REST_PREFIX, sendRestError } from "./http/rest-handl
 export { createTrpcHandler, TRPC_PREFIX } from "./http/trpc-handler";
 export { createScimHandler, SCIM_PREFIX } from "./http/scim-handler";
 export { buildOpenApiDocument } from "./openapi/document";
+export { skipOutputValidation } from "./output-validation";
 export { RateLimiter, type RateLimitStore } from "./rate-limit/rate-limiter";
 export { MemoryRateLimitStore, PostgresRateLimitStore, RedisRateLimitStore } from "./rate-limit/stores";
 export { createTenant, findTenant, listTenants } from "./services/tenants";
