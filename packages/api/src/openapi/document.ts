@@ -41,13 +41,25 @@ const ERROR_SCHEMA = {
   },
 };
 
-const HEADER = (description: string, type = "string") => ({ description, schema: { type } });
+const HEADER = (description: string, type = "string", required = false) => ({
+  description,
+  ...(required ? { required } : {}),
+  schema: { type },
+});
+/**
+ * On errors only the Request-Id is certain: a refusal before any budget was counted (an invalid
+ * body of an open endpoint) has no rate-limit state to report.
+ */
 const RATE_LIMIT_HEADERS = {
-  "Request-Id": HEADER("Id of this HTTP call."),
+  "Request-Id": HEADER("Id of this HTTP call.", "string", true),
   "X-RateLimit-Limit": HEADER("Requests allowed per minute for this key.", "integer"),
   "X-RateLimit-Remaining": HEADER("Requests left in the current window.", "integer"),
   "X-RateLimit-Reset": HEADER("Unix time (seconds) at which the window resets.", "integer"),
 };
+/** Every success has been counted against a budget (the key's, the address's or the bootstrap's): all four are sent. */
+const SUCCESS_HEADERS = Object.fromEntries(
+  Object.entries(RATE_LIMIT_HEADERS).map(([name, header]) => [name, { ...header, required: true }]),
+) as typeof RATE_LIMIT_HEADERS;
 
 /** Codes every key-protected endpoint can answer with, by whether it takes a JSON body. */
 function commonCodes(method: string, hasInput: boolean, open = false): ApiErrorCode[] {
@@ -126,8 +138,7 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version?: string }
       for (const status of Object.keys(responses)) if (status !== "200") delete responses[status];
 
       const success = responses["200"] as Json;
-      success.headers =
-        method === "post" && meta.openapi.protect !== false ? { ...RATE_LIMIT_HEADERS, ...REPLAYED_HEADER } : RATE_LIMIT_HEADERS;
+      success.headers = method === "post" && meta.openapi.protect !== false ? { ...SUCCESS_HEADERS, ...REPLAYED_HEADER } : SUCCESS_HEADERS;
       const open = meta.openapi.protect === false;
       // No key needed; a key with the endpoint's scope is accepted too (procedures.ts openProcedure).
       if (open) operation.security = [{}, { bearerAuth: [] }];
