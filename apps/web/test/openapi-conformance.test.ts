@@ -26,7 +26,7 @@ const demo = demoAppForFile({ VALIDATE_OUTPUT: "false", WEBHOOK_ALLOW_LOOPBACK: 
 let doc: Json;
 let ajv: Ajv2020;
 let key: string;
-let receiver: TestReceiver;
+let receiver: TestReceiver | undefined;
 /** "get /requests/{requestId}" for every operation a successful answer was validated for. */
 const covered = new Set<string>();
 /** One compiled validator per operation and status. */
@@ -96,7 +96,7 @@ function headerMatches(value: string, schema: Json | undefined): boolean {
 /** Validates an answer against the document; a success marks its operation covered. */
 function conform(method: string, path: string, res: Answer): Answer {
   const operation = (doc.paths as Record<string, Record<string, Json>>)[path]?.[method];
-  const label = `${method.toUpperCase()} ${path} → ${res.status} ${JSON.stringify(res.body)?.slice(0, 400)}`;
+  const label = `${method.toUpperCase()} ${path} → ${res.status} ${String(JSON.stringify(res.body)).slice(0, 400)}`;
   expect(operation, `${method.toUpperCase()} ${path} is in the document`).toBeDefined();
   const response = (must(operation).responses as Record<string, Json>)[String(res.status)];
   expect(response, `the document lists the status of ${label}`).toBeDefined();
@@ -129,7 +129,7 @@ async function op(method: string, path: string, expected: number, options: CallO
   const concrete = path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(must(options.params?.[name])));
   const bearer = options.key === undefined ? key : options.key;
   const res = await api(demo.app, bearer)(method.toUpperCase(), `/v1${concrete}${options.query ?? ""}`, options.body, options.headers);
-  expect(res.status, `${method.toUpperCase()} ${concrete}: ${JSON.stringify(res.body)?.slice(0, 400)}`).toBe(expected);
+  expect(res.status, `${method.toUpperCase()} ${concrete}: ${String(JSON.stringify(res.body)).slice(0, 400)}`).toBe(expected);
   return conform(method, path, res);
 }
 
@@ -293,7 +293,7 @@ describe("API keys", () => {
 describe("webhook endpoints", () => {
   it("answers every endpoint operation as documented", async () => {
     const since = new Date(Date.now() - 60_000).toISOString();
-    const created = await op("post", "/webhook-endpoints", 201, { body: { url: receiver.url, description: "conformance" } });
+    const created = await op("post", "/webhook-endpoints", 201, { body: { url: must(receiver).url, description: "conformance" } });
     const endpointId = created.body.id as string;
     await op("get", "/webhook-endpoints", 200);
     await op("get", "/webhook-endpoints/{endpointId}", 200, { params: { endpointId } });
