@@ -22,7 +22,7 @@ import {
 } from "@approvalmatrix/db";
 import type { NotificationConfig } from "./mailer";
 import { type MessageContext, loadMessageContexts } from "./message-facts";
-import { renderMessage } from "./render";
+import { renderMessage, renderSubject } from "./render";
 
 export const SEND_LEASE_MS = 60_000;
 export const SEND_BATCH = 50;
@@ -188,9 +188,18 @@ async function deliverOne(deps: SenderDeps, message: MessageRow, context: Messag
         : "the member has no e-mail address";
     return { id, result: "skipped", status: "skipped", lastError };
   }
+  // A held message keeps its address and subject only (the Outbox page renders its body when shown).
+  if (!config?.mailer)
+    return {
+      id,
+      result: "held",
+      status: "held",
+      toAddress: context.recipient.email,
+      subject: renderSubject(context.facts),
+      lastError: null,
+    };
   const rendered = renderMessage(context.facts);
   const addressing = { toAddress: context.recipient.email, subject: rendered.subject };
-  if (!config?.mailer) return { id, result: "held", status: "held", ...addressing, lastError: null };
   try {
     await config.mailer.send({
       from: config.from,
