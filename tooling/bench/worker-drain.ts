@@ -57,7 +57,7 @@ async function main() {
     const perPost: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       worker.kill("SIGSTOP");
-      await autocannon({
+      const result = await autocannon({
         url: server.url,
         connections: 10,
         amount: POSTS,
@@ -70,6 +70,7 @@ async function main() {
           },
         ],
       });
+      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} POSTs failed (${result.errors} errors)`);
       const [counts] = await sql<{ events: number; messages: number }[]>`select
         (select count(*) from events where dispatched_at is null)::int as events,
         (select count(*) from messages where status = 'pending')::int as messages`;
