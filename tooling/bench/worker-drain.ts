@@ -23,6 +23,7 @@ async function backlog(sql: postgres.Sql): Promise<number> {
 
 function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  if (process.env.BENCH_HEAP_PROFILE) profile.push("--heap-prof", `--heap-prof-dir=${process.env.BENCH_HEAP_PROFILE}`);
   const child = spawn(process.execPath, ["--max-semi-space-size=32", ...profile, "dist/cli.js", "worker"], {
     cwd: `${ROOT}apps/web`,
     env,
