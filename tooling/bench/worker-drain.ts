@@ -24,6 +24,7 @@ async function backlog(sql: postgres.Sql): Promise<number> {
 function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   if (process.env.BENCH_HEAP_PROFILE) profile.push("--heap-prof", `--heap-prof-dir=${process.env.BENCH_HEAP_PROFILE}`);
+  if (process.env.BENCH_TRACE_GC) profile.push("--trace-gc");
   const child = spawn(process.execPath, ["--max-semi-space-size=32", ...profile, "dist/cli.js", "worker"], {
     cwd: `${ROOT}apps/web`,
     env,
@@ -31,6 +32,7 @@ function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   });
   return new Promise((resolve, reject) => {
     child.stdout.on("data", (chunk: Buffer) => {
+      if (process.env.BENCH_TRACE_GC) process.stdout.write(chunk);
       if (/Job worker \S+ running/.test(chunk.toString())) resolve(child);
     });
     child.on("exit", (code) => reject(new Error(`the worker exited (${code})`)));
