@@ -333,8 +333,8 @@ const placeholder = sql.placeholder;
 const heldByUs = and(eq(jobs.id, placeholder("id")), eq(jobs.lockedBy, placeholder("workerId")));
 
 /*
- * The loop's statements, built and prepared once per database (executePrepared): an idle worker
- * claims four times a second, and drizzle's query building was most of what that cost.
+ * The loop's statements, built and prepared once per database (executePrepared): a worker claims
+ * at least four times a second, and drizzle need not rebuild the same SQL for each.
  */
 
 /** Due jobs, oldest first, leased to this worker (`UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`). */
