@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { type Clock, newId, randomBase62, systemClock } from "@approvalmatrix/core";
-import { type Database, and, asc, eq, inArray, isNull, jobs, lte, or, sql } from "@approvalmatrix/db";
+import { type Database, type Queryable, and, asc, eq, executePrepared, inArray, isNull, jobs, lte, or, sql } from "@approvalmatrix/db";
 
 export interface ClaimedJob {
   id: string;
@@ -267,18 +267,12 @@ export class Worker {
   private async claim(limit: number): Promise<ClaimedJob[]> {
     if (limit <= 0) return [];
     const now = this.clock.now();
-    const due = this.db
-      .select({ id: jobs.id })
-      .from(jobs)
-      .where(and(isNull(jobs.failedAt), lte(jobs.runAt, now), or(isNull(jobs.lockedUntil), lte(jobs.lockedUntil, now))))
-      .orderBy(asc(jobs.runAt))
-      .limit(limit)
-      .for("update", { skipLocked: true });
-    const rows = await this.db
-      .update(jobs)
-      .set({ lockedBy: this.workerId, lockedUntil: new Date(now.getTime() + this.leaseMs), attempts: sql`${jobs.attempts} + 1` })
-      .where(inArray(jobs.id, due))
-      .returning();
+    const rows = await executePrepared(this.db, "jobs_claim", claimDueJobs, {
+      now: now.toISOString(),
+      limit,
+      workerId: this.workerId,
+      lockedUntil: new Date(now.getTime() + this.leaseMs).toISOString(),
+    });
     return rows.map((row) => ({
       id: row.id,
       kind: row.kind,
@@ -293,7 +287,6 @@ export class Worker {
   }
 
   private async execute(job: ClaimedJob): Promise<void> {
-    const ours = and(eq(jobs.id, job.id), eq(jobs.lockedBy, this.workerId));
     const handler = this.handlers[job.kind];
     try {
       if (!handler) throw new Error(`No handler for job kind ${job.kind}`);
@@ -302,12 +295,13 @@ export class Worker {
       if (outcome?.retryAt || intervalMs !== null) {
         const runAt = outcome?.retryAt ?? new Date(this.clock.now().getTime() + (intervalMs ?? 0));
         // Not a failure: the attempt is given back.
-        await this.db
-          .update(jobs)
-          .set({ runAt, lockedBy: null, lockedUntil: null, attempts: sql`greatest(${jobs.attempts} - 1, 0)`, lastError: null })
-          .where(ours);
+        await executePrepared(this.db, "jobs_reschedule", rescheduleJob, {
+          id: job.id,
+          workerId: this.workerId,
+          runAt: runAt.toISOString(),
+        });
       } else {
-        await this.db.delete(jobs).where(ours);
+        await executePrepared(this.db, "jobs_finish", finishJob, { id: job.id, workerId: this.workerId });
       }
     } catch (error) {
       this.onError(job, error);
@@ -322,7 +316,7 @@ export class Worker {
           lastError: message,
           ...(exhausted ? { failedAt: now } : { runAt: new Date(now.getTime() + backoffMs(job.attempt)) }),
         })
-        .where(ours)
+        .where(and(eq(jobs.id, job.id), eq(jobs.lockedBy, this.workerId)))
         .catch((writeError: unknown) => this.onError(job, writeError));
     }
   }
@@ -333,6 +327,50 @@ export class Worker {
     return typeof interval === "number" && interval > 0 ? interval : null;
   }
 }
+
+const placeholder = sql.placeholder;
+/** Still ours: a job whose lease lapsed and was claimed again belongs to the other worker now. */
+const heldByUs = and(eq(jobs.id, placeholder("id")), eq(jobs.lockedBy, placeholder("workerId")));
+
+/*
+ * The loop's statements, built and prepared once per database (executePrepared): a worker claims
+ * at least four times a second, and drizzle need not rebuild the same SQL for each.
+ */
+
+/** Due jobs, oldest first, leased to this worker (`UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`). */
+const claimDueJobs = (db: Queryable) => {
+  const now = sql`${placeholder("now")}::timestamptz`;
+  const due = db
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(and(isNull(jobs.failedAt), lte(jobs.runAt, now), or(isNull(jobs.lockedUntil), lte(jobs.lockedUntil, now))))
+    .orderBy(asc(jobs.runAt))
+    .limit(placeholder("limit"))
+    .for("update", { skipLocked: true });
+  return db
+    .update(jobs)
+    .set({
+      lockedBy: sql`${placeholder("workerId")}`,
+      lockedUntil: sql`${placeholder("lockedUntil")}::timestamptz`,
+      attempts: sql`${jobs.attempts} + 1`,
+    })
+    .where(inArray(jobs.id, due))
+    .returning();
+};
+
+const finishJob = (db: Queryable) => db.delete(jobs).where(heldByUs);
+
+const rescheduleJob = (db: Queryable) =>
+  db
+    .update(jobs)
+    .set({
+      runAt: sql`${placeholder("runAt")}::timestamptz`,
+      lockedBy: null,
+      lockedUntil: null,
+      attempts: sql`greatest(${jobs.attempts} - 1, 0)`,
+      lastError: null,
+    })
+    .where(heldByUs);
 
 /** Queue depth, due backlog, the oldest due job's lateness and failed jobs, in one statement. */
 export async function queueStats(db: Database, now: Date): Promise<QueueStats> {

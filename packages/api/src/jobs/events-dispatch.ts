@@ -8,8 +8,10 @@ export const EVENT_RETENTION_MS = 30 * 24 * 60 * 60_000;
 
 /**
  * Takes undispatched events off the outbox in creation order, at most `limit`, under
- * FOR UPDATE SKIP LOCKED (instances dispatching at once take disjoint batches), hands them to
- * `fanOut` in the same transaction and marks them dispatched: an event is fanned out once.
+ * FOR UPDATE SKIP LOCKED (instances dispatching at once take disjoint batches), marks them
+ * dispatched and hands them to `fanOut`, all in one transaction: an event is fanned out once, and
+ * a fan-out that fails leaves it undispatched. Claiming and marking are one statement (not a
+ * SELECT and an UPDATE listing every id).
  */
 export async function dispatchEvents(
   db: Queryable,
@@ -18,24 +20,18 @@ export async function dispatchEvents(
   limit = DISPATCH_BATCH,
 ): Promise<number> {
   return db.transaction(async (tx) => {
-    const batch = await tx
-      .select()
+    const due = tx
+      .select({ id: events.id })
       .from(events)
       .where(isNull(events.dispatchedAt))
       .orderBy(asc(events.seq))
       .limit(limit)
       .for("update", { skipLocked: true });
+    const batch = await tx.update(events).set({ dispatchedAt: now }).where(inArray(events.id, due)).returning();
     if (batch.length === 0) return 0;
+    // RETURNING keeps no order: the fan-out sees the events in creation order.
+    batch.sort((a, b) => a.seq - b.seq);
     await fanOut(tx, batch);
-    await tx
-      .update(events)
-      .set({ dispatchedAt: now })
-      .where(
-        inArray(
-          events.id,
-          batch.map((e) => e.id),
-        ),
-      );
     return batch.length;
   });
 }

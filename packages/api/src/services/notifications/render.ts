@@ -34,13 +34,20 @@ export interface RenderedMessage {
   html: string;
 }
 
+const HTML_ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const HTML_SPECIAL = /[&<>"']/;
+
 export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+  // Most values (names, titles, links) need no escaping: test before replacing.
+  return HTML_SPECIAL.test(value) ? value.replace(/[&<>"']/g, (c) => HTML_ENTITIES[c] ?? c) : value;
 }
+
+// Built once: toLocaleString with options builds a new formatter (ICU) on every call.
+const AMOUNT_FORMAT = new Intl.NumberFormat("en-US", { minimumFractionDigits: 0, maximumFractionDigits: 2 });
 
 export function formatAmount(amount: number | null, currency: string | null): string {
   if (amount === null) return "no amount";
-  return `${amount.toLocaleString("en-US", { minimumFractionDigits: 0, maximumFractionDigits: 2 })} ${currency ?? ""}`.trim();
+  return `${AMOUNT_FORMAT.format(amount)} ${currency ?? ""}`.trim();
 }
 
 function ask(f: MessageFacts): { subject: string; lead: string; askLine: string | null } {
@@ -84,6 +91,13 @@ function ask(f: MessageFacts): { subject: string; lead: string; askLine: string 
         askLine: null,
       };
   }
+}
+
+const subjectLine = (f: MessageFacts, subject: string) => `[${f.tenantName}] ${subject}`;
+
+/** The subject line alone: what the sender records for a message it keeps (the Outbox page renders the body when shown). */
+export function renderSubject(f: MessageFacts): string {
+  return subjectLine(f, ask(f).subject);
 }
 
 export function renderMessage(f: MessageFacts): RenderedMessage {
@@ -134,5 +148,5 @@ ${f.links ? `<p>${button(f.links.approve, "Approve", "#15803d")}${button(f.links
 ${f.requestUrl ? `<p><a href="${escapeHtml(f.requestUrl)}">Open in ApprovalMatrix</a></p>` : ""}
 <p style="color:#555">— ApprovalMatrix for ${escapeHtml(f.tenantName)}</p>
 </body></html>`;
-  return { subject: `[${f.tenantName}] ${subject}`, text, html };
+  return { subject: subjectLine(f, subject), text, html };
 }

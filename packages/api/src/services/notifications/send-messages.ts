@@ -5,24 +5,18 @@
  * mid-send leaves a lapsing lease: the message is sent again later with the same Message-ID.
  * Runs as the worker's `messages.send` job.
  */
-import { MAX_SEND_ATTEMPTS, type MessageStatus, sendRetryDelayMs } from "@approvalmatrix/core";
-import {
-  type Database,
-  and,
-  asc,
-  eq,
-  inArray,
-  isNull,
-  lte,
-  or,
-  memberNotificationSettings,
-  messages,
-  sql,
-  tenantNotificationSettings,
-} from "@approvalmatrix/db";
+import { type EmailMode, MAX_SEND_ATTEMPTS, type MessageKind, type MessageStatus, sendRetryDelayMs } from "@approvalmatrix/core";
+import { type Database, type messages, rowsOf, sql } from "@approvalmatrix/db";
 import type { NotificationConfig } from "./mailer";
-import { type MessageContext, loadMessageContexts } from "./message-facts";
-import { renderMessage } from "./render";
+import {
+  type MessageContext,
+  type MessageContextRow,
+  type NewDecisionLink,
+  decisionLinksInsert,
+  insertDecisionLinks,
+  messageContext,
+} from "./message-facts";
+import { renderMessage, renderSubject } from "./render";
 
 export const SEND_LEASE_MS = 60_000;
 export const SEND_BATCH = 50;
@@ -53,75 +47,157 @@ export function messageIdHeader(messageId: string, publicUrl: string): string {
   return `<${messageId}@${host}>`;
 }
 
-type MessageRow = typeof messages.$inferSelect;
+/** A claimed message with what sending it needs: the tenant's switch, the member's mode, its context's row. */
+interface ClaimedMessage {
+  message: Pick<typeof messages.$inferSelect, "id" | "tenantId" | "memberId" | "kind" | "stage" | "data" | "attempts">;
+  /** The tenant's e-mail switch; null when never set (on). */
+  emailEnabled: boolean | null;
+  /** The member's e-mail mode; null when never set (immediate). */
+  emailMode: EmailMode | null;
+  /** Null when the recipient no longer exists. */
+  context: MessageContextRow | null;
+}
 
-/** Claims up to `limit` due messages for `leaseMs`; returns their rows and the lease they hold. */
-export async function claimDueMessages(db: Database, now: Date, limit = SEND_BATCH, leaseMs = SEND_LEASE_MS) {
-  const leaseUntil = new Date(now.getTime() + leaseMs);
-  const due = db
-    .select({ id: messages.id })
-    .from(messages)
-    .where(
-      and(eq(messages.status, "pending"), lte(messages.nextAttemptAt, now), or(isNull(messages.leaseUntil), lte(messages.leaseUntil, now))),
-    )
-    .orderBy(asc(messages.nextAttemptAt))
-    .limit(limit)
-    .for("update", { skipLocked: true });
-  const rows = await db
-    .update(messages)
-    .set({ leaseUntil, attempts: sql`${messages.attempts} + 1` })
-    .where(inArray(messages.id, due))
-    .returning();
-  return { rows, leaseUntil };
+interface ClaimRow {
+  id: string;
+  tenant_id: string;
+  member_id: string;
+  kind: MessageKind;
+  stage: number | null;
+  data: Record<string, unknown>;
+  attempts: number;
+  email_enabled: boolean | null;
+  email_mode: EmailMode | null;
+  member_id_found: string | null;
+  recipient_name: string | null;
+  email: string | null;
+  active: boolean | null;
+  tenant_name: string | null;
+  request_id_found: string | null;
+  title: string | null;
+  request_type: string | null;
+  amount: number | null;
+  currency: string | null;
+  submitter_name: string | null;
+  matrix_name: string | null;
+  request_status: string | null;
+  current_stage: number | null;
+  total_stages: number | null;
+  stage_name: string | null;
+  stage_status: string | null;
+  approver_ids: string[] | null;
+  due_at: string | Date | null;
 }
 
 /**
- * The tenant switches and member modes a claimed batch needs, read once for the batch (not three
- * statements per message): tenant id → e-mail on, member id → mode.
+ * Claims up to `limit` due messages for `leaseMs` (FOR UPDATE SKIP LOCKED: two senders never take
+ * the same row) and reads, in the same statement, the settings that gate them and the facts their
+ * templates need: one round trip per batch instead of four.
  */
-async function settingsFor(db: Database, rows: MessageRow[]) {
-  const tenantIds = [...new Set(rows.map((r) => r.tenantId))];
-  const memberIds = [...new Set(rows.map((r) => r.memberId))];
-  const [tenantRows, memberRows] = await Promise.all([
-    db
-      .select({ tenantId: tenantNotificationSettings.tenantId, on: tenantNotificationSettings.emailEnabled })
-      .from(tenantNotificationSettings)
-      .where(inArray(tenantNotificationSettings.tenantId, tenantIds)),
-    db
-      .select({ memberId: memberNotificationSettings.memberId, mode: memberNotificationSettings.emailMode })
-      .from(memberNotificationSettings)
-      .where(inArray(memberNotificationSettings.memberId, memberIds)),
-  ]);
+export async function claimDueMessages(db: Database, now: Date, limit = SEND_BATCH, leaseMs = SEND_LEASE_MS) {
+  const leaseUntil = new Date(now.getTime() + leaseMs);
+  // Instants travel as text: raw SQL gets no column encoder.
+  const at = now.toISOString();
+  const result = await db.execute(sql`
+    with claimed as (
+      update messages m set lease_until = ${leaseUntil.toISOString()}::timestamptz, attempts = m.attempts + 1
+      where m.id in (
+        select id from messages
+        where status = 'pending' and next_attempt_at <= ${at}::timestamptz and (lease_until is null or lease_until <= ${at}::timestamptz)
+        order by next_attempt_at limit ${limit}
+        for update skip locked)
+      returning m.id, m.tenant_id, m.member_id, m.kind, m.request_id, m.stage, m.data, m.attempts, m.next_attempt_at
+    )
+    select c.id, c.tenant_id, c.member_id, c.kind, c.stage, c.data, c.attempts,
+      tns.email_enabled, mns.email_mode,
+      mem.id as member_id_found, mem.name as recipient_name, mem.email, mem.active, t.name as tenant_name,
+      r.id as request_id_found, r.title, r.request_type, r.amount, r.currency, sub.name as submitter_name, r.matrix_name,
+      r.status as request_status, r.current_stage, r.total_stages,
+      rs.name as stage_name, rs.status as stage_status, rs.approver_ids, rs.due_at
+    from claimed c
+    left join tenants t on t.id = c.tenant_id
+    left join members mem on mem.tenant_id = c.tenant_id and mem.id = c.member_id
+    left join tenant_notification_settings tns on tns.tenant_id = c.tenant_id
+    left join member_notification_settings mns on mns.member_id = c.member_id
+    left join requests r on r.tenant_id = c.tenant_id and r.id = c.request_id
+    left join members sub on sub.id = r.submitter_id
+    left join request_stages rs on rs.tenant_id = c.tenant_id and rs.request_id = r.id and rs.position = c.stage
+    order by c.next_attempt_at, c.id`);
+  return { claimed: rowsOf<ClaimRow>(result).map(claimedMessage), leaseUntil };
+}
+
+function claimedMessage(row: ClaimRow): ClaimedMessage {
+  const found = row.member_id_found !== null && row.tenant_name !== null;
   return {
-    tenantOn: new Map(tenantRows.map((t) => [t.tenantId, t.on])),
-    memberMode: new Map(memberRows.map((m) => [m.memberId, m.mode])),
+    message: {
+      id: row.id,
+      tenantId: row.tenant_id,
+      memberId: row.member_id,
+      kind: row.kind,
+      stage: row.stage,
+      data: row.data,
+      attempts: row.attempts,
+    },
+    emailEnabled: row.email_enabled,
+    emailMode: row.email_mode,
+    context: found
+      ? {
+          recipientName: row.recipient_name ?? "",
+          email: row.email,
+          active: row.active ?? false,
+          tenantName: row.tenant_name ?? "",
+          requestId: row.request_id_found,
+          title: row.title,
+          requestType: row.request_type,
+          amount: row.amount,
+          currency: row.currency,
+          submitterName: row.submitter_name,
+          matrixName: row.matrix_name,
+          requestStatus: row.request_status,
+          currentStage: row.current_stage,
+          totalStages: row.total_stages,
+          stageName: row.stage_name,
+          stageStatus: row.stage_status,
+          approverIds: row.approver_ids,
+          // postgres.js (under drizzle) hands instants over as text, PGlite as Dates.
+          dueAt: row.due_at === null ? null : new Date(row.due_at),
+        }
+      : null,
   };
 }
 
 /** Sends (or holds, skips, defers to the digest) every due message; loops until none is due. */
 export async function sendDueMessages(deps: SenderDeps, now: Date, opts: { limit?: number; leaseMs?: number } = {}): Promise<SendOutcome> {
   const outcome: SendOutcome = { sent: 0, held: 0, skipped: 0, digest: 0, retried: 0, failed: 0 };
+  const publicUrl = deps.notifications?.publicUrl ?? "http://localhost:3000";
+  const mailer = deps.notifications?.mailer ?? null;
   for (;;) {
-    const { rows, leaseUntil } = await claimDueMessages(deps.db, now, opts.limit, opts.leaseMs);
-    if (rows.length === 0) return outcome;
-    const settings = await settingsFor(deps.db, rows);
-    const publicUrl = deps.notifications?.publicUrl ?? "http://localhost:3000";
-    const gated = new Map(rows.map((m) => [m.id, gateOf(m, settings)]));
-    const contexts = await loadMessageContexts(
-      deps.db,
-      { secret: deps.apiKeyHashSecret, publicUrl, now },
-      rows.filter((m) => gated.get(m.id) === null),
-    );
+    const { claimed, leaseUntil } = await claimDueMessages(deps.db, now, opts.limit, opts.leaseMs);
+    if (claimed.length === 0) return outcome;
+    const links: NewDecisionLink[] = [];
+    const contexts = new Map<string, MessageContext | undefined>();
+    const gated = new Map<string, Outcome | null>();
+    for (const c of claimed) {
+      const gate = gateOf(c);
+      gated.set(c.message.id, gate);
+      // Only a message that goes on gets its context (and its one-click link).
+      if (gate === null && c.context) {
+        contexts.set(c.message.id, messageContext(c.message, c.context, { secret: deps.apiKeyHashSecret, publicUrl, now }, links));
+      }
+    }
+    // The links exist before any message carrying them leaves. Without SMTP nothing leaves: they
+    // are written with the outcomes, in one statement.
+    if (mailer && links.length) await insertDecisionLinks(deps.db, links);
     // Outcomes that sent nothing are recorded together; a message handed to SMTP is recorded at
     // once, so a crash right after cannot make it go out twice more than the lease allows.
     const recorded: Outcome[] = [];
-    for (const message of rows) {
+    for (const { message } of claimed) {
       const done = gated.get(message.id) ?? (await deliverOne(deps, message, contexts.get(message.id), now));
       outcome[done.result]++;
       if (done.immediate) await recordOutcomes(deps.db, leaseUntil, [done]);
       else recorded.push(done);
     }
-    await recordOutcomes(deps.db, leaseUntil, recorded);
+    await recordOutcomes(deps.db, leaseUntil, recorded, mailer ? [] : links);
   }
 }
 
@@ -140,22 +216,22 @@ interface Outcome {
   immediate?: true;
 }
 
-/** What the tenant's switch and the member's mode decide before anything is read or rendered; null: go on. */
-function gateOf(message: MessageRow, settings: Awaited<ReturnType<typeof settingsFor>>): Outcome | null {
-  const mode = settings.memberMode.get(message.memberId);
-  if (settings.tenantOn.get(message.tenantId) === false)
+/** What the tenant's switch and the member's mode decide before anything is rendered; null: go on. */
+function gateOf({ message, emailEnabled, emailMode }: ClaimedMessage): Outcome | null {
+  if (emailEnabled === false)
     return { id: message.id, result: "skipped", status: "skipped", lastError: "e-mail is turned off for the tenant" };
-  if (mode === "off") return { id: message.id, result: "skipped", status: "skipped", lastError: "the member turned e-mail off" };
-  if (mode === "digest" && message.kind !== "digest") return { id: message.id, result: "digest", status: "digest" };
+  if (emailMode === "off") return { id: message.id, result: "skipped", status: "skipped", lastError: "the member turned e-mail off" };
+  if (emailMode === "digest" && message.kind !== "digest") return { id: message.id, result: "digest", status: "digest" };
   return null;
 }
 
 /**
  * Records outcomes in one statement, each only while its lease is ours: a slower sender whose
- * lease lapsed must not overwrite the outcome.
+ * lease lapsed must not overwrite the outcome. `links` (a batch kept without SMTP) are inserted by
+ * the same statement.
  */
-async function recordOutcomes(db: Database, leaseUntil: Date, outcomes: Outcome[]): Promise<void> {
-  if (outcomes.length === 0) return;
+async function recordOutcomes(db: Database, leaseUntil: Date, outcomes: Outcome[], links: NewDecisionLink[] = []): Promise<void> {
+  if (outcomes.length === 0 && links.length === 0) return;
   const rows = outcomes.map((o) => ({
     id: o.id,
     status: o.status,
@@ -165,7 +241,9 @@ async function recordOutcomes(db: Database, leaseUntil: Date, outcomes: Outcome[
     sent_at: o.sentAt?.toISOString() ?? null,
     next_attempt_at: o.nextAttemptAt?.toISOString() ?? null,
   }));
+  // A data-modifying WITH always runs, whether or not the UPDATE reads it.
   await db.execute(sql`
+    ${links.length ? sql`with new_links as (${decisionLinksInsert(links)})` : sql``}
     update messages m set
       status = v.status, lease_until = null, last_error = v.last_error,
       to_address = coalesce(v.to_address, m.to_address), subject = coalesce(v.subject, m.subject),
@@ -176,7 +254,12 @@ async function recordOutcomes(db: Database, leaseUntil: Date, outcomes: Outcome[
 }
 
 /** Renders one message and sends it over SMTP, or keeps it for the Outbox page without SMTP_URL. */
-async function deliverOne(deps: SenderDeps, message: MessageRow, context: MessageContext | undefined, now: Date): Promise<Outcome> {
+async function deliverOne(
+  deps: SenderDeps,
+  message: ClaimedMessage["message"],
+  context: MessageContext | undefined,
+  now: Date,
+): Promise<Outcome> {
   const config = deps.notifications;
   const publicUrl = config?.publicUrl ?? "http://localhost:3000";
   const id = message.id;
@@ -188,9 +271,18 @@ async function deliverOne(deps: SenderDeps, message: MessageRow, context: Messag
         : "the member has no e-mail address";
     return { id, result: "skipped", status: "skipped", lastError };
   }
+  // A held message keeps its address and subject only (the Outbox page renders its body when shown).
+  if (!config?.mailer)
+    return {
+      id,
+      result: "held",
+      status: "held",
+      toAddress: context.recipient.email,
+      subject: renderSubject(context.facts),
+      lastError: null,
+    };
   const rendered = renderMessage(context.facts);
   const addressing = { toAddress: context.recipient.email, subject: rendered.subject };
-  if (!config?.mailer) return { id, result: "held", status: "held", ...addressing, lastError: null };
   try {
     await config.mailer.send({
       from: config.from,
