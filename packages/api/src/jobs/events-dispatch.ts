@@ -1,5 +1,5 @@
 import { type Queryable, asc, events, inArray, isNull, lt } from "@approvalmatrix/db";
-import type { JobHandler } from "@approvalmatrix/jobs";
+import type { JobContext, JobHandler } from "@approvalmatrix/jobs";
 
 /** Events handed out per dispatch run. */
 const DISPATCH_BATCH = 500;
@@ -14,9 +14,9 @@ export const EVENT_RETENTION_MS = 30 * 24 * 60 * 60_000;
 export async function dispatchEvents(
   db: Queryable,
   now: Date,
-  fanOut: (tx: Queryable, batch: (typeof events.$inferSelect)[]) => Promise<void>,
+  fanOut: FanOut,
   limit = DISPATCH_BATCH,
-): Promise<number> {
+): Promise<{ events: number; created: number }> {
   return db.transaction(async (tx) => {
     const batch = await tx
       .select()
@@ -25,8 +25,8 @@ export async function dispatchEvents(
       .orderBy(asc(events.seq))
       .limit(limit)
       .for("update", { skipLocked: true });
-    if (batch.length === 0) return 0;
-    await fanOut(tx, batch);
+    if (batch.length === 0) return { events: 0, created: 0 };
+    const created = await fanOut(tx, batch);
     await tx
       .update(events)
       .set({ dispatchedAt: now })
@@ -36,18 +36,26 @@ export async function dispatchEvents(
           batch.map((e) => e.id),
         ),
       );
-    return batch.length;
+    return { events: batch.length, created };
   });
 }
 
+/** Turns a batch of events into work (webhook deliveries) in the dispatch's transaction; returns how many rows it created. */
+export type FanOut = (tx: Queryable, batch: (typeof events.$inferSelect)[]) => Promise<number>;
+
 /**
  * The periodic `events.dispatch` job: drains the outbox. With no webhook endpoints there is
- * nothing to fan out to; the webhooks module passes its own fan-out.
+ * nothing to fan out to; the webhooks module passes its own fan-out, and `created` is told when
+ * a batch's fan-out made work, after it committed.
  */
-export function eventsDispatchJob(fanOut: Parameters<typeof dispatchEvents>[2] = async () => {}): JobHandler {
-  return async (_job, { db, now }) => {
-    while ((await dispatchEvents(db, now, fanOut)) === DISPATCH_BATCH) {
+export function eventsDispatchJob(fanOut: FanOut = async () => 0, created?: (ctx: JobContext) => void): JobHandler {
+  return async (_job, ctx) => {
+    for (;;) {
+      const run = await dispatchEvents(ctx.db, ctx.now, fanOut);
+      // Each committed batch's work can start while the next batch is dispatched.
+      if (run.created > 0) created?.(ctx);
       // A full batch: more may be waiting.
+      if (run.events < DISPATCH_BATCH) break;
     }
   };
 }

@@ -83,7 +83,7 @@ export const adminWebhooksRouter = router({
     .output(webhookDeliveryView)
     .mutation(async ({ ctx, input }) => {
       const delivery = await resendDelivery(ctx.deps.db, ctx.actor, input.endpointId, input.deliveryId, ctx.deps.clock.now());
-      ctx.deps.wakeWorker?.();
+      ctx.deps.webhooksDue?.();
       return delivery;
     }),
   replay: admin
@@ -91,7 +91,7 @@ export const adminWebhooksRouter = router({
     .output(replayOutput)
     .mutation(async ({ ctx, input }) => {
       const replayed = await replayFailedDeliveries(ctx.deps.db, ctx.actor, input.endpointId, input.since, ctx.deps.clock.now());
-      ctx.deps.wakeWorker?.();
+      ctx.deps.webhooksDue?.();
       return replayed;
     }),
 });
