@@ -131,10 +131,9 @@ export class Worker {
     if (this.started) return;
     this.started = true;
     await this.plantPeriodicJobs();
-    this.schedulePoll(0);
-    const nudged = [...this.nudgedBeforeStart];
+    // Nudges remembered for runDue: the polling that starts now stands in for them.
     this.nudgedBeforeStart.clear();
-    for (const kind of nudged) this.nudge(kind);
+    this.schedulePoll(0);
   }
 
   /** Looks for due jobs now instead of at the next poll (after an in-process enqueue). */
@@ -149,7 +148,8 @@ export class Worker {
    * queues one more after it (the running one may have read before the new commit). The
    * handler must tolerate running beside its scheduled run in another instance (dispatch claims
    * with SKIP LOCKED). No row and no SQL of its own: the scheduled run remains the safety net.
-   * Before start(), the kind is remembered: runDue runs it before it returns.
+   * Before start(), the kind is remembered instead: runDue runs it before it returns (tests and
+   * `cli worker --once` drive the worker that way).
    */
   nudge(kind: string): void {
     const handler = this.handlers[kind];
