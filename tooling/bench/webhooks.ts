@@ -4,7 +4,7 @@
 // p50/p99 delay from the change (the event's createdAt) to the receiver, and writes the table to
 // results/local/webhooks-latest.md (results/webhooks-latest.md with BENCH_SAVE=1).
 //
-//   pnpm bench:webhooks   (BENCH_DATABASE_URL, BENCH_EVENTS, BENCH_SECONDS, BENCH_WORKER_CONCURRENCY to tune)
+//   pnpm bench:webhooks   (BENCH_DATABASE_URL, BENCH_EVENTS, BENCH_SECONDS, BENCH_WORKER_CONCURRENCY to tune; BENCH_PROFILE=dir)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -44,7 +44,9 @@ delete (env as Record<string, string | undefined>).REDIS_URL;
 
 function startServer(): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    // BENCH_PROFILE=dir writes the server's V8 CPU profile there (on its exit).
+    const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE] : [];
+    const child = spawn(process.execPath, [...profile, "--import", "tsx", "src/main.ts"], {
       cwd: `${ROOT}apps/web`,
       env,
       stdio: ["ignore", "pipe", "pipe"],

@@ -30,6 +30,7 @@ import {
   isNull,
   lt,
   lte,
+  rowsOf,
   sql,
   webhookAttempts,
   webhookDeliveries,
@@ -82,7 +83,7 @@ export function webhookFanOut(deps: Pick<ApiDeps, "clock">) {
       .from(webhookEndpoints)
       .where(and(inArray(webhookEndpoints.tenantId, tenantIds), eq(webhookEndpoints.status, "enabled")));
     if (endpoints.length === 0) return 0;
-    const rows: (typeof webhookDeliveries.$inferInsert)[] = [];
+    const rows: { id: string; tenant_id: string; endpoint_id: string; event_id: string; event_type: string; body: string }[] = [];
     for (const event of batch) {
       const body = eventEnvelope(event);
       for (const endpoint of endpoints) {
@@ -90,28 +91,26 @@ export function webhookFanOut(deps: Pick<ApiDeps, "clock">) {
         if (endpoint.eventTypes.length > 0 && !endpoint.eventTypes.includes(event.type)) continue;
         rows.push({
           id: newId("webhookDelivery"),
-          tenantId: event.tenantId,
-          endpointId: endpoint.id,
-          eventId: event.id,
-          eventType: event.type,
-          webhookId: event.id,
+          tenant_id: event.tenantId,
+          endpoint_id: endpoint.id,
+          event_id: event.id,
+          event_type: event.type,
           body,
-          nextAttemptAt: now,
-          createdAt: now,
-          updatedAt: now,
         });
       }
     }
-    let created = 0;
-    for (let i = 0; i < rows.length; i += 1000) {
-      const inserted = await tx
-        .insert(webhookDeliveries)
-        .values(rows.slice(i, i + 1000))
-        .onConflictDoNothing()
-        .returning({ id: webhookDeliveries.id });
-      created += inserted.length;
-    }
-    return created;
+    if (rows.length === 0) return 0;
+    // One jsonb parameter rather than ten per row: building a 5 000-parameter insert cost more
+    // CPU than the insert. The webhook-id is the event id.
+    const at = sql`${now.toISOString()}::timestamptz`;
+    const inserted = await tx.execute(sql`
+      insert into webhook_deliveries (id, tenant_id, endpoint_id, event_id, event_type, webhook_id, body, next_attempt_at, created_at, updated_at)
+      select v.id, v.tenant_id, v.endpoint_id, v.event_id, v.event_type, v.event_id, v.body, ${at}, ${at}, ${at}
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        as v(id text, tenant_id text, endpoint_id text, event_id text, event_type text, body text)
+      on conflict do nothing
+      returning id`);
+    return rowsOf(inserted).length;
   };
 }
 
