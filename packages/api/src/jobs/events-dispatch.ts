@@ -48,7 +48,7 @@ export type FanOut = (tx: Queryable, batch: (typeof events.$inferSelect)[]) => P
  * nothing to fan out to; the webhooks module passes its own fan-out, and `created` is told when
  * a batch's fan-out made work, after it committed.
  */
-export function eventsDispatchJob(fanOut: FanOut = async () => 0, created?: (ctx: JobContext) => void): JobHandler {
+export function eventsDispatchJob(fanOut: FanOut = () => Promise.resolve(0), created?: (ctx: JobContext) => void): JobHandler {
   return async (_job, ctx) => {
     for (;;) {
       const run = await dispatchEvents(ctx.db, ctx.now, fanOut);
