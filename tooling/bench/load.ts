@@ -49,8 +49,8 @@ const env: NodeJS.ProcessEnv = {
   SEED_DEMO: "true",
   DATABASE_POOL_SIZE: POOL,
   POOL,
-  // The "one subscribed endpoint" case delivers to an HTTPS receiver in this process, on loopback,
-  // with a self-signed certificate.
+  // The "one subscribed endpoint" case delivers to an HTTPS receiver on loopback (its own process,
+  // https-receiver.ts), with a self-signed certificate.
   WEBHOOK_ALLOW_LOOPBACK: "true",
   NODE_TLS_REJECT_UNAUTHORIZED: "0",
 };
@@ -331,7 +331,7 @@ async function main() {
     await outbox.end();
     // Open until now: the 50-connection runs have the endpoint subscribed too, and draining waits for its deliveries.
     if (receiver) {
-      step(`the receiver got ${receiver.distinct()} distinct events`);
+      step(`the receiver got ${await receiver.distinct()} distinct events`);
       await receiver.close();
     }
     step("sampling Server-Timing auth+rate limit over 2000 sequential GETs");

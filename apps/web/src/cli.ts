@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { type Actor, createCaller, createTenant, findTenant, listTenants, seedDemoTenant } from "@approvalmatrix/api";
+import { type Actor, createCaller, createTenant, deliveryQueueStats, findTenant, listTenants, seedDemoTenant } from "@approvalmatrix/api";
 import { API_KEY_SCOPES, type ApiKeyScope, TENANT_ROLES, type TenantRole } from "@approvalmatrix/core";
 import { readEnv } from "./env";
 import { createJobWorker } from "./job-worker";
@@ -272,7 +272,17 @@ async function main(): Promise<number> {
         if (values.once) {
           const ran = await worker.runDue();
           const stats = await worker.stats();
-          print({ ran, ...stats }, [{ ran, queued: stats.depth, due: stats.due, failed: stats.failed }]);
+          const deliveries = await deliveryQueueStats(deps.db, deps.clock.now());
+          print({ ran, ...stats, webhookDeliveries: deliveries }, [
+            {
+              ran,
+              queued: stats.depth,
+              due: stats.due,
+              failed: stats.failed,
+              webhooksPending: deliveries.pending,
+              webhooksDue: deliveries.due,
+            },
+          ]);
           return 0;
         }
         await worker.start();

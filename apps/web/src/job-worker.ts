@@ -5,7 +5,7 @@ import type { ServerEnv } from "./env";
 
 /**
  * The process's job worker: every job kind of the platform, the periodic ones planted (once across
- * instances). Services that queue work wake it through deps.wakeWorker.
+ * instances). Procedures that make work due nudge it through deps.eventsWritten and deps.webhooksDue.
  */
 export function createJobWorker(
   deps: ApiDeps,
@@ -30,18 +30,19 @@ export function createJobWorker(
       : {}),
   });
   for (const [kind, intervalMs] of Object.entries(PERIODIC_JOBS)) worker.every(kind, intervalMs);
-  const wake = () => worker.wake();
-  // A commit that wrote events is dispatched at once rather than at the next 1 s tick.
+  // A commit that wrote events is dispatched at once rather than at the next 1 s tick (and the
+  // dispatch nudges the webhook sender for what it created); a resend or replay nudges the sender.
   const eventsWritten = () => worker.nudge(JOB_KINDS.eventsDispatch);
+  const webhooksDue = () => worker.nudge(JOB_KINDS.webhooksDeliverDue);
   if (options.detached) {
     // With tracing on, the runs a request starts (and every poll after them) must not run in that
     // request's async context, or their statements would join its trace. Off: no wrapper.
     const detached = new AsyncResource("approvalmatrix.worker");
-    deps.wakeWorker = () => detached.runInAsyncScope(wake);
     deps.eventsWritten = () => detached.runInAsyncScope(eventsWritten);
+    deps.webhooksDue = () => detached.runInAsyncScope(webhooksDue);
   } else {
-    deps.wakeWorker = wake;
     deps.eventsWritten = eventsWritten;
+    deps.webhooksDue = webhooksDue;
   }
   return worker;
 }

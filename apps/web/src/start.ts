@@ -1,6 +1,14 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type ApiDeps, DEMO_TENANT_SLUG, appRouter, hasAnyTenant, seedDemoTenant, skipOutputValidation } from "@approvalmatrix/api";
+import {
+  type ApiDeps,
+  DEMO_TENANT_SLUG,
+  appRouter,
+  deliveryQueueStats,
+  hasAnyTenant,
+  seedDemoTenant,
+  skipOutputValidation,
+} from "@approvalmatrix/api";
 import type { Clock } from "@approvalmatrix/core";
 import { type DatabaseHandle, describeTarget } from "@approvalmatrix/db";
 import type { Server } from "node:http";
@@ -90,7 +98,12 @@ export async function startApp(env: ServerEnv, options: StartOptions = {}): Prom
   let draining = false;
   let inFlight = () => 0;
   const poolStats = runtime.database.poolStats?.bind(runtime.database);
-  const metrics = new AppMetrics({ inFlight: () => inFlight(), jobs: () => queue.stats(), ...(poolStats ? { pool: poolStats } : {}) });
+  const metrics = new AppMetrics({
+    inFlight: () => inFlight(),
+    jobs: () => queue.stats(),
+    webhookDeliveries: () => deliveryQueueStats(runtime.deps.db, runtime.deps.clock.now()),
+    ...(poolStats ? { pool: poolStats } : {}),
+  });
   const observer = createHttpObserver(logger, metrics);
   inFlight = () => observer.inFlight();
   const server = createAppServer(

@@ -2,6 +2,7 @@
  * The admin app's Webhooks pages over HTTP, as a browser posts them: add an endpoint (the secret
  * shown once), send a test, see the delivery log, rotate, disable with a visible reason.
  */
+import { dispatchEvents, webhookFanOut } from "@approvalmatrix/api";
 import { startReceiver, type TestReceiver } from "@approvalmatrix/api/testing/webhook-receiver";
 import { must } from "@approvalmatrix/core";
 import { webhookEndpoints } from "@approvalmatrix/db";
@@ -41,6 +42,15 @@ describe("the Webhooks pages", () => {
     const list = await text(await page("/webhooks"));
     expect(list).toContain(receiver.url);
     expect(list).not.toContain(secret);
+  });
+
+  it("shows the deliveries waiting and how late the oldest due one is", async () => {
+    expect(await text(await page("/webhooks"))).toContain("No deliveries waiting");
+    // The worker is off: the demo tenant's events fan out to the endpoint and stay due.
+    const { created } = await dispatchEvents(app.deps.db, app.deps.clock.now(), webhookFanOut(app.deps));
+    expect(created).toBeGreaterThan(0);
+    const list = await text(await page("/webhooks"));
+    expect(list).toMatch(new RegExp(`${created} deliver(y|ies) waiting; ${created} due now, the oldest for \\d+ s`));
   });
 
   it("sends a signed test ping and shows it in the delivery log", async () => {

@@ -3,7 +3,20 @@
  * verified with the `standardwebhooks` library (an implementation nobody here wrote). Time comes from
  * a ManualClock and the worker is driven with runDue(): retries fall due without sleeping.
  */
-import { type ApiDeps, PERIODIC_JOBS, createCaller, createTenant, findTenant, jobHandlers } from "@approvalmatrix/api";
+import {
+  type ApiDeps,
+  DELIVERY_LEASE_MS,
+  PERIODIC_JOBS,
+  claimDueDeliveries,
+  createCaller,
+  createTenant,
+  deliverDueWebhooks,
+  deliveryQueueStats,
+  dispatchEvents,
+  findTenant,
+  jobHandlers,
+  webhookFanOut,
+} from "@approvalmatrix/api";
 import { type TestReceiver, startReceiver } from "@approvalmatrix/api/testing/webhook-receiver";
 import { API_KEY_SCOPES, type EventType, ManualClock, WEBHOOK_RETRY_DELAYS_MS, must, randomBase62 } from "@approvalmatrix/core";
 import { type DatabaseHandle, eq, openDatabase, webhookDeliveries, webhookEndpoints } from "@approvalmatrix/db";
@@ -61,6 +74,13 @@ function workerFor(deps: ApiDeps, workerId?: string): Worker {
 async function deliverAll(w: Worker = worker): Promise<void> {
   clock.advance(1_100);
   await w.runDue();
+}
+
+/** Fans the outbox out into deliveries and sends nothing: they are left due for the test to claim. */
+async function dispatchOnly(deps: ApiDeps = app.deps): Promise<void> {
+  while ((await dispatchEvents(deps.db, clock.now(), webhookFanOut(deps))).events > 0) {
+    // until the outbox is empty
+  }
 }
 
 async function receiver(): Promise<TestReceiver> {
@@ -492,6 +512,99 @@ describe("crashes and several instances", () => {
       await second.close();
       if (handle !== database) await handle.close();
     }
+  });
+});
+
+describe("the delivery queue", () => {
+  it("delivers a claim whose sender died once its lease lapses, with the same webhook-id, and not before", async () => {
+    const r = await receiver();
+    const endpoint = await createEndpoint(r.url, { eventTypes: ["approval_request.created"] });
+    const requestId = await submit("Claimed then abandoned");
+    await dispatchOnly();
+    // A sender claims the delivery and dies before sending it: nothing is recorded but its lease.
+    const claimed = (await claimDueDeliveries(app.deps.db, clock.now())).filter((c) => c.endpoint.id === endpoint.id);
+    expect(claimed).toHaveLength(1);
+    const { delivery } = must(claimed[0]);
+    expect((await deliveryQueueStats(app.deps.db, clock.now())).due).toBe(0);
+
+    clock.advance(DELIVERY_LEASE_MS - 1_000);
+    await worker.runDue();
+    expect(r.received).toHaveLength(0);
+    clock.advance(2_000);
+    await worker.runDue();
+    expect(r.received).toHaveLength(1);
+    const message = must(r.received[0]);
+    expect(message.headers["webhook-id"]).toBe(delivery.webhookId);
+    expect(verify(endpoint.secret, message)).toMatchObject({ type: "approval_request.created", data: { requestId } });
+    const [row] = (await call("GET", `/v1/webhook-endpoints/${endpoint.id}/deliveries`)).body.data;
+    expect(row).toMatchObject({ id: delivery.id, status: "succeeded", attempts: 1, nextAttemptAt: null });
+    expect(row.attemptLog).toHaveLength(1);
+  });
+
+  it("two senders claiming at once never send a delivery twice", async () => {
+    const r = await receiver();
+    const endpoint = await createEndpoint(r.url, { eventTypes: ["approval_request.created", "approval_request.stage_opened"] });
+    for (let i = 0; i < 10; i++) await submit(`Raced ${i}`);
+    await dispatchOnly();
+    // Two processes' pools on PostgreSQL (PGlite is one process: one shared handle).
+    const handle: DatabaseHandle = database.target.kind === "postgres" ? await openDatabase(database.target) : database;
+    const other = { ...app.deps, db: handle.db };
+    try {
+      // Small batches, both senders at once, until neither finds anything due.
+      for (;;) {
+        const claimed = await Promise.all([
+          deliverDueWebhooks(app.deps, clock.now(), { limit: 3 }),
+          deliverDueWebhooks(other, clock.now(), { limit: 3 }),
+          deliverDueWebhooks(app.deps, clock.now(), { limit: 3 }),
+          deliverDueWebhooks(other, clock.now(), { limit: 3 }),
+        ]);
+        if (claimed.every((n) => n === 0)) break;
+      }
+    } finally {
+      if (handle !== database) await handle.close();
+    }
+    const ids = r.received.map((m) => verify(endpoint.secret, m).id);
+    expect(ids).toHaveLength(20);
+    expect(new Set(ids).size).toBe(20);
+    const rows = await app.deps.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpoint.id));
+    expect(rows.map((d) => [d.status, d.attempts])).toEqual(rows.map(() => ["succeeded", 1]));
+  });
+
+  it("settles a batch's success and its failure each on its own terms", async () => {
+    const ok = await receiver();
+    const failing = await receiver();
+    failing.reply = { status: 503, body: "down for maintenance" };
+    const good = await createEndpoint(ok.url, { eventTypes: ["approval_request.created"] });
+    const bad = await createEndpoint(failing.url, { eventTypes: ["approval_request.created"] });
+    await submit("One batch, two outcomes");
+    await dispatchOnly();
+    // One claim takes both deliveries: they are sent and settled as one batch.
+    expect(await deliverDueWebhooks(app.deps, clock.now())).toBe(2);
+
+    const [succeeded] = (await call("GET", `/v1/webhook-endpoints/${good.id}/deliveries`)).body.data;
+    expect(succeeded).toMatchObject({ status: "succeeded", attempts: 1, lastResponseStatus: 200, lastError: null, nextAttemptAt: null });
+    expect(succeeded.attemptLog.map((a: any) => [a.responseStatus, a.responseBody, a.error])).toEqual([[200, "ok", null]]);
+
+    const [retrying] = (await call("GET", `/v1/webhook-endpoints/${bad.id}/deliveries`)).body.data;
+    expect(retrying).toMatchObject({ status: "pending", attempts: 1, lastResponseStatus: 503, lastError: "the receiver answered 503" });
+    expect(retrying.attemptLog.map((a: any) => [a.responseStatus, a.responseBody])).toEqual([[503, "down for maintenance"]]);
+    // The retry is the delivery falling due again on the schedule (5 s ± 10 %), not a job.
+    const retryIn = Date.parse(retrying.nextAttemptAt) - clock.now().getTime();
+    expect(retryIn).toBeGreaterThanOrEqual(4_500 - 1);
+    expect(retryIn).toBeLessThanOrEqual(5_500);
+    const [endpointRow] = await app.deps.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, bad.id));
+    expect(endpointRow?.failingSince).toBeInstanceOf(Date);
+    expect(await deliverDueWebhooks(app.deps, clock.now())).toBe(0);
+
+    failing.reply = { status: 204 };
+    clock.advance(6_000);
+    await worker.runDue();
+    expect(failing.received).toHaveLength(2);
+    expect(ok.received).toHaveLength(1);
+    const [recovered] = (await call("GET", `/v1/webhook-endpoints/${bad.id}/deliveries`)).body.data;
+    expect(recovered).toMatchObject({ status: "succeeded", attempts: 2, lastResponseStatus: 204 });
+    const [healthy] = await app.deps.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, bad.id));
+    expect(healthy?.failingSince).toBeNull();
   });
 });
 

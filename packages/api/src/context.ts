@@ -27,8 +27,8 @@ export interface ApiDeps {
   notifications?: NotificationConfig;
   /** Where services read "now" for deadlines and jobs; tests move a ManualClock. */
   clock: Clock;
-  /** Tells this process's job worker that work was queued, so it need not wait for its next poll. */
-  wakeWorker?: () => void;
+  /** Tells this process's worker that webhook deliveries fell due (a resend, a replay): it sends them now (Worker.nudge). */
+  webhooksDue?: () => void;
   /**
    * Told after a call that may have written events committed (every successful mutation), so
    * this process's worker dispatches them now instead of at its next tick (Worker.nudge).

@@ -29,5 +29,14 @@ export { composeDueDigests, type DigestOutcome } from "./services/notifications/
 export { runDueDeadlines, type SweepOutcome } from "./services/deadlines/deadlines";
 export { keyUsageRecorder } from "./services/api-keys/usage";
 export { JOB_KINDS, PERIODIC_JOBS, jobHandlers } from "./jobs/handlers";
+export { dispatchEvents } from "./jobs/events-dispatch";
+export {
+  DELIVERY_LEASE_MS,
+  claimDueDeliveries,
+  deliverDueWebhooks,
+  deliveryQueueStats,
+  type DeliveryQueueStats,
+  webhookFanOut,
+} from "./services/webhooks/deliveries";
 export { emitEvents, type NewEvent } from "./services/events/emit";
 export { findPasswordReset, usePasswordReset } from "./services/users/user-admin";

@@ -221,4 +221,29 @@ describe("the job worker", () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(runs).toBe(3); // stopped: nothing
   });
+
+  it("runs what a job nudges before runDue returns, with the worker not started", async () => {
+    const clock = new ManualClock();
+    const seen: string[] = [];
+    const w = worker(
+      {
+        produce: (_job, ctx) => {
+          seen.push("produce");
+          ctx.nudge("consume");
+          return Promise.resolve();
+        },
+        consume: () => Promise.resolve(void seen.push("consume")),
+      },
+      clock,
+    )
+      .every("produce", 60_000)
+      .every("consume", 60_000);
+    // Both periodic jobs run at once first (consume finds nothing yet); the nudge runs consume again after.
+    expect(await w.runDue()).toBe(3);
+    expect(seen.filter((s) => s === "consume")).toHaveLength(2);
+    expect(seen.at(-1)).toBe("consume");
+    // Nothing is due and nothing was nudged: nothing runs.
+    expect(await w.runDue()).toBe(0);
+    expect(seen).toHaveLength(3);
+  });
 });

@@ -21,6 +21,11 @@ export interface JobContext {
   now: Date;
   clock: Clock;
   workerId: string;
+  /**
+   * Asks this worker to run periodic job `kind` soon (Worker.nudge): a run that made work for
+   * another kind (the dispatcher, deliveries) hands it on without waiting for that kind's tick.
+   */
+  nudge: (kind: string) => void;
 }
 
 /**
@@ -95,6 +100,8 @@ export class Worker {
   /** Kinds with a nudged run waiting to start, and the last nudged run of each kind. */
   private readonly nudgeWaiting = new Set<string>();
   private readonly nudgeRuns = new Map<string, Promise<void>>();
+  /** Kinds nudged while the worker is not started: runDue runs them before it returns. */
+  private readonly nudgedBeforeStart = new Set<string>();
 
   constructor(options: WorkerOptions) {
     this.db = options.db;
@@ -124,6 +131,8 @@ export class Worker {
     if (this.started) return;
     this.started = true;
     await this.plantPeriodicJobs();
+    // Nudges remembered for runDue: the polling that starts now stands in for them.
+    this.nudgedBeforeStart.clear();
     this.schedulePoll(0);
   }
 
@@ -139,10 +148,17 @@ export class Worker {
    * queues one more after it (the running one may have read before the new commit). The
    * handler must tolerate running beside its scheduled run in another instance (dispatch claims
    * with SKIP LOCKED). No row and no SQL of its own: the scheduled run remains the safety net.
+   * Before start(), the kind is remembered instead: runDue runs it before it returns (tests and
+   * `cli worker --once` drive the worker that way).
    */
   nudge(kind: string): void {
     const handler = this.handlers[kind];
-    if (!handler || !this.started || this.stopping || this.nudgeWaiting.has(kind)) return;
+    if (!handler || this.stopping) return;
+    if (!this.started) {
+      this.nudgedBeforeStart.add(kind);
+      return;
+    }
+    if (this.nudgeWaiting.has(kind)) return;
     this.nudgeWaiting.add(kind);
     const previous = this.nudgeRuns.get(kind) ?? Promise.resolve();
     const run = previous
@@ -150,30 +166,38 @@ export class Worker {
       .then(async () => {
         this.nudgeWaiting.delete(kind);
         if (this.stopping) return;
-        const now = this.clock.now();
-        const job: ClaimedJob = {
-          id: `nudge:${kind}`,
-          kind,
-          payload: {},
-          tenantId: null,
-          dedupeKey: null,
-          attempt: 1,
-          maxAttempts: 1,
-          runAt: now,
-          createdAt: now,
-        };
-        try {
-          await handler(job, { db: this.db, now, clock: this.clock, workerId: this.workerId });
-        } catch (error) {
-          this.onError(job, error);
-        }
-        // The run may have queued jobs (webhook deliveries): claim them now.
+        await this.runNudged(kind, handler);
+        // The run may have queued jobs: claim them now.
         this.wake();
       });
     this.nudgeRuns.set(kind, run);
     void run.finally(() => {
       if (this.nudgeRuns.get(kind) === run) this.nudgeRuns.delete(kind);
     });
+  }
+
+  private async runNudged(kind: string, handler: JobHandler): Promise<void> {
+    const now = this.clock.now();
+    const job: ClaimedJob = {
+      id: `nudge:${kind}`,
+      kind,
+      payload: {},
+      tenantId: null,
+      dedupeKey: null,
+      attempt: 1,
+      maxAttempts: 1,
+      runAt: now,
+      createdAt: now,
+    };
+    try {
+      await handler(job, this.context(now));
+    } catch (error) {
+      this.onError(job, error);
+    }
+  }
+
+  private context(now: Date): JobContext {
+    return { db: this.db, now, clock: this.clock, workerId: this.workerId, nudge: (kind) => this.nudge(kind) };
   }
 
   /**
@@ -192,17 +216,28 @@ export class Worker {
   }
 
   /**
-   * Claims and runs due jobs until none is due (for tests and `cli worker --once`); returns how
-   * many ran. With a ManualClock, advance the clock then call this: no sleeping.
+   * Claims and runs due jobs until none is due, and the kinds they nudged (for tests and
+   * `cli worker --once`); returns how many ran. With a ManualClock, advance the clock then call
+   * this: no sleeping.
    */
   async runDue(limit = 10_000): Promise<number> {
     await this.plantPeriodicJobs();
     let ran = 0;
     while (ran < limit) {
       const claimed = await this.claim(Math.min(this.concurrency, limit - ran));
-      if (claimed.length === 0) break;
-      await Promise.all(claimed.map((job) => this.execute(job)));
-      ran += claimed.length;
+      if (claimed.length > 0) {
+        await Promise.all(claimed.map((job) => this.execute(job)));
+        ran += claimed.length;
+        continue;
+      }
+      const nudged = [...this.nudgedBeforeStart];
+      this.nudgedBeforeStart.clear();
+      if (nudged.length === 0) break;
+      for (const kind of nudged) {
+        const handler = this.handlers[kind];
+        if (handler) await this.runNudged(kind, handler);
+      }
+      ran += nudged.length;
     }
     return ran;
   }
@@ -290,7 +325,7 @@ export class Worker {
     const handler = this.handlers[job.kind];
     try {
       if (!handler) throw new Error(`No handler for job kind ${job.kind}`);
-      const outcome = await handler(job, { db: this.db, now: this.clock.now(), clock: this.clock, workerId: this.workerId });
+      const outcome = await handler(job, this.context(this.clock.now()));
       const intervalMs = this.periodicInterval(job);
       if (outcome?.retryAt || intervalMs !== null) {
         const runAt = outcome?.retryAt ?? new Date(this.clock.now().getTime() + (intervalMs ?? 0));

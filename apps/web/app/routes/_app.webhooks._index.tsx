@@ -10,9 +10,9 @@ export const meta: MetaFunction = () => [{ title: "Webhooks · ApprovalMatrix" }
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { api } = requireUser(request, context, "admin");
-  const endpoints = await api.admin.webhooks.list();
+  const [endpoints, queue] = await Promise.all([api.admin.webhooks.list(), api.admin.webhooks.queue()]);
   // The event catalogue comes from core through the loader (core stays out of the browser bundle).
-  return { endpoints, eventTypes: [...EVENT_TYPES] };
+  return { endpoints, queue, eventTypes: [...EVENT_TYPES] };
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -27,7 +27,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function Webhooks() {
-  const { endpoints, eventTypes } = useLoaderData<typeof loader>();
+  const { endpoints, queue, eventTypes } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const navigation = useNavigation();
   const created = result && result.ok ? result.created : null;
@@ -69,6 +69,9 @@ export default function Webhooks() {
         <div className="card">
           <div className="card-head">
             <h2>Endpoints</h2>
+            <span className="faint small" data-testid="delivery-queue">
+              {deliveryQueueLine(queue)}
+            </span>
           </div>
           {endpoints.length === 0 ? (
             <EmptyState icon="key" title="No webhook endpoints yet">
@@ -144,3 +147,11 @@ export default function Webhooks() {
 }
 
 export { PageError as ErrorBoundary } from "../components/route-error";
+
+/** The delivery queue in a line: "3 deliveries waiting; 1 due now, the oldest for 4 s". */
+function deliveryQueueLine(queue: { pending: number; due: number; oldestDueAgeMs: number | null }): string {
+  if (queue.pending === 0) return "No deliveries waiting";
+  const waiting = `${queue.pending} ${queue.pending === 1 ? "delivery" : "deliveries"} waiting`;
+  if (queue.due === 0 || queue.oldestDueAgeMs === null) return `${waiting} (retries scheduled or being sent)`;
+  return `${waiting}; ${queue.due} due now, the oldest for ${Math.round(queue.oldestDueAgeMs / 1000)} s`;
+}

@@ -4,6 +4,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 export interface MetricSources {
   pool?: () => { max: number; inUse: number; waiting: number } | null;
   jobs?: () => Promise<{ depth: number; oldestAgeMs: number | null; failed: number }>;
+  /** Pending webhook deliveries: their own queue (the rows), not jobs. */
+  webhookDeliveries?: () => Promise<{ pending: number; due: number; oldestDueAgeMs: number | null }>;
   inFlight: () => number;
 }
 
@@ -19,7 +21,8 @@ export interface HttpSample {
 
 /**
  * The Prometheus registry of one process (prom-client): HTTP requests and latency by route
- * template and status, rate-limit refusals, the database pool, the job queue, and Node's own
+ * template and status, rate-limit refusals, the database pool, the job queue, the webhook delivery
+ * queue, and Node's own
  * (event loop lag, heap, GC, CPU) under the `approvalmatrix_` prefix.
  */
 export class AppMetrics {
@@ -107,6 +110,39 @@ export class AppMetrics {
         registers,
         async collect() {
           this.set((await read()).failed);
+        },
+      });
+    }
+    if (sources.webhookDeliveries) {
+      const deliveries = sources.webhookDeliveries;
+      let cached: { at: number; value: ReturnType<typeof deliveries> } | null = null;
+      const read = () => {
+        const now = Date.now();
+        if (!cached || now - cached.at > 1000) cached = { at: now, value: deliveries() };
+        return cached.value;
+      };
+      new Gauge({
+        name: "approvalmatrix_webhook_deliveries_pending",
+        help: "Webhook deliveries not settled yet: due, being sent, or waiting for a retry.",
+        registers,
+        async collect() {
+          this.set((await read()).pending);
+        },
+      });
+      new Gauge({
+        name: "approvalmatrix_webhook_deliveries_due",
+        help: "Webhook deliveries due now and not yet claimed by a sender.",
+        registers,
+        async collect() {
+          this.set((await read()).due);
+        },
+      });
+      new Gauge({
+        name: "approvalmatrix_webhook_deliveries_oldest_due_seconds",
+        help: "How late the oldest due webhook delivery is (0 when none is due).",
+        registers,
+        async collect() {
+          this.set(((await read()).oldestDueAgeMs ?? 0) / 1000);
         },
       });
     }

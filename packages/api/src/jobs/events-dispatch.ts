@@ -1,5 +1,5 @@
 import { type Queryable, asc, events, inArray, isNull, lt } from "@approvalmatrix/db";
-import type { JobHandler } from "@approvalmatrix/jobs";
+import type { JobContext, JobHandler } from "@approvalmatrix/jobs";
 
 /** Events handed out per dispatch run. */
 const DISPATCH_BATCH = 500;
@@ -16,9 +16,9 @@ export const EVENT_RETENTION_MS = 30 * 24 * 60 * 60_000;
 export async function dispatchEvents(
   db: Queryable,
   now: Date,
-  fanOut: (tx: Queryable, batch: (typeof events.$inferSelect)[]) => Promise<void>,
+  fanOut: FanOut,
   limit = DISPATCH_BATCH,
-): Promise<number> {
+): Promise<{ events: number; created: number }> {
   return db.transaction(async (tx) => {
     const due = tx
       .select({ id: events.id })
@@ -28,22 +28,30 @@ export async function dispatchEvents(
       .limit(limit)
       .for("update", { skipLocked: true });
     const batch = await tx.update(events).set({ dispatchedAt: now }).where(inArray(events.id, due)).returning();
-    if (batch.length === 0) return 0;
+    if (batch.length === 0) return { events: 0, created: 0 };
     // RETURNING keeps no order: the fan-out sees the events in creation order.
     batch.sort((a, b) => a.seq - b.seq);
-    await fanOut(tx, batch);
-    return batch.length;
+    const created = await fanOut(tx, batch);
+    return { events: batch.length, created };
   });
 }
 
+/** Turns a batch of events into work (webhook deliveries) in the dispatch's transaction; returns how many rows it created. */
+export type FanOut = (tx: Queryable, batch: (typeof events.$inferSelect)[]) => Promise<number>;
+
 /**
  * The periodic `events.dispatch` job: drains the outbox. With no webhook endpoints there is
- * nothing to fan out to; the webhooks module passes its own fan-out.
+ * nothing to fan out to; the webhooks module passes its own fan-out, and `created` is told when
+ * a batch's fan-out made work, after it committed.
  */
-export function eventsDispatchJob(fanOut: Parameters<typeof dispatchEvents>[2] = async () => {}): JobHandler {
-  return async (_job, { db, now }) => {
-    while ((await dispatchEvents(db, now, fanOut)) === DISPATCH_BATCH) {
+export function eventsDispatchJob(fanOut: FanOut = () => Promise.resolve(0), created?: (ctx: JobContext) => void): JobHandler {
+  return async (_job, ctx) => {
+    for (;;) {
+      const run = await dispatchEvents(ctx.db, ctx.now, fanOut);
+      // Each committed batch's work can start while the next batch is dispatched.
+      if (run.created > 0) created?.(ctx);
       // A full batch: more may be waiting.
+      if (run.events < DISPATCH_BATCH) break;
     }
   };
 }

@@ -8,7 +8,7 @@ import { runDueDeadlines } from "../services/deadlines/deadlines";
 import { composeDueDigests } from "../services/notifications/digests";
 import { sendDueMessages } from "../services/notifications/send-messages";
 import { checkpointGrownLogs } from "../services/receipts/log";
-import { DELIVER_JOB, deliverWebhook, purgeOldDeliveries, webhookFanOut } from "../services/webhooks/deliveries";
+import { DELIVER_DUE_JOB, deliverDueJob, purgeOldDeliveries, webhookFanOut } from "../services/webhooks/deliveries";
 import { requestExpireJob } from "../services/expire-request";
 import { DELEGATION_EDGE_JOB, type DelegationEdge, runDelegationEdge } from "../services/delegations/delegations";
 import { REQUEST_EXPIRE_JOB } from "../services/request-expiry";
@@ -17,7 +17,8 @@ import { EVENT_RETENTION_MS, eventsDispatchJob, eventsPurgeJob } from "./events-
 export const JOB_KINDS = {
   eventsDispatch: "events.dispatch",
   eventsPurge: "events.purge",
-  webhooksDeliver: DELIVER_JOB,
+  /** Sends due webhook deliveries in batches (the deliveries are the queue: no job per delivery). */
+  webhooksDeliverDue: DELIVER_DUE_JOB,
   webhooksPurge: "webhooks.purge",
   receiptsCheckpoint: "receipts.checkpoint",
   /** Sends the e-mail outbox (claims rows itself: several instances share the work). */
@@ -35,10 +36,11 @@ export function jobHandlers(
   deps: Pick<ApiDeps, "db" | "clock" | "apiKeyHashSecret" | "webhooks" | "receipts" | "notifications">,
 ): Record<string, JobHandler> {
   return {
-    // The outbox fans out into one webhook delivery per event and matching endpoint.
-    [JOB_KINDS.eventsDispatch]: eventsDispatchJob(webhookFanOut(deps)),
+    // The outbox fans out into one webhook delivery per event and matching endpoint; what a run
+    // created goes out at once (a nudged sender run), not at the sender's next tick.
+    [JOB_KINDS.eventsDispatch]: eventsDispatchJob(webhookFanOut(deps), (ctx) => ctx.nudge(JOB_KINDS.webhooksDeliverDue)),
     [JOB_KINDS.eventsPurge]: eventsPurgeJob,
-    [JOB_KINDS.webhooksDeliver]: (job, { now }) => deliverWebhook(deps, String(job.payload.deliveryId), now),
+    [JOB_KINDS.webhooksDeliverDue]: deliverDueJob(deps),
     [JOB_KINDS.webhooksPurge]: async (_job, { db, now }) => purgeOldDeliveries(db, now, EVENT_RETENTION_MS),
     // Logs that grew since their last checkpoint (decisions without a terminal outcome yet) get one.
     [JOB_KINDS.receiptsCheckpoint]: async (_job, { db, now }) => void (await checkpointGrownLogs(db, deps.receipts, now)),
@@ -66,6 +68,8 @@ export function jobHandlers(
 export const PERIODIC_JOBS: Record<string, number> = {
   [JOB_KINDS.eventsDispatch]: 1_000,
   [JOB_KINDS.eventsPurge]: 60 * 60_000,
+  // Retries (5 s and later) and the deliveries of other instances' dispatches, besides the nudges.
+  [JOB_KINDS.webhooksDeliverDue]: 1_000,
   [JOB_KINDS.webhooksPurge]: 60 * 60_000,
   [JOB_KINDS.receiptsCheckpoint]: 10 * 60_000,
   [JOB_KINDS.messagesSend]: 2_000,

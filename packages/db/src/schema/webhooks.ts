@@ -65,6 +65,10 @@ export const webhookDeliveries = pgTable(
     attempts: integer("attempts").notNull().default(0),
     lastResponseStatus: integer("last_response_status"),
     lastError: text("last_error"),
+    /**
+     * When a pending delivery is next tried: the rows are the queue. A sender's claim pushes it a
+     * lease ahead, so an attempt whose sender died falls due again, under the same `webhook-id`.
+     */
     nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
@@ -74,6 +78,10 @@ export const webhookDeliveries = pgTable(
     // The delivery log of an endpoint, newest first; replay scans its failed ones by time.
     index("webhook_deliveries_endpoint_created_idx").on(t.endpointId, t.createdAt.desc(), t.id.desc()),
     index("webhook_deliveries_endpoint_status_idx").on(t.endpointId, t.status, t.createdAt),
+    // The delivery queue: the sender claims pending deliveries by when they fall due.
+    index("webhook_deliveries_due_idx")
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
   ],
 );
 

@@ -1,6 +1,12 @@
 /** The admin app's webhooks pages: the same services as /v1/webhook-endpoints, for admins and owners. */
 import { tenantProcedure } from "../../procedures";
-import { listDeliveries, pingEndpoint, replayFailedDeliveries, resendDelivery } from "../../services/webhooks/deliveries";
+import {
+  deliveryQueueStats,
+  listDeliveries,
+  pingEndpoint,
+  replayFailedDeliveries,
+  resendDelivery,
+} from "../../services/webhooks/deliveries";
 import {
   createEndpoint,
   deleteEndpoint,
@@ -16,6 +22,7 @@ import {
   createEndpointInput,
   deletedOutput,
   deliveryPage,
+  deliveryQueueOutput,
   disableEndpointInput,
   endpointIdInput,
   listDeliveriesInput,
@@ -74,6 +81,8 @@ export const adminWebhooksRouter = router({
     .input(endpointIdInput)
     .output(pingOutput)
     .mutation(({ ctx, input }) => pingEndpoint(ctx.deps, ctx.actor, input.endpointId, ctx.deps.clock.now())),
+  /** The tenant's deliveries not settled yet, and how late the oldest due one is (the Webhooks page). */
+  queue: admin.output(deliveryQueueOutput).query(({ ctx }) => deliveryQueueStats(ctx.deps.db, ctx.deps.clock.now(), ctx.tenantId)),
   deliveries: admin
     .input(listDeliveriesInput)
     .output(deliveryPage)
@@ -83,7 +92,7 @@ export const adminWebhooksRouter = router({
     .output(webhookDeliveryView)
     .mutation(async ({ ctx, input }) => {
       const delivery = await resendDelivery(ctx.deps.db, ctx.actor, input.endpointId, input.deliveryId, ctx.deps.clock.now());
-      ctx.deps.wakeWorker?.();
+      ctx.deps.webhooksDue?.();
       return delivery;
     }),
   replay: admin
@@ -91,7 +100,7 @@ export const adminWebhooksRouter = router({
     .output(replayOutput)
     .mutation(async ({ ctx, input }) => {
       const replayed = await replayFailedDeliveries(ctx.deps.db, ctx.actor, input.endpointId, input.since, ctx.deps.clock.now());
-      ctx.deps.wakeWorker?.();
+      ctx.deps.webhooksDue?.();
       return replayed;
     }),
 });

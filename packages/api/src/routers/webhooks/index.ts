@@ -186,7 +186,7 @@ export const webhookEndpointsRouter = router({
     .output(webhookDeliveryView)
     .mutation(async ({ ctx, input }) => {
       const delivery = await resendDelivery(ctx.deps.db, ctx.actor, input.endpointId, input.deliveryId, ctx.deps.clock.now());
-      ctx.deps.wakeWorker?.();
+      ctx.deps.webhooksDue?.();
       return delivery;
     }),
 
@@ -205,7 +205,7 @@ export const webhookEndpointsRouter = router({
     .output(replayOutput)
     .mutation(async ({ ctx, input }) => {
       const replayed = await replayFailedDeliveries(ctx.deps.db, ctx.actor, input.endpointId, input.since, ctx.deps.clock.now());
-      ctx.deps.wakeWorker?.();
+      ctx.deps.webhooksDue?.();
       return replayed;
     }),
 });

@@ -97,6 +97,11 @@ export const replayInput = z.strictObject({
   since: isoDateTime.describe("Failed deliveries created at or after this instant are sent again."),
 });
 export const replayOutput = z.object({ replayed: z.number().int() });
+export const deliveryQueueOutput = z.object({
+  pending: z.number().int(),
+  due: z.number().int(),
+  oldestDueAgeMs: z.number().nullable(),
+});
 export const pingOutput = z.object({ success: z.boolean(), delivery: webhookDeliveryView });
 export const deletedOutput = z.object({ id: z.string(), deleted: z.literal(true) });
 

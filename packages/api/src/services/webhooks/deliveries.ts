@@ -1,9 +1,11 @@
 /**
  * Delivering events to webhook endpoints. The fan-out turns undispatched events (the outbox) into
- * one delivery per matching enabled endpoint and queues a `webhooks.deliver` job for each; the job
- * makes one signed attempt and either finishes it or asks the worker to run it again at the next
- * step of the Standard Webhooks schedule. The delivery id, not the job, carries the state, so a
- * crash mid-attempt only repeats the attempt, under the same `webhook-id`.
+ * one delivery per matching enabled endpoint, due at once. The deliveries are their own queue: the
+ * `webhooks.deliver_due` job claims a batch of due ones with a lease (their `next_attempt_at`
+ * pushed ahead), sends them at once, and settles the successes in one statement; a failure is
+ * recorded on its own and its retry is just the delivery's next `next_attempt_at` on the Standard
+ * Webhooks schedule. The delivery, not a job, carries the state, so a crash mid-attempt only
+ * repeats the attempt once the lease lapses, under the same `webhook-id`.
  */
 import {
   DomainError,
@@ -19,6 +21,7 @@ import {
   type Database,
   type Queryable,
   and,
+  asc,
   desc,
   eq,
   type events,
@@ -26,26 +29,28 @@ import {
   inArray,
   isNull,
   lt,
+  lte,
+  rowsOf,
   sql,
   webhookAttempts,
   webhookDeliveries,
   webhookEndpoints,
 } from "@approvalmatrix/db";
-import { enqueueJobs } from "@approvalmatrix/jobs";
+import type { JobHandler } from "@approvalmatrix/jobs";
 import type { Actor, ApiDeps } from "../../context";
 import { writeAudit } from "../audit";
 import { emitEvents } from "../events/emit";
 import { findEndpoint, signingSecrets, webhookSettings } from "./endpoints";
 import { type AttemptResult, sendWebhookAttempt } from "./send";
 
-export const DELIVER_JOB = "webhooks.deliver";
-const deliverJob = (deliveryId: string, tenantId: string, runAt?: Date) => ({
-  kind: DELIVER_JOB,
-  payload: { deliveryId },
-  tenantId,
-  dedupeKey: `webhook-delivery:${deliveryId}`,
-  ...(runAt ? { runAt } : {}),
-});
+export const DELIVER_DUE_JOB = "webhooks.deliver_due";
+/**
+ * Deliveries one run claims and sends at once. All of a batch are in flight together, so a batch
+ * ends within one attempt deadline (15 s), well inside its lease.
+ */
+export const DELIVERY_BATCH = 32;
+/** How long a claim holds: a sender that died mid-batch leaves its deliveries due again after this. */
+export const DELIVERY_LEASE_MS = 60_000;
 
 /** The body every receiver gets: the event envelope. */
 export function eventEnvelope(event: { id: string; type: string; createdAt: Date; apiVersion: string; data: unknown }): string {
@@ -59,24 +64,26 @@ export function eventEnvelope(event: { id: string; type: string; createdAt: Date
 }
 
 type EventRow = typeof events.$inferSelect;
+type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+type EndpointRow = typeof webhookEndpoints.$inferSelect;
 
 /**
  * The webhooks' part of the `events.dispatch` job (jobs/events-dispatch.ts claims undispatched
  * events with FOR UPDATE SKIP LOCKED, so instances dispatching at once take disjoint batches, and
  * marks them dispatched in the same transaction): one delivery per event and matching enabled
- * endpoint, and a job for each. The unique (endpoint, event) index makes a repeated fan-out
- * create nothing twice.
+ * endpoint, due now. The unique (endpoint, event) index makes a repeated fan-out create nothing
+ * twice. Returns how many deliveries it created.
  */
 export function webhookFanOut(deps: Pick<ApiDeps, "clock">) {
-  return async (tx: Queryable, batch: EventRow[]): Promise<void> => {
+  return async (tx: Queryable, batch: EventRow[]): Promise<number> => {
     const now = deps.clock.now();
     const tenantIds = [...new Set(batch.map((e) => e.tenantId))];
     const endpoints = await tx
       .select({ id: webhookEndpoints.id, tenantId: webhookEndpoints.tenantId, eventTypes: webhookEndpoints.eventTypes })
       .from(webhookEndpoints)
       .where(and(inArray(webhookEndpoints.tenantId, tenantIds), eq(webhookEndpoints.status, "enabled")));
-    if (endpoints.length === 0) return;
-    const rows: (typeof webhookDeliveries.$inferInsert)[] = [];
+    if (endpoints.length === 0) return 0;
+    const rows: { id: string; tenant_id: string; endpoint_id: string; event_id: string; event_type: string; body: string }[] = [];
     for (const event of batch) {
       const body = eventEnvelope(event);
       for (const endpoint of endpoints) {
@@ -84,29 +91,26 @@ export function webhookFanOut(deps: Pick<ApiDeps, "clock">) {
         if (endpoint.eventTypes.length > 0 && !endpoint.eventTypes.includes(event.type)) continue;
         rows.push({
           id: newId("webhookDelivery"),
-          tenantId: event.tenantId,
-          endpointId: endpoint.id,
-          eventId: event.id,
-          eventType: event.type,
-          webhookId: event.id,
+          tenant_id: event.tenantId,
+          endpoint_id: endpoint.id,
+          event_id: event.id,
+          event_type: event.type,
           body,
-          nextAttemptAt: now,
-          createdAt: now,
-          updatedAt: now,
         });
       }
     }
-    for (let i = 0; i < rows.length; i += 1000) {
-      const created = await tx
-        .insert(webhookDeliveries)
-        .values(rows.slice(i, i + 1000))
-        .onConflictDoNothing()
-        .returning({ id: webhookDeliveries.id, tenantId: webhookDeliveries.tenantId });
-      await enqueueJobs(
-        tx,
-        created.map((d) => deliverJob(d.id, d.tenantId, now)),
-      );
-    }
+    if (rows.length === 0) return 0;
+    // One jsonb parameter rather than ten per row: building a 5 000-parameter insert cost more
+    // CPU than the insert. The webhook-id is the event id.
+    const at = sql`${now.toISOString()}::timestamptz`;
+    const inserted = await tx.execute(sql`
+      insert into webhook_deliveries (id, tenant_id, endpoint_id, event_id, event_type, webhook_id, body, next_attempt_at, created_at, updated_at)
+      select v.id, v.tenant_id, v.endpoint_id, v.event_id, v.event_type, v.event_id, v.body, ${at}, ${at}, ${at}
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        as v(id text, tenant_id text, endpoint_id text, event_id text, event_type text, body text)
+      on conflict do nothing
+      returning id`);
+    return rowsOf(inserted).length;
   };
 }
 
@@ -131,48 +135,137 @@ async function disableForHealth(tx: Queryable, endpoint: { id: string; tenantId:
   return true;
 }
 
+export interface ClaimedDelivery {
+  delivery: DeliveryRow;
+  endpoint: EndpointRow;
+}
+
 /**
- * The `webhooks.deliver` job: one attempt of one delivery. Returns the instant of the next attempt
- * (the worker reschedules the job) or nothing when the delivery is settled.
+ * Claims up to `limit` due pending deliveries with their endpoints, in one statement: rows locked
+ * by another sender are skipped (FOR UPDATE SKIP LOCKED) and each claimed row's `next_attempt_at`
+ * moves a lease ahead, so no other sender takes it until the lease lapses. Its `attempts` stays:
+ * the settle is guarded on it.
  */
-export async function deliverWebhook(
-  deps: Pick<ApiDeps, "db" | "apiKeyHashSecret" | "webhooks">,
-  deliveryId: string,
+export async function claimDueDeliveries(
+  db: Database,
   now: Date,
-): Promise<void | { retryAt: Date }> {
-  const [found] = await deps.db
-    .select({ delivery: webhookDeliveries, endpoint: webhookEndpoints })
+  limit = DELIVERY_BATCH,
+  leaseMs = DELIVERY_LEASE_MS,
+): Promise<ClaimedDelivery[]> {
+  const due = db
+    .select({ id: webhookDeliveries.id })
     .from(webhookDeliveries)
-    .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
-    .where(eq(webhookDeliveries.id, deliveryId))
-    .limit(1);
-  if (!found || found.delivery.status !== "pending") return;
-  const { delivery, endpoint } = found;
-  if (endpoint.status === "disabled") {
+    .where(and(eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, now)))
+    .orderBy(asc(webhookDeliveries.nextAttemptAt))
+    .limit(limit)
+    .for("update", { skipLocked: true });
+  const claimed = db.$with("claimed").as(
+    db
+      .update(webhookDeliveries)
+      .set({ nextAttemptAt: new Date(now.getTime() + leaseMs) })
+      .where(inArray(webhookDeliveries.id, due))
+      .returning(),
+  );
+  const rows = await db.with(claimed).select().from(claimed).innerJoin(webhookEndpoints, eq(webhookEndpoints.id, claimed.endpointId));
+  return rows.map((row) => ({ delivery: row.claimed, endpoint: row.webhook_endpoints }));
+}
+
+/**
+ * One run of the sender: claims a batch of due deliveries, sends each (signed with its endpoint's
+ * secrets, behind the SSRF guard) all at once, then records the outcomes. Returns how many it
+ * claimed (a full batch: more may be due).
+ */
+export async function deliverDueWebhooks(
+  deps: Pick<ApiDeps, "db" | "apiKeyHashSecret" | "webhooks">,
+  now: Date,
+  opts: { limit?: number; leaseMs?: number } = {},
+): Promise<number> {
+  const claimed = await claimDueDeliveries(deps.db, now, opts.limit, opts.leaseMs);
+  if (claimed.length === 0) return 0;
+  const toDisabled = claimed.filter((c) => c.endpoint.status === "disabled").map((c) => c.delivery.id);
+  if (toDisabled.length > 0) {
     await deps.db
       .update(webhookDeliveries)
       .set({ status: "failed", lastError: "the endpoint is disabled", nextAttemptAt: null, updatedAt: now })
-      .where(and(eq(webhookDeliveries.id, delivery.id), eq(webhookDeliveries.status, "pending")));
-    return;
+      .where(and(inArray(webhookDeliveries.id, toDisabled), eq(webhookDeliveries.status, "pending")));
   }
-  // The timestamp receivers check against their own clock: the wall clock, never a test's clock.
-  const headers = signWebhook({
-    id: delivery.webhookId,
-    timestamp: new Date(),
-    body: delivery.body,
-    secrets: signingSecrets(endpoint, deps.apiKeyHashSecret, now),
-  });
-  const result = await sendWebhookAttempt(endpoint.url, { ...headers }, delivery.body, webhookSettings(deps));
-  return recordAttempt(deps.db, delivery, endpoint, result, now);
+  // An endpoint's secrets are decrypted once per batch, not once per delivery.
+  const secrets = new Map<string, string[]>();
+  const settings = webhookSettings(deps);
+  const sent = await Promise.all(
+    claimed
+      .filter((c) => c.endpoint.status !== "disabled")
+      .map(async ({ delivery, endpoint }) => {
+        let endpointSecrets = secrets.get(endpoint.id);
+        if (!endpointSecrets) secrets.set(endpoint.id, (endpointSecrets = signingSecrets(endpoint, deps.apiKeyHashSecret, now)));
+        // The timestamp receivers check against their own clock: the wall clock, never a test's clock.
+        const headers = signWebhook({ id: delivery.webhookId, timestamp: new Date(), body: delivery.body, secrets: endpointSecrets });
+        const result = await sendWebhookAttempt(endpoint.url, { ...headers }, delivery.body, settings);
+        return { delivery, endpoint, result };
+      }),
+  );
+  // A success to a healthy endpoint is the common case: all of them in one statement. The rest
+  // (failures, and a success that ends an endpoint's failing streak) one transaction each.
+  const plain = sent.filter((s) => isSuccess(s.result) && !s.endpoint.failingSince);
+  await settleSuccesses(deps.db, plain, now);
+  for (const s of sent) {
+    if (!plain.includes(s)) await recordAttempt(deps.db, s.delivery, s.endpoint, s.result, now);
+  }
+  return claimed.length;
 }
 
-async function recordAttempt(
-  db: Database,
-  delivery: typeof webhookDeliveries.$inferSelect,
-  endpoint: typeof webhookEndpoints.$inferSelect,
-  result: AttemptResult,
-  now: Date,
-): Promise<void | { retryAt: Date }> {
+/** The `webhooks.deliver_due` job (periodic, and nudged by a dispatch that created deliveries): batches until none is due. */
+export function deliverDueJob(deps: Pick<ApiDeps, "db" | "apiKeyHashSecret" | "webhooks">): JobHandler {
+  return async (_job, { clock }) => {
+    // Each batch reads the clock afresh: its lease counts from its own claim.
+    while ((await deliverDueWebhooks(deps, clock.now())) === DELIVERY_BATCH) {
+      // A full batch: more may be due.
+    }
+  };
+}
+
+function isSuccess(result: AttemptResult): boolean {
+  return result.status !== null && isWebhookSuccess(result.status);
+}
+
+/**
+ * Logs the attempts and settles the deliveries of a batch's successes in one statement (a
+ * data-modifying WITH always runs): each delivery settles only if it is still pending at the
+ * attempt count this run read, else another sender (whose lease followed a lapsed one) settled it
+ * and this attempt stays in the log only.
+ */
+async function settleSuccesses(db: Database, sent: { delivery: DeliveryRow; result: AttemptResult }[], now: Date): Promise<void> {
+  if (sent.length === 0) return;
+  const rows = sent.map(({ delivery, result }) => ({
+    attempt_id: newId("webhookAttempt"),
+    tenant_id: delivery.tenantId,
+    delivery_id: delivery.id,
+    attempts: delivery.attempts,
+    response_status: result.status,
+    response_body: result.body,
+    duration_ms: result.durationMs,
+  }));
+  const at = sql`${now.toISOString()}::timestamptz`;
+  await db.execute(sql`
+    with v as (
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        as v(attempt_id text, tenant_id text, delivery_id text, attempts int, response_status int, response_body text, duration_ms int)
+    ), logged as (
+      insert into webhook_attempts (id, tenant_id, delivery_id, attempted_at, response_status, response_body, error, duration_ms)
+      select attempt_id, tenant_id, delivery_id, ${at}, response_status, response_body, null, duration_ms from v
+    )
+    update webhook_deliveries d set
+      status = 'succeeded', attempts = v.attempts + 1, last_response_status = v.response_status,
+      last_error = null, next_attempt_at = null, updated_at = ${at}
+    from v
+    where d.id = v.delivery_id and d.status = 'pending' and d.attempts = v.attempts`);
+}
+
+/**
+ * One attempt's outcome in a transaction of its own: a failure (the retry schedule, Retry-After,
+ * 410, the 5-day rule) or a success that clears an endpoint's failing streak.
+ */
+async function recordAttempt(db: Database, delivery: DeliveryRow, endpoint: EndpointRow, result: AttemptResult, now: Date): Promise<void> {
   const attempt = {
     id: newId("webhookAttempt"),
     tenantId: delivery.tenantId,
@@ -183,34 +276,9 @@ async function recordAttempt(
     error: result.error ?? (result.status !== null && !isWebhookSuccess(result.status) ? describeFailure(result) : null),
     durationMs: result.durationMs,
   };
-  if (result.status !== null && isWebhookSuccess(result.status) && !endpoint.failingSince) {
-    // The common case in one statement: the attempt is logged (a data-modifying WITH always runs),
-    // and the delivery settles only if it is still pending at the attempt count this run read
-    // (else another worker settled it).
-    const logged = db.$with("logged").as(db.insert(webhookAttempts).values(attempt).returning({ id: webhookAttempts.id }));
-    await db
-      .with(logged)
-      .update(webhookDeliveries)
-      .set({
-        status: "succeeded",
-        attempts: delivery.attempts + 1,
-        lastResponseStatus: result.status,
-        lastError: null,
-        nextAttemptAt: null,
-        updatedAt: now,
-      })
-      .where(
-        and(
-          eq(webhookDeliveries.id, delivery.id),
-          eq(webhookDeliveries.status, "pending"),
-          eq(webhookDeliveries.attempts, delivery.attempts),
-        ),
-      );
-    return;
-  }
-  return db.transaction(async (tx) => {
+  await db.transaction(async (tx) => {
     await tx.insert(webhookAttempts).values(attempt);
-    // Another worker may have settled it meanwhile (this attempt outlived its lease): keep the
+    // Another sender may have settled it meanwhile (this attempt outlived its lease): keep the
     // attempt in the log, but its state is theirs.
     const [current] = await tx
       .select({ status: webhookDeliveries.status, attempts: webhookDeliveries.attempts })
@@ -226,7 +294,7 @@ async function recordAttempt(
         .set({ ...base, status, lastError, nextAttemptAt: null })
         .where(eq(webhookDeliveries.id, delivery.id));
 
-    if (result.status !== null && isWebhookSuccess(result.status)) {
+    if (isSuccess(result)) {
       await settle("succeeded", null);
       if (endpoint.failingSince) {
         await tx.update(webhookEndpoints).set({ failingSince: null }).where(eq(webhookEndpoints.id, endpoint.id));
@@ -258,12 +326,43 @@ async function recordAttempt(
       await settle("failed", error);
       return;
     }
+    // The retry is the delivery falling due again: the sender claims it then.
     await tx
       .update(webhookDeliveries)
       .set({ ...base, lastError: error, nextAttemptAt: next })
       .where(eq(webhookDeliveries.id, delivery.id));
-    return { retryAt: next };
   });
+}
+
+export interface DeliveryQueueStats {
+  /** Pending deliveries: due, claimed or waiting for a retry. */
+  pending: number;
+  /** Pending deliveries due now (a claimed one is not: its lease moved it ahead). */
+  due: number;
+  /** How late the oldest due delivery is; null when none is due. */
+  oldestDueAgeMs: number | null;
+}
+
+/**
+ * The delivery queue's figures, for /metrics, `cli worker --once` and (one tenant's) the admin
+ * app: deliveries are not jobs, so the job queue's figures do not count them.
+ */
+export async function deliveryQueueStats(db: Queryable, now: Date, tenantId?: string): Promise<DeliveryQueueStats> {
+  const at = sql`${now.toISOString()}::timestamptz`;
+  const [row] = await db
+    .select({
+      pending: sql<number>`count(*)`.mapWith(Number),
+      due: sql<number>`count(*) filter (where ${webhookDeliveries.nextAttemptAt} <= ${at})`.mapWith(Number),
+      oldestDue: sql<string | null>`min(${webhookDeliveries.nextAttemptAt}) filter (where ${webhookDeliveries.nextAttemptAt} <= ${at})`,
+    })
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.status, "pending"), tenantId ? eq(webhookDeliveries.tenantId, tenantId) : undefined));
+  const oldest = row?.oldestDue ? new Date(row.oldestDue) : null;
+  return {
+    pending: row?.pending ?? 0,
+    due: row?.due ?? 0,
+    oldestDueAgeMs: oldest ? Math.max(0, now.getTime() - oldest.getTime()) : null,
+  };
 }
 
 function header(value: string | string[] | undefined): string | null {
@@ -387,7 +486,10 @@ export async function listDeliveries(
   };
 }
 
-/** Sends a delivery again now (a new round of the schedule), whatever its state. */
+/**
+ * Sends a delivery again now (a new round of the schedule), whatever its state: it is due at once
+ * (the caller nudges the sender, deps.webhooksDue).
+ */
 export async function resendDelivery(
   db: Database,
   actor: Actor,
@@ -409,7 +511,6 @@ export async function resendDelivery(
       )
       .returning();
     if (!row) throw new DomainError("not_found", `No delivery ${deliveryId} for webhook endpoint ${endpointId}.`);
-    await enqueueJobs(tx, [deliverJob(row.id, row.tenantId, now)]);
     await writeAudit(tx, actor, {
       action: "webhook_delivery.resent",
       targetType: "webhook_delivery",
@@ -421,7 +522,7 @@ export async function resendDelivery(
   });
 }
 
-/** Sends every failed delivery of the endpoint created at or after `since` again; returns how many. */
+/** Makes every failed delivery of the endpoint created at or after `since` due again now; returns how many. */
 export async function replayFailedDeliveries(
   db: Database,
   actor: Actor,
@@ -442,13 +543,7 @@ export async function replayFailedDeliveries(
           gte(webhookDeliveries.createdAt, sql`${since}::timestamptz`),
         ),
       )
-      .returning({ id: webhookDeliveries.id, tenantId: webhookDeliveries.tenantId });
-    for (let i = 0; i < rows.length; i += 1000) {
-      await enqueueJobs(
-        tx,
-        rows.slice(i, i + 1000).map((r) => deliverJob(r.id, r.tenantId, now)),
-      );
-    }
+      .returning({ id: webhookDeliveries.id });
     await writeAudit(tx, actor, {
       action: "webhook_endpoint.replayed",
       targetType: "webhook_endpoint",
