@@ -67,6 +67,8 @@ const NODE_TUNING = ["--max-semi-space-size=32"];
 const PROFILE_DIR = process.env.BENCH_PROFILE;
 /** BENCH_ONLY=GET or POST runs one endpoint's pair of runs (handy with BENCH_PROFILE). */
 const ONLY = process.env.BENCH_ONLY?.toUpperCase();
+/** BENCH_PAUSE_WORKER=1 pauses the job worker during the real server's runs too (see realRun). */
+const PAUSE_WORKER = process.env.BENCH_PAUSE_WORKER === "1";
 
 function startProcess(
   name: string,
@@ -245,6 +247,9 @@ async function main() {
     );
     children.push(minimalProcess);
 
+    // BENCH_PAUSE_WORKER=1: the hot path alone, its outbox worked off after each run (a diagnostic:
+    // how much of a gap is the background work sharing the two cores, not the request itself).
+    const realRun = <T>(run: () => Promise<T>) => (PAUSE_WORKER ? paused(workerProcess, run) : run());
     const bridge = `http://127.0.0.1:${BRIDGE_PORT}`;
     const minimal = `http://127.0.0.1:${must((minimalProcess as ChildProcess & { readyOutput: string }).readyOutput.match(/listening (\d+)/)?.[1], "the minimal server's port")}`;
     step("warming up both: POST then GET, 3 s each (the JIT compiles both paths before anything is measured)");
@@ -304,7 +309,7 @@ async function main() {
       for (let round = 1; round <= ROUNDS; round++) {
         step(`${name}: real server, ${SECONDS} s × ${CONNECTIONS} connections (round ${round}/${ROUNDS})`);
         await drain(outbox);
-        b.push(await load(bridge, method, key, ids, realPids));
+        b.push(await realRun(() => load(bridge, method, key, ids, realPids)));
         await drain(outbox);
         step(`${name}: minimal handler, ${SECONDS} s × ${CONNECTIONS} connections (round ${round}/${ROUNDS})`);
         m.push(await paused(workerProcess, () => load(minimal, method, key, ids, [minimalProcess.pid])));
@@ -321,7 +326,7 @@ async function main() {
           : [];
       step(`${name}: both servers, ${SECONDS} s × ${HIGH_CONNECTIONS} connections`);
       await drain(outbox);
-      const bridgeRun = await load(bridge, method, key, ids, realPids, HIGH_CONNECTIONS);
+      const bridgeRun = await realRun(() => load(bridge, method, key, ids, realPids, HIGH_CONNECTIONS));
       await drain(outbox);
       const minimalRun = await paused(workerProcess, () => load(minimal, method, key, ids, [minimalProcess.pid], HIGH_CONNECTIONS));
       high.push({ name, bridge: bridgeRun, minimal: minimalRun });
