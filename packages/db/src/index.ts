@@ -7,3 +7,4 @@ export { and, asc, count, desc, eq, gt, gte, ilike, inArray, isNull, isNotNull, 
 export { alias } from "drizzle-orm/pg-core";
 export type { SQL } from "drizzle-orm";
 export { executePrepared } from "./prepared";
+export { timestamptz } from "./instant";

@@ -1,6 +1,20 @@
 import { hostname } from "node:os";
 import { type Clock, newId, randomBase62, systemClock } from "@approvalmatrix/core";
-import { type Database, type Queryable, and, asc, eq, executePrepared, inArray, isNull, jobs, lte, or, sql } from "@approvalmatrix/db";
+import {
+  type Database,
+  type Queryable,
+  and,
+  asc,
+  eq,
+  executePrepared,
+  inArray,
+  isNull,
+  jobs,
+  lte,
+  or,
+  sql,
+  timestamptz,
+} from "@approvalmatrix/db";
 
 export interface ClaimedJob {
   id: string;
@@ -409,8 +423,7 @@ const rescheduleJob = (db: Queryable) =>
 
 /** Queue depth, due backlog, the oldest due job's lateness and failed jobs, in one statement. */
 export async function queueStats(db: Database, now: Date): Promise<QueueStats> {
-  // A raw Date is not a parameter postgres.js accepts inside sql``: pass the instant as text.
-  const at = sql`${now.toISOString()}::timestamptz`;
+  const at = timestamptz(now);
   const [row] = await db
     .select({
       depth: sql<number>`count(*) filter (where ${jobs.failedAt} is null)`.mapWith(Number),

@@ -6,7 +6,7 @@
  * Runs as the worker's `messages.send` job.
  */
 import { type EmailMode, MAX_SEND_ATTEMPTS, type MessageKind, type MessageStatus, sendRetryDelayMs } from "@approvalmatrix/core";
-import { type Database, type messages, rowsOf, sql } from "@approvalmatrix/db";
+import { type Database, type messages, rowsOf, sql, timestamptz } from "@approvalmatrix/db";
 import type { NotificationConfig } from "./mailer";
 import {
   type MessageContext,
@@ -96,14 +96,13 @@ interface ClaimRow {
  */
 export async function claimDueMessages(db: Database, now: Date, limit = SEND_BATCH, leaseMs = SEND_LEASE_MS) {
   const leaseUntil = new Date(now.getTime() + leaseMs);
-  // Instants travel as text: raw SQL gets no column encoder.
-  const at = now.toISOString();
+  const at = timestamptz(now);
   const result = await db.execute(sql`
     with claimed as (
-      update messages m set lease_until = ${leaseUntil.toISOString()}::timestamptz, attempts = m.attempts + 1
+      update messages m set lease_until = ${timestamptz(leaseUntil)}, attempts = m.attempts + 1
       where m.id in (
         select id from messages
-        where status = 'pending' and next_attempt_at <= ${at}::timestamptz and (lease_until is null or lease_until <= ${at}::timestamptz)
+        where status = 'pending' and next_attempt_at <= ${at} and (lease_until is null or lease_until <= ${at})
         order by next_attempt_at limit ${limit}
         for update skip locked)
       returning m.id, m.tenant_id, m.member_id, m.kind, m.request_id, m.stage, m.data, m.attempts, m.next_attempt_at
@@ -250,7 +249,7 @@ async function recordOutcomes(db: Database, leaseUntil: Date, outcomes: Outcome[
       sent_at = coalesce(v.sent_at::timestamptz, m.sent_at), next_attempt_at = coalesce(v.next_attempt_at::timestamptz, m.next_attempt_at)
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
       as v(id text, status text, last_error text, to_address text, subject text, sent_at text, next_attempt_at text)
-    where m.id = v.id and m.lease_until = ${leaseUntil.toISOString()}::timestamptz`);
+    where m.id = v.id and m.lease_until = ${timestamptz(leaseUntil)}`);
 }
 
 /** Renders one message and sends it over SMTP, or keeps it for the Outbox page without SMTP_URL. */

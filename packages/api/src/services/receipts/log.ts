@@ -32,6 +32,7 @@ import {
   signingKeys,
   sql,
   tenants,
+  timestamptz,
 } from "@approvalmatrix/db";
 import type { ReceiptSigner } from "./keys";
 
@@ -170,7 +171,7 @@ function planAppend(
  */
 async function writeAppend(tx: Queryable, planned: PlannedAppend, now: Date, expected: LockedLog | null): Promise<boolean> {
   const { head, rows, checkpoint } = planned;
-  const at = now.toISOString();
+  const at = timestamptz(now);
   const guard = expected
     ? sql` and size = ${expected.size} and last_leaf_hash is not distinct from ${expected.lastLeafHash}
            and compact_range = ${JSON.stringify(expected.range)}::jsonb
@@ -184,7 +185,7 @@ async function writeAppend(tx: Queryable, planned: PlannedAppend, now: Date, exp
   const insertReceipts = rows.length
     ? sql`, appended as (
         insert into receipts (id, tenant_id, position, request_id, decision_id, kind, payload_type, payload, signatures, leaf_hash, created_at)
-        select r.id, head.tenant_id, r.position, r.request_id, r.decision_id, r.kind, r.payload_type, r.payload, r.signatures, r.leaf_hash, ${at}::timestamptz
+        select r.id, head.tenant_id, r.position, r.request_id, r.decision_id, r.kind, r.payload_type, r.payload, r.signatures, r.leaf_hash, ${at}
           from head cross join (values ${sql.join(values, sql`, `)})
             as r (id, position, request_id, decision_id, kind, payload_type, payload, signatures, leaf_hash)
       )`
@@ -194,7 +195,7 @@ async function writeAppend(tx: Queryable, planned: PlannedAppend, now: Date, exp
         insert into receipt_checkpoints (id, tenant_id, tree_size, root_hash, payload_type, payload, signatures, created_at)
         select ${newId("checkpoint")}, head.tenant_id, ${checkpoint.body.treeSize}::int, ${checkpoint.body.rootHash},
                ${checkpoint.envelope.payloadType}, ${checkpoint.envelope.payload}, ${JSON.stringify(checkpoint.envelope.signatures)}::jsonb,
-               ${at}::timestamptz
+               ${at}
           from head
       )`
     : sql``;
@@ -202,7 +203,7 @@ async function writeAppend(tx: Queryable, planned: PlannedAppend, now: Date, exp
     with head as (
       update receipt_logs
          set size = ${head.size}::int, compact_range = ${JSON.stringify(head.range)}::jsonb, last_leaf_hash = ${head.lastLeafHash},
-             ${checkpoint ? sql`checkpointed_size = ${head.size}::int, ` : sql``}updated_at = ${at}::timestamptz
+             ${checkpoint ? sql`checkpointed_size = ${head.size}::int, ` : sql``}updated_at = ${at}
        where tenant_id = ${head.tenant.id}${guard}
       returning tenant_id
     )${insertReceipts}${insertCheckpoint}

@@ -32,6 +32,7 @@ import {
   lte,
   rowsOf,
   sql,
+  timestamptz,
   webhookAttempts,
   webhookDeliveries,
   webhookEndpoints,
@@ -102,7 +103,7 @@ export function webhookFanOut(deps: Pick<ApiDeps, "clock">) {
     if (rows.length === 0) return 0;
     // One jsonb parameter rather than ten per row: building a 5 000-parameter insert cost more
     // CPU than the insert. The webhook-id is the event id.
-    const at = sql`${now.toISOString()}::timestamptz`;
+    const at = timestamptz(now);
     const inserted = await tx.execute(sql`
       insert into webhook_deliveries (id, tenant_id, endpoint_id, event_id, event_type, webhook_id, body, next_attempt_at, created_at, updated_at)
       select v.id, v.tenant_id, v.endpoint_id, v.event_id, v.event_type, v.event_id, v.body, ${at}, ${at}, ${at}
@@ -245,7 +246,7 @@ async function settleSuccesses(db: Database, sent: { delivery: DeliveryRow; resu
     response_body: result.body,
     duration_ms: result.durationMs,
   }));
-  const at = sql`${now.toISOString()}::timestamptz`;
+  const at = timestamptz(now);
   await db.execute(sql`
     with v as (
       select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
@@ -348,7 +349,7 @@ export interface DeliveryQueueStats {
  * app: deliveries are not jobs, so the job queue's figures do not count them.
  */
 export async function deliveryQueueStats(db: Queryable, now: Date, tenantId?: string): Promise<DeliveryQueueStats> {
-  const at = sql`${now.toISOString()}::timestamptz`;
+  const at = timestamptz(now);
   const [row] = await db
     .select({
       pending: sql<number>`count(*)`.mapWith(Number),
