@@ -68,6 +68,8 @@ describe("delegation", () => {
       },
     ]);
     expect(decided.body.stages[0]).toMatchObject({ status: "approved", approvers: [{ ref: "EMP-2001", name: "Jane Smith" }] });
+    // The seat went back with the decision: no stand-in is left on the stage.
+    expect(decided.body.stages[0].delegations).toEqual([]);
     // Neither of them can decide the stage a second time.
     expect((await call("POST", `/v1/requests/${id}/decisions`, { approverRef: "EMP-3002", decision: "rejected" })).body.error.code).toBe(
       "not_an_approver",

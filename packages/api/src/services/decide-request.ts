@@ -87,9 +87,11 @@ export async function decideInTransaction(
     const pressedBy = await describeActor(tx, actor);
     const actedBy: ActorView = delegate ? { type: "delegate", id: delegate.id, name: delegate.name } : pressedBy;
     if (delegate && open) {
+      // The seat goes back, and so does the stand-in mark: the decision row keeps who acted.
+      const { [delegate.id]: _returned, ...stillDelegated } = locked.delegatedFrom.get(open.position) ?? {};
       await tx
         .update(requestStages)
-        .set({ approverIds: open.approverIds })
+        .set({ approverIds: open.approverIds, delegatedFrom: stillDelegated })
         .where(and(eq(requestStages.tenantId, tenantId), eq(requestStages.requestId, input.requestId), eq(requestStages.position, stage)));
     }
     try {
