@@ -119,8 +119,10 @@ interface LoadResult {
   p50: number;
   p99: number;
   total: number;
-  /** The server process's CPU time per request, in microseconds. */
+  /** CPU time per request of the processes measured (the real server's includes its worker), in microseconds. */
   cpuUs: number;
+  /** The server process's own share of it (the first pid): what its CPU profile covers. */
+  serverCpuUs: number;
 }
 
 async function load(
@@ -133,6 +135,7 @@ async function load(
 ): Promise<LoadResult> {
   const cpuOf = (): number => pids.reduce<number>((sum, pid) => sum + cpuMs(pid), 0);
   const cpuBefore = cpuOf();
+  const serverBefore = cpuMs(pids[0]);
   const body = JSON.stringify({ submitterRef: "EMP-1042", requestType: "purchase_order", title: "Bench order", amount: 4500 });
   const result = await autocannon({
     url,
@@ -149,9 +152,17 @@ async function load(
     ],
   });
   const cpuUs = ((cpuOf() - cpuBefore) * 1000) / result.requests.total;
+  const serverCpuUs = ((cpuMs(pids[0]) - serverBefore) * 1000) / result.requests.total;
   const bad = result.non2xx + result.errors + result.timeouts;
   if (bad > 0) throw new Error(`${method} ${url}: ${bad} failed responses of ${result.requests.total}`);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total, cpuUs };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    total: result.requests.total,
+    cpuUs,
+    serverCpuUs,
+  };
 }
 
 /** Rounds of one server folded into one row: throughput and CPU over all of them, median latencies. */
@@ -164,6 +175,7 @@ function combine(runs: LoadResult[]): LoadResult {
     p99: median(runs.map((r) => r.p99)),
     total,
     cpuUs: runs.reduce((sum, r) => sum + r.cpuUs * r.total, 0) / total,
+    serverCpuUs: runs.reduce((sum, r) => sum + r.serverCpuUs * r.total, 0) / total,
   };
 }
 
@@ -233,6 +245,7 @@ async function main() {
     );
     children.push(workerProcess);
     const realPids = [serverProcess.pid, workerProcess.pid];
+    // The bench's one connection to its database: ids to request, the outbox's backlog.
     const outbox = postgres(databaseUrl, { max: 1, onnotice: () => {} });
     step("creating a bench key with a high rate limit through the CLI");
     const key = createBenchKey(env, "requests:write,requests:read,webhooks:write");
@@ -267,7 +280,7 @@ async function main() {
           },
         ],
       });
-    const warmIds = (await postgres(databaseUrl, { max: 1 })`select id from requests limit 500`).map((r) => r.id as string);
+    const warmIds = (await outbox`select id from requests limit 500`).map((r) => r.id as string);
     for (const url of [bridge, minimal])
       await autocannon({
         url,
@@ -300,10 +313,7 @@ async function main() {
         });
         if (res.status !== 201) throw new Error(`creating the webhook endpoint: ${res.status} ${await res.text()}`);
       }
-      const ids =
-        method === "GET"
-          ? (await postgres(databaseUrl, { max: 1 })`select id from requests order by random() limit 2000`).map((r) => r.id as string)
-          : [];
+      const ids = method === "GET" ? (await outbox`select id from requests order by random() limit 2000`).map((r) => r.id as string) : [];
       const b: LoadResult[] = [];
       const m: LoadResult[] = [];
       for (let round = 1; round <= ROUNDS; round++) {
@@ -320,10 +330,7 @@ async function main() {
 
     const high: { name: string; bridge: LoadResult; minimal: LoadResult }[] = [];
     for (const [name, method] of endpoints.filter(([, m]) => !ONLY || m === ONLY)) {
-      const ids =
-        method === "GET"
-          ? (await postgres(databaseUrl, { max: 1 })`select id from requests order by random() limit 2000`).map((r) => r.id as string)
-          : [];
+      const ids = method === "GET" ? (await outbox`select id from requests order by random() limit 2000`).map((r) => r.id as string) : [];
       step(`${name}: both servers, ${SECONDS} s × ${HIGH_CONNECTIONS} connections`);
       await drain(outbox);
       const bridgeRun = await realRun(() => load(bridge, method, key, ids, realPids, HIGH_CONNECTIONS));
@@ -333,6 +340,8 @@ async function main() {
     }
 
     await drain(outbox);
+    // Before the pool closes: the request the Server-Timing sample reads.
+    const [sample] = await outbox`select id from requests limit 1`;
     await outbox.end();
     // Open until now: the 50-connection runs have the endpoint subscribed too, and draining waits for its deliveries.
     if (receiver) {
@@ -340,7 +349,6 @@ async function main() {
       await receiver.close();
     }
     step("sampling Server-Timing auth+rate limit over 2000 sequential GETs");
-    const [sample] = await postgres(databaseUrl, { max: 1 })`select id from requests limit 1`;
     const durations: number[] = [];
     for (let i = 0; i < 2000; i++) {
       const res = await fetch(`${bridge}/v1/requests/${must(sample).id}`, { headers: { authorization: `Bearer ${key}` } });
@@ -381,8 +389,9 @@ async function main() {
     const out = resultsFile("load");
     writeFileSync(out, lines.join("\n"));
     console.log(`Written to ${out}`);
+    // The server's own CPU, not its worker's: the layer table reads the server's profile only.
     const perRequest = (pick: (r: (typeof rows)[number]) => LoadResult) =>
-      rows.reduce((sum, r) => sum + pick(r).cpuUs * pick(r).total, 0) / rows.reduce((sum, r) => sum + pick(r).total, 0);
+      rows.reduce((sum, r) => sum + pick(r).serverCpuUs * pick(r).total, 0) / rows.reduce((sum, r) => sum + pick(r).total, 0);
     profiled = { out, realUs: perRequest((r) => r.bridge), minimalUs: perRequest((r) => r.minimal) };
   } finally {
     await Promise.all(children.map(stopProcess));

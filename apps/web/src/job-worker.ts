@@ -1,4 +1,3 @@
-import { AsyncResource } from "node:async_hooks";
 import { type ApiDeps, type ApiLogger, JOB_KINDS, PERIODIC_JOBS, jobHandlers } from "@approvalmatrix/api";
 import { Worker } from "@approvalmatrix/jobs";
 import type { ServerEnv } from "./env";
@@ -7,12 +6,7 @@ import type { ServerEnv } from "./env";
  * The process's job worker: every job kind of the platform, the periodic ones planted (once across
  * instances). Procedures that make work due nudge it through deps.eventsWritten and deps.webhooksDue.
  */
-export function createJobWorker(
-  deps: ApiDeps,
-  env: Pick<ServerEnv, "WORKER_CONCURRENCY">,
-  logger?: ApiLogger,
-  options: { detached?: boolean } = {},
-): Worker {
+export function createJobWorker(deps: ApiDeps, env: Pick<ServerEnv, "WORKER_CONCURRENCY">, logger?: ApiLogger): Worker {
   const worker = new Worker({
     db: deps.db,
     handlers: jobHandlers(deps),
@@ -32,17 +26,7 @@ export function createJobWorker(
   for (const [kind, intervalMs] of Object.entries(PERIODIC_JOBS)) worker.every(kind, intervalMs);
   // A commit that wrote events is dispatched at once rather than at the next 1 s tick (and the
   // dispatch nudges the webhook sender for what it created); a resend or replay nudges the sender.
-  const eventsWritten = () => worker.nudge(JOB_KINDS.eventsDispatch);
-  const webhooksDue = () => worker.nudge(JOB_KINDS.webhooksDeliverDue);
-  if (options.detached) {
-    // With tracing on, the runs a request starts (and every poll after them) must not run in that
-    // request's async context, or their statements would join its trace. Off: no wrapper.
-    const detached = new AsyncResource("approvalmatrix.worker");
-    deps.eventsWritten = () => detached.runInAsyncScope(eventsWritten);
-    deps.webhooksDue = () => detached.runInAsyncScope(webhooksDue);
-  } else {
-    deps.eventsWritten = eventsWritten;
-    deps.webhooksDue = webhooksDue;
-  }
+  deps.eventsWritten = () => worker.nudge(JOB_KINDS.eventsDispatch);
+  deps.webhooksDue = () => worker.nudge(JOB_KINDS.webhooksDeliverDue);
   return worker;
 }

@@ -1,7 +1,7 @@
 import { readEnv } from "./env";
 import { databaseTarget } from "./runtime";
 import { logFormat } from "./observability/logger";
-import { describeTracesUrl } from "./observability/tracing";
+import { describeTracing } from "./observability/tracing";
 import { describeOutputValidation, describeStart, describeTarget, startApp } from "./start";
 import { createWebHandler } from "./web-handler";
 
@@ -19,7 +19,7 @@ async function main() {
         metricsUrl: app.metricsUrl,
         database: describeTarget(target),
         outputValidation: describeOutputValidation(env),
-        ...(app.tracing ? { traces: `OTLP ${app.tracing.protocol} to ${describeTracesUrl(app.tracing.url)}` } : {}),
+        ...(app.tracing ? { traces: describeTracing(app.tracing) } : {}),
       },
       "ApprovalMatrix is running",
     );

@@ -18,7 +18,7 @@ import { createJobWorker } from "./job-worker";
 import { createHttpObserver } from "./observability/http-observer";
 import { type Logger, createLogger } from "./observability/logger";
 import { AppMetrics } from "./observability/metrics";
-import { type Tracing, describeTracesUrl, startTracing } from "./observability/tracing";
+import { type Tracing, describeTracing, startTracing } from "./observability/tracing";
 import { openRuntime } from "./runtime";
 import { type AppServerOptions, type RequestHandler, createAppServer, createMetricsServer, listen } from "./server";
 
@@ -92,7 +92,7 @@ export async function startApp(env: ServerEnv, options: StartOptions = {}): Prom
   // router is shared by the process, so this holds for /v1, /trpc and the admin app alike.
   if (env.VALIDATE_OUTPUT === "false") skipOutputValidation(appRouter);
   const webHandler = options.webHandler ?? (options.createWebHandler ? await options.createWebHandler(runtime.deps) : undefined);
-  const worker = env.WORKER === "on" ? createJobWorker(runtime.deps, env, logger, { detached: tracing !== null }) : null;
+  const worker = env.WORKER === "on" ? createJobWorker(runtime.deps, env, logger) : null;
   // Queue figures come from the table, so a server whose worker is off (WORKER=off) still reports them.
   const queue = worker ?? new Worker({ db: runtime.deps.db, handlers: {}, clock: runtime.deps.clock });
   let draining = false;
@@ -198,7 +198,7 @@ export function describeStart(env: ServerEnv, app: RunningApp, target: string): 
           "  Demo tenant   none (SEED_DEMO=false; the default on PostgreSQL and in production)",
           "  First tenant  pnpm cli tenants create, then pnpm cli users create --role owner (README: The operator CLI)",
         ]),
-    ...(app.tracing ? [`  Tracing       OTLP ${app.tracing.protocol} to ${describeTracesUrl(app.tracing.url)}`] : []),
+    ...(app.tracing ? [`  Tracing       ${describeTracing(app.tracing)}`] : []),
     ...(env.WEBHOOK_ALLOW_LOOPBACK === "true"
       ? [
           `  Webhooks      loopback receivers allowed (WEBHOOK_ALLOW_LOOPBACK=true)${env.NODE_ENV === "production" ? ": WARNING, never in a real deployment" : ""}`,

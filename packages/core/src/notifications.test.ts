@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  asksForDecision,
   decisionLinkState,
   digestDedupeKey,
   digestSlot,
@@ -78,5 +79,12 @@ describe("digestSlot", () => {
   it("takes another hour, and names one key per member and day", () => {
     expect(digestSlot(new Date("2026-11-30T06:30:00Z"), 6).day).toBe("2026-11-30");
     expect(digestDedupeKey("mem_1", "2026-11-30")).toBe("digest:mem_1:2026-11-30");
+  });
+});
+
+describe("asksForDecision", () => {
+  it("is true for the kinds that ask the member to decide, false for outcomes and digests", () => {
+    expect(["stage_opened", "reminder", "escalated", "reassigned"].map(asksForDecision)).toEqual([true, true, true, true]);
+    expect(["outcome", "digest", "unknown"].map(asksForDecision)).toEqual([false, false, false]);
   });
 });

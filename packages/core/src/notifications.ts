@@ -8,6 +8,12 @@ import { createHash, createHmac } from "node:crypto";
 export const MESSAGE_KINDS = ["stage_opened", "reminder", "escalated", "outcome", "reassigned", "digest"] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
+/** The kinds that ask the member to decide: they carry one-click links, and a digest lists them. */
+const ASKING_KINDS: ReadonlySet<string> = new Set<MessageKind>(["stage_opened", "reminder", "escalated", "reassigned"]);
+export function asksForDecision(kind: string): boolean {
+  return ASKING_KINDS.has(kind);
+}
+
 /**
  * pending → sent, or back to pending with a later next_attempt_at after a failure, until
  * MAX_SEND_ATTEMPTS (failed). held: no SMTP_URL, kept for the Outbox page. skipped: the member or

@@ -1,3 +1,4 @@
+import { AsyncResource } from "node:async_hooks";
 import { hostname } from "node:os";
 import { type Clock, newId, randomBase62, systemClock } from "@approvalmatrix/core";
 import {
@@ -116,6 +117,12 @@ export class Worker {
   private readonly nudgeRuns = new Map<string, Promise<void>>();
   /** Kinds nudged while the worker is not started: runDue runs them before it returns. */
   private readonly nudgedBeforeStart = new Set<string>();
+  /**
+   * The worker's own async context. A nudge comes from inside a request; the run it starts (and
+   * every poll after it) must not carry that request's context along, or with tracing on their
+   * statements would join the request's trace.
+   */
+  private readonly scope = new AsyncResource("approvalmatrix.worker");
 
   constructor(options: WorkerOptions) {
     this.db = options.db;
@@ -166,6 +173,10 @@ export class Worker {
    * `cli worker --once` drive the worker that way).
    */
   nudge(kind: string): void {
+    this.scope.runInAsyncScope(() => this.schedule(kind));
+  }
+
+  private schedule(kind: string): void {
     const handler = this.handlers[kind];
     if (!handler || this.stopping) return;
     if (!this.started) {

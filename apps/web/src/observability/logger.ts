@@ -71,6 +71,9 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
   // go out 4 KB at a time instead of one write per line; at most a second late, and flushed at
   // shutdown and at exit (pino registers that).
   const stdout = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES });
-  setInterval(() => stdout.flush(), LOG_FLUSH_MS).unref();
+  // Not after the stream was closed (a shutdown, a test's logger): flush() would throw.
+  setInterval(() => {
+    if (!(stdout as { destroyed?: boolean }).destroyed) stdout.flush();
+  }, LOG_FLUSH_MS).unref();
   return pino(options, stdout);
 }

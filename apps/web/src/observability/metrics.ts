@@ -80,14 +80,8 @@ export class AppMetrics {
       });
     }
     if (sources.jobs) {
-      const jobs = sources.jobs;
       // One query per scrape for the three gauges.
-      let cached: { at: number; value: ReturnType<typeof jobs> } | null = null;
-      const read = () => {
-        const now = Date.now();
-        if (!cached || now - cached.at > 1000) cached = { at: now, value: jobs() };
-        return cached.value;
-      };
+      const read = oncePerScrape(sources.jobs);
       new Gauge({
         name: "approvalmatrix_jobs_queue_depth",
         help: "Jobs due or waiting to run.",
@@ -114,13 +108,7 @@ export class AppMetrics {
       });
     }
     if (sources.webhookDeliveries) {
-      const deliveries = sources.webhookDeliveries;
-      let cached: { at: number; value: ReturnType<typeof deliveries> } | null = null;
-      const read = () => {
-        const now = Date.now();
-        if (!cached || now - cached.at > 1000) cached = { at: now, value: deliveries() };
-        return cached.value;
-      };
+      const read = oncePerScrape(sources.webhookDeliveries);
       new Gauge({
         name: "approvalmatrix_webhook_deliveries_pending",
         help: "Webhook deliveries not settled yet: due, being sent, or waiting for a retry.",
@@ -165,4 +153,14 @@ export class AppMetrics {
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+/** `read`, called at most once a second: the gauges of one scrape share one query. */
+function oncePerScrape<T>(read: () => T): () => T {
+  let cached: { at: number; value: T } | null = null;
+  return () => {
+    const now = Date.now();
+    if (!cached || now - cached.at > 1000) cached = { at: now, value: read() };
+    return cached.value;
+  };
 }

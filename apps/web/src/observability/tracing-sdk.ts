@@ -220,8 +220,8 @@ function safePath(path: string): string {
 /** The route template: what the API handlers named, else the server's own label when it is a path (not "(admin)"). */
 function spanRoute(route: string | undefined, path: string): string | null {
   if (route) return route;
-  const secret = SECRET_PATHS.find(([prefix]) => path.startsWith(prefix));
-  if (secret) return secret[1];
+  const safe = safePath(path);
+  if (safe !== path) return safe;
   const fallback = fallbackRoute(path);
   return fallback.startsWith("/") ? fallback : null;
 }

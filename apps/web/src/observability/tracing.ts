@@ -57,8 +57,8 @@ export async function startTracing(env: TracingSettings): Promise<Tracing | null
   return createTracing({ url, protocol: env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? "http/protobuf" });
 }
 
-/** The traces URL for a start banner or log line: no credentials or query string. */
-export function describeTracesUrl(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.origin}${parsed.pathname}`;
+/** Where traces go, for the start banner and log line: the protocol and the URL without credentials or query string. */
+export function describeTracing(tracing: { protocol: string; url: string }): string {
+  const parsed = new URL(tracing.url);
+  return `OTLP ${tracing.protocol} to ${parsed.origin}${parsed.pathname}`;
 }

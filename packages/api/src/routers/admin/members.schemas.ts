@@ -37,7 +37,7 @@ export const memberUpdateInput = memberFields.extend({
 const pageInput = {
   search: z.string().trim().max(200).optional(),
   limit: z.number().int().min(1).max(200).default(50),
-  after: z.string().optional().describe("The nextCursor of the previous page (with the same search, filters and sort)."),
+  after: z.string().max(200).optional().describe("The nextCursor of the previous page (with the same search, filters and sort)."),
   sort: z.enum(MEMBER_SORTS).default("externalRef").describe("The column to sort by; ties are broken by externalRef."),
   direction: z.enum(SORT_DIRECTIONS).default("asc"),
 };
@@ -96,5 +96,5 @@ export const memberImportHistoryOutput = z.array(
   }),
 );
 
-export const memberExportInput = z.object({ after: z.string().optional(), limit: z.number().int().min(1).max(10_000).default(5000) });
+export const memberExportInput = z.object({ after: z.string().max(200).optional(), limit: z.number().int().min(1).max(10_000).default(5000) });
 export const memberExportOutput = z.object({ csv: z.string(), nextCursor: z.string().nullable() });

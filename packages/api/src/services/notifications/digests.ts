@@ -6,7 +6,7 @@
  * and day across instances: the row's dedupe key (`digest:<member>:<day>`) is unique, and only the
  * composer whose insert wins marks the carried messages.
  */
-import { DIGEST_HOUR_UTC, digestDedupeKey, digestSlot, newId } from "@approvalmatrix/core";
+import { DIGEST_HOUR_UTC, asksForDecision, digestDedupeKey, digestSlot, newId } from "@approvalmatrix/core";
 import {
   type Database,
   type Queryable,
@@ -22,9 +22,6 @@ import {
   requests,
   sql,
 } from "@approvalmatrix/db";
-
-/** Kinds that ask the member to decide: what a digest lists, while the request still waits on them. */
-const ASKING_KINDS = ["stage_opened", "reminder", "escalated", "reassigned"] as const;
 
 /** One approval waiting for the member, as the digest lists it. */
 export interface DigestItem {
@@ -99,7 +96,7 @@ async function composeDigest(
       ),
     )
     .returning({ requestId: messages.requestId, stage: messages.stage, kind: messages.kind });
-  const asking = carried.filter((m) => m.requestId !== null && (ASKING_KINDS as readonly string[]).includes(m.kind));
+  const asking = carried.filter((m) => m.requestId !== null && asksForDecision(m.kind));
   const items = await waitingItems(
     tx,
     tenantId,

@@ -3,7 +3,7 @@
  * approver's message gets its one-click link here: the link row is created once (its id derives
  * from the message's), and its token is recomputed from the secret, never stored.
  */
-import { decisionLinkToken, hashDecisionLinkToken, must } from "@approvalmatrix/core";
+import { asksForDecision, decisionLinkToken, hashDecisionLinkToken, must } from "@approvalmatrix/core";
 import {
   type Queryable,
   type SQL,
@@ -26,8 +26,6 @@ import { type MessageFacts, formatAmount } from "./render";
 export const DECISION_LINK_MAX_AGE_MS = 30 * 24 * 3_600_000;
 
 /** Kinds that ask the recipient to decide, and so carry Approve/Reject links. */
-const ASKING_KINDS = new Set(["stage_opened", "reminder", "escalated", "reassigned"]);
-
 export function decisionLinkIdFor(messageId: string): string {
   return `dlk_${messageId.slice(messageId.indexOf("_") + 1)}`;
 }
@@ -177,7 +175,7 @@ export function messageContext(
     };
     if (message.stage !== null && row.stageName !== null && row.stageStatus !== null) {
       stage = { position: message.stage, name: row.stageName, total: row.totalStages ?? 0, dueAt: row.dueAt };
-      const asks = ASKING_KINDS.has(message.kind) && row.stageStatus === "open" && row.currentStage === message.stage;
+      const asks = asksForDecision(message.kind) && row.stageStatus === "open" && row.currentStage === message.stage;
       if (asks && (row.approverIds ?? []).includes(message.memberId)) {
         const linkId = decisionLinkIdFor(message.id);
         const token = decisionLinkToken(opts.secret, linkId);
