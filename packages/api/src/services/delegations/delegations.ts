@@ -343,7 +343,7 @@ export async function applyStageDelegations(
     const to = next.approverIds[i];
     return to !== undefined && to !== from ? [{ from, to, handedBack: next.delegatedFrom[to] === undefined }] : [];
   });
-  if (moves.length === 0 && JSON.stringify(next.delegatedFrom) === JSON.stringify(stage.delegatedFrom)) return 0;
+  if (moves.length === 0 && sameMarks(next.delegatedFrom, stage.delegatedFrom)) return 0;
   await tx
     .update(requestStages)
     .set({ approverIds: next.approverIds, delegatedFrom: next.delegatedFrom })
@@ -472,4 +472,10 @@ export async function reassignApprover(db: Database, actor: Actor, input: Reassi
     );
     return { requestId: input.requestId, stage: position, fromRef: from.ref, toRef: to.ref, reason: input.reason };
   });
+}
+
+/** Two stand-in maps (delegate → member) hold the same pairs, in whatever key order (jsonb reorders keys). */
+function sameMarks(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }

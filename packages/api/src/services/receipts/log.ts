@@ -218,8 +218,9 @@ async function writeAppend(tx: Queryable, planned: PlannedAppend, now: Date, exp
  *
  * One round trip in the usual case: the signer remembers the head its last append left, signs on
  * it and writes with a guard that the head is unchanged. When another writer (an instance, a
- * concurrent or rolled-back transaction, the periodic checkpoint) moved it, the guard fails and
- * the append takes the log's lock, reads the head and signs again: two round trips.
+ * concurrent or rolled-back transaction) moved it, the guard fails and the append takes the log's
+ * lock, reads the head and signs again: two round trips. The periodic checkpoint moves no head
+ * (only checkpointed_size, which an append with drafts always passes), so it needs no guard.
  */
 export async function appendReceipts(
   tx: Queryable,
