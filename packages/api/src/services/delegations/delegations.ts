@@ -61,6 +61,16 @@ async function planDelegationEdges(tx: Queryable, tenantId: string, delegationId
 }
 
 /**
+ * Serializes, per tenant and until the transaction ends, everything that writes delegations or
+ * moves seats between people across requests (creating and revoking delegations, their edge jobs,
+ * a deactivation's handover): each reads the delegations in force and then locks stages request by
+ * request, so taken first, this lock also keeps two of them from locking stages in opposite orders.
+ */
+export async function lockTenantDelegations(tx: Queryable, tenantId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`delegations:${tenantId}`}))`);
+}
+
+/**
  * The edge job: brings the tenant's open stages in line with the delegations in force at `now`
  * (the delegate takes the seats at the start, the member gets them back at the end). Idempotent:
  * a second run finds nothing to move. A revoked delegation's jobs were cancelled; one already
@@ -68,7 +78,7 @@ async function planDelegationEdges(tx: Queryable, tenantId: string, delegationId
  */
 export async function runDelegationEdge(db: Database, tenantId: string, delegationId: string, edge: DelegationEdge, now: Date) {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`delegations:${tenantId}`}))`);
+    await lockTenantDelegations(tx, tenantId);
     const [row] = await tx
       .select()
       .from(delegations)
@@ -199,8 +209,8 @@ export async function createDelegation(
         { field: "endsAt", message: "before startsAt" },
       ]);
     }
-    // Serialize delegation writes of one tenant: two concurrent halves of a loop must not both pass.
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`delegations:${actor.tenantId}`}))`);
+    // Two concurrent halves of a loop must not both pass.
+    await lockTenantDelegations(tx, actor.tenantId);
     // A loop is refused if it would exist at any moment of the new range: check against every
     // delegation that overlaps it.
     const overlapping = await tx

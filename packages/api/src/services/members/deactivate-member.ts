@@ -2,7 +2,7 @@ import { type DeactivationPolicy, type Handover, chooseHandover } from "@approva
 import { type Database, type Queryable, and, eq, members, rowsOf, sql } from "@approvalmatrix/db";
 import type { Actor } from "../../context";
 import { writeAudit } from "../audit";
-import { activeDelegationEdges } from "../delegations/delegations";
+import { activeDelegationEdges, lockTenantDelegations } from "../delegations/delegations";
 import { getDirectorySettings } from "../directory/settings";
 import type { MemberView } from "./read-members";
 import { setMemberActive } from "./write-members";
@@ -35,6 +35,8 @@ export async function handOverOpenStages(
 ): Promise<RepointedStage[]> {
   const tenantId = actor.tenantId;
   if (policy === "none") return [];
+  // Before any stage is locked, as the delegation writers do (a handover moves seats as they do).
+  await lockTenantDelegations(tx, tenantId);
   const [member] = await tx
     .select({ externalRef: members.externalRef, managerId: members.managerId })
     .from(members)
