@@ -96,5 +96,8 @@ export const memberImportHistoryOutput = z.array(
   }),
 );
 
-export const memberExportInput = z.object({ after: z.string().max(200).optional(), limit: z.number().int().min(1).max(10_000).default(5000) });
+export const memberExportInput = z.object({
+  after: z.string().max(200).optional(),
+  limit: z.number().int().min(1).max(10_000).default(5000),
+});
 export const memberExportOutput = z.object({ csv: z.string(), nextCursor: z.string().nullable() });
